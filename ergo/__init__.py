@@ -1,0 +1,3 @@
+"""ergo: a workplace ergonomics reminder service."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,48 @@
+"""The tip catalog: short reminders in ergo's own words, each traceable to a seed document and section.
+
+The catalog is data (catalog.toml beside this file); rotation is a pure function
+over the ids already shown, so the daemon can persist it and tests can replay it.
+"""
+
+from __future__ import annotations
+
+import random
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+
+#: Reminder kinds that are on by default; the others in the catalog are optional.
+DEFAULT_KINDS = ("posture", "hydration", "stretch", "movement")
+
+
+@dataclass(frozen=True)
+class Tip:
+    id: str
+    kind: str
+    text: str
+    source: str  # seed file name in shared/seeds
+    section: str  # section heading in that file, verbatim
+
+
+def load_catalog() -> dict[str, list[Tip]]:
+    """All tips grouped by kind, in catalog order."""
+    raw = tomllib.loads(resources.files(__package__).joinpath("catalog.toml").read_text("utf-8"))
+    catalog: dict[str, list[Tip]] = {}
+    for entry in raw.get("tip", []):
+        tip = Tip(**{k: entry[k] for k in ("id", "kind", "text", "source", "section")})
+        catalog.setdefault(tip.kind, []).append(tip)
+    return catalog
+
+
+def next_tip(tips: list[Tip], shown: set[str], rng: random.Random | None = None) -> tuple[Tip, set[str]]:
+    """Pick a tip not yet shown in this cycle; start a new cycle once all were shown.
+
+    Returns the tip and the new set of shown ids (the caller stores it).
+    """
+    if not tips:
+        raise ValueError("no tips to choose from")
+    fresh = [t for t in tips if t.id not in shown]
+    if not fresh:
+        fresh, shown = list(tips), set()
+    tip = (rng or random.Random()).choice(fresh)
+    return tip, shown | {tip.id}
