@@ -1,0 +1,240 @@
+"""Checks on the tip catalog (ergo/tips/catalog.toml) and on tip rotation.
+
+The source checks need the seed articles (shared/seeds beside the repo, or the
+folder named by ERGO_SEEDS_DIR); they are skipped when that folder is absent.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from ergo.tips import DEFAULT_KINDS, Tip, load_catalog, next_tip
+
+ALLOWED_KINDS = frozenset(DEFAULT_KINDS) | {"breathing", "workspace", "strength"}
+MAX_LEN = 140
+
+# Words that must never reach a tip: the drug advertising in the seed articles
+# and anything else that would turn a reminder into medical advice.
+DENY = re.compile(
+    r"aspadol|tapentadol|nucynta|pregarica|seliron|pills\s*palace"
+    r"|ibuprofen|acetaminophen|paracetamol|aspirin"
+    r"|medicat|medicine|drug|\bpills?\b|\btablets?\b|(?:\b|\d)mg\b"
+    r"|\bdos(?:e|es|ed|age|ing)\b|relaxant|vitamin|supplement|epsom"
+    r"|analgesic|painkiller|narcotic|prescri|anti-?inflammator|injection",
+    re.IGNORECASE,
+)
+
+# Acute-injury treatment is not a desk reminder.
+ACUTE_TREATMENT = re.compile(
+    r"\bice\b|\bcold (?:pack|compress)|\bheat(?:ing)? (?:pack|pad|therapy)|\bcompress\b",
+    re.IGNORECASE,
+)
+
+RED_FLAG = re.compile(r"numb|tingl|weak", re.IGNORECASE)
+PROFESSIONAL = re.compile(r"professional|doctor|physician|physical therapist", re.IGNORECASE)
+
+
+def _seeds_dir() -> Path:
+    env = os.environ.get("ERGO_SEEDS_DIR")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
+
+
+def _all_tips() -> list[Tip]:
+    return [tip for tips in load_catalog().values() for tip in tips]
+
+
+def _heading_lines(text: str) -> set[str]:
+    """Every line of a seed file, stripped of whitespace and a leading bullet."""
+    return {line.strip().lstrip("•").strip() for line in text.splitlines()}
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", text.lower().replace("’", "'"))
+
+
+@pytest.fixture(scope="module")
+def seeds() -> dict[str, str]:
+    folder = _seeds_dir()
+    if not folder.is_dir():
+        pytest.skip(f"seed articles not found at {folder} (set ERGO_SEEDS_DIR to check tip sources)")
+    return {p.name: p.read_text("utf-8") for p in folder.glob("*.txt")}
+
+
+# ------------------------------------------------------------------ sources
+
+
+@pytest.mark.parametrize("tip", _all_tips(), ids=lambda t: t.id)
+def test_source_and_section_exist(tip: Tip, seeds: dict[str, str]) -> None:
+    assert tip.source in seeds, f"{tip.id}: no seed file {tip.source!r}"
+    assert tip.section in _heading_lines(seeds[tip.source]), (
+        f"{tip.id}: section {tip.section!r} is not a line of {tip.source}"
+    )
+    # A section is a heading, not a sentence lifted from a paragraph.
+    assert len(tip.section) <= 80 and not tip.section.endswith("."), f"{tip.id}: {tip.section!r} is not a heading"
+
+
+def test_tips_are_in_our_own_words(seeds: dict[str, str]) -> None:
+    """No run of six words in a tip appears verbatim in any seed article."""
+    n = 6
+    seed_grams = set()
+    for text in seeds.values():
+        w = _words(text)
+        seed_grams.update(tuple(w[i : i + n]) for i in range(len(w) - n + 1))
+    for tip in _all_tips():
+        w = _words(tip.text)
+        copied = [" ".join(g) for g in (tuple(w[i : i + n]) for i in range(len(w) - n + 1)) if g in seed_grams]
+        assert not copied, f"{tip.id} copies the source: {copied}"
+
+
+def test_default_kinds_draw_on_several_documents() -> None:
+    catalog = load_catalog()
+    for kind in DEFAULT_KINDS:
+        sources = {t.source for t in catalog.get(kind, [])}
+        assert len(sources) >= 3, f"{kind} tips come from only {sorted(sources)}"
+
+
+# ------------------------------------------------------------------ shape
+
+
+def test_every_default_kind_has_tips() -> None:
+    catalog = load_catalog()
+    for kind in DEFAULT_KINDS:
+        assert len(catalog.get(kind, [])) >= 3, f"kind {kind!r} has fewer than 3 tips"
+
+
+def test_optional_kinds_have_enough_tips() -> None:
+    catalog = load_catalog()
+    for kind in ALLOWED_KINDS - set(DEFAULT_KINDS):
+        assert len(catalog.get(kind, [])) >= 3, f"kind {kind!r} has fewer than 3 tips"
+
+
+def test_kinds_are_allowed() -> None:
+    assert set(load_catalog()) <= ALLOWED_KINDS
+
+
+def test_ids_unique_and_well_formed() -> None:
+    tips = _all_tips()
+    ids = [t.id for t in tips]
+    assert len(ids) == len(set(ids)), "duplicate tip ids"
+    for tip in tips:
+        assert re.fullmatch(rf"{re.escape(tip.kind)}-\d{{2}}", tip.id), f"id {tip.id!r} is not {tip.kind}-NN"
+
+
+def test_texts_unique() -> None:
+    texts = [t.text.strip().lower() for t in _all_tips()]
+    assert len(texts) == len(set(texts)), "duplicate tip texts"
+
+
+@pytest.mark.parametrize("tip", _all_tips(), ids=lambda t: t.id)
+def test_text_fits_a_notification(tip: Tip) -> None:
+    assert tip.text == tip.text.strip() and tip.text
+    assert "\n" not in tip.text
+    assert len(tip.text) <= MAX_LEN, f"{tip.id} is {len(tip.text)} characters"
+
+
+# ------------------------------------------------------------------ content rules
+
+
+@pytest.mark.parametrize("tip", _all_tips(), ids=lambda t: t.id)
+def test_no_drugs_doses_or_brands(tip: Tip) -> None:
+    for field in (tip.text, tip.section):
+        hit = DENY.search(field)
+        assert hit is None, f"{tip.id}: denied word {hit.group(0)!r} in {field!r}"
+
+
+@pytest.mark.parametrize("tip", _all_tips(), ids=lambda t: t.id)
+def test_no_acute_injury_treatment(tip: Tip) -> None:
+    hit = ACUTE_TREATMENT.search(tip.text)
+    assert hit is None, f"{tip.id}: acute-treatment advice {hit.group(0)!r}"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "Aspadol 100mg before bed",
+        "Try Tapentadol",
+        "Nucynta helps",
+        "Pregarica 75 mg",
+        "Neuro seliron",
+        "order from PillsPalace",
+        "take ibuprofen",
+        "take Acetaminophen",
+        "paracetamol works",
+        "ask about medication",
+        "this medicine",
+        "a drug for cramps",
+        "one pill a day",
+        "two tablets",
+        "the right dose",
+        "a muscle relaxant",
+        "vitamins help",
+        "a magnesium supplement",
+        "an Epsom salt bath",
+    ],
+)
+def test_deny_list_catches_planted_words(bad: str) -> None:
+    assert DENY.search(bad), f"deny-list missed {bad!r}"
+
+
+@pytest.mark.parametrize("ok", ["rest on a pillow", "relaxation helps", "dimgray", "double-check your chair"])
+def test_deny_list_leaves_ordinary_words_alone(ok: str) -> None:
+    assert DENY.search(ok) is None
+
+
+def test_acute_treatment_pattern_catches_planted_words() -> None:
+    assert ACUTE_TREATMENT.search("Put ice on it")
+    assert ACUTE_TREATMENT.search("use a heating pad")
+    assert ACUTE_TREATMENT.search("try a cold compress")
+    assert ACUTE_TREATMENT.search("notice your shoulders") is None
+
+
+def test_red_flags_point_to_a_professional() -> None:
+    flagged = [t for t in _all_tips() if RED_FLAG.search(t.text) and PROFESSIONAL.search(t.text)]
+    assert flagged, "no tip tells people to see a professional about numbness, tingling or weakness"
+    assert any(t.kind in ("stretch", "movement") for t in flagged)
+
+
+# ------------------------------------------------------------------ rotation
+
+
+@pytest.mark.parametrize("kind", sorted(ALLOWED_KINDS))
+@pytest.mark.parametrize("seed", [0, 1, 42])
+def test_rotation_shows_every_tip_once_per_cycle(kind: str, seed: int) -> None:
+    tips = load_catalog()[kind]
+    rng = random.Random(seed)
+    shown: set[str] = set()
+    for cycle in range(2):
+        drawn = []
+        for _ in tips:
+            tip, shown = next_tip(tips, shown, rng)
+            drawn.append(tip.id)
+        assert sorted(drawn) == sorted(t.id for t in tips), f"cycle {cycle} repeated or missed a tip"
+        assert shown == {t.id for t in tips}
+    # The next draw starts a fresh cycle.
+    tip, shown = next_tip(tips, shown, rng)
+    assert shown == {tip.id}
+
+
+def test_rotation_is_reproducible_with_a_seed() -> None:
+    tips = load_catalog()["posture"]
+
+    def run(seed: int) -> list[str]:
+        rng, shown, out = random.Random(seed), set(), []
+        for _ in range(len(tips) * 2):
+            tip, shown = next_tip(tips, shown, rng)
+            out.append(tip.id)
+        return out
+
+    assert run(7) == run(7)
+
+
+def test_next_tip_with_no_tips_raises() -> None:
+    with pytest.raises(ValueError):
+        next_tip([], set(), random.Random(0))
