@@ -1,0 +1,154 @@
+"""Notifications through plyer, for macOS and Windows, with the checks plyer itself never makes.
+
+plyer reports nothing: on Linux it shells out to notify-send with "never expire" and ignores the exit
+code, and on Windows the balloon runs in a thread whose exceptions are lost. So on Linux this backend
+runs notify-send itself (exit code checked, real expire time); it uses plyer (via dbus-python, which
+does raise) only when notify-send is missing. Elsewhere it calls plyer after trimming the text to
+the Windows balloon limits, which would otherwise fail silently.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from ergo.errors import BackendUnavailable, NotifyError
+from ergo.notify import freedesktop
+from ergo.notify.base import ClosingContext, Notification
+
+APP_NAME = "ergo"
+# Windows NOTIFYICONDATAW holds WCHAR[64] and WCHAR[256], terminator included; harmless elsewhere.
+TITLE_LIMIT = 64
+MESSAGE_LIMIT = 256
+ELLIPSIS = "…"
+
+
+def _utf16_units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cut `text` to fewer than `limit` UTF-16 units (what the Windows buffers count), ending in an ellipsis."""
+    if _utf16_units(text) < limit:
+        return text
+    budget = limit - 1 - _utf16_units(ELLIPSIS)
+    out: list[str] = []
+    used = 0
+    for char in text:
+        size = _utf16_units(char)
+        if used + size > budget:
+            break
+        out.append(char)
+        used += size
+    return "".join(out).rstrip() + ELLIPSIS
+
+
+def _importable(module: str) -> bool:
+    if module in sys.modules:
+        return sys.modules[module] is not None
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _is_linux(platform: str) -> bool:
+    return platform.startswith("linux")
+
+
+def probe(platform: str | None = None) -> str | None:
+    """None when a notification sent this way would really be shown, else a one-line reason."""
+    platform = platform or sys.platform
+    if _is_linux(platform):
+        if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+            return freedesktop.NO_BUS
+        if shutil.which("notify-send") is None and not (_importable("dbus") and _importable("plyer")):
+            return "neither notify-send nor dbus-python is available"
+        # notify-send and dbus-python reach the same server; jeepney can tell whether it is there and
+        # (asking its name, which starts an activatable one) whether it can run at all.
+        reason = freedesktop.probe()
+        if reason is None:
+            try:
+                freedesktop.server_info()
+            except NotifyError as exc:
+                reason = str(exc)
+        if reason is not None and not reason.startswith(freedesktop.UNSUPPORTED_ADDRESS):
+            return reason
+        return None
+    if not _importable("plyer"):
+        return "plyer is not installed"
+    if platform == "darwin":
+        return None if _importable("pyobjus") else "pyobjus is not installed (plyer needs it on macOS)"
+    if platform in ("win32", "cygwin"):
+        return None
+    return f"plyer has no notifications on platform {platform!r}"
+
+
+class PlyerNotifier(ClosingContext):
+    """Desktop notifications where there is no freedesktop server: macOS, Windows, or Linux via notify-send."""
+
+    name = "plyer"
+
+    def __init__(self, *, platform: str | None = None, timeout: float = 10.0) -> None:
+        self._platform = platform or sys.platform
+        self._timeout = timeout
+        self._notify_send: str | None = None
+        self._notify: Callable[..., Any] | None = None
+        if _is_linux(self._platform):
+            self._notify_send = shutil.which("notify-send")
+        if self._notify_send is None:
+            try:
+                import plyer  # heavy-ish, and only needed on this path
+            except ImportError as exc:
+                raise BackendUnavailable(f"notifier 'plyer' is unavailable: plyer is not installed ({exc})") from exc
+            self._notify = plyer.notification.notify
+
+    @property
+    def route(self) -> str:
+        """How notifications leave this process: "notify-send" or "plyer"; worth logging."""
+        return "notify-send" if self._notify_send else "plyer"
+
+    def send(self, notification: Notification) -> None:
+        title = truncate(notification.title, TITLE_LIMIT)
+        message = truncate(notification.body, MESSAGE_LIMIT)
+        if self._notify_send:
+            self._run_notify_send(notification, title, message)
+            return
+        assert self._notify is not None
+        seconds = max(1, round(notification.expire.total_seconds()))
+        try:
+            self._notify(title=title, message=message, app_name=APP_NAME, timeout=seconds)
+        except NotImplementedError as exc:
+            raise NotifyError(f"plyer has no working notification backend here: {exc}") from exc
+        except Exception as exc:  # plyer lets every platform's own exception through
+            raise NotifyError(f"plyer failed: {type(exc).__name__}: {exc}") from exc
+
+    def _run_notify_send(self, n: Notification, title: str, message: str) -> None:
+        assert self._notify_send is not None
+        cmd = [
+            self._notify_send,
+            f"--app-name={APP_NAME}",
+            f"--expire-time={n.expire_ms}",
+            f"--urgency={n.urgency}",
+            "--",
+            title,
+            message,
+        ]
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=self._timeout, check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise NotifyError(f"notify-send did not finish within {self._timeout:g} s") from exc
+        except OSError as exc:
+            raise NotifyError(f"cannot run notify-send: {exc}") from exc
+        if done.returncode != 0:
+            lines = [line for line in (done.stderr or "").splitlines() if line.strip()]
+            detail = lines[-1].strip() if lines else "no error message"
+            raise NotifyError(f"notify-send failed (exit {done.returncode}): {detail}")
+
+    def close(self) -> None:
+        """Nothing is held between notifications."""

@@ -1,0 +1,115 @@
+"""Choosing a notifier and saying why, plus the wrapper that keeps reminders flowing when the desktop breaks."""
+
+from __future__ import annotations
+
+import logging
+from typing import TextIO
+
+from ergo.errors import BackendUnavailable, NotifyError
+from ergo.notify.base import ClosingContext, Notification, Notifier
+from ergo.notify.console import ConsoleNotifier
+
+BACKENDS = ("freedesktop", "plyer", "console")
+
+logger = logging.getLogger("ergo.notify")
+
+
+def _freedesktop() -> tuple[Notifier | None, str]:
+    from ergo.notify import freedesktop
+
+    reason = freedesktop.probe()
+    if reason is not None:
+        return None, reason
+    try:
+        # Also starts a D-Bus-activatable server, proving it can run (dunst cannot without a display).
+        info = freedesktop.server_info()
+    except NotifyError as exc:
+        return None, str(exc)
+    return freedesktop.FreedesktopNotifier(), f"{info.describe()} on the session bus"
+
+
+def _plyer() -> tuple[Notifier | None, str]:
+    from ergo.notify import plyer
+
+    reason = plyer.probe()
+    if reason is not None:
+        return None, reason
+    try:
+        notifier = plyer.PlyerNotifier()
+    except BackendUnavailable as exc:
+        return None, str(exc)
+    return notifier, f"via {notifier.route}"
+
+
+def select_notifier(preference: str = "auto", *, stream: TextIO | None = None) -> tuple[Notifier, str]:
+    """The notifier to use and a one-line reason (for the log and `ergo status`); raises BackendUnavailable."""
+    choice = preference.strip().lower()
+    if choice == "console":
+        return ConsoleNotifier(stream), "console: requested"
+    probes = {"freedesktop": _freedesktop, "plyer": _plyer}
+    if choice in probes:
+        notifier, reason = probes[choice]()
+        if notifier is None:
+            raise BackendUnavailable(f"notifier {choice!r} is unavailable: {reason}")
+        return notifier, f"{choice}: {reason}"
+    if choice != "auto":
+        raise BackendUnavailable(
+            f"unknown notifier {preference!r}; choose one of: auto, {', '.join(BACKENDS)}"
+        )
+    failures: list[tuple[str, str]] = []
+    for backend, attempt in probes.items():
+        notifier, reason = attempt()
+        if notifier is not None:
+            skipped = "".join(f"; {name} unavailable: {why}" for name, why in failures)
+            return notifier, f"{backend}: {reason}{skipped}"
+        failures.append((backend, reason))
+    return ConsoleNotifier(stream), f"console: no desktop ({_join_reasons(failures)})"
+
+
+def _join_reasons(failures: list[tuple[str, str]]) -> str:
+    """Say a shared reason once ("no D-Bus session bus ...") instead of once per backend."""
+    reasons = {why for _, why in failures}
+    if len(reasons) == 1:
+        return reasons.pop()
+    return "; ".join(f"{name}: {why}" for name, why in failures)
+
+
+class FallbackNotifier(ClosingContext):
+    """Never lets a broken desktop cost a reminder: on failure it logs why and prints to the console instead."""
+
+    def __init__(self, primary: Notifier, console: ConsoleNotifier | None = None) -> None:
+        self.primary = primary
+        self.console = console if console is not None else ConsoleNotifier()
+        self.name = primary.name
+        self.last_error: str | None = None  # None while the primary's latest send succeeded
+
+    def send(self, notification: Notification) -> None:
+        try:
+            self.primary.send(notification)
+        except NotifyError as exc:
+            self._failed(str(exc))
+        except Exception as exc:  # a bug in a backend must not stop the reminders either
+            logger.exception("notifier %r crashed; using the console", self.name)
+            self._failed(f"{type(exc).__name__}: {exc}", logged=True)
+        else:
+            if self.last_error is not None:
+                logger.info("notifier %r delivers again", self.name)
+            self.last_error = None
+            return
+        try:
+            self.console.send(notification)
+        except NotifyError as exc:
+            logger.error("reminder %r lost: %s, and the console failed too: %s", notification.key, self.last_error, exc)
+
+    def _failed(self, reason: str, *, logged: bool = False) -> None:
+        # Warn when the reason changes, not on every reminder of a long outage.
+        if not logged:
+            level = logging.WARNING if reason != self.last_error else logging.DEBUG
+            logger.log(level, "notifier %r failed: %s; showing it on the console", self.name, reason)
+        self.last_error = reason
+
+    def close(self) -> None:
+        try:
+            self.primary.close()
+        finally:
+            self.console.close()

@@ -1,0 +1,27 @@
+"""Fixtures shared by ergo's tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.desktop import DesktopSession, desktop_session, require_desktop_tools
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Any test using the `desktop` fixture is marked `desktop`, so `-m "not desktop"` leaves it out."""
+    for item in items:
+        if "desktop" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.desktop)
+
+
+@pytest.fixture
+def desktop(monkeypatch: pytest.MonkeyPatch) -> Iterator[DesktopSession]:
+    """A private bus + Xvfb + dunst, with this process's environment pointed at it for the test."""
+    require_desktop_tools()
+    with desktop_session() as session:
+        for key, value in session.env.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+        yield session
