@@ -40,7 +40,7 @@ class Paths:
 
     @property
     def socket(self) -> Path:
-        return self.runtime_dir / "ergo.sock"
+        return self.runtime_dir / "ergo.sock"  # same as socket_path()
 
     @property
     def lock_file(self) -> Path:
@@ -64,11 +64,11 @@ class Paths:
             config_file=config_file.expanduser(),
             config_from=config_from,
             state_dir=state_dir.expanduser(),
-            runtime_dir=_runtime_dir(),
+            runtime_dir=runtime_dir(),
         )
 
 
-def _runtime_dir() -> Path:
+def runtime_dir() -> Path:
     """The per-user runtime dir, or a private temp dir when the OS offers none (e.g. root on CI)."""
     override = os.environ.get("ERGO_RUNTIME_DIR")
     if override:
@@ -89,3 +89,8 @@ def ensure_private_dir(path: Path) -> Path:
     if os.name == "posix":
         os.chmod(path, 0o700)
     return path
+
+
+def socket_path() -> Path:
+    """The control socket, found without platformdirs: the light path of `ergo status`."""
+    return runtime_dir() / "ergo.sock"

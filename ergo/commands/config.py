@@ -1,0 +1,57 @@
+"""`ergo config path | show | init | validate`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ergo.errors import ErgoError
+from ergo.paths import Paths
+from ergo.templates_dir import read_template
+
+DEFAULT_CONFIG = "ergo.toml"
+
+
+def default_config_text() -> str:
+    """The fully commented default file: config/ergo.toml, shipped in the package."""
+    return read_template(DEFAULT_CONFIG)
+
+
+def run(action: str, config: str | None, flags: dict[str, Any], args: argparse.Namespace) -> int:
+    paths = Paths.resolve(config)
+    if action == "path":
+        state = "exists" if paths.config_file.exists() else "does not exist yet: `ergo config init` creates it"
+        print(f"{paths.config_file}  ({paths.config_from}; {state})")
+        return 0
+    if action == "init":
+        return init(paths.config_file, force=args.force)
+    from ergo.settings import flat_values, load_settings
+
+    if action == "validate":
+        target = Path(args.path) if args.path else paths.config_file
+        if not target.exists():
+            raise ErgoError(f"{target}: no such file")
+        load_settings(target, flags)
+        print(f"{target}: ok")
+        return 0
+    loaded = load_settings(paths.config_file, flags)
+    found = "" if loaded.file_exists else "  (not found: built-in defaults apply)"
+    print(f"# config file: {paths.config_file}{found}")
+    values = flat_values(loaded.settings)
+    width = max(len(k) for k in values)
+    for key, value in values.items():
+        shown = "-" if value is None else (f'"{value}"' if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else value)
+        print(f"{key:<{width}} = {shown!s:<24} # {loaded.origins.get(key, 'default')}")
+    return 0
+
+
+def init(target: Path, *, force: bool) -> int:
+    if target.exists() and not force:
+        raise ErgoError(f"{target} already exists; use --force to overwrite it")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(default_config_text(), "utf-8")
+    tmp.replace(target)
+    print(f"wrote {target}")
+    return 0

@@ -1,0 +1,147 @@
+"""Control commands for the running daemon: status, pause, resume, snooze, skip, now, reload, stop.
+
+Standard library plus ergo's light modules only: no apscheduler, pydantic or plyer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from ergo.control_client import request
+from ergo.durations import DurationError, format_duration, parse_duration
+from ergo.errors import DaemonNotRunning, ErgoError
+from ergo.paths import socket_path
+
+
+def _until_clock(text: str, now: datetime) -> datetime:
+    """The next local occurrence of HH:MM."""
+    try:
+        hours, minutes = (int(p) for p in text.strip().split(":"))
+        local_now = now.astimezone()
+        target = local_now.replace(hour=hours, minute=minutes, second=0, microsecond=0)
+    except ValueError:
+        raise ErgoError(f'--until {text}: not a time of day (write HH:MM, e.g. 13:30)') from None
+    if target <= local_now:
+        target += timedelta(days=1)
+    return target.astimezone(timezone.utc)
+
+
+def _duration(text: str, what: str) -> timedelta:
+    try:
+        value = parse_duration(text)
+    except DurationError as error:
+        raise ErgoError(f"{what}: {error}") from None
+    if value <= timedelta(0):
+        raise ErgoError(f"{what}: the duration must be positive")
+    return value
+
+
+def run(command: str, args: argparse.Namespace) -> int:
+    sock = socket_path()
+    now = datetime.now(timezone.utc)
+    if command == "status":
+        try:
+            answer = request(sock, "status")
+        except DaemonNotRunning as error:
+            if args.json:
+                print(json.dumps({"running": False}))
+            else:
+                print(error, file=sys.stderr)
+            return 1
+        if args.json:
+            answer.pop("ok", None)
+            print(json.dumps(answer, indent=2))
+        else:
+            print(render_status(answer))
+        return 0
+    if command == "pause":
+        until: datetime | None = None
+        if args.until and args.duration:
+            raise ErgoError("pause takes a duration or --until, not both")
+        if args.until:
+            until = _until_clock(args.until, now)
+        elif args.duration:
+            until = now + _duration(args.duration, "pause")
+        answer = request(sock, "pause", until=until.isoformat() if until else None)
+        print(f"paused until {_local(answer['paused_until'])}" if until else "paused until `ergo resume`")
+        return 0
+    if command == "snooze":
+        until = now + _duration(args.duration, "snooze")
+        request(sock, "snooze", kind=args.kind, until=until.isoformat())
+        print(f"{args.kind} snoozed until {_local(until.isoformat())}")
+        return 0
+    if command == "stop":
+        answer = request(sock, "stop")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and sock.exists():
+            time.sleep(0.05)
+        print(f"ergo stopped (pid {answer.get('pid')})")
+        return 0
+    if command == "reload":
+        answer = request(sock, "reload")
+        changed = answer.get("changed") or []
+        print("config reloaded: " + (", ".join(changed) + " changed" if changed else "nothing changed"))
+        return 0
+    arguments: dict[str, Any] = {"kind": args.kind} if command in ("skip", "now") else {}
+    answer = request(sock, command, **arguments)
+    if command == "resume":
+        print("resumed")
+    elif command == "skip":
+        print(f"{args.kind}: next one skipped, due {_local(answer['reminders'][args.kind]['next_due'])}")
+    elif command == "now":
+        print(f"{args.kind}: delivered; next due {_local(answer['reminders'][args.kind]['next_due'])}")
+    return 0
+
+
+def _local(iso: str | None, with_day: bool = False) -> str:
+    if not iso:
+        return "-"
+    value = datetime.fromisoformat(iso).astimezone()
+    today = datetime.now().astimezone().date()
+    if value.date() != today or with_day:
+        return value.strftime("%a %H:%M")
+    return value.strftime("%H:%M:%S" if value.second else "%H:%M")
+
+
+def _in(iso: str | None, now: datetime) -> str:
+    if not iso:
+        return ""
+    delta = datetime.fromisoformat(iso) - now
+    if delta <= timedelta(0):
+        return "(due)"
+    return f"(in {format_duration(timedelta(seconds=round(delta.total_seconds())))})"
+
+
+def render_status(status: dict[str, Any]) -> str:
+    """The human form of `status --json`."""
+    now = datetime.fromisoformat(status["now"])
+    lines = [f"ergo is running (pid {status['pid']}); notifications: {status['notifier']}; idle detection: {status['idle_backend']}"]
+    config = status["config_file"] + ("" if status.get("config_found") else " (not found: built-in defaults)")
+    lines.append(f"config: {config}")
+    if status.get("config_error"):
+        lines.append(f"config error (keeping the last good settings): {status['config_error']}")
+    if status["paused"]:
+        lines.append("paused " + (f"until {_local(status['paused_until'])}" if status["paused_until"] else "until `ergo resume`"))
+    elif status.get("hold"):
+        lines.append(f"holding reminders: {status['hold']}")
+    for kind, entry in status["reminders"].items():
+        if not entry["enabled"]:
+            continue
+        state = f"next {_local(entry['next_due'])} {_in(entry['next_due'], now)}"
+        if entry["held"] == "outside hours":
+            state = f"outside work hours; resumes {_local(entry['next_due'], with_day=True)}"
+        elif entry["held"] == "snoozed":
+            state = f"snoozed until {_local(entry['snoozed_until'])}"
+        elif entry["held"]:
+            state = f"held: {entry['held']}"
+        last = f"last {_local(entry['last_fired'])}" if entry["last_fired"] else ""
+        lines.append(f"  {kind:<10} every {entry['interval']:<7} {state:<40} {last}".rstrip())
+    disabled = [k for k, e in status["reminders"].items() if not e["enabled"]]
+    if disabled:
+        lines.append(f"  off: {', '.join(disabled)}")
+    return "\n".join(lines)

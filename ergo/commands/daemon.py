@@ -1,0 +1,160 @@
+"""`ergo run` (the daemon in the foreground) and `ergo start` (the same, detached)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+from ergo.errors import AlreadyRunning, ErgoError
+from ergo.paths import Paths
+
+log = logging.getLogger("ergo")
+
+
+def _setup_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s ergo: %(message)s", "%Y-%m-%d %H:%M:%S"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(getattr(logging, level.upper(), logging.INFO))
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | None = None) -> int:
+    """Run until SIGINT/SIGTERM (exit 0); SIGHUP reloads the config."""
+    from ergo.control_server import ControlServer
+    from ergo.daemon import Backends, Daemon
+    from ergo.filewatch import POLL_SECONDS, ConfigWatcher
+    from ergo.idle.select import select_idle_monitor
+    from ergo.instance import InstanceLock
+    from ergo.notify.select import FallbackNotifier, select_notifier
+    from ergo.session.select import start_watchers
+    from ergo.settings import load_settings
+    from ergo.store import Store
+
+    paths = Paths.resolve(config)
+    loaded = load_settings(paths.config_file, flags)
+    _setup_logging(loaded.settings.log_level)
+    lock = InstanceLock(paths.lock_file)
+    lock.acquire()
+    store = server = watcher = daemon = None
+    try:
+        notifier, notifier_reason = select_notifier(loaded.settings.notifier)
+        idle, idle_reason = select_idle_monitor(loaded.settings.idle.backend)
+        if idle_reason.startswith("none"):
+            idle.close()
+            idle = None
+        backends = Backends(FallbackNotifier(notifier), notifier_reason, idle, idle_reason, start_watchers)
+        store = Store(paths.state_db)
+        daemon = Daemon(paths, loaded, backends, store, flags=flags)
+        server = ControlServer(paths.socket, daemon.handle, housekeeping=daemon.housekeeping)
+        watcher = ConfigWatcher(paths.config_file)
+        _watch_config(watcher, server, daemon, POLL_SECONDS)
+
+        def on_signal(signum: int, _frame: object) -> None:
+            if signum == getattr(signal, "SIGHUP", None):
+                threading.Thread(target=daemon.reload, args=("SIGHUP",), daemon=True).start()
+            else:
+                daemon.request_stop()
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        if hasattr(signal, "SIGHUP"):
+            signal.signal(signal.SIGHUP, on_signal)
+        daemon.start()
+        server.start()
+        log.info("control socket: %s", paths.socket)
+        if notifier.name == "console":
+            log.info("no desktop notifications here: reminders are printed to this terminal (or the log)")
+        while not daemon.stopped.wait(3600):
+            pass
+    finally:
+        if server is not None:
+            server.stop()
+        if daemon is not None:
+            daemon.stop()
+        if watcher is not None:
+            watcher.close()
+        if store is not None:
+            store.close()
+        lock.release()
+    return 0
+
+
+def _watch_config(watcher: Any, server: Any, daemon: Any, poll_seconds: float) -> None:
+    """Reload shortly after the config file changes (debounced: editors write in several steps)."""
+    pending: dict[str, threading.Timer] = {}
+
+    def reload_soon() -> None:
+        if "timer" in pending:
+            pending["timer"].cancel()
+        timer = threading.Timer(0.3, lambda: watcher.changed() and daemon.reload("file changed"))
+        timer.daemon = True
+        pending["timer"] = timer
+        timer.start()
+
+    fd = watcher.fileno()
+    if fd is not None:
+        server.watch_fd(fd, lambda: watcher.drain() and reload_soon())
+        return
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    daemon.scheduler.add_job(lambda: watcher.changed() and daemon.reload("file changed"),
+                             IntervalTrigger(seconds=poll_seconds), id="config-poll")
+
+
+def start(config: str | None, flags: dict[str, Any], args: argparse.Namespace) -> int:
+    """Start `ergo run` detached, wait until it answers, say where it logs."""
+    from ergo.control_client import request
+    from ergo.errors import DaemonNotRunning
+    from ergo.instance import running_pid
+    from ergo.settings import load_settings
+
+    paths = Paths.resolve(config)
+    load_settings(paths.config_file, flags)  # a broken config fails here, in the terminal, not in a log
+    pid = running_pid(paths.lock_file)
+    if pid is not None:
+        raise AlreadyRunning(f"ergo is already running (pid {pid})")
+    argv = [sys.executable, "-m", "ergo", "run"]
+    if config:
+        argv += ["--config", str(config)]
+    if getattr(args, "notifier", None):
+        argv += ["--notifier", args.notifier]
+    for item in getattr(args, "overrides", None) or []:
+        argv += ["--set", item]
+    paths.state_dir.mkdir(parents=True, exist_ok=True)
+    with open(paths.log_file, "ab") as log_file, open(os.devnull, "rb") as devnull:
+        options: dict[str, Any] = {"start_new_session": True} if os.name == "posix" else {
+            "creationflags": getattr(subprocess, "DETACHED_PROCESS", 0) | getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
+        process = subprocess.Popen(argv, stdin=devnull, stdout=log_file, stderr=log_file, close_fds=True, **options)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            tail = _tail(paths.log_file)
+            raise ErgoError(f"ergo exited at start (code {process.returncode}): {tail}")
+        try:
+            request(paths.socket, "status", timeout=1)
+        except DaemonNotRunning:
+            time.sleep(0.05)
+            continue
+        except ErgoError:
+            time.sleep(0.05)
+            continue
+        print(f"ergo started (pid {process.pid}); log: {paths.log_file}")
+        return 0
+    raise ErgoError(f"ergo did not answer within 15 s; see {paths.log_file}")
+
+
+def _tail(path: Any) -> str:
+    try:
+        lines = [l for l in path.read_text(errors="replace").splitlines() if l.strip()]
+    except OSError:
+        return "no log"
+    return lines[-1] if lines else "no log"

@@ -1,0 +1,210 @@
+"""The daemon side of the control socket: newline-terminated JSON requests, one answer each.
+
+One thread runs a selector loop over the listening socket and every client, so
+many clients are served at once and a slow or hostile client stalls nobody: a
+request larger than 64 KiB, unreadable JSON or an unknown command gets an error
+answer, and a client silent for 5 s is dropped. On Linux, peers of another uid
+are refused (SO_PEERCRED).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import selectors
+import socket
+import struct
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ergo.control_client import MAX_MESSAGE
+from ergo.paths import ensure_private_dir
+
+log = logging.getLogger("ergo.control")
+CLIENT_TIMEOUT = 5.0
+
+Handler = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class _Client:
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.inbox = bytearray()
+        self.outbox = b""
+        self.since = time.monotonic()
+
+
+class ControlServer:
+    """Serves `handler` on a Unix socket; `housekeeping` runs in the loop at least every `period` s."""
+
+    def __init__(self, path: Path, handler: Handler, housekeeping: Callable[[], None] | None = None, period: float = 30.0) -> None:
+        self.path = path
+        self._handler = handler
+        self._housekeeping = housekeeping
+        self._period = period
+        self._selector = selectors.DefaultSelector()
+        self._stop_r, self._stop_w = os.pipe()
+        self._thread: threading.Thread | None = None
+        self._extra: dict[int, Callable[[], None]] = {}
+        ensure_private_dir(path.parent)
+        if path.exists() or path.is_symlink():
+            path.unlink()  # stale socket of a crashed daemon; we hold the lock, so it is ours to remove
+        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        old_umask = os.umask(0o177)
+        try:
+            self._listener.bind(str(path))
+        finally:
+            os.umask(old_umask)
+        os.chmod(path, 0o600)
+        self._listener.listen(64)
+        self._listener.setblocking(False)
+        self._selector.register(self._listener, selectors.EVENT_READ, "listen")
+        self._selector.register(self._stop_r, selectors.EVENT_READ, "stop")
+
+    def watch_fd(self, fd: int, callback: Callable[[], None]) -> None:
+        """Also call `callback` (in this loop's thread) whenever `fd` is readable, e.g. inotify."""
+        self._extra[fd] = callback
+        self._selector.register(fd, selectors.EVENT_READ, "extra")
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="ergo-control", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        os.write(self._stop_w, b"x")
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+        for key in list(self._selector.get_map().values()):
+            if isinstance(key.fileobj, socket.socket):
+                key.fileobj.close()
+        self._selector.close()
+        os.close(self._stop_r)
+        os.close(self._stop_w)
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            pass
+
+    # --- loop -----------------------------------------------------------------
+
+    def _loop(self) -> None:
+        last_housekeeping = time.monotonic()
+        while True:
+            clients = [k.data for k in self._selector.get_map().values() if isinstance(k.data, _Client)]
+            timeout = CLIENT_TIMEOUT if clients else self._period
+            try:
+                events = self._selector.select(timeout=timeout)
+            except (OSError, ValueError):
+                return
+            for key, mask in events:
+                try:
+                    if key.data == "stop":
+                        return
+                    if key.data == "listen":
+                        self._accept()
+                    elif key.data == "extra":
+                        self._extra[key.fd]()
+                    else:
+                        self._serve(key.data, mask)
+                except Exception:  # one broken client or callback must not end the loop
+                    log.exception("control loop error")
+                    if isinstance(key.data, _Client):
+                        self._drop(key.data)
+            now = time.monotonic()
+            for client in clients:
+                if now - client.since > CLIENT_TIMEOUT and client.sock.fileno() != -1:
+                    self._drop(client)
+            if self._housekeeping is not None and now - last_housekeeping >= self._period:
+                last_housekeeping = now
+                try:
+                    self._housekeeping()
+                except Exception:
+                    log.exception("housekeeping failed")
+
+    def _accept(self) -> None:
+        try:
+            sock, _ = self._listener.accept()
+        except (BlockingIOError, InterruptedError):
+            return
+        if not _same_user(sock):
+            log.warning("refused a control connection from another user")
+            sock.close()
+            return
+        sock.setblocking(False)
+        self._selector.register(sock, selectors.EVENT_READ, _Client(sock))
+
+    def _serve(self, client: _Client, mask: int) -> None:
+        if mask & selectors.EVENT_READ and not client.outbox:
+            try:
+                data = client.sock.recv(65536)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                self._drop(client)
+                return
+            if not data:
+                if client.inbox.strip():
+                    self._answer(client, self._dispatch(bytes(client.inbox)))
+                else:
+                    self._drop(client)
+                return
+            client.inbox += data
+            if len(client.inbox) > MAX_MESSAGE:
+                self._answer(client, {"ok": False, "error": f"request larger than {MAX_MESSAGE} bytes"})
+            elif b"\n" in client.inbox:
+                line = bytes(client.inbox.split(b"\n", 1)[0])
+                self._answer(client, self._dispatch(line))
+        if mask & selectors.EVENT_WRITE and client.outbox:
+            self._flush(client)
+
+    def _dispatch(self, line: bytes) -> dict[str, Any]:
+        try:
+            request = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return {"ok": False, "error": "request is not valid JSON"}
+        if not isinstance(request, dict) or not isinstance(request.get("cmd"), str):
+            return {"ok": False, "error": 'request must be a JSON object with a "cmd" string'}
+        try:
+            return self._handler(request)
+        except Exception as error:  # the daemon survives any single bad request
+            log.exception("control command %r failed", request.get("cmd"))
+            return {"ok": False, "error": f"{request['cmd']}: {error.__class__.__name__}: {error}"}
+
+    def _answer(self, client: _Client, answer: dict[str, Any]) -> None:
+        client.outbox = json.dumps(answer, default=str).encode() + b"\n"
+        client.since = time.monotonic()
+        self._selector.modify(client.sock, selectors.EVENT_WRITE, client)
+        self._flush(client)
+
+    def _flush(self, client: _Client) -> None:
+        try:
+            sent = client.sock.send(client.outbox)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            self._drop(client)
+            return
+        client.outbox = client.outbox[sent:]
+        if not client.outbox:
+            self._drop(client)
+
+    def _drop(self, client: _Client) -> None:
+        try:
+            self._selector.unregister(client.sock)
+        except (KeyError, ValueError):
+            pass
+        client.sock.close()
+
+
+def _same_user(sock: socket.socket) -> bool:
+    """On Linux, only the daemon's own uid may steer it (the socket's 0600 mode covers elsewhere)."""
+    if not sys.platform.startswith("linux"):
+        return True
+    creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    _pid, uid, _gid = struct.unpack("3i", creds)
+    return uid == os.getuid()

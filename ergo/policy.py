@@ -1,0 +1,378 @@
+"""What to remind of and when: pure decisions over plain data and a clock passed in.
+
+The daemon feeds the Engine events (timer ticks, idle readings, suspend, lock,
+do-not-disturb, control commands) with the time they happened; the Engine
+answers with outcomes (deliver these kinds now, a natural break was taken, a
+stale reminder was skipped). Nothing here sleeps, reads a clock or does I/O, so
+a simulated week runs in milliseconds.
+
+Rules, in one place:
+- a reminder is due `interval` after its countdown started (its anchor);
+- outside its work hours nothing is delivered, and a window's start begins a fresh countdown;
+- while paused, countdowns freeze; while away, locked, asleep, in the quiet minute after
+  a resume, or in do-not-disturb, due reminders are held (pending);
+- an absence (idle, lock, suspend) at least as long as a reminder's natural_break counts
+  as that break taken: its countdown restarts when the person is back;
+- a reminder held for longer than its interval has gone stale: it is skipped and recorded;
+- reminders due within merge_window of each other go out as one notification, and two
+  notifications are never closer than merge_window (explicit `ergo now` aside).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from typing import Literal
+
+from ergo.worktime import WorkHours
+
+ON_TIME = timedelta(seconds=1)
+
+
+@dataclass(frozen=True)
+class ReminderSpec:
+    """The settings of one enabled reminder that timing depends on."""
+
+    kind: str
+    interval: timedelta
+    natural_break: timedelta | None
+    hours: WorkHours
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Global timing settings."""
+
+    merge_window: timedelta = timedelta(minutes=2)
+    quiet_after_resume: timedelta = timedelta(minutes=1)
+    away_after: timedelta = timedelta(minutes=3)
+
+
+@dataclass
+class ReminderState:
+    """Where one reminder's countdown stands."""
+
+    anchor: datetime
+    snoozed_until: datetime | None = None
+    last_fired: datetime | None = None
+    pending_since: datetime | None = None
+    pending_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Deliver:
+    """Send one notification covering `kinds` (more than one means merged)."""
+
+    kinds: tuple[str, ...]
+    at: datetime
+    requested: bool = False
+
+
+@dataclass(frozen=True)
+class Record:
+    """Something worth keeping in history that is not a delivery."""
+
+    kind: str
+    event: Literal["natural_break", "skipped_stale", "skipped", "snoozed"]
+    at: datetime
+    detail: str = ""
+
+
+Outcome = Deliver | Record
+
+HoldReason = Literal["paused", "asleep", "locked", "quiet after resume", "away", "do not disturb"]
+
+
+@dataclass
+class Engine:
+    """All timing state of a running ergo; every method takes the current time."""
+
+    specs: dict[str, ReminderSpec]
+    timing: Timing
+    reminders: dict[str, ReminderState] = field(default_factory=dict)
+    paused_at: datetime | None = None
+    pause_until: datetime | None = None  # None while paused = until `resume`
+    away_since: datetime | None = None
+    gone: dict[str, datetime] = field(default_factory=dict)  # "locked"/"asleep" -> since
+    quiet_until: datetime | None = None
+    dnd: bool = False
+    last_delivery: datetime | None = None
+
+    @classmethod
+    def start(cls, specs: dict[str, ReminderSpec], timing: Timing, now: datetime) -> "Engine":
+        """A fresh engine: every countdown starts now."""
+        return cls(specs, timing, {kind: ReminderState(anchor=now) for kind in specs})
+
+    # --- questions ----------------------------------------------------------
+
+    @property
+    def paused(self) -> bool:
+        return self.paused_at is not None
+
+    def hold(self, now: datetime) -> HoldReason | None:
+        """Why nothing may be delivered right now, if anything holds all reminders."""
+        if self.paused:
+            return "paused"
+        if "asleep" in self.gone:
+            return "asleep"
+        if "locked" in self.gone:
+            return "locked"
+        if self.quiet_until is not None and now < self.quiet_until:
+            return "quiet after resume"
+        if self.away_since is not None:
+            return "away"
+        if self.dnd:
+            return "do not disturb"
+        return None
+
+    def next_due(self, kind: str, now: datetime) -> datetime | None:
+        """When `kind` falls due, ignoring global holds; None if it never will in the coming week."""
+        spec, state = self.specs[kind], self.reminders[kind]
+        anchor = state.anchor
+        if self.paused_at is not None:
+            anchor += now - self.paused_at  # frozen: the countdown resumes where it stopped
+        window = spec.hours.window_at(now)
+        if window is None:
+            upcoming = spec.hours.next_start(now)
+            return None if upcoming is None else upcoming[0] + spec.interval
+        start, end = window
+        due = max(anchor, start) + spec.interval
+        if state.snoozed_until is not None:
+            due = max(due, state.snoozed_until)
+        if due >= end:
+            upcoming = spec.hours.next_start(end - timedelta(microseconds=1))
+            return None if upcoming is None else upcoming[0] + spec.interval
+        return due
+
+    def outside_hours(self, kind: str, now: datetime) -> bool:
+        return self.specs[kind].hours.window_at(now) is None
+
+    def next_wakeup(self, now: datetime) -> datetime | None:
+        """The earliest future moment at which `tick` may have something to do."""
+        candidates: list[datetime] = []
+        if self.paused:
+            if self.pause_until is not None:
+                candidates.append(self.pause_until)
+            return min(candidates) if candidates else None
+        for kind in self.specs:
+            due = self.next_due(kind, now)
+            if due is not None:
+                candidates.append(due)
+        if self.quiet_until is not None and self.quiet_until > now:
+            candidates.append(self.quiet_until)
+        if self.last_delivery is not None:
+            candidates.append(self.last_delivery + self.timing.merge_window)
+        future = [c for c in candidates if c > now]
+        return min(future) if future else None
+
+    # --- the timer ----------------------------------------------------------
+
+    def tick(self, now: datetime) -> list[Outcome]:
+        """Deliver what is due, hold what must wait, skip what went stale."""
+        outcomes: list[Outcome] = []
+        if self.paused and self.pause_until is not None and now >= self.pause_until:
+            self.resume(self.pause_until)
+        for state in self.reminders.values():
+            if state.snoozed_until is not None and state.snoozed_until <= now:
+                state.snoozed_until = None
+        if self.quiet_until is not None and now >= self.quiet_until:
+            self.quiet_until = None
+        due_now = {k: d for k in self.specs if (d := self.next_due(k, now)) is not None and d <= now}
+        if not due_now:
+            return outcomes
+        reason = self.hold(now)
+        if reason is not None:
+            for kind, due in due_now.items():
+                state = self.reminders[kind]
+                if state.pending_since is None:
+                    state.pending_since, state.pending_reason = due, reason
+            return outcomes
+        for kind in list(due_now):
+            state, spec = self.reminders[kind], self.specs[kind]
+            since = state.pending_since or due_now[kind]
+            if now - since > spec.interval:
+                outcomes.append(Record(kind, "skipped_stale", now, f"held since {since:%H:%M} ({state.pending_reason or 'late'})"))
+                self._restart(kind, now)
+                del due_now[kind]
+        if not due_now:
+            return outcomes
+        if self.last_delivery is not None and now < self.last_delivery + self.timing.merge_window:
+            return outcomes  # keep notifications apart; next_wakeup brings us back
+        horizon = now + self.timing.merge_window
+        for kind in self.specs:
+            if kind in due_now:
+                continue
+            due = self.next_due(kind, now)
+            state = self.reminders[kind]
+            ripe = now >= state.anchor + self.specs[kind].interval / 2
+            if due is not None and due <= horizon and ripe and state.snoozed_until is None:
+                due_now[kind] = due
+        kinds = tuple(sorted(due_now, key=lambda k: (due_now[k], k)))
+        for kind in kinds:
+            due = due_now[kind]
+            on_time = timedelta(0) <= now - due < ON_TIME and self.reminders[kind].pending_since is None
+            self._restart(kind, due if on_time else now)
+            self.reminders[kind].last_fired = now
+        self.last_delivery = now
+        outcomes.append(Deliver(kinds, now))
+        return outcomes
+
+    def _restart(self, kind: str, anchor: datetime) -> None:
+        state = self.reminders[kind]
+        state.anchor, state.pending_since, state.pending_reason, state.snoozed_until = anchor, None, None, None
+
+    # --- presence -----------------------------------------------------------
+
+    def observe_idle(self, now: datetime, idle_for: timedelta) -> list[Outcome]:
+        """An idle reading: long enough means away; activity after an absence may be a natural break."""
+        if idle_for >= self.timing.away_after:
+            if self.away_since is None:
+                self.away_since = now - idle_for
+            return []
+        if self.away_since is None:
+            return []
+        since, self.away_since = self.away_since, None
+        return self._absence(since, now - idle_for, "idle")
+
+    def leave(self, now: datetime, why: Literal["locked", "asleep"]) -> None:
+        """The screen locked or the machine is about to sleep."""
+        self.gone.setdefault(why, now)
+
+    def back(self, now: datetime, why: Literal["locked", "asleep"]) -> list[Outcome]:
+        """Unlock or resume: maybe a natural break, then a quiet minute before anything is delivered."""
+        since = self.gone.pop(why, None)
+        if since is None:
+            return []
+        if self.gone:  # e.g. resumed but still locked: the absence goes on
+            earlier = min(self.gone.values())
+            self.gone = {k: min(v, since) for k, v in self.gone.items()} if since < earlier else self.gone
+            return []
+        self.quiet_until = now + self.timing.quiet_after_resume
+        return self._absence(since, now, why)
+
+    def clock_jump(self, now: datetime, jump: timedelta) -> list[Outcome]:
+        """Wall time moved `jump` more than the monotonic clock: a sleep forward, a clock set back."""
+        if jump > timedelta(0):
+            self.quiet_until = now + self.timing.quiet_after_resume
+            return self._absence(now - jump, now, "clock jump or suspend")
+        for state in self.reminders.values():
+            state.anchor += jump
+            if state.last_fired is not None:
+                state.last_fired += jump
+            if state.pending_since is not None:
+                state.pending_since += jump
+        if self.last_delivery is not None:
+            self.last_delivery += jump
+        if self.paused_at is not None:
+            self.paused_at += jump
+        return []
+
+    def _absence(self, start: datetime, end: datetime, why: str) -> list[Outcome]:
+        length = end - start
+        outcomes: list[Outcome] = []
+        for kind, spec in self.specs.items():
+            if spec.natural_break is not None and length >= spec.natural_break:
+                self._restart(kind, end)
+                outcomes.append(Record(kind, "natural_break", end, f"{why}, {int(length.total_seconds() // 60)} min"))
+        return outcomes
+
+    def set_dnd(self, now: datetime, active: bool) -> None:
+        self.dnd = active
+
+    # --- commands -----------------------------------------------------------
+
+    def pause(self, now: datetime, until: datetime | None) -> None:
+        if self.paused_at is None:
+            self.paused_at = now
+        self.pause_until = until
+
+    def resume(self, now: datetime) -> None:
+        """End a pause; countdowns go on with the time they had left."""
+        if self.paused_at is None:
+            return
+        frozen = now - self.paused_at
+        for state in self.reminders.values():
+            state.anchor += frozen
+        self.paused_at = self.pause_until = None
+
+    def snooze(self, now: datetime, kind: str, until: datetime) -> list[Outcome]:
+        state = self.reminders[kind]
+        state.snoozed_until, state.pending_since, state.pending_reason = until, None, None
+        return [Record(kind, "snoozed", now, f"until {until.isoformat(timespec='seconds')}")]
+
+    def skip(self, now: datetime, kind: str) -> list[Outcome]:
+        self._restart(kind, now)
+        return [Record(kind, "skipped", now, "by request")]
+
+    def deliver_now(self, now: datetime, kind: str) -> list[Outcome]:
+        self._restart(kind, now)
+        self.reminders[kind].last_fired = now
+        self.last_delivery = now
+        return [Deliver((kind,), now, requested=True)]
+
+    def reconfigure(self, now: datetime, specs: dict[str, ReminderSpec], timing: Timing) -> set[str]:
+        """Apply new settings; only reminders whose interval changed (or that are new) restart now."""
+        changed: set[str] = set()
+        for kind, spec in specs.items():
+            old = self.specs.get(kind)
+            if old is None or old.interval != spec.interval:
+                self.reminders[kind] = replace(self.reminders.get(kind, ReminderState(now)), anchor=now, pending_since=None)
+                changed.add(kind)
+            elif old != spec:
+                changed.add(kind)
+        for kind in set(self.specs) - set(specs):
+            self.reminders.pop(kind, None)
+            changed.add(kind)
+        self.specs, self.timing = dict(specs), timing
+        return changed
+
+    # --- persistence --------------------------------------------------------
+
+    def snapshot(self) -> dict:
+        """Plain JSON-able state; specs come from settings and are not saved."""
+
+        def iso(value: datetime | None) -> str | None:
+            return None if value is None else value.isoformat()
+
+        return {
+            "reminders": {
+                kind: {"anchor": iso(s.anchor), "snoozed_until": iso(s.snoozed_until), "last_fired": iso(s.last_fired)}
+                for kind, s in self.reminders.items()
+            },
+            "paused_at": iso(self.paused_at),
+            "pause_until": iso(self.pause_until),
+            "last_delivery": iso(self.last_delivery),
+        }
+
+    @classmethod
+    def restore(cls, snapshot: dict, specs: dict[str, ReminderSpec], timing: Timing, now: datetime, downtime: timedelta) -> "Engine":
+        """Continue from a saved state: countdowns go on, expired pauses and snoozes are gone.
+
+        `downtime` (how long no daemon ran) counts as an absence, like a suspend.
+        """
+
+        def when(value: str | None) -> datetime | None:
+            return None if value is None else datetime.fromisoformat(value).astimezone(timezone.utc)
+
+        engine = cls.start(specs, timing, now)
+        for kind, saved in snapshot.get("reminders", {}).items():
+            if kind not in specs:
+                continue
+            anchor = when(saved.get("anchor")) or now
+            snooze = when(saved.get("snoozed_until"))
+            engine.reminders[kind] = ReminderState(
+                anchor=min(anchor, now),
+                snoozed_until=snooze if snooze is not None and snooze > now else None,
+                last_fired=when(saved.get("last_fired")),
+            )
+        pause_until = when(snapshot.get("pause_until"))
+        paused_at = when(snapshot.get("paused_at"))
+        if paused_at is not None and (pause_until is None or pause_until > now):
+            engine.paused_at, engine.pause_until = paused_at, pause_until
+        elif paused_at is not None:
+            engine.paused_at = paused_at
+            engine.resume(pause_until or now)
+        engine.last_delivery = when(snapshot.get("last_delivery"))
+        if downtime > timedelta(0):
+            engine._absence(now - downtime, now, "daemon not running")
+        return engine

@@ -1,0 +1,340 @@
+"""The one settings model, its sources and its one-line error messages.
+
+Precedence (highest first): command-line flags > ERGO_* environment > the TOML
+file > built-in defaults. Nested keys use "__" in the environment
+(ERGO_HYDRATION__INTERVAL=45m). Durations go through ergo.durations, never
+through pydantic's own timedelta parsing (which reads "45:00" as 45 hours).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer, ValidationError, create_model
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from ergo.durations import DurationError, format_duration, parse_duration
+from ergo.errors import ConfigError
+from ergo.worktime import WorkHoursError, parse_days, parse_hours
+
+ENV_PREFIX = "ERGO_"
+#: ERGO_* variables that are not settings (locations and the test harness).
+NON_SETTING_ENV = frozenset({"ERGO_CONFIG", "ERGO_STATE_DIR", "ERGO_RUNTIME_DIR", "ERGO_REQUIRE_DESKTOP"})
+MAX_INTERVAL = timedelta(hours=24)
+
+
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError(f"{format_duration(value)} is not a positive duration (try 45m or 1h30m)")
+    return value
+
+
+def _interval(value: timedelta) -> timedelta:
+    _positive(value)
+    if value > MAX_INTERVAL:
+        raise ValueError(f"{format_duration(value)} is longer than 24h (try 45m or 1h30m)")
+    if value < timedelta(seconds=1):
+        raise ValueError("intervals shorter than 1s are not supported")
+    return value
+
+
+def _duration(value: Any) -> timedelta:
+    try:
+        return parse_duration(value)
+    except DurationError as error:
+        raise ValueError(str(error)) from None
+
+
+def _days(value: str) -> str:
+    try:
+        parse_days(value)
+    except WorkHoursError as error:
+        raise ValueError(str(error)) from None
+    return value
+
+
+def _hours(value: str) -> str:
+    try:
+        parse_hours(value)
+    except WorkHoursError as error:
+        raise ValueError(str(error)) from None
+    return value
+
+
+_as_text = PlainSerializer(format_duration, return_type=str)
+Duration = Annotated[timedelta, BeforeValidator(_duration), AfterValidator(_positive), _as_text]
+Interval = Annotated[timedelta, BeforeValidator(_duration), AfterValidator(_interval), _as_text]
+Days = Annotated[str, AfterValidator(_days)]
+Hours = Annotated[str, AfterValidator(_hours)]
+Urgency = Literal["low", "normal", "critical"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class Reminder(_Section):
+    """One kind of reminder; every field may be set per kind in [KIND] of the TOML file."""
+
+    enabled: bool = True
+    interval: Interval = timedelta(minutes=30)
+    title: str | None = None
+    messages: list[str] = []
+    urgency: Urgency = "normal"
+    natural_break: Duration | None = None
+    days: Days | None = None
+    hours: Hours | None = None
+
+
+def _kind(name: str, enabled: bool, interval: str, title: str, natural_break: str | None) -> type[Reminder]:
+    """A Reminder subclass whose defaults are this kind's, so a partial [KIND] table keeps the rest."""
+    return create_model(
+        name,
+        __base__=Reminder,
+        __doc__=f"The {name.lower()} reminder.",
+        enabled=(bool, enabled),
+        interval=(Interval, interval),
+        title=(str | None, title),
+        natural_break=(Duration | None, natural_break),
+    )
+
+
+Posture = _kind("Posture", True, "30m", "Posture check", "5m")
+Hydration = _kind("Hydration", True, "45m", "Drink some water", "15m")
+Stretch = _kind("Stretch", True, "1h", "Stretch break", "5m")
+Movement = _kind("Movement", True, "50m", "Time to move", "5m")
+Breathing = _kind("Breathing", False, "90m", "Breathe", "5m")
+Workspace = _kind("Workspace", False, "2h", "Check your workspace", None)
+Strength = _kind("Strength", False, "4h", "Core strength", None)
+
+
+class Schedule(_Section):
+    """When reminders may be delivered at all, in local time."""
+
+    days: Days = "mon-sun"
+    hours: Hours = "00:00-24:00"
+
+
+class Idle(_Section):
+    """How ergo learns that the person is away."""
+
+    backend: Literal["auto", "mutter", "screensaver", "x11", "macos", "windows", "none"] = "auto"
+    away_after: Duration = timedelta(minutes=3)
+
+
+class Settings(BaseSettings):
+    """Everything a user can configure; see config/ergo.toml for the documented defaults."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+        nested_model_default_partial_update=True,
+        case_sensitive=False,
+    )
+
+    notifier: Literal["auto", "freedesktop", "plyer", "console"] = "auto"
+    expire: Duration = timedelta(seconds=30)
+    merge_window: Duration = timedelta(minutes=2)
+    quiet_after_resume: Duration = timedelta(minutes=1)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    schedule: Schedule = Schedule()
+    idle: Idle = Idle()
+    posture: Posture = Posture()
+    hydration: Hydration = Hydration()
+    stretch: Stretch = Stretch()
+    movement: Movement = Movement()
+    breathing: Breathing = Breathing()
+    workspace: Workspace = Workspace()
+    strength: Strength = Strength()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # toml_file in model_config alone is ignored: the source must be returned here.
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, deep_merge=True))
+
+    def reminders(self) -> dict[str, Reminder]:
+        """Every reminder kind, enabled or not, in a stable order."""
+        return {name: getattr(self, name) for name in REMINDER_KINDS}
+
+    def enabled_reminders(self) -> dict[str, Reminder]:
+        return {name: r for name, r in self.reminders().items() if r.enabled}
+
+
+REMINDER_KINDS = tuple(
+    name for name, info in Settings.model_fields.items() if isinstance(info.annotation, type) and issubclass(info.annotation, Reminder)
+)
+SECTIONS: dict[str, type[BaseModel]] = {"schedule": Schedule, "idle": Idle} | {
+    kind: Settings.model_fields[kind].annotation for kind in REMINDER_KINDS  # type: ignore[misc]
+}
+
+
+# --- loading ---------------------------------------------------------------
+
+
+@dataclass
+class Loaded:
+    """Settings plus where each leaf value came from ("default", "file", "env ERGO_X", "flag")."""
+
+    settings: Settings
+    config_file: Path
+    file_exists: bool
+    origins: dict[str, str] = field(default_factory=dict)
+
+
+def _env_name(loc: tuple[str, ...]) -> str:
+    return ENV_PREFIX + "__".join(part.upper() for part in loc)
+
+
+def _setting_env() -> dict[str, str]:
+    """ERGO_* variables that name settings, keyed upper-case."""
+    return {k.upper(): v for k, v in os.environ.items() if k.upper().startswith(ENV_PREFIX) and k.upper() not in NON_SETTING_ENV}
+
+
+def _all_keys() -> list[tuple[str, ...]]:
+    keys: list[tuple[str, ...]] = []
+    for name, info in Settings.model_fields.items():
+        model = SECTIONS.get(name)
+        if model is None:
+            keys.append((name,))
+        else:
+            keys.extend((name, sub) for sub in model.model_fields)
+    return keys
+
+
+def _suggest(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word.lower(), choices, n=1, cutoff=0.6)
+    return f' (did you mean "{close[0]}"?)' if close else ""
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read the file ({error.__class__.__name__}: {error})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+
+
+def _check_unknown(data: dict[str, Any], path: Path) -> None:
+    """Unknown TOML keys and ERGO_* variables are errors, with a did-you-mean."""
+    top = list(Settings.model_fields)
+    for key, value in data.items():
+        if key not in Settings.model_fields:
+            raise ConfigError(f"{path}: unknown key \"{key}\"{_suggest(key, top)}")
+        section = SECTIONS.get(key)
+        if section is not None:
+            if not isinstance(value, dict):
+                raise ConfigError(f"{path}: {key}: must be a table ([{key}]), not {type(value).__name__}")
+            for sub in value:
+                if sub not in section.model_fields:
+                    raise ConfigError(f"{path}: {key}.{sub}: unknown key{_suggest(sub, list(section.model_fields))}")
+    names = {_env_name(loc): loc for loc in _all_keys()} | {_env_name((s,)): (s,) for s in SECTIONS}
+    for var in _setting_env():
+        if var not in names:
+            known = [n for n in names] + sorted(NON_SETTING_ENV)
+            close = difflib.get_close_matches(var, known, n=1, cutoff=0.6)
+            hint = f' (did you mean "{close[0]}"?)' if close else ""
+            raise ConfigError(f"{var}: not an ergo setting{hint}")
+
+
+def _origin(loc: tuple[str, ...], file_data: dict[str, Any], flags: dict[str, Any], path: Path) -> str:
+    node: Any = flags
+    for part in loc:
+        node = node.get(part) if isinstance(node, dict) else None
+    if node is not None:
+        return "flag"
+    if _env_name(loc) in _setting_env():
+        return f"env {_env_name(loc)}"
+    node = file_data
+    for part in loc:
+        node = node.get(part) if isinstance(node, dict) else None
+    return f"file {path}" if node is not None else "default"
+
+
+def _where(loc: tuple[str, ...], file_data: dict[str, Any], flags: dict[str, Any], path: Path) -> str:
+    origin = _origin(loc, file_data, flags, path)
+    dotted = ".".join(loc)
+    if origin.startswith("env "):
+        return origin[4:]
+    if origin == "flag":
+        return f"--{dotted.replace('.', '-').replace('_', '-')}"
+    if origin.startswith("file "):
+        return f"{path}: {dotted}"
+    return f"built-in default {dotted}"
+
+
+def _render_error(error: dict[str, Any], file_data: dict[str, Any], flags: dict[str, Any], path: Path) -> str:
+    loc = tuple(str(p) for p in error["loc"] if not isinstance(p, int))
+    message = error["msg"].removeprefix("Value error, ")
+    value = error.get("input")
+    if error["type"] == "extra_forbidden":
+        return f"{path}: {'.'.join(loc)}: unknown key"
+    if error["type"] == "literal_error":
+        message = f'"{value}" is not one of {message.removeprefix("Input should be ")}'
+    elif error["type"] in ("bool_parsing", "bool_type"):
+        message = f'"{value}" is not true or false'
+    elif error["type"] in ("model_type", "dict_type"):
+        message = f"must be a table, not {type(value).__name__}"
+    elif error["type"].startswith(("string_", "list_")):
+        message = f"{value!r}: {message[0].lower()}{message[1:]}"
+    return f"{_where(loc, file_data, flags, path)}: {message}"
+
+
+def load_settings(config_file: Path, flags: dict[str, Any] | None = None) -> Loaded:
+    """Build the effective settings; any problem is one ConfigError line naming file or variable and key."""
+    flags = flags or {}
+    file_data = _read_toml(config_file)
+    _check_unknown(file_data, config_file)
+    bound = type(
+        "BoundSettings", (Settings,), {"model_config": {**Settings.model_config, "toml_file": config_file}}
+    )
+    try:
+        settings = bound(**flags)
+    except ValidationError as error:
+        raise ConfigError(_render_error(error.errors()[0], file_data, flags, config_file)) from None
+    except (ValueError, tomllib.TOMLDecodeError) as error:  # e.g. ERGO_IDLE='x' that is not JSON
+        raise ConfigError(f"environment: {error}".splitlines()[0]) from None
+    origins = {".".join(loc): _origin(loc, file_data, flags, config_file) for loc in _all_keys()}
+    plain = Settings.model_construct(**{name: getattr(settings, name) for name in Settings.model_fields})
+    return Loaded(plain, config_file, config_file.exists(), origins)
+
+
+def defaults() -> Settings:
+    """The built-in defaults alone, ignoring file and environment."""
+    return Settings.model_construct(**{name: info.get_default() for name, info in Settings.model_fields.items()})
+
+
+def flat_values(settings: Settings) -> dict[str, Any]:
+    """Leaf values by dotted key, durations as text: for `config show` and status."""
+    data = settings.model_dump(mode="json")
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            flat.update({f"{key}.{sub}": v for sub, v in value.items()})
+        else:
+            flat[key] = value
+    return flat

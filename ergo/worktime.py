@@ -1,0 +1,179 @@
+"""Work hours: which weekdays and time windows reminders may be delivered in.
+
+Windows are in local wall-clock time but compared as instants: each window of
+each day is turned into one [start, end) span of aware datetimes, so a DST
+change can neither double nor skip it. A window may cross midnight (22:00-06:00).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from pathlib import Path
+
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY_ALIASES = {name: i for i, name in enumerate(DAY_NAMES)} | {
+    full: i for i, full in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))
+}
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
+DAY_MINUTES = 24 * 60
+
+
+class WorkHoursError(ValueError):
+    """A days or hours value ergo cannot read; str() is a short reason with a hint."""
+
+
+def parse_days(text: str) -> frozenset[int]:
+    """"mon-fri", "mon,wed,fri", "sat-sun", "fri-mon" or "every day" to weekday numbers (0 = Monday)."""
+    raw = text.strip().lower()
+    if raw in ("every day", "everyday", "daily", "all", "*"):
+        return frozenset(range(7))
+    days: set[int] = set()
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            raise WorkHoursError(f'"{text}" has an empty entry (write e.g. mon-fri or mon,wed,fri)')
+        ends = [e.strip() for e in part.split("-")]
+        if len(ends) > 2:
+            raise WorkHoursError(f'"{part}" is not a day range (write e.g. mon-fri)')
+        numbers = []
+        for end in ends:
+            if end not in _DAY_ALIASES:
+                raise WorkHoursError(f'"{end}" is not a day (use {", ".join(DAY_NAMES)})')
+            numbers.append(_DAY_ALIASES[end])
+        first, last = numbers[0], numbers[-1]
+        span = (last - first) % 7
+        days.update((first + i) % 7 for i in range(span + 1))
+    return frozenset(days)
+
+
+def _minutes(clock: str, *, allow_24: bool) -> int:
+    match = _CLOCK.match(clock.strip())
+    if not match:
+        raise WorkHoursError(f'"{clock.strip()}" is not a time of day (write HH:MM, e.g. 09:00)')
+    hours, minutes = int(match.group(1)), int(match.group(2))
+    if minutes > 59 or hours > 24 or (hours == 24 and (minutes or not allow_24)):
+        raise WorkHoursError(f'"{clock.strip()}" is not a time of day (hours 00-23, minutes 00-59; 24:00 only as an end)')
+    return hours * 60 + minutes
+
+
+@dataclass(frozen=True)
+class Window:
+    """Minutes after local midnight; `end` may pass 1440 for a window that crosses midnight."""
+
+    start: int
+    end: int
+
+    def __str__(self) -> str:
+        def clock(m: int) -> str:
+            m = m if m == DAY_MINUTES else m % DAY_MINUTES
+            return f"{m // 60:02d}:{m % 60:02d}"
+
+        return f"{clock(self.start)}-{clock(self.end)}"
+
+
+def parse_hours(text: str) -> tuple[Window, ...]:
+    """"09:00-12:30, 13:30-18:00" or "22:00-06:00" to windows; empty or overlapping ones are errors."""
+    windows: list[Window] = []
+    for part in (p.strip() for p in text.split(",")):
+        if "-" not in part:
+            raise WorkHoursError(f'"{part}" is not a time window (write e.g. 09:00-17:30)')
+        first, _, last = part.partition("-")
+        start, end = _minutes(first, allow_24=False), _minutes(last, allow_24=True)
+        if start == end:
+            raise WorkHoursError(f'"{part}" is an empty window (start and end are the same)')
+        if end < start:
+            end += DAY_MINUTES  # crosses midnight
+        windows.append(Window(start, end))
+    for i, a in enumerate(windows):
+        for b in windows[i + 1 :]:
+            for shift in (-DAY_MINUTES, 0, DAY_MINUTES):
+                if a.start < b.end + shift and b.start + shift < a.end:
+                    raise WorkHoursError(f"windows {a} and {b} overlap")
+    return tuple(sorted(windows, key=lambda w: w.start))
+
+
+def local_zone() -> tzinfo:
+    """The machine's time zone with its DST rules (TZ, then /etc/localtime), else a fixed offset."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = os.environ.get("TZ", "").lstrip(":")
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    localtime = Path("/etc/localtime")
+    if localtime.exists():
+        try:
+            with localtime.open("rb") as handle:
+                return ZoneInfo.from_file(handle, key="localtime")
+        except (OSError, ValueError):
+            pass
+    return datetime.now().astimezone().tzinfo or timezone.utc
+
+
+@dataclass(frozen=True)
+class WorkHours:
+    """The days and windows in which reminders may be delivered, in the zone `zone`."""
+
+    days: frozenset[int]
+    windows: tuple[Window, ...]
+    zone: tzinfo
+
+    @classmethod
+    def parse(cls, days: str, hours: str, zone: tzinfo) -> "WorkHours":
+        return cls(parse_days(days), parse_hours(hours), zone)
+
+    @property
+    def always(self) -> bool:
+        """True when every instant is inside work hours (the default)."""
+        return len(self.days) == 7 and any(w.end - w.start >= DAY_MINUTES for w in self.windows)
+
+    def _spans_of(self, day: date) -> list[tuple[datetime, datetime]]:
+        if day.weekday() not in self.days:
+            return []
+        midnight = datetime.combine(day, time(0))
+        spans = []
+        for w in self.windows:
+            start = (midnight + timedelta(minutes=w.start)).replace(tzinfo=self.zone, fold=0)
+            end = (midnight + timedelta(minutes=w.end)).replace(tzinfo=self.zone, fold=1)
+            spans.append((start.astimezone(timezone.utc), end.astimezone(timezone.utc)))
+        return spans
+
+    def window_at(self, now: datetime) -> tuple[datetime, datetime] | None:
+        """The [start, end) span (UTC) containing `now`, merged with spans that touch it, or None."""
+        if self.always:
+            return (datetime.min.replace(tzinfo=timezone.utc), datetime.max.replace(tzinfo=timezone.utc))
+        today = now.astimezone(self.zone).date()
+        for offset in (-1, 0):
+            for start, end in self._spans_of(today + timedelta(days=offset)):
+                if start <= now < end:
+                    return start, self._extend(end)
+        return None
+
+    def _extend(self, end: datetime) -> datetime:
+        """Join a span with the next one when they touch (e.g. 18:00-24:00 then 00:00-06:00)."""
+        while True:
+            following = self.next_start(end - timedelta(microseconds=1))
+            if following is None or following[0] != end:
+                return end
+            end = following[1]
+
+    def next_start(self, now: datetime) -> tuple[datetime, datetime] | None:
+        """The first span starting strictly after `now` (within the next eight days)."""
+        if self.always:
+            return None
+        today = now.astimezone(self.zone).date()
+        for offset in range(-1, 9):
+            for start, end in self._spans_of(today + timedelta(days=offset)):
+                if start > now:
+                    return start, end
+        return None
+
+    def describe(self) -> str:
+        if self.always:
+            return "every day, all day"
+        days = ",".join(DAY_NAMES[d] for d in sorted(self.days))
+        return f"{days} {', '.join(str(w) for w in self.windows)}"
