@@ -1,0 +1,137 @@
+"""The shared skeleton of ergo's D-Bus session watchers: one connection, one daemon thread.
+
+Subclasses list their match rules and turn messages into SessionEvents; this
+class subscribes on the caller's thread, then receives in a loop that checks
+the stop flag every STOP_CHECK seconds and runs an optional periodic tick.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from ergo.errors import BackendUnavailable
+from ergo.idle._dbus import BusError, call, close_quietly, connect, describe_bus, wake
+from ergo.session.events import Emit, SessionEvent
+
+if TYPE_CHECKING:
+    from jeepney import MatchRule, Message
+    from jeepney.io.blocking import DBusConnection
+
+log = logging.getLogger(__name__)
+
+STOP_CHECK = 0.5  # seconds: the longest the thread goes without looking at the stop flag
+
+
+class BusSignalWatcher:
+    """Base for watchers fed by D-Bus signals; not itself useful."""
+
+    name = "bus"
+    tick_interval: float | None = None  # seconds between on_tick calls; None = never
+
+    def __init__(self, bus: str) -> None:
+        self.bus = bus
+        self.where = describe_bus(bus)
+        self.description = f"{self.name}: not started"
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._conn: DBusConnection | None = None
+
+    def rules(self) -> list[tuple[MatchRule, MatchRule]]:
+        """(rule sent to the bus, rule for jeepney's local filter) pairs.
+
+        They differ when the bus rule names a well-known sender: the bus resolves
+        it, but messages carry the sender's unique name.
+        """
+        raise NotImplementedError
+
+    def on_start(self, conn: DBusConnection) -> Iterable[SessionEvent]:
+        """Read initial state on the caller's thread; events returned are emitted by the thread."""
+        return ()
+
+    def on_signal(self, conn: DBusConnection, msg: Message) -> Iterable[SessionEvent]:
+        """Turn one matched signal into events; watcher thread."""
+        raise NotImplementedError
+
+    def on_tick(self, conn: DBusConnection) -> Iterable[SessionEvent]:
+        """Periodic check for sources without signals; watcher thread."""
+        return ()
+
+    def start(self, emit: Emit) -> None:
+        """Connect and subscribe here, then hand the connection to the daemon thread."""
+        if self._thread is not None:
+            return
+        from jeepney import message_bus
+
+        try:
+            conn = connect(self.bus)
+        except BusError as e:
+            raise BackendUnavailable(f"session watcher '{self.name}' is unavailable: {e}") from None
+        queue: deque[Message] = deque()
+        try:
+            for bus_rule, local_rule in self.rules():
+                call(conn, message_bus.AddMatch(bus_rule))
+                conn.filter(local_rule, queue=queue)
+            initial = list(self.on_start(conn))
+        except BusError as e:
+            close_quietly(conn)
+            raise BackendUnavailable(f"session watcher '{self.name}' is unavailable: {e}") from None
+        self._stop.clear()
+        self._conn = conn
+        self._thread = threading.Thread(target=self._run, args=(conn, queue, emit, initial),
+                                        name=f"ergo-session-{self.name}", daemon=True)
+        self._thread.start()
+
+    def _run(self, conn: DBusConnection, queue: deque[Message], emit: Emit,
+             initial: list[SessionEvent]) -> None:
+        """The thread: receive, dispatch, tick; ends on stop() or when the bus goes away."""
+        try:
+            self._emit_all(emit, initial)
+            next_tick = time.monotonic() + self.tick_interval if self.tick_interval else None
+            while not self._stop.is_set():
+                timeout = STOP_CHECK
+                if next_tick is not None:
+                    timeout = max(0.0, min(timeout, next_tick - time.monotonic()))
+                try:
+                    conn.recv_messages(timeout=timeout)
+                except TimeoutError:
+                    pass
+                while queue and not self._stop.is_set():
+                    self._emit_all(emit, self.on_signal(conn, queue.popleft()))
+                if next_tick is not None and time.monotonic() >= next_tick:
+                    self._emit_all(emit, self.on_tick(conn))
+                    next_tick = time.monotonic() + (self.tick_interval or 0)
+        except (BusError, OSError, ValueError) as e:
+            if not self._stop.is_set():
+                log.warning("%s watcher stopped: the %s went away (%s)", self.name, self.where, e)
+        finally:
+            close_quietly(conn)
+
+    def _emit_all(self, emit: Emit, events: Iterable[SessionEvent]) -> None:
+        """Hand events to the daemon; a failing callback is logged, never kills the thread."""
+        for event in events:
+            if self._stop.is_set():
+                return
+            try:
+                emit(event)
+            except Exception:
+                log.exception("%s watcher: emit(%s) failed", self.name, event)
+
+    def stop(self) -> None:
+        """Set the stop flag, wake the thread by shutting its socket down, and join it."""
+        self._stop.set()
+        thread, self._thread = self._thread, None
+        if self._conn is not None:
+            wake(self._conn)
+            self._conn = None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=2 * STOP_CHECK)
+
+    @property
+    def running(self) -> bool:
+        """True while the watcher thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
