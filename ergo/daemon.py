@@ -83,7 +83,8 @@ class Daemon:
         self._last_heartbeat = self.clock.monotonic()
         self._watchers: list[Any] = []
         self.session_reasons: list[str] = []
-        self.stopped = threading.Event()
+        self.stop_requested = threading.Event()  # set by signals and `ergo stop`; run() then calls stop()
+        self._stopped = False
         self.scheduler = BackgroundScheduler(
             timezone=timezone.utc,
             executors={"default": ThreadPoolExecutor(max_workers=1)},
@@ -128,9 +129,10 @@ class Daemon:
 
     def stop(self) -> None:
         """Stop timers and watchers and save state; safe to call twice."""
-        if self.stopped.is_set():
+        if self._stopped:
             return
-        self.stopped.set()
+        self._stopped = True
+        self.stop_requested.set()
         try:
             self.scheduler.shutdown(wait=False)
         except Exception:  # already stopped
@@ -368,8 +370,8 @@ class Daemon:
         return self.status()
 
     def request_stop(self) -> None:
-        """Ends `run_forever` from any thread."""
-        self.stopped.set()
+        """Asks the main thread (waiting in `ergo run`) to stop the daemon; safe from any thread."""
+        self.stop_requested.set()
 
     def status(self) -> dict[str, Any]:
         with self._lock:

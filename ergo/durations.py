@@ -46,12 +46,13 @@ def parse_duration(text: object) -> timedelta:
 
 def format_duration(value: timedelta) -> str:
     """The shortest human form that parse_duration reads back to the same value."""
-    total = int(round(value.total_seconds()))
-    if total == 0:
+    sign = "-" if value < timedelta(0) else ""
+    value = abs(value)
+    total, micro = value.days * 86400 + value.seconds, value.microseconds
+    if total == 0 and micro == 0:
         return "0s"
-    sign = "-" if total < 0 else ""
-    total = abs(total)
     hours, rest = divmod(total, 3600)
     minutes, seconds = divmod(rest, 60)
-    text = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "") + (f"{seconds}s" if seconds else "")
+    second_text = f"{seconds}.{micro:06d}".rstrip("0").rstrip(".") if micro else str(seconds)
+    text = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "") + (f"{second_text}s" if seconds or micro else "")
     return sign + text

@@ -128,9 +128,7 @@ class Engine:
     def next_due(self, kind: str, now: datetime) -> datetime | None:
         """When `kind` falls due, ignoring global holds; None if it never will in the coming week."""
         spec, state = self.specs[kind], self.reminders[kind]
-        anchor = state.anchor
-        if self.paused_at is not None:
-            anchor += now - self.paused_at  # frozen: the countdown resumes where it stopped
+        anchor = self._thawed(state.anchor, now)
         window = spec.hours.window_at(now)
         if window is None:
             upcoming = spec.hours.next_start(now)
@@ -143,6 +141,12 @@ class Engine:
             upcoming = spec.hours.next_start(end - timedelta(microseconds=1))
             return None if upcoming is None else upcoming[0] + spec.interval
         return due
+
+    def _thawed(self, anchor: datetime, now: datetime) -> datetime:
+        """The anchor as if a pause ended now: countdowns do not run while paused."""
+        if self.paused_at is None:
+            return anchor
+        return anchor + (now - max(anchor, self.paused_at))
 
     def outside_hours(self, kind: str, now: datetime) -> bool:
         return self.specs[kind].hours.window_at(now) is None
@@ -178,6 +182,9 @@ class Engine:
         if self.quiet_until is not None and now >= self.quiet_until:
             self.quiet_until = None
         due_now = {k: d for k in self.specs if (d := self.next_due(k, now)) is not None and d <= now}
+        for kind, state in self.reminders.items():
+            if kind not in due_now:  # e.g. a new work window began: an old hold no longer applies
+                state.pending_since = state.pending_reason = None
         if not due_now:
             return outcomes
         reason = self.hold(now)
@@ -290,9 +297,8 @@ class Engine:
         """End a pause; countdowns go on with the time they had left."""
         if self.paused_at is None:
             return
-        frozen = now - self.paused_at
         for state in self.reminders.values():
-            state.anchor += frozen
+            state.anchor = self._thawed(state.anchor, now)
         self.paused_at = self.pause_until = None
 
     def snooze(self, now: datetime, kind: str, until: datetime) -> list[Outcome]:

@@ -9,6 +9,7 @@ through pydantic's own timedelta parsing (which reads "45:00" as 45 hours).
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -261,14 +262,47 @@ def _check_unknown(data: dict[str, Any], path: Path) -> None:
             raise ConfigError(f"{var}: not an ergo setting{hint}")
 
 
+def _check_flags(flags: dict[str, Any]) -> None:
+    """Unknown --set keys are errors, with a did-you-mean, like unknown file keys."""
+    for key, value in flags.items():
+        if key not in Settings.model_fields:
+            raise ConfigError(f"--set {key}: unknown key{_suggest(key, list(Settings.model_fields))}")
+        section = SECTIONS.get(key)
+        if section is not None and isinstance(value, dict):
+            for sub in value:
+                if sub not in section.model_fields:
+                    raise ConfigError(f"--set {key}.{sub}: unknown key{_suggest(sub, list(section.model_fields))}")
+
+
+def _json_env_error() -> str | None:
+    """Name the ERGO_ variable whose value should be JSON (a whole section or a list) and is not."""
+    for var, value in _setting_env().items():
+        wants_json = var in {_env_name((s,)) for s in SECTIONS} or var.endswith("__MESSAGES")
+        if wants_json:
+            try:
+                json.loads(value)
+            except json.JSONDecodeError:
+                example = "'[\"Sit tall\"]'" if var.endswith("__MESSAGES") else "'{\"interval\": \"20m\"}'"
+                return f"{var}: {value!r} is not JSON (write e.g. {var}={example})"
+    return None
+
+
 def _origin(loc: tuple[str, ...], file_data: dict[str, Any], flags: dict[str, Any], path: Path) -> str:
     node: Any = flags
     for part in loc:
         node = node.get(part) if isinstance(node, dict) else None
     if node is not None:
         return "flag"
-    if _env_name(loc) in _setting_env():
+    env = _setting_env()
+    if _env_name(loc) in env:
         return f"env {_env_name(loc)}"
+    if len(loc) == 2 and _env_name(loc[:1]) in env:
+        try:
+            section = json.loads(env[_env_name(loc[:1])])
+        except json.JSONDecodeError:
+            section = None
+        if isinstance(section, dict) and loc[1] in section:
+            return f"env {_env_name(loc[:1])}"
     node = file_data
     for part in loc:
         node = node.get(part) if isinstance(node, dict) else None
@@ -281,7 +315,7 @@ def _where(loc: tuple[str, ...], file_data: dict[str, Any], flags: dict[str, Any
     if origin.startswith("env "):
         return origin[4:]
     if origin == "flag":
-        return f"--{dotted.replace('.', '-').replace('_', '-')}"
+        return "--notifier" if loc == ("notifier",) else f"--set {dotted}"
     if origin.startswith("file "):
         return f"{path}: {dotted}"
     return f"built-in default {dotted}"
@@ -309,6 +343,7 @@ def load_settings(config_file: Path, flags: dict[str, Any] | None = None) -> Loa
     flags = flags or {}
     file_data = _read_toml(config_file)
     _check_unknown(file_data, config_file)
+    _check_flags(flags)
     bound = type(
         "BoundSettings", (Settings,), {"model_config": {**Settings.model_config, "toml_file": config_file}}
     )
@@ -317,7 +352,7 @@ def load_settings(config_file: Path, flags: dict[str, Any] | None = None) -> Loa
     except ValidationError as error:
         raise ConfigError(_render_error(error.errors()[0], file_data, flags, config_file)) from None
     except (ValueError, tomllib.TOMLDecodeError) as error:  # e.g. ERGO_IDLE='x' that is not JSON
-        raise ConfigError(f"environment: {error}".splitlines()[0]) from None
+        raise ConfigError(_json_env_error() or f"environment: {error}".splitlines()[0]) from None
     origins = {".".join(loc): _origin(loc, file_data, flags, config_file) for loc in _all_keys()}
     plain = Settings.model_construct(**{name: getattr(settings, name) for name in Settings.model_fields})
     return Loaded(plain, config_file, config_file.exists(), origins)

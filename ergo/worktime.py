@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from pathlib import Path
 
@@ -121,6 +121,8 @@ class WorkHours:
     days: frozenset[int]
     windows: tuple[Window, ...]
     zone: tzinfo
+    # Per-date spans, computed once: the Engine asks about the same few days thousands of times.
+    _cache: dict[date, list[tuple[datetime, datetime]]] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @classmethod
     def parse(cls, days: str, hours: str, zone: tzinfo) -> "WorkHours":
@@ -132,15 +134,35 @@ class WorkHours:
         return len(self.days) == 7 and any(w.end - w.start >= DAY_MINUTES for w in self.windows)
 
     def _spans_of(self, day: date) -> list[tuple[datetime, datetime]]:
+        cached = self._cache.get(day)
+        if cached is None:
+            if len(self._cache) > 64:
+                self._cache.clear()
+            cached = self._cache[day] = self._compute_spans(day)
+        return cached
+
+    def _compute_spans(self, day: date) -> list[tuple[datetime, datetime]]:
         if day.weekday() not in self.days:
             return []
         midnight = datetime.combine(day, time(0))
         spans = []
         for w in self.windows:
-            start = (midnight + timedelta(minutes=w.start)).replace(tzinfo=self.zone, fold=0)
-            end = (midnight + timedelta(minutes=w.end)).replace(tzinfo=self.zone, fold=1)
-            spans.append((start.astimezone(timezone.utc), end.astimezone(timezone.utc)))
+            start = self._instant(midnight + timedelta(minutes=w.start), fold=0)
+            end = self._instant(midnight + timedelta(minutes=w.end), fold=1)
+            if end > start:
+                spans.append((start, end))
         return spans
+
+    def _instant(self, naive: datetime, fold: int) -> datetime:
+        """A local wall time as a UTC instant; a time skipped by DST maps to the end of the gap."""
+        instant = naive.replace(tzinfo=self.zone, fold=fold).astimezone(timezone.utc)
+        if instant.astimezone(self.zone).replace(tzinfo=None) != naive:
+            instant = naive.replace(tzinfo=self.zone, fold=1).astimezone(timezone.utc)
+            for _ in range(24 * 60):
+                if instant.astimezone(self.zone).replace(tzinfo=None) >= naive:
+                    break
+                instant += timedelta(minutes=1)
+        return instant
 
     def window_at(self, now: datetime) -> tuple[datetime, datetime] | None:
         """The [start, end) span (UTC) containing `now`, merged with spans that touch it, or None."""
@@ -155,11 +177,13 @@ class WorkHours:
 
     def _extend(self, end: datetime) -> datetime:
         """Join a span with the next one when they touch (e.g. 18:00-24:00 then 00:00-06:00)."""
-        while True:
-            following = self.next_start(end - timedelta(microseconds=1))
-            if following is None or following[0] != end:
+        for _ in range(8):
+            day = end.astimezone(self.zone).date()
+            touching = [s for d in (day - timedelta(days=1), day) for s in self._spans_of(d) if s[0] == end]
+            if not touching:
                 return end
-            end = following[1]
+            end = touching[0][1]
+        return end
 
     def next_start(self, now: datetime) -> tuple[datetime, datetime] | None:
         """The first span starting strictly after `now` (within the next eight days)."""

@@ -111,9 +111,6 @@ def test_format_is_the_shortest_form(value: timedelta, text: str) -> None:
     assert format_duration(value) == text
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: format_duration rounds to whole seconds, so an accepted sub-second duration "
-    "(merge_window = \"0.2s\") is shown by `config show` as \"0s\", which reads back as zero"))
 @pytest.mark.parametrize("milliseconds", [200, 1500])
 def test_sub_second_durations_round_trip(milliseconds: int) -> None:
     value = timedelta(milliseconds=milliseconds)

@@ -161,9 +161,6 @@ def test_non_setting_ergo_variables_are_not_errors(ergo_env, monkeypatch, tmp_pa
     assert load_settings(tmp_path / "absent.toml").settings.notifier == "auto"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a whole-section JSON variable (ERGO_POSTURE='{\"interval\": \"7m\"}') is applied, "
-    "but settings._origin reports the key as 'default'"))
 def test_whole_section_env_variable_origin(ergo_env, monkeypatch, tmp_path):
     monkeypatch.setenv("ERGO_POSTURE", '{"interval": "7m"}')
     loaded = load_settings(tmp_path / "absent.toml")
@@ -223,10 +220,6 @@ def test_bad_env_gives_one_line_naming_the_variable(case, ergo_env, monkeypatch,
         assert fragment in message, message
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a list/section variable that is not JSON (ERGO_POSTURE__MESSAGES=hi) gives "
-    "'environment: error parsing value for field \"posture\" from source \"EnvSettingsSource\"' "
-    "without naming the variable"))
 def test_non_json_list_variable_is_named(ergo_env, monkeypatch, tmp_path):
     monkeypatch.setenv("ERGO_POSTURE__MESSAGES", "hi")
     message = config_error(tmp_path / "absent.toml")
@@ -238,17 +231,11 @@ def test_bad_notifier_flag_is_named(ergo_env, tmp_path):
     assert message.startswith('--notifier: "dbus" is not one of')
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: settings._where renders a --set value as '--posture-interval', a flag that does not exist; "
-    "it should name '--set posture.interval'"))
 def test_bad_set_flag_names_the_real_flag(ergo_env, tmp_path):
     message = config_error(tmp_path / "absent.toml", {"posture": {"interval": "abc"}})
     assert message.startswith('--set posture.interval: "abc" is not a duration'), message
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: an unknown key given with --set is reported against the config file "
-    "('<file>: postur: unknown key'), with no did-you-mean; it should name --set"))
 def test_unknown_set_key_names_the_flag(ergo_env, tmp_path):
     message = config_error(tmp_path / "absent.toml", {"postur": {"interval": "5m"}})
     assert message.startswith("--set postur"), message

@@ -275,10 +275,6 @@ def test_office_hours_keep_their_wall_clock_across_both_changes() -> None:
     assert at(SPRING_2026, "09:00").hour == 7 and at(FALL_2026, "09:00").hour == 8
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: WorkHours._spans_of maps a wall time skipped by spring-forward with fold=0/1, so "
-    "'01:30-02:30' and '02:30-03:30' become empty (skipped) spans and '02:30-05:00' loses 30 min; "
-    "a skipped time should map to the end of the gap (03:00 CEST)"))
 @pytest.mark.parametrize(
     ("text", "minutes", "start_clock"),
     [("01:30-02:30", 30, "01:30"), ("02:30-03:30", 30, "03:00"), ("02:30-05:00", 120, "03:00")],

@@ -73,7 +73,7 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
         log.info("control socket: %s", paths.socket)
         if notifier.name == "console":
             log.info("no desktop notifications here: reminders are printed to this terminal (or the log)")
-        while not daemon.stopped.wait(3600):
+        while not daemon.stop_requested.wait(3600):
             pass
     finally:
         if server is not None:
