@@ -36,7 +36,7 @@ from ergo.worktime import WorkHours, local_zone
 
 log = logging.getLogger("ergo")
 NEAR = timedelta(seconds=60)  # poll idle often only this close to a due reminder
-IDLE_FAST, IDLE_SLOW = 5.0, 60.0
+IDLE_FASTEST, IDLE_FAST, IDLE_SLOW = 1.0, 5.0, 60.0  # seconds between idle readings
 
 
 def specs_from(settings: Settings, zone) -> tuple[dict[str, ReminderSpec], Timing]:
@@ -82,6 +82,7 @@ class Daemon:
         self._job_keys: dict[str, tuple[datetime, timedelta]] = {}
         self._last_heartbeat = self.clock.monotonic()
         self._watchers: list[Any] = []
+        self._idle_events = False
         self.session_reasons: list[str] = []
         self.stop_requested = threading.Event()  # set by signals and `ergo stop`; run() then calls stop()
         self._stopped = False
@@ -124,6 +125,7 @@ class Daemon:
             self.scheduler.start()
             self._sync_jobs(now)
             self._schedule_idle(now)
+        self._watch_idle()
         if self.backends.start_session_watchers is not None:
             self._watchers, self.session_reasons = self.backends.start_session_watchers(self._on_session_event)
 
@@ -236,17 +238,42 @@ class Daemon:
         near = self.engine.away_since is not None or any(
             (d := self.engine.next_due(k, now)) is not None and d - now <= NEAR for k in self.engine.specs
         )
-        has_idle = self.backends.idle is not None
-        delay = IDLE_FAST if (near and has_idle) else IDLE_SLOW
+        polling = self.backends.idle is not None and not self._idle_events
+        fast = min(max(self.loaded.settings.idle.away_after.total_seconds() / 2, IDLE_FASTEST), IDLE_FAST)
+        delay = fast if (near and polling) else IDLE_SLOW
         self.scheduler.add_job(self._on_idle_poll, DateTrigger(run_date=now + timedelta(seconds=delay), timezone=timezone.utc),
                                id="idle", replace_existing=True)
+
+    def _watch_idle(self) -> None:
+        """Use idle events where the backend has them (Mutter), so nothing polls."""
+        watch = getattr(self.backends.idle, "watch", None)
+        if watch is None:
+            return
+        away_after = self.loaded.settings.idle.away_after
+
+        def seen(idle_for: timedelta) -> None:
+            try:
+                with self._lock:
+                    now = self.clock.now()
+                    self._apply(self.engine.observe_idle(now, idle_for), now)
+                    self._apply(self.engine.tick(now), now)
+            except Exception:
+                log.exception("idle event failed")
+
+        try:
+            watch(away_after, lambda: seen(away_after), lambda: seen(timedelta(0)))
+        except Exception as error:
+            log.warning("idle events unavailable, polling instead: %s", error)
+            return
+        self._idle_events = True
+        log.info("idle detection: event-driven (no polling)")
 
     def _on_idle_poll(self) -> None:
         try:
             with self._lock:
                 now = self.clock.now()
                 self._check_clock(now)
-                if self.backends.idle is not None:
+                if self.backends.idle is not None and not self._idle_events:
                     try:
                         idle_for = self.backends.idle.idle_time()
                     except Exception as error:
@@ -384,7 +411,7 @@ class Daemon:
                     "enabled": reminder.enabled,
                     "interval": format_duration(reminder.interval),
                     "interval_seconds": reminder.interval.total_seconds(),
-                    "next_due": None, "snoozed_until": None, "last_fired": None, "held": None,
+                    "next_due": None, "snoozed_until": None, "last_fired": None, "held": None, "resumes_at": None,
                 }
                 state = engine.reminders.get(kind)
                 if reminder.enabled and state is not None:
@@ -396,6 +423,8 @@ class Daemon:
                         entry["held"] = "paused"
                     elif engine.outside_hours(kind, now):
                         entry["held"] = "outside hours"
+                        upcoming = engine.specs[kind].hours.next_start(now)
+                        entry["resumes_at"] = _iso(upcoming[0] if upcoming else None)
                     elif state.pending_since is not None or (due is not None and due <= now and hold):
                         entry["held"] = hold or state.pending_reason
                     elif state.snoozed_until is not None:
