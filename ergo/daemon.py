@@ -439,6 +439,7 @@ class Daemon:
                 "dnd": engine.dnd,
                 "notifier": self.backends.notifier.name, "notifier_reason": self.backends.notifier_reason,
                 "idle_backend": self.backends.idle_reason.split(":", 1)[0], "idle_reason": self.backends.idle_reason,
+                "session_watchers": list(self.session_reasons),
                 "config_file": str(self.loaded.config_file), "config_found": self.loaded.file_exists,
                 "config_error": self.config_error,
                 "reminders": reminders,
