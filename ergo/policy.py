@@ -211,8 +211,9 @@ class Engine:
                 continue
             due = self.next_due(kind, now)
             state = self.reminders[kind]
-            ripe = now >= state.anchor + self.specs[kind].interval / 2
-            if due is not None and due <= horizon and ripe and state.snoozed_until is None:
+            if due is None or due > horizon or state.snoozed_until is not None or self.outside_hours(kind, now):
+                continue
+            if now >= due - self.specs[kind].interval / 2:  # never more than half an interval early
                 due_now[kind] = due
         kinds = tuple(sorted(due_now, key=lambda k: (due_now[k], k)))
         for kind in kinds:

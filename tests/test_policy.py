@@ -169,6 +169,13 @@ def test_work_hours_hold_and_start_fresh_at_window_start():
     assert e.next_due("posture", friday_evening) == datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
 
 
+def test_merging_never_pulls_a_reminder_out_of_its_work_hours():
+    office = WorkHours.parse("mon-fri", "09:00-12:30, 13:30-18:00", UTC)
+    e = engine(spec("posture", 2, hours=office), spec("hydration", 2), timing=Timing(merge_window=timedelta(seconds=124)),
+               start=datetime(2026, 11, 23, 13, 27, 56, tzinfo=UTC))
+    assert delivered(e.tick(datetime(2026, 11, 23, 13, 29, 56, tzinfo=UTC))) == [("hydration",)]  # posture starts at 13:30
+
+
 def test_clock_jumps_neither_hang_nor_burst():
     e = engine(spec("posture", 1), spec("hydration", 2))
     far = T0 + timedelta(days=400)
