@@ -19,6 +19,8 @@ MAX_MESSAGE = 64 * 1024
 def request(socket_path: Path, command: str, timeout: float = 5.0, **arguments: Any) -> dict[str, Any]:
     """Send one command and return the daemon's answer; raise DaemonNotRunning or ControlError."""
     payload = json.dumps({"cmd": command, **arguments}).encode() + b"\n"
+    if not hasattr(socket, "AF_UNIX"):
+        raise ControlError("this Python has no Unix sockets (Windows): control commands are not available here yet")
     client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     client.settimeout(timeout)
     try:
