@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -54,8 +55,11 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
         backends = Backends(FallbackNotifier(notifier), notifier_reason, idle, idle_reason, start_watchers)
         store = Store(paths.state_db)
         daemon = Daemon(paths, loaded, backends, store, flags=flags)
-        server = ControlServer(paths.socket, daemon.handle, housekeeping=daemon.housekeeping)
         watcher = ConfigWatcher(paths.config_file)
+        if hasattr(socket, "AF_UNIX"):
+            server = ControlServer(paths.socket, daemon.handle, housekeeping=daemon.housekeeping)
+        else:
+            log.warning("no Unix sockets on this platform: the control commands (status, pause, ...) are unavailable")
         _watch_config(watcher, server, daemon, POLL_SECONDS)
 
         def on_signal(signum: int, _frame: object) -> None:
@@ -69,8 +73,9 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
         if hasattr(signal, "SIGHUP"):
             signal.signal(signal.SIGHUP, on_signal)
         daemon.start()
-        server.start()
-        log.info("control socket: %s", paths.socket)
+        if server is not None:
+            server.start()
+            log.info("control socket: %s", paths.socket)
         if notifier.name == "console":
             log.info("no desktop notifications here: reminders are printed to this terminal (or the log)")
         while not daemon.stop_requested.wait(3600):
@@ -101,7 +106,7 @@ def _watch_config(watcher: Any, server: Any, daemon: Any, poll_seconds: float) -
         timer.start()
 
     fd = watcher.fileno()
-    if fd is not None:
+    if fd is not None and server is not None:
         server.watch_fd(fd, lambda: watcher.drain() and reload_soon())
         return
     from apscheduler.triggers.interval import IntervalTrigger
