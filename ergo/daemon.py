@@ -292,7 +292,7 @@ class Daemon:
         jump = self._jumps.check()
         if jump is not None:
             log.info("wall clock jumped %s%s relative to monotonic time (suspend or clock change)",
-                     "+" if jump > timedelta(0) else "-", format_duration(abs(jump)))
+                     "+" if jump > timedelta(0) else "-", format_duration(timedelta(seconds=round(abs(jump).total_seconds()))))
             self._apply(self.engine.clock_jump(now, jump), now)
             self._job_keys.clear()
             self._sync_jobs(now)

@@ -1,0 +1,131 @@
+"""The daemon's wiring, in-process: the real APScheduler, a real SQLite store and the
+console notifier, with a time-travel clock where a test needs to jump the wall clock
+(the one fake the standards allow)."""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from ergo.daemon import Backends, Daemon
+from ergo.notify.console import ConsoleNotifier
+from ergo.notify.select import FallbackNotifier
+from ergo.paths import Paths
+from ergo.settings import load_settings
+from ergo.store import Store
+
+
+class TravellingClock:
+    """Real time plus an offset that a test moves, as a suspend or a clock change would."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc) + self.offset
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+@pytest.fixture
+def make_daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    for key in [k for k in __import__("os").environ if k.startswith("ERGO_") and k != "ERGO_REQUIRE_DESKTOP"]:
+        monkeypatch.delenv(key)
+    created: list[Daemon] = []
+
+    def make(clock=None, **flags) -> tuple[Daemon, io.StringIO]:
+        paths = Paths(tmp_path / "config.toml", "test", tmp_path / "state", tmp_path / "run")
+        loaded = load_settings(paths.config_file, flags)
+        out = io.StringIO()
+        backends = Backends(FallbackNotifier(ConsoleNotifier(out)), "console: test")
+        daemon = Daemon(paths, loaded, backends, Store(paths.state_db), flags=flags, clock=clock)
+        daemon.start()
+        created.append(daemon)
+        return daemon, out
+
+    yield make
+    for daemon in created:
+        daemon.stop()
+        daemon.store.close()
+
+
+FAST = {"posture": {"interval": "1s"}, "hydration": {"enabled": "false"}, "stretch": {"enabled": "false"},
+        "movement": {"enabled": "false"}, "merge_window": "0.1s"}
+
+
+def test_a_failing_job_is_logged_and_the_daemon_goes_on(make_daemon, caplog):
+    daemon, out = make_daemon(**FAST)
+    real_tick = daemon.engine.tick
+    calls = {"n": 0}
+
+    def flaky(now):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("boom")
+        return real_tick(now)
+
+    daemon.engine.tick = flaky
+    with caplog.at_level(logging.ERROR, logger="ergo"):
+        time.sleep(3.3)
+    assert "reminder job failed" in caplog.text and "boom" in caplog.text
+    assert out.getvalue().count("Posture check") >= 1
+    assert daemon.scheduler.running
+
+
+def _reminder_jobs_due_within(daemon: Daemon, clock: TravellingClock, limit: timedelta) -> bool:
+    """APScheduler keeps real time while this clock travels, so compare job times with the clock."""
+    jobs = [j for j in daemon.scheduler.get_jobs() if j.id.startswith("reminder:")]
+    return bool(jobs) and all(timedelta(0) <= j.trigger.start_date - clock.now() <= limit for j in jobs)
+
+
+def test_a_forward_clock_jump_is_a_suspend_without_burst(make_daemon, caplog):
+    clock = TravellingClock()
+    daemon, out = make_daemon(clock=clock, **FAST, quiet_after_resume="2s")
+    time.sleep(1.5)
+    assert out.getvalue().count("Posture check") >= 1
+    clock.offset = timedelta(days=30)  # a month-long suspend, or the clock set forward
+    with caplog.at_level(logging.INFO, logger="ergo"):
+        daemon.housekeeping()
+    assert "wall clock jumped +720h" in caplog.text
+    assert daemon.engine.hold(clock.now()) == "quiet after resume"
+    assert any(r.event == "natural_break" for r in daemon.store.history())
+    # The timers were rebuilt around the new time: one countdown ahead, not a month of missed runs.
+    assert _reminder_jobs_due_within(daemon, clock, timedelta(seconds=1.1))
+
+
+def test_a_backward_clock_jump_keeps_the_countdowns(make_daemon):
+    clock = TravellingClock()
+    daemon, out = make_daemon(clock=clock, **FAST)
+    time.sleep(1.3)
+    clock.offset = -timedelta(hours=5)
+    daemon.housekeeping()
+    assert _reminder_jobs_due_within(daemon, clock, timedelta(seconds=1.1))
+    assert daemon.engine.hold(clock.now()) is None
+
+
+def test_catch_up_trigger_never_lists_missed_runs():
+    from apscheduler.job import Job
+
+    from ergo.triggers import CatchUpIntervalTrigger
+
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    trigger = CatchUpIntervalTrigger(seconds=1, start_date=start)
+    job = Job.__new__(Job)
+    job.trigger, job.next_run_time = trigger, start
+    runs = Job._get_run_times(job, start + timedelta(days=365))  # a year of one-second runs missed
+    assert len(runs) <= 2
+
+
+def test_state_is_saved_before_delivery_and_restored(make_daemon, tmp_path):
+    daemon, _ = make_daemon(**FAST)
+    time.sleep(1.5)
+    saved = daemon.store.load_engine()
+    assert saved is not None and saved["reminders"]["posture"]["last_fired"] is not None
+    last = datetime.fromisoformat(saved["reminders"]["posture"]["last_fired"])
+    assert datetime.now(timezone.utc) - last < timedelta(seconds=2)
