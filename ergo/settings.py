@@ -57,27 +57,24 @@ def _duration(value: Any) -> timedelta:
         raise ValueError(str(error)) from None
 
 
-def _days(value: str) -> str:
-    try:
-        parse_days(value)
-    except WorkHoursError as error:
-        raise ValueError(str(error)) from None
-    return value
+def _checked_by(parse: Any) -> Any:
+    """A pydantic validator that keeps the text but rejects what `parse` rejects, with its message."""
 
+    def check(value: str) -> str:
+        try:
+            parse(value)
+        except WorkHoursError as error:
+            raise ValueError(str(error)) from None
+        return value
 
-def _hours(value: str) -> str:
-    try:
-        parse_hours(value)
-    except WorkHoursError as error:
-        raise ValueError(str(error)) from None
-    return value
+    return check
 
 
 _as_text = PlainSerializer(format_duration, return_type=str)
 Duration = Annotated[timedelta, BeforeValidator(_duration), AfterValidator(_positive), _as_text]
 Interval = Annotated[timedelta, BeforeValidator(_duration), AfterValidator(_interval), _as_text]
-Days = Annotated[str, AfterValidator(_days)]
-Hours = Annotated[str, AfterValidator(_hours)]
+Days = Annotated[str, AfterValidator(_checked_by(parse_days))]
+Hours = Annotated[str, AfterValidator(_checked_by(parse_hours))]
 Urgency = Literal["low", "normal", "critical"]
 
 

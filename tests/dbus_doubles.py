@@ -8,7 +8,6 @@ For Xvfb + dunst use tests/desktop.py; this module adds only what that lacks.
 
 from __future__ import annotations
 
-import os
 import queue
 import shutil
 import subprocess
@@ -20,7 +19,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self
 
-import pytest
 from jeepney import (
     DBusAddress,
     HeaderFields,
@@ -32,6 +30,8 @@ from jeepney import (
 )
 from jeepney.bus_messages import message_bus
 from jeepney.io.blocking import DBusConnection, open_dbus_connection
+
+from tests.desktop import require_tools  # noqa: F401  (re-exported for the idle and session tests)
 
 _BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
@@ -49,17 +49,6 @@ _BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Confi
 
 Reply = tuple[str | None, tuple[Any, ...]]
 Handler = Callable[[Message], Reply]
-
-
-def require_tools(*tools: str) -> None:
-    """Skip when a tool is missing, but fail when ERGO_REQUIRE_DESKTOP=1 (CI must run these)."""
-    missing = [tool for tool in tools if shutil.which(tool) is None]
-    if not missing:
-        return
-    reason = f"tools missing: {', '.join(missing)} (apt-get install dbus xvfb dunst xdotool libxss1)"
-    if os.environ.get("ERGO_REQUIRE_DESKTOP") == "1":
-        pytest.fail(f"{reason}; ERGO_REQUIRE_DESKTOP=1 forbids skipping", pytrace=False)
-    pytest.skip(reason)
 
 
 @contextmanager
