@@ -28,7 +28,7 @@ from ergo.errors import ConfigError, NotifyError
 from ergo.notify.base import Notification, Notifier
 from ergo.paths import Paths
 from ergo.policy import Deliver, Engine, Outcome, Record, ReminderSpec, Timing
-from ergo.settings import Loaded, Settings, load_settings
+from ergo.plain_settings import PlainLoaded, PlainSettings, load_checked
 from ergo.store import Store
 from ergo.tips import load_catalog
 from ergo.triggers import CatchUpIntervalTrigger
@@ -39,7 +39,7 @@ NEAR = timedelta(seconds=60)  # poll idle often only this close to a due reminde
 IDLE_FASTEST, IDLE_FAST, IDLE_SLOW = 1.0, 5.0, 60.0  # seconds between idle readings
 
 
-def specs_from(settings: Settings, zone) -> tuple[dict[str, ReminderSpec], Timing]:
+def specs_from(settings: PlainSettings, zone) -> tuple[dict[str, ReminderSpec], Timing]:
     """The timing-relevant part of the settings, as plain data for the Engine."""
     specs = {}
     for kind, reminder in settings.enabled_reminders().items():
@@ -63,7 +63,7 @@ class Backends:
 class Daemon:
     """One running ergo. Build it, `start()` it, `stop()` it; control requests go to `handle()`."""
 
-    def __init__(self, paths: Paths, loaded: Loaded, backends: Backends, store: Store, *,
+    def __init__(self, paths: Paths, loaded: PlainLoaded, backends: Backends, store: Store, *,
                  flags: dict[str, Any] | None = None, clock: Clock | None = None) -> None:
         self.paths = paths
         self.loaded = loaded
@@ -95,9 +95,9 @@ class Daemon:
 
     # --- setup ----------------------------------------------------------------
 
-    def _texts_from(self, settings: Settings) -> dict[str, KindText]:
+    def _texts_from(self, settings: PlainSettings) -> dict[str, KindText]:
         return {
-            kind: kind_texts(kind, r.title, r.messages, self._catalog) for kind, r in settings.reminders().items()
+            kind: kind_texts(kind, r.title, list(r.messages), self._catalog) for kind, r in settings.reminders().items()
         }
 
     def _initial_engine(self) -> Engine:
@@ -330,7 +330,7 @@ class Daemon:
     def reload(self, reason: str) -> dict[str, Any]:
         """Re-read the config; an invalid file keeps the last good settings and says why, once."""
         try:
-            loaded = load_settings(self.paths.config_file, self.flags)
+            loaded = load_checked(self.paths.config_file, self.flags)
             specs, timing = specs_from(loaded.settings, self.zone)
         except ConfigError as error:
             message = str(error)

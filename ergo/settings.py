@@ -370,3 +370,31 @@ def flat_values(settings: Settings) -> dict[str, Any]:
         else:
             flat[key] = value
     return flat
+
+
+def export_json(loaded: Loaded) -> dict[str, Any]:
+    """The effective settings as JSON (durations in seconds), read by ergo.plain_settings."""
+
+    def seconds(value: timedelta | None) -> float | None:
+        return None if value is None else value.total_seconds()
+
+    s = loaded.settings
+    reminders = {
+        kind: {
+            "enabled": r.enabled, "interval": seconds(r.interval), "title": r.title, "messages": list(r.messages),
+            "urgency": r.urgency, "natural_break": seconds(r.natural_break), "days": r.days, "hours": r.hours,
+        }
+        for kind, r in s.reminders().items()
+    }
+    return {
+        "config_file": str(loaded.config_file),
+        "file_exists": loaded.file_exists,
+        "origins": loaded.origins,
+        "settings": {
+            "notifier": s.notifier, "expire": seconds(s.expire), "merge_window": seconds(s.merge_window),
+            "quiet_after_resume": seconds(s.quiet_after_resume), "log_level": s.log_level,
+            "schedule": {"days": s.schedule.days, "hours": s.schedule.hours},
+            "idle": {"backend": s.idle.backend, "away_after": seconds(s.idle.away_after)},
+            "reminders": reminders,
+        },
+    }

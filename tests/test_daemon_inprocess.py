@@ -16,7 +16,8 @@ from ergo.daemon import Backends, Daemon
 from ergo.notify.console import ConsoleNotifier
 from ergo.notify.select import FallbackNotifier
 from ergo.paths import Paths
-from ergo.settings import load_settings
+from ergo.plain_settings import PlainLoaded
+from ergo.settings import export_json, load_settings
 from ergo.store import Store
 
 
@@ -41,7 +42,7 @@ def make_daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
     def make(clock=None, **flags) -> tuple[Daemon, io.StringIO]:
         paths = Paths(tmp_path / "config.toml", "test", tmp_path / "state", tmp_path / "run")
-        loaded = load_settings(paths.config_file, flags)
+        loaded = PlainLoaded.from_json(export_json(load_settings(paths.config_file, flags)))
         out = io.StringIO()
         backends = Backends(FallbackNotifier(ConsoleNotifier(out)), "console: test")
         daemon = Daemon(paths, loaded, backends, Store(paths.state_db), flags=flags, clock=clock)

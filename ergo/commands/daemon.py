@@ -37,11 +37,11 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
     from ergo.instance import InstanceLock
     from ergo.notify.select import FallbackNotifier, select_notifier
     from ergo.session.select import start_watchers
-    from ergo.settings import load_settings
+    from ergo.plain_settings import load_checked
     from ergo.store import Store
 
     paths = Paths.resolve(config)
-    loaded = load_settings(paths.config_file, flags)
+    loaded = load_checked(paths.config_file, flags)  # in a child: pydantic never loads into the daemon
     _setup_logging(loaded.settings.log_level)
     lock = InstanceLock(paths.lock_file)
     lock.acquire()

@@ -1,0 +1,119 @@
+"""Validated settings as plain frozen data, so the long-running daemon never imports pydantic.
+
+pydantic and pydantic-settings cost the daemon about 15 MB of memory for as long
+as it runs. So `ergo run` validates the config in a short child process
+(`python -m ergo.settings_export`, which uses ergo.settings) and keeps only
+this plain copy; reloads do the same.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from ergo.errors import ConfigError
+
+EXPORT_TIMEOUT = 30.0
+
+
+def _seconds(value: float | None) -> timedelta | None:
+    return None if value is None else timedelta(seconds=value)
+
+
+@dataclass(frozen=True)
+class PlainReminder:
+    enabled: bool
+    interval: timedelta
+    title: str | None
+    messages: tuple[str, ...]
+    urgency: str
+    natural_break: timedelta | None
+    days: str | None
+    hours: str | None
+
+
+@dataclass(frozen=True)
+class PlainSchedule:
+    days: str
+    hours: str
+
+
+@dataclass(frozen=True)
+class PlainIdle:
+    backend: str
+    away_after: timedelta
+
+
+@dataclass(frozen=True)
+class PlainSettings:
+    """The same names the pydantic model has, for the parts the daemon reads."""
+
+    notifier: str
+    expire: timedelta
+    merge_window: timedelta
+    quiet_after_resume: timedelta
+    log_level: str
+    schedule: PlainSchedule
+    idle: PlainIdle
+    kinds: tuple[tuple[str, PlainReminder], ...]
+
+    def reminders(self) -> dict[str, PlainReminder]:
+        return dict(self.kinds)
+
+    def enabled_reminders(self) -> dict[str, PlainReminder]:
+        return {kind: r for kind, r in self.kinds if r.enabled}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "PlainSettings":
+        """Read what ergo.settings.export_json wrote (durations in seconds)."""
+        kinds = tuple(
+            (
+                kind,
+                PlainReminder(
+                    enabled=r["enabled"], interval=timedelta(seconds=r["interval"]), title=r["title"],
+                    messages=tuple(r["messages"]), urgency=r["urgency"], natural_break=_seconds(r["natural_break"]),
+                    days=r["days"], hours=r["hours"],
+                ),
+            )
+            for kind, r in data["reminders"].items()
+        )
+        return cls(
+            notifier=data["notifier"], expire=timedelta(seconds=data["expire"]),
+            merge_window=timedelta(seconds=data["merge_window"]),
+            quiet_after_resume=timedelta(seconds=data["quiet_after_resume"]), log_level=data["log_level"],
+            schedule=PlainSchedule(**data["schedule"]),
+            idle=PlainIdle(data["idle"]["backend"], timedelta(seconds=data["idle"]["away_after"])),
+            kinds=kinds,
+        )
+
+
+@dataclass(frozen=True)
+class PlainLoaded:
+    """Settings plus the file they came from, as the daemon keeps them."""
+
+    settings: PlainSettings
+    config_file: Path
+    file_exists: bool
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "PlainLoaded":
+        return cls(PlainSettings.from_json(data["settings"]), Path(data["config_file"]), data["file_exists"])
+
+
+def load_checked(config_file: Path, flags: dict[str, Any]) -> PlainLoaded:
+    """Validate in a child process and return plain settings; a problem is the child's one-line ConfigError."""
+    argv = [sys.executable, "-m", "ergo.settings_export", str(config_file), json.dumps(flags)]
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=EXPORT_TIMEOUT, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise ConfigError(f"{config_file}: could not check the config ({error})") from None
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        message = lines[-1].removeprefix("ergo: ") if lines else f"config check failed (exit {done.returncode})"
+        raise ConfigError(message)
+    return PlainLoaded.from_json(json.loads(done.stdout))

@@ -1,0 +1,29 @@
+"""`python -m ergo.settings_export CONFIG_FILE FLAGS_JSON`: validate and print the settings as JSON.
+
+The daemon runs this in a child process so pydantic never loads into it (see
+ergo.plain_settings). A bad config prints the usual one line and exits 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from ergo.errors import ConfigError
+
+
+def main(argv: list[str]) -> int:
+    from ergo.settings import export_json, load_settings
+
+    try:
+        loaded = load_settings(Path(argv[0]), json.loads(argv[1]) if len(argv) > 1 else {})
+    except ConfigError as error:
+        print(f"ergo: {error}", file=sys.stderr)
+        return error.exit_code
+    print(json.dumps(export_json(loaded)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
