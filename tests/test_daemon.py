@@ -1,0 +1,702 @@
+"""The daemon for real: `ergo run`/`start`/`stop` as subprocesses, the control socket, live reload, state.
+
+Issue 2's real-time test and issue 3's lifecycle, control, reload, socket-robustness and
+persistence tests. Every test runs its own daemon(s) in a private config/state/runtime dir
+(tests/daemon_helpers.py); reminders go to the console unless the test builds a desktop.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.daemon_helpers import Daemon, ErgoEnv, parse_iso, pid_alive, wait_for
+from tests.desktop import DesktopSession
+
+KINDS = ("posture", "hydration", "stretch", "movement", "breathing", "workspace", "strength")
+ENTRY_KEYS = {"enabled", "interval", "next_due", "snoozed_until", "last_fired"}
+#: slow reminders, for tests that steer countdowns and must not be disturbed by deliveries
+CALM = {"POSTURE__INTERVAL": "20s", "HYDRATION__INTERVAL": "30s"}
+
+
+@pytest.fixture
+def make_env() -> Iterator[Callable[..., ErgoEnv]]:
+    """Build isolated ergo environments; every daemon left in them is killed and every dir removed at the end."""
+    made: list[ErgoEnv] = []
+
+    def make(desktop_env: dict[str, str] | None = None, **settings: str | None) -> ErgoEnv:
+        env = ErgoEnv.create(desktop_env, **settings)
+        made.append(env)
+        return env
+
+    yield make
+    for env in made:
+        env.cleanup()
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def near(value: str | None, expected: datetime, tolerance: float = 1.5) -> bool:
+    """An ISO time from `status --json` (whole seconds, truncated) is within `tolerance` s of `expected`."""
+    assert value is not None
+    return abs((parse_iso(value) - expected).total_seconds()) <= tolerance
+
+
+def one_line(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert len(lines) == 1, f"expected one line, got {lines!r}"
+    return lines[0]
+
+
+def gaps(times: list[datetime]) -> list[float]:
+    return [(b - a).total_seconds() for a, b in pairwise(times)]
+
+
+# --- issue 2: the real-time run -----------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_two_reminders_fire_repeatedly_in_due_order_and_sigterm_exits_0(make_env: Callable[..., ErgoEnv]) -> None:
+    env = make_env(POSTURE__INTERVAL="2s", HYDRATION__INTERVAL="3s")
+    with Daemon(env) as daemon:
+        time.sleep(6.7)  # posture due at ~2, 4, 6 s; hydration at ~3, 6 s
+        started = time.monotonic()
+        code = daemon.terminate(signal.SIGTERM)
+        assert code == 0
+        assert time.monotonic() - started < 1.0, "SIGTERM took longer than a second"
+
+    kinds = daemon.delivered()
+    assert kinds[:3] == ["posture", "hydration", "posture"], kinds
+    assert kinds.count("posture") >= 3 and kinds.count("hydration") >= 2, kinds
+    # the console got the same reminders (a merged one names both kinds in one line)
+    lines = daemon.reminder_lines()
+    assert sum("Posture check" in line for line in lines) >= 3, lines
+    assert sum("Drink some water" in line for line in lines) >= 2, lines
+    # and they came on their grid: posture every 2 s, hydration every 3 s, the first hydration 1 s after posture
+    deliveries = env.deliveries()
+    posture = [at for at, kind in deliveries if kind == "posture"]
+    hydration = [at for at, kind in deliveries if kind == "hydration"]
+    assert all(abs(gap - 2.0) < 0.4 for gap in gaps(posture)), gaps(posture)
+    assert all(abs(gap - 3.0) < 0.4 for gap in gaps(hydration)), gaps(hydration)
+    assert abs((hydration[0] - posture[0]).total_seconds() - 1.0) < 0.4
+
+
+def test_sigint_exits_0_within_a_second(make_env: Callable[..., ErgoEnv]) -> None:
+    env = make_env(**CALM)
+    with Daemon(env) as daemon:
+        started = time.monotonic()
+        assert daemon.terminate(signal.SIGINT) == 0
+        assert time.monotonic() - started < 1.0
+    assert not env.socket.exists()
+    assert env.daemon_pid() is None
+    assert "Traceback" not in daemon.stderr()
+
+
+@pytest.mark.slow
+def test_clean_stop_saves_state_so_an_immediate_restart_keeps_countdowns(make_env: Callable[..., ErgoEnv]) -> None:
+    """Regression: Daemon.stop() used to return early after request_stop() (one Event for both), so a clean stop
+    neither saved state nor logged "ergo stopped", and the next start counted the last run as downtime."""
+    # natural_break 2s: a downtime the daemon believes >= 2 s would (rightly) restart posture's countdown
+    env = make_env(**CALM, POSTURE__NATURAL_BREAK="2s")
+    with Daemon(env, name="first") as first:
+        due = first.status()["reminders"]["posture"]["next_due"]
+        time.sleep(3)
+        assert first.terminate(signal.SIGTERM) == 0
+    with Daemon(env, name="second") as second:
+        again = second.status()["reminders"]["posture"]["next_due"]
+    assert near(again, parse_iso(due), 1.0), (due, again, second.log_lines()[:1])
+    assert "ergo stopped" in first.stderr()
+
+
+# --- lifecycle: start, status, stop, double start, stale lock -----------------------------------
+
+
+def test_start_status_stop(make_env: Callable[..., ErgoEnv]) -> None:
+    env = make_env(**CALM)
+    started = env.cli("start")
+    assert started.returncode == 0, started.stderr
+    line = one_line(started.stdout)
+    pid = int(line.split("pid ", 1)[1].split(")", 1)[0])
+    env.started.append(pid)
+    assert str(env.log_file) in line
+
+    # up as soon as `start` returns
+    status = env.status()
+    assert status["pid"] == pid and pid_alive(pid)
+
+    human = env.cli("status")
+    assert human.returncode == 0, human.stderr
+    assert f"ergo is running (pid {pid})" in human.stdout
+    assert "posture" in human.stdout and "every 20s" in human.stdout
+    assert "hydration" in human.stdout and "every 30s" in human.stdout
+
+    raw = env.cli("status", "--json")
+    assert raw.returncode == 0, raw.stderr
+    data = json.loads(raw.stdout)
+    assert data["running"] is True and data["pid"] == pid
+    assert data["paused_until"] is None and data["paused"] is False
+    assert data["config_file"] == str(env.config)
+    assert data["config_error"] is None
+    assert set(data["reminders"]) == set(KINDS)
+    for kind, entry in data["reminders"].items():
+        assert ENTRY_KEYS <= set(entry), (kind, entry)
+        assert isinstance(entry["enabled"], bool) and isinstance(entry["interval"], str)
+        if entry["enabled"]:
+            assert parse_iso(entry["next_due"]) > utcnow() - timedelta(seconds=1)
+        else:
+            assert entry["next_due"] is None
+        assert entry["snoozed_until"] is None and entry["last_fired"] is None
+    assert data["reminders"]["posture"]["enabled"] and data["reminders"]["posture"]["interval"] == "20s"
+    assert not data["reminders"]["stretch"]["enabled"]
+    assert near(data["reminders"]["hydration"]["next_due"], utcnow() + timedelta(seconds=30), 2.5)
+
+    stopped = env.cli("stop")
+    assert stopped.returncode == 0, stopped.stderr
+    assert f"pid {pid}" in stopped.stdout
+    assert not env.socket.exists()
+    wait_for(lambda: env.daemon_pid() is None and not pid_alive(pid), 2, what="the daemon to exit and free its lock")
+    assert f"started (pid {pid})" in env.log_file.read_text()
+
+
+def test_control_commands_without_a_daemon_say_so_in_one_line(make_env: Callable[..., ErgoEnv]) -> None:
+    env = make_env()
+    as_json = env.cli("status", "--json")
+    assert as_json.returncode == 1
+    assert json.loads(as_json.stdout) == {"running": False}
+    for args in (["status"], ["pause"], ["resume"], ["snooze", "posture"], ["skip", "posture"], ["now", "posture"],
+                 ["reload"], ["stop"]):
+        done = env.cli(*args)
+        assert done.returncode == 1, (args, done)
+        assert "not running" in one_line(done.stderr), args
+        assert "Traceback" not in done.stderr
+
+
+def test_status_client_stays_light(make_env: Callable[..., ErgoEnv]) -> None:
+    """`ergo status` talks to the daemon without importing apscheduler, pydantic or plyer."""
+    env = make_env(**CALM)
+    probe = ("import sys; from ergo.cli import main; code = main(['status', '--json']); "
+             "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('apscheduler', 'pydantic', 'pydantic_settings', 'plyer')); "
+             "print('HEAVY', heavy, file=sys.stderr); sys.exit(code)")
+    with Daemon(env):
+        done = subprocess.run([sys.executable, "-c", probe], env=env.env, capture_output=True, text=True, timeout=20,
+                              check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["running"] is True
+    assert "HEAVY []" in done.stderr, done.stderr
+
+
+def test_second_run_or_start_exits_1_naming_the_first_pid(make_env: Callable[..., ErgoEnv]) -> None:
+    env = make_env(**CALM)
+    with Daemon(env) as daemon:
+        second_run = env.cli("run")
+        assert second_run.returncode == 1
+        assert f"already running (pid {daemon.pid})" in one_line(second_run.stderr)
+        second_start = env.cli("start")
+        assert second_start.returncode == 1
+        assert f"already running (pid {daemon.pid})" in one_line(second_start.stderr)
+        # the first one is untouched: same socket, still answering
+        assert daemon.alive() and daemon.status()["pid"] == daemon.pid
+        assert env.daemon_pid() == daemon.pid
+
+
+def test_broken_config_fails_start_in_the_terminal(make_env: Callable[..., ErgoEnv]) -> None:
+    env = make_env(POSTURE__INTERVAL=None)
+    env.write_config('[posture]\ninterval = "abc"\n')
+    for command in ("start", "run"):
+        done = env.cli(command)
+        assert done.returncode == 2, (command, done)
+        line = one_line(done.stderr)
+        assert "posture.interval" in line and "config.toml" in line
+    assert env.daemon_pid() is None and not env.socket.exists()
+
+
+@pytest.mark.slow
+def test_kill_9_leaves_nothing_that_blocks_a_start_and_countdowns_continue(make_env: Callable[..., ErgoEnv]) -> None:
+    env = make_env(POSTURE__INTERVAL="20s", HYDRATION__INTERVAL="3s")
+    first = Daemon(env, name="first").start()
+    try:
+        posture_due = first.status()["reminders"]["posture"]["next_due"]
+        # kill -9 right after a delivery has been recorded
+        wait_for(lambda: any(kind == "hydration" for _, kind in env.db_deliveries()), 6, 0.005, "a hydration delivery")
+        os.kill(first.pid, signal.SIGKILL)
+        killed_at = time.monotonic()
+        first.proc.wait(timeout=5)
+    finally:
+        first.kill()
+    assert any("Drink some water" in line for line in first.reminder_lines())
+    assert env.socket.exists(), "expected a stale socket after kill -9"
+    assert env.daemon_pid() is None, "the lock must be free once its holder died"
+
+    started = env.cli("start")
+    assert started.returncode == 0, started.stderr
+    pid = int(started.stdout.split("pid ", 1)[1].split(")", 1)[0])
+    env.started.append(pid)
+    status = env.status()
+    assert time.monotonic() - killed_at < 2.5
+    assert status["pid"] == pid
+    # posture's countdown went on, it did not restart at the new start
+    assert near(status["reminders"]["posture"]["next_due"], parse_iso(posture_due), 1.0), (posture_due, status)
+    # hydration goes on from its last delivery
+    last = max(at for at, kind in env.db_deliveries() if kind == "hydration")
+    assert near(status["reminders"]["hydration"]["next_due"], last + timedelta(seconds=3), 1.0)
+    assert status["reminders"]["hydration"]["last_fired"] is not None
+
+    wait_for(lambda: "reminder hydration delivered" in env.log_file.read_text(), 5, what="a delivery after the restart")
+    time.sleep(0.2)
+    assert env.cli("stop").returncode == 0
+    hydration = [at for at, kind in env.deliveries() if kind == "hydration"]
+    assert len(hydration) >= 2
+    assert all(gap >= 3 - 0.5 for gap in gaps(hydration)), f"a reminder fired twice: gaps {gaps(hydration)}"
+    assert not [at for at, kind in env.deliveries() if kind == "posture"], "posture was not due yet"
+
+
+# --- control: pause, resume, snooze, skip, now --------------------------------------------------
+
+
+@pytest.mark.slow
+def test_pause_holds_everything_and_resume_brings_reminders_back(make_env: Callable[..., ErgoEnv]) -> None:
+    env = make_env(POSTURE__INTERVAL="2s", HYDRATION__INTERVAL="3s")
+    with Daemon(env) as daemon:
+        paused = env.cli("pause")
+        assert paused.returncode == 0, paused.stderr
+        assert "until `ergo resume`" in paused.stdout
+        status = daemon.status()
+        assert status["paused"] is True and status["paused_until"] is None
+        assert all(e["next_due"] is None for e in status["reminders"].values())
+        before = len(daemon.delivered())
+        time.sleep(4.5)  # more than two posture intervals
+        assert len(daemon.delivered()) == before, daemon.log_lines()[-5:]
+        assert daemon.status()["paused"] is True
+
+        resumed = env.cli("resume")
+        assert resumed.returncode == 0 and "resumed" in resumed.stdout
+        status = daemon.status()
+        assert status["paused"] is False and status["reminders"]["posture"]["next_due"] is not None
+        wait_for(lambda: len(daemon.delivered()) > before, 3, what="a delivery after resume")
+
+
+@pytest.mark.slow
+def test_pause_for_a_duration_ends_by_itself_and_pause_until_a_clock_time(make_env: Callable[..., ErgoEnv]) -> None:
+    env = make_env(POSTURE__INTERVAL="2s", HYDRATION__INTERVAL="3s")
+    with Daemon(env) as daemon:
+        # --until HH:MM: the next local occurrence of that time
+        target = (datetime.now().astimezone() + timedelta(minutes=2)).replace(second=0, microsecond=0)
+        done = env.cli("pause", "--until", f"{target:%H:%M}")
+        assert done.returncode == 0, done.stderr
+        assert f"{target:%H:%M}" in done.stdout
+        status = daemon.status()
+        assert status["paused"] is True
+        assert parse_iso(status["paused_until"]) == target
+        assert env.cli("resume").returncode == 0
+        assert daemon.status()["paused"] is False
+
+        bad = env.cli("pause", "--until", "25:99")
+        assert bad.returncode == 1 and "HH:MM" in one_line(bad.stderr)
+
+        asked = utcnow()
+        done = env.cli("pause", "2s")
+        assert done.returncode == 0, done.stderr
+        status = daemon.status()
+        assert status["paused"] is True and near(status["paused_until"], asked + timedelta(seconds=2), 1.5)
+        count = len(daemon.delivered())
+        wait_for(lambda: daemon.status()["paused"] is False, 4, what="the 2 s pause to end")
+        assert utcnow() - asked >= timedelta(seconds=1.9)
+        assert len(daemon.delivered()) == count  # nothing while paused
+        wait_for(lambda: len(daemon.delivered()) > count, 3, what="a delivery after the pause")
+
+
+@pytest.mark.slow
+def test_snooze_puts_one_reminder_off(make_env: Callable[..., ErgoEnv]) -> None:
+    env = make_env(POSTURE__INTERVAL="3s", HYDRATION__ENABLED="false")
+    with Daemon(env) as daemon:
+        asked = utcnow()
+        done = env.cli("snooze", "posture", "5s")
+        assert done.returncode == 0, done.stderr
+        assert "posture snoozed until" in done.stdout
+        entry = daemon.status()["reminders"]["posture"]
+        snoozed_until = parse_iso(entry["snoozed_until"])
+        assert near(entry["snoozed_until"], asked + timedelta(seconds=5), 1.5)
+        assert parse_iso(entry["next_due"]) >= asked + timedelta(seconds=4)
+        assert entry.get("held", "snoozed") == "snoozed"
+
+        time.sleep(max(0.0, (asked + timedelta(seconds=5) - utcnow()).total_seconds() - 0.3))  # the CLI asked >= this
+        assert "posture" not in daemon.delivered(), "posture was delivered while snoozed"
+        wait_for(lambda: "posture" in daemon.delivered(), 3, what="posture after the snooze")
+        [at] = wait_for(lambda: [at for at, kind in env.db_deliveries() if kind == "posture"], 2, what="the history row")
+        assert at >= asked + timedelta(seconds=5) and at >= snoozed_until
+        assert daemon.status()["reminders"]["posture"]["snoozed_until"] is None
+
+        for args in (["snooze", "posture", "abc"], ["snooze", "posture", "0s"]):
+            bad = env.cli(*args)
+            assert bad.returncode == 1, args
+            one_line(bad.stderr)
+
+
+def test_skip_and_now_restart_the_countdown(make_env: Callable[..., ErgoEnv]) -> None:
+    env = make_env(**CALM)
+    with Daemon(env) as daemon:
+        time.sleep(1.0)  # so a restarted countdown differs from the original one
+        before = daemon.status()["reminders"]
+        asked = utcnow()
+        skipped = env.cli("skip", "posture")
+        assert skipped.returncode == 0, skipped.stderr
+        assert "posture: next one skipped" in skipped.stdout
+        after = daemon.status()["reminders"]
+        assert near(after["posture"]["next_due"], asked + timedelta(seconds=20), 1.5)
+        assert parse_iso(after["posture"]["next_due"]) > parse_iso(before["posture"]["next_due"])
+        assert after["hydration"]["next_due"] == before["hydration"]["next_due"]
+        assert daemon.reminder_lines() == []  # skipping delivers nothing
+
+        asked = utcnow()
+        now = env.cli("now", "hydration")
+        assert now.returncode == 0, now.stderr
+        assert "hydration: delivered" in now.stdout
+        wait_for(lambda: any("Drink some water" in line for line in daemon.reminder_lines()), 1, what="the reminder on stdout")
+        entry = daemon.status()["reminders"]["hydration"]
+        assert near(entry["last_fired"], asked, 1.5)
+        assert near(entry["next_due"], asked + timedelta(seconds=30), 1.5)
+        assert daemon.delivered() == ["hydration"]
+        events = [(r["kind"], r["event"]) for r in env.history()]
+        assert ("posture", "skipped") in events and ("hydration", "delivered") in events
+
+
+@pytest.mark.slow
+def test_skip_and_now_during_a_pause_give_a_full_interval_after_resume(make_env: Callable[..., ErgoEnv]) -> None:
+    """Regression: a countdown restarted while paused (skip, now) used to get the whole pause added on resume."""
+    env = make_env(**CALM)
+    with Daemon(env) as daemon:
+        env.request("pause")
+        time.sleep(2.5)
+        env.request("skip", kind="posture")
+        env.request("now", kind="hydration")  # explicit: delivered even while paused
+        wait_for(daemon.reminder_lines, 1, what="the requested reminder")
+        resumed = utcnow()
+        status = env.request("resume")
+        assert status["paused"] is False
+        # the countdowns restarted while frozen: the full interval is left when the pause ends (not + 2.5 s)
+        for kind, seconds in (("posture", 20), ("hydration", 30)):
+            entry = status["reminders"][kind]
+            assert near(entry["next_due"], resumed + timedelta(seconds=seconds), 1.5), (kind, entry)
+        assert daemon.alive()
+
+
+@pytest.mark.slow
+def test_pause_and_snoozes_survive_a_kill_9_and_expired_ones_are_gone(make_env: Callable[..., ErgoEnv]) -> None:
+    env = make_env(**CALM)
+    with Daemon(env, name="first") as first:
+        t0 = utcnow()
+        env.request("pause", until=(t0 + timedelta(seconds=60)).isoformat())
+        env.request("snooze", kind="posture", until=(t0 + timedelta(seconds=0.5)).isoformat())
+        before = env.request("snooze", kind="hydration", until=(t0 + timedelta(seconds=60)).isoformat())
+        os.kill(first.pid, signal.SIGKILL)
+        first.proc.wait(timeout=5)
+    time.sleep(max(0.0, (t0 + timedelta(seconds=0.7) - utcnow()).total_seconds()))  # posture's snooze runs out
+    with Daemon(env, name="second") as second:
+        status = second.status()
+        assert status["paused"] is True and status["paused_until"] == before["paused_until"]
+        assert status["reminders"]["hydration"]["snoozed_until"] == before["reminders"]["hydration"]["snoozed_until"]
+        assert status["reminders"]["posture"]["snoozed_until"] is None  # expired while no daemon ran
+        # now a pause that runs out while the daemon is down
+        ends = utcnow() + timedelta(seconds=1)
+        env.request("pause", until=ends.isoformat())
+        os.kill(second.pid, signal.SIGKILL)
+        second.proc.wait(timeout=5)
+    time.sleep(max(0.0, (ends - utcnow()).total_seconds() + 0.2))
+    with Daemon(env, name="third") as third:
+        status = third.status()
+    assert status["paused"] is False and status["paused_until"] is None
+    assert status["reminders"]["hydration"]["snoozed_until"] == before["reminders"]["hydration"]["snoozed_until"]
+    assert status["reminders"]["posture"]["next_due"] is not None
+
+
+def test_unknown_or_disabled_kind_exits_1_in_one_line(make_env: Callable[..., ErgoEnv]) -> None:
+    env = make_env(**CALM)
+    with Daemon(env) as daemon:
+        for args in (["now", "bogus"], ["skip", "bogus"], ["snooze", "bogus", "5m"], ["now", "stretch"]):
+            done = env.cli(*args)
+            assert done.returncode == 1, args
+            line = one_line(done.stderr)
+            assert args[1] in line and "posture" in line, line  # names the culprit and what is enabled
+            assert "Traceback" not in done.stderr
+        assert daemon.alive() and daemon.reminder_lines() == []
+
+
+# --- live reload ------------------------------------------------------------------------------
+
+
+CONFIG = '[posture]\ninterval = "20s"\n\n[hydration]\ninterval = "{hydration}"\n\n[stretch]\nenabled = {stretch}\ninterval = "40s"\n'
+
+
+@pytest.mark.slow
+def test_config_edit_reschedules_only_what_changed_and_a_broken_file_keeps_the_old_one(make_env: Callable[..., ErgoEnv]) -> None:
+    env = make_env(POSTURE__INTERVAL=None, HYDRATION__INTERVAL=None, STRETCH__ENABLED=None)
+    env.write_config(CONFIG.format(hydration="30s", stretch="false"))
+    with Daemon(env) as daemon:
+        posture_due = daemon.status()["reminders"]["posture"]["next_due"]
+        time.sleep(1.2)
+
+        # a valid edit: hydration restarts from the edit, posture keeps its countdown
+        edited = utcnow()
+        env.write_config(CONFIG.format(hydration="10s", stretch="false"))
+        wait_for(lambda: daemon.status()["reminders"]["hydration"]["interval"] == "10s", 2, what="the reload")
+        reminders = daemon.status()["reminders"]
+        assert near(reminders["hydration"]["next_due"], edited + timedelta(seconds=10), 1.5), reminders["hydration"]
+        assert reminders["posture"]["next_due"] == posture_due
+
+        # a broken edit: old config in force, daemon alive, the error in status, ONE notification
+        broken = CONFIG.format(hydration="abc", stretch="false")
+        env.write_config(broken)
+        error = wait_for(lambda: daemon.status()["config_error"], 2, what="config_error in status")
+        assert "hydration.interval" in error and "config.toml" in error and '"abc"' in error
+        time.sleep(0.5)
+        env.write_config(broken)  # the same content saved again
+        time.sleep(0.5)
+        env.write_config(broken + "# saved once more, still the same mistake\n")
+        time.sleep(0.7)
+        status = daemon.status()
+        assert status["reminders"]["hydration"]["interval"] == "10s" and status["config_error"] == error
+        assert daemon.alive()
+        notes = [line for line in daemon.stdout_lines() if "config error" in line]
+        assert len(notes) == 1, notes
+        assert "hydration.interval" in notes[0]
+        human = env.cli("status")
+        assert "hydration.interval" in human.stdout
+
+        # SIGHUP and `ergo reload` re-read it too, and still do not notify again
+        daemon.send_signal(signal.SIGHUP)
+        wait_for(lambda: "config not reloaded (SIGHUP)" in daemon.stderr(), 2, what="the SIGHUP reload")
+        reload = env.cli("reload")
+        assert reload.returncode == 1 and "hydration.interval" in one_line(reload.stderr)
+        assert len([line for line in daemon.stdout_lines() if "config error" in line]) == 1
+
+        # fixing the file clears the error and applies the new value
+        fixed = utcnow()
+        env.write_config(CONFIG.format(hydration="12s", stretch="false"))
+        wait_for(lambda: daemon.status()["config_error"] is None, 2, what="the error to clear")
+        reminders = daemon.status()["reminders"]
+        assert reminders["hydration"]["interval"] == "12s"
+        assert near(reminders["hydration"]["next_due"], fixed + timedelta(seconds=12), 1.5)
+        assert reminders["posture"]["next_due"] == posture_due
+
+        # enabling a reminder adds it
+        assert not reminders["stretch"]["enabled"] and reminders["stretch"]["next_due"] is None
+        env.write_config(CONFIG.format(hydration="12s", stretch="true"))
+        wait_for(lambda: daemon.status()["reminders"]["stretch"]["enabled"], 2, what="stretch to be enabled")
+        assert near(daemon.status()["reminders"]["stretch"]["next_due"], utcnow() + timedelta(seconds=40), 2)
+
+        reload = env.cli("reload")
+        assert reload.returncode == 0 and "config reloaded: nothing changed" in reload.stdout
+        daemon.send_signal(signal.SIGHUP)
+        wait_for(lambda: "config reloaded (SIGHUP)" in daemon.stderr(), 2, what="the SIGHUP reload")
+        assert daemon.status()["reminders"]["posture"]["next_due"] == posture_due
+        assert daemon.delivered() == []
+        assert daemon.terminate() == 0
+
+
+# --- the control socket -------------------------------------------------------------------------
+
+
+def _reply(data: bytes) -> dict:
+    lines = data.splitlines()
+    assert len(lines) == 1, data[:300]
+    answer = json.loads(lines[0])
+    assert isinstance(answer, dict) and isinstance(answer.get("ok"), bool), answer
+    if not answer["ok"]:
+        assert isinstance(answer.get("error"), str) and answer["error"]
+    return answer
+
+
+def _check_status(env: ErgoEnv, pid: int) -> None:
+    status = env.status()
+    assert status["running"] is True and status["pid"] == pid
+    assert set(status["reminders"]) == set(KINDS)
+    for entry in status["reminders"].values():
+        assert ENTRY_KEYS <= set(entry)
+
+
+def test_socket_survives_bad_clients_and_serves_many(make_env: Callable[..., ErgoEnv]) -> None:
+    env = make_env(**CALM)
+    with Daemon(env) as daemon:
+        assert stat.S_IMODE(env.socket.stat().st_mode) == 0o600
+        assert stat.S_IMODE(env.runtime_dir.stat().st_mode) == 0o700
+
+        cases = {
+            b"\x00\xff\xfe\x80 garbage\n": "JSON",
+            b"x" * 100_000 + b"\n": "larger",
+            b"x" * 100_000: "larger",
+            b'{"cmd": "status"\n': "JSON",
+            b"[1, 2, 3]\n": "JSON object",
+            b'"status"\n': "JSON object",
+            b"null\n": "JSON object",
+            b'{"cmd": 5}\n': "JSON object",
+            b'{"kind": "posture"}\n': "JSON object",
+            b'{"cmd": "bogus"}\n': "unknown command",
+            b'{"cmd": "now", "kind": {"a": 1}}\n': "not an enabled reminder",
+            b'{"cmd": "snooze", "kind": "posture", "until": "yesterday"}\n': "future",
+            b'{"cmd": "pause", "until": "2001-01-01T00:00:00+00:00"}\n': "past",
+        }
+        for payload, expected in cases.items():
+            answer = _reply(env.raw(payload))
+            assert answer["ok"] is False and expected in answer["error"], (payload[:40], answer)
+        # a request without a trailing newline is answered at end of input
+        assert _reply(env.raw(b'{"cmd": "status"}'))["pid"] == daemon.pid
+
+        # silent clients and a half-sent line stall nobody
+        silent = [socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(3)]
+        try:
+            for sock in silent:
+                sock.connect(str(env.socket))
+            silent[0].sendall(b'{"cmd": "sta')
+            started = time.monotonic()
+            _check_status(env, daemon.pid)
+            assert time.monotonic() - started < 1.0
+        finally:
+            for sock in silent:
+                sock.close()
+
+        # 50 clients at once
+        barrier = threading.Barrier(50)
+
+        def ask(_: int) -> int:
+            barrier.wait(timeout=10)
+            return env.request("status", timeout=10)["pid"]
+
+        with ThreadPoolExecutor(max_workers=50) as pool:
+            pids = list(pool.map(ask, range(50)))
+        assert pids == [daemon.pid] * 50
+
+        assert daemon.alive()
+        _check_status(env, daemon.pid)
+        assert daemon.reminder_lines() == []
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12,
+)
+WHEN = st.datetimes(timezones=st.none() | st.just(UTC) | st.timezones()).map(lambda d: d.isoformat())
+COMMANDS = st.fixed_dictionaries(
+    {"cmd": st.sampled_from(["status", "pause", "resume", "snooze", "skip", "now", "reload", "bogus", "", "STATUS"])},
+    optional={"kind": st.sampled_from(KINDS) | JSON, "until": WHEN | JSON, "extra": JSON},
+)
+PAYLOADS = st.one_of(
+    st.binary(max_size=3000),
+    JSON.map(lambda v: json.dumps(v).encode()),
+    COMMANDS.map(lambda v: json.dumps(v).encode()),
+    st.text(max_size=200).map(str.encode),
+)
+
+
+@pytest.mark.slow
+def test_random_bytes_and_json_never_break_the_daemon(make_env: Callable[..., ErgoEnv]) -> None:
+    env = make_env(**CALM)
+    with Daemon(env) as daemon:
+
+        @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+        @given(payload=PAYLOADS, newline=st.booleans())
+        def throw(payload: bytes, newline: bool) -> None:
+            data = payload + (b"\n" if newline else b"")
+            answer = env.raw(data, timeout=5)
+            if data.strip() or b"\n" in data:
+                _reply(answer)  # one JSON object with "ok", and an "error" when not ok
+            else:
+                assert answer == b""  # only whitespace, then end of input: nothing to answer
+            _check_status(env, daemon.pid)
+
+        throw()
+        assert daemon.alive()
+        env.request("resume")
+        _check_status(env, daemon.pid)
+
+
+# --- state --------------------------------------------------------------------------------------
+
+
+def test_corrupt_state_file_is_moved_aside(make_env: Callable[..., ErgoEnv]) -> None:
+    env = make_env(**CALM)
+    env.state_dir.mkdir(parents=True)
+    garbage = b"this is not an SQLite database\x00\xff" * 200
+    (env.state_dir / "state.sqlite3").write_bytes(garbage)
+    with Daemon(env) as daemon:
+        _check_status(env, daemon.pid)
+        warnings = [line for line in daemon.log_lines() if "moved" in line]
+        assert len(warnings) == 1, daemon.log_lines()
+        assert "state.sqlite3" in warnings[0]
+        aside = list(env.state_dir.glob("state.sqlite3.corrupt-*"))
+        assert len(aside) == 1 and aside[0].read_bytes() == garbage
+        assert aside[0].name in warnings[0]
+        # the fresh state works: a delivery is recorded
+        assert env.cli("now", "posture").returncode == 0
+        assert [kind for _, kind in env.db_deliveries()] == ["posture"]
+
+
+# --- where reminders go -------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_without_a_desktop_reminders_go_to_the_console_and_the_log_says_so(make_env: Callable[..., ErgoEnv]) -> None:
+    env = make_env(NOTIFIER="auto", POSTURE__INTERVAL="2s", HYDRATION__ENABLED="false")
+    assert "DBUS_SESSION_BUS_ADDRESS" not in env.env and "DISPLAY" not in env.env
+    with Daemon(env) as daemon:
+        assert daemon.status()["notifier"] == "console"
+        notes = [line for line in daemon.log_lines() if "printed to this terminal" in line]
+        assert len(notes) == 1, daemon.log_lines()
+        chosen = [line for line in daemon.log_lines() if "notifications: console" in line]
+        assert len(chosen) == 1 and "no desktop" in chosen[0], daemon.log_lines()
+        wait_for(daemon.reminder_lines, 3.5, what="a reminder on stdout")
+        line = daemon.reminder_lines()[0]
+        assert line.startswith("[") and "] ergo · Posture check: " in line
+        wait_for(lambda: "reminder posture delivered via console" in daemon.stderr(), 2, what="the delivery log line")
+
+
+def test_notify_test_reaches_the_desktop(desktop: DesktopSession, make_env: Callable[..., ErgoEnv]) -> None:
+    env = make_env(desktop.env, NOTIFIER="auto")
+    done = env.cli("notify-test", "posture")
+    assert done.returncode == 0, done.stderr
+    assert "freedesktop" in done.stdout
+    [note] = desktop.notifications(count=1)
+    assert note["app_name"] == "ergo"
+    assert note["summary"] and note["body"]
+    assert note["id"] is not None and note["error"] is None
+
+
+@pytest.mark.slow
+def test_daemon_delivers_to_the_desktop_and_falls_back_when_the_server_dies(
+    desktop: DesktopSession, make_env: Callable[..., ErgoEnv]
+) -> None:
+    env = make_env(desktop.env, NOTIFIER="auto", POSTURE__INTERVAL="2s", HYDRATION__ENABLED="false")
+    with Daemon(env) as daemon:
+        assert daemon.status()["notifier"] == "freedesktop"
+        notes = wait_for(lambda: [n for n in desktop.notifications() if n["id"] is not None], 4,
+                         what="a notification from the daemon")
+        assert notes[0]["app_name"] == "ergo" and notes[0]["summary"] == "Posture check" and notes[0]["body"]
+        wait_for(lambda: "delivered via freedesktop" in daemon.stderr(), 2, what="the delivery log line")
+        assert daemon.reminder_lines() == []
+
+        desktop.kill_server()
+        wait_for(daemon.reminder_lines, 4, what="the next reminder on the console")
+        assert "Posture check" in daemon.reminder_lines()[0]
+        warning = [line for line in daemon.log_lines() if "failed" in line and "console" in line]
+        assert warning, daemon.log_lines()
+        wait_for(lambda: "delivered via console (fallback)" in daemon.stderr(), 2, what="the fallback log line")
+        assert daemon.alive()
+        _check_status(env, daemon.pid)
+        assert daemon.terminate() == 0
