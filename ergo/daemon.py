@@ -375,6 +375,8 @@ class Daemon:
                     known = ", ".join(self.engine.specs) or "none"
                     return {"ok": False, "error": f"{kind!r} is not an enabled reminder (enabled: {known})"}
             until = _when(request.get("until"))
+            if request.get("until") is not None and until is None:
+                return {"ok": False, "error": f"{command}: 'until' must be a future ISO 8601 time"}
             if command == "pause":
                 if until is not None and until <= now:
                     return {"ok": False, "error": "the pause would end in the past"}
@@ -451,10 +453,14 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _when(value: Any) -> datetime | None:
+    """An ISO time from a control request, or None when absent, unreadable or out of range."""
     if not isinstance(value, str):
         return None
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError:
+        parsed = parsed.astimezone(timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    except (ValueError, OverflowError):
         return None
-    return parsed.astimezone(timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    if not datetime(2000, 1, 1, tzinfo=timezone.utc) <= parsed <= datetime(9000, 1, 1, tzinfo=timezone.utc):
+        return None
+    return parsed

@@ -17,6 +17,8 @@ from ergo.durations import DurationError, format_duration, parse_duration
 from ergo.errors import DaemonNotRunning, ErgoError
 from ergo.paths import socket_path
 
+MAX_HOLD = timedelta(days=366)  # longer pauses and snoozes are surely typos
+
 
 def _until_clock(text: str, now: datetime) -> datetime:
     """The next local occurrence of HH:MM."""
@@ -38,6 +40,8 @@ def _duration(text: str, what: str) -> timedelta:
         raise ErgoError(f"{what}: {error}") from None
     if value <= timedelta(0):
         raise ErgoError(f"{what}: the duration must be positive")
+    if value > MAX_HOLD:
+        raise ErgoError(f"{what}: {text} is too long (at most {MAX_HOLD.days} days)")
     return value
 
 
