@@ -31,6 +31,7 @@ from typing import Any, Self
 from ergo.control_client import request
 from ergo.errors import ErgoError
 from ergo.instance import running_pid
+from tests.helpers import isolated_env
 
 #: second-scale defaults: two reminders, console delivery, no idle detection
 FAST = {
@@ -42,7 +43,6 @@ FAST = {
     "NOTIFIER": "console",
     "IDLE__BACKEND": "none",
 }
-KEEP = {"ERGO_REQUIRE_DESKTOP"}
 
 
 @dataclass
@@ -57,20 +57,10 @@ class ErgoEnv:
     def create(cls, desktop_env: Mapping[str, str] | None = None, **settings: str | None) -> ErgoEnv:
         """`settings` are ERGO_ variables without the prefix (None removes a FAST default)."""
         root = Path(tempfile.mkdtemp(prefix="e", dir="/tmp"))
-        env = {k: v for k, v in os.environ.items() if not (k.startswith("ERGO_") and k not in KEEP)}
-        for key in ("DBUS_SESSION_BUS_ADDRESS", "DISPLAY", "WAYLAND_DISPLAY"):
-            env.pop(key, None)
-        if desktop_env:
-            env.update(desktop_env)
+        base = {k: v for k, v in os.environ.items() if k not in ("DBUS_SESSION_BUS_ADDRESS", "DISPLAY", "WAYLAND_DISPLAY")}
+        base.update(desktop_env or {})
+        env = isolated_env(root, base, **{k: v for k, v in {**FAST, **settings}.items() if v is not None})
         env["PYTHONUNBUFFERED"] = "1"
-        env["ERGO_CONFIG"] = str(root / "config.toml")
-        env["ERGO_STATE_DIR"] = str(root / "state")
-        env["ERGO_RUNTIME_DIR"] = str(root / "run")
-        for key, value in {**FAST, **settings}.items():
-            if value is None:
-                env.pop("ERGO_" + key, None)
-            else:
-                env["ERGO_" + key] = value
         return cls(root, env)
 
     # --- locations --------------------------------------------------------------

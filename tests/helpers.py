@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -37,7 +38,8 @@ def isolated_env(root: Path, base: Mapping[str, str] | None = None, **settings: 
     env = {k: v for k, v in (os.environ if base is None else base).items() if not k.startswith("ERGO_") or k in KEEP}
     env["ERGO_CONFIG"] = str(root / "config.toml")
     env["ERGO_STATE_DIR"] = str(root / "state")
-    env["ERGO_RUNTIME_DIR"] = str(root / "run")
+    # Unix socket paths must stay under ~100 bytes: a deep tmp_path would break them.
+    env["ERGO_RUNTIME_DIR"] = str(root / "run") if len(str(root)) < 60 else tempfile.mkdtemp(prefix="er", dir="/tmp")
     env.update({f"ERGO_{key}": value for key, value in settings.items()})
     return env
 
