@@ -1,8 +1,18 @@
 """The shared skeleton of ergo's D-Bus session watchers: one connection, one daemon thread.
 
 Subclasses list their match rules and turn messages into SessionEvents; this
-class subscribes on the caller's thread, then receives in a loop that checks
-the stop flag every STOP_CHECK seconds and runs an optional periodic tick.
+class subscribes on the caller's thread, then receives in a loop. The receive
+blocks with no timeout (or only until the next ``on_tick`` when a subclass sets
+``tick_interval``): an idle watcher costs no wake-ups at all.
+
+Stopping: ``stop()`` sets the stop flag, then shuts the connection's socket
+down (``wake``). A shut-down socket stays readable (end-of-file) for good, so a
+receive that starts after the shutdown returns at once too: there is no window
+in which a stop can be missed. Until the thread has published the connection,
+``stop()`` has no socket to shut down; the flag is then set before the thread
+looks at it (the thread checks it after the connection is published, under the
+same lock), so it still ends. The socket is closed and shut down under one lock,
+so ``wake`` never touches a socket (or a reused file descriptor) after close.
 """
 
 from __future__ import annotations
@@ -24,7 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-STOP_CHECK = 0.5  # seconds: the longest the thread goes without looking at the stop flag
+JOIN_TIMEOUT = 0.9  # seconds stop() waits for the thread; it is a daemon thread, so never longer
 
 
 class BusSignalWatcher:
@@ -39,7 +49,8 @@ class BusSignalWatcher:
         self.description = f"{self.name}: not started"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._conn: DBusConnection | None = None
+        self._conn: DBusConnection | None = None  # the running thread's connection; None once closed
+        self._conn_lock = threading.Lock()  # guards _conn: its shutdown (stop) and close (thread)
 
     def rules(self) -> list[tuple[MatchRule, MatchRule]]:
         """(rule sent to the bus, rule for jeepney's local filter) pairs.
@@ -67,6 +78,7 @@ class BusSignalWatcher:
             return
         from jeepney import message_bus
 
+        self._stop.clear()  # a stop() before this start() does not cancel it; one after it always counts
         try:
             conn = connect(self.bus)
         except BusError as e:
@@ -80,8 +92,8 @@ class BusSignalWatcher:
         except BusError as e:
             close_quietly(conn)
             raise BackendUnavailable(f"session watcher '{self.name}' is unavailable: {e}") from None
-        self._stop.clear()
-        self._conn = conn
+        with self._conn_lock:
+            self._conn = conn
         self._thread = threading.Thread(target=self._run, args=(conn, queue, emit, initial),
                                         name=f"ergo-session-{self.name}", daemon=True)
         self._thread.start()
@@ -93,23 +105,26 @@ class BusSignalWatcher:
             self._emit_all(emit, initial)
             next_tick = time.monotonic() + self.tick_interval if self.tick_interval else None
             while not self._stop.is_set():
-                timeout = STOP_CHECK
-                if next_tick is not None:
-                    timeout = max(0.0, min(timeout, next_tick - time.monotonic()))
+                timeout = None if next_tick is None else max(0.0, next_tick - time.monotonic())
                 try:
-                    conn.recv_messages(timeout=timeout)
+                    conn.recv_messages(timeout=timeout)  # stop() makes this return (end-of-file)
                 except TimeoutError:
                     pass
                 while queue and not self._stop.is_set():
                     self._emit_all(emit, self.on_signal(conn, queue.popleft()))
-                if next_tick is not None and time.monotonic() >= next_tick:
+                if next_tick is not None and time.monotonic() >= next_tick and not self._stop.is_set():
                     self._emit_all(emit, self.on_tick(conn))
                     next_tick = time.monotonic() + (self.tick_interval or 0)
         except (BusError, OSError, ValueError) as e:
             if not self._stop.is_set():
                 log.warning("%s watcher stopped: the %s went away (%s)", self.name, self.where, e)
+        except Exception:  # a bug in a subclass must not leave a half-dead watcher behind silently
+            log.exception("%s watcher failed", self.name)
         finally:
-            close_quietly(conn)
+            with self._conn_lock:
+                if self._conn is conn:
+                    self._conn = None
+                close_quietly(conn)
 
     def _emit_all(self, emit: Emit, events: Iterable[SessionEvent]) -> None:
         """Hand events to the daemon; a failing callback is logged, never kills the thread."""
@@ -122,14 +137,21 @@ class BusSignalWatcher:
                 log.exception("%s watcher: emit(%s) failed", self.name, event)
 
     def stop(self) -> None:
-        """Set the stop flag, wake the thread by shutting its socket down, and join it."""
+        """Set the stop flag, wake the thread by shutting its socket down, join it (<= ~1 s).
+
+        Safe to call twice, before start(), right after it, and from the
+        watcher's own thread (an emit callback): then it does not join.
+        """
         self._stop.set()
+        with self._conn_lock:
+            if self._conn is not None:
+                wake(self._conn)  # the socket stays shut down: a later receive returns at once too
         thread, self._thread = self._thread, None
-        if self._conn is not None:
-            wake(self._conn)
-            self._conn = None
         if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=2 * STOP_CHECK)
+            thread.join(timeout=JOIN_TIMEOUT)
+            if thread.is_alive():
+                log.warning("%s watcher did not stop within %g s (left to end with the process)",
+                            self.name, JOIN_TIMEOUT)
 
     @property
     def running(self) -> bool:
