@@ -83,6 +83,7 @@ class Daemon:
         self._last_heartbeat = self.clock.monotonic()
         self._watchers: list[Any] = []
         self._idle_events = False
+        self._saved: dict | None = None
         self.session_reasons: list[str] = []
         self.stop_requested = threading.Event()  # set by signals and `ergo stop`; run() then calls stop()
         self._stopped = False
@@ -145,7 +146,9 @@ class Daemon:
             except Exception:
                 log.exception("stopping a session watcher failed")
         with self._lock:
-            self._save(self.clock.now())
+            now = self.clock.now()
+            self._save(now)
+            self.store.heartbeat(now)  # the next start measures downtime from here
         for closable in (self.backends.notifier, self.backends.idle):
             try:
                 if closable is not None:
@@ -229,7 +232,11 @@ class Daemon:
             self.store.record(decision.at, kind, "delivered", f"via {backend}, tip {tip}{merged}")
 
     def _save(self, now: datetime) -> None:
-        self.store.save_engine(self.engine.snapshot(), now)
+        """Write the Engine's state when it changed (idle polls mostly change nothing)."""
+        snapshot = self.engine.snapshot()
+        if snapshot != self._saved:
+            self.store.save_engine(snapshot, now)
+            self._saved = snapshot
 
     # --- idle, clock and session ----------------------------------------------
 

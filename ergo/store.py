@@ -107,9 +107,6 @@ class Store:
         value = self._get("alive")
         return datetime.fromisoformat(value).astimezone(timezone.utc) if isinstance(value, str) else None
 
-    def mark_stopped(self, now: datetime) -> None:
-        self._put({"alive": now.isoformat()})
-
     # --- tip rotation -------------------------------------------------------
 
     def shown_tips(self) -> dict[str, set[str]]:
