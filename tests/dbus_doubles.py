@@ -31,21 +31,7 @@ from jeepney import (
 from jeepney.bus_messages import message_bus
 from jeepney.io.blocking import DBusConnection, open_dbus_connection
 
-from tests.desktop import require_tools  # noqa: F401  (re-exported for the idle and session tests)
-
-_BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:dir={dir}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-"""
+from tests.desktop import BUS_CONFIG, require_tools  # noqa: F401  (re-exported)
 
 Reply = tuple[str | None, tuple[Any, ...]]
 Handler = Callable[[Message], Reply]
@@ -55,7 +41,7 @@ Handler = Callable[[Message], Reply]
 def private_bus(timeout: float = 5.0) -> Iterator[str]:
     """A throwaway dbus-daemon (permissive policy, no services); yields its address."""
     workdir = Path(tempfile.mkdtemp(prefix="ergo-bus-"))
-    (workdir / "bus.conf").write_text(_BUS_CONFIG.format(dir=workdir))
+    (workdir / "bus.conf").write_text(BUS_CONFIG.format(dir=workdir, servicedir=""))
     proc = subprocess.Popen(
         ["dbus-daemon", f"--config-file={workdir / 'bus.conf'}", "--nofork", "--print-address=1"],
         stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, start_new_session=True,

@@ -44,7 +44,7 @@ NOTIFY_ARGS = (
 
 ServerMode = Literal["running", "activatable", "none"]
 
-_BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <type>session</type>
@@ -359,7 +359,7 @@ def desktop_session(
                 f"[D-BUS Service]\nName={NOTIFICATIONS}\nExec={shutil.which('dunst')} -config {dunstrc}\n"
             )
             servicedir = f"<servicedir>{services}</servicedir>"
-        (workdir / "bus.conf").write_text(_BUS_CONFIG.format(dir=workdir, servicedir=servicedir))
+        (workdir / "bus.conf").write_text(BUS_CONFIG.format(dir=workdir, servicedir=servicedir))
         argv = ["dbus-daemon", f"--config-file={workdir / 'bus.conf'}", "--nofork", "--print-address={fd}"]
         session.env["DBUS_SESSION_BUS_ADDRESS"] = _spawn_reporting(session, "dbus-daemon", argv, base_env, timeout)
         base_env.update(session.env)
