@@ -27,7 +27,7 @@ def request(socket_path: Path, command: str, timeout: float = 5.0, **arguments: 
         try:
             client.connect(str(socket_path))
         except (FileNotFoundError, ConnectionRefusedError, NotADirectoryError):
-            raise DaemonNotRunning("ergo is not running (start it with `ergo start` or `ergo run`)") from None
+            raise DaemonNotRunning("not running (start it with `ergo start` or `ergo run`)") from None
         client.sendall(payload)
         chunks: list[bytes] = []
         size = 0

@@ -35,6 +35,8 @@ def parse_duration(text: object) -> timedelta:
     raw = text.strip()
     if re.fullmatch(r"\d+(\.\d+)?", raw) or re.fullmatch(r"\d+:\d+(:\d+)?", raw):
         raise DurationError(f'"{text}" is ambiguous: add a unit ({HINT}, or 90s)')
+    if raw.startswith("-"):
+        raise DurationError(f'"{text}" is negative: durations must be positive ({HINT})')
     match = _ISO.match(raw) if raw[:1] in "pP" else _HUMAN.match(raw)
     if not raw or match is None or not any(match.groupdict().values()):
         raise DurationError(f'"{text}" is not a duration ({HINT})')

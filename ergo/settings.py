@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -234,7 +235,19 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+        raise ConfigError(f"{path}: not valid TOML: {error}{_toml_hint(text, str(error))}") from None
+
+
+def _toml_hint(text: str, message: str) -> str:
+    """The commonest slip, an unquoted duration (interval = 5m), gets a pointer to the fix."""
+    line = re.search(r"at line (\d+)", message)
+    if line is None:
+        return ""
+    lines = text.splitlines()
+    number = int(line.group(1))
+    if 0 < number <= len(lines) and re.search(r"=\s*\d[\d.]*\s*[a-zA-Z]", lines[number - 1]):
+        return ' (durations are strings: interval = "5m")'
+    return ""
 
 
 def _check_unknown(data: dict[str, Any], path: Path) -> None:
@@ -318,6 +331,10 @@ def _where(loc: tuple[str, ...], file_data: dict[str, Any], flags: dict[str, Any
     return f"built-in default {dotted}"
 
 
+def _quoted(value: Any) -> str:
+    return f'"{value}"' if isinstance(value, str) else str(value)
+
+
 def _render_error(error: dict[str, Any], file_data: dict[str, Any], flags: dict[str, Any], path: Path) -> str:
     loc = tuple(str(p) for p in error["loc"] if not isinstance(p, int))
     message = error["msg"].removeprefix("Value error, ")
@@ -327,7 +344,7 @@ def _render_error(error: dict[str, Any], file_data: dict[str, Any], flags: dict[
     if error["type"] == "literal_error":
         message = f'"{value}" is not one of {message.removeprefix("Input should be ")}'
     elif error["type"] in ("bool_parsing", "bool_type"):
-        message = f'"{value}" is not true or false'
+        message = f'{_quoted(value)} is not true or false'
     elif error["type"] in ("model_type", "dict_type"):
         message = f"must be a table, not {type(value).__name__}"
     elif error["type"].startswith(("string_", "list_")):

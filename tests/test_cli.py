@@ -26,7 +26,7 @@ from ergo import __version__
 from tests.helpers import REPO, ergo_env, isolated_env, run_ergo  # noqa: F401
 from tests.test_settings import BAD_ENV, BAD_FILES, write
 
-NOT_RUNNING = "ergo is not running"
+NOT_RUNNING = "ergo: not running"
 
 
 def run_all(calls: list[tuple[list[str], Mapping[str, str]]]) -> list[CompletedProcess[str]]:
@@ -175,7 +175,7 @@ def test_config_path_init_validate(ergo_env, tmp_path) -> None:
     assert before[0].returncode == 0
     assert before[0].stdout.startswith(f"{config}  (ERGO_CONFIG; does not exist yet")
     assert before[1].stdout.startswith(f"{other}  (--config; ")
-    assert one_line_error(before[2], 1) == f"ergo: {config}: no such file"
+    assert one_line_error(before[2], 1) == f"ergo: {config}: no such file (built-in defaults apply; `ergo config init` creates it)"
 
     first = run_ergo(["config", "init"], ergo_env)
     assert first.returncode == 0 and first.stdout.strip() == f"wrote {config}"

@@ -65,7 +65,7 @@ def test_a_timedelta_passes_through() -> None:
         ("", "not a duration"),
         ("   ", "not a duration"),
         ("m", "not a duration"),
-        ("-5m", "not a duration"),
+        ("-5m", "is negative"),
         ("1h30", "not a duration"),
         ("1m1h", "not a duration"),
         ("PT", "not a duration"),

@@ -286,3 +286,22 @@ def test_defaults_are_valid_settings(ergo_env):
     enabled = {kind for kind in ("posture", "hydration", "stretch", "movement", "breathing", "workspace", "strength")
                if values[f"{kind}.enabled"]}
     assert enabled == {"posture", "hydration", "stretch", "movement"}
+
+
+def test_unquoted_duration_gets_a_hint(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[posture]\ninterval = 5m\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    assert str(caught.value).endswith('(durations are strings: interval = "5m")')
+    config.write_text('[posture\ninterval = "5m"\n')  # another slip: no duration hint
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    assert "durations are strings" not in str(caught.value)
+
+
+def test_a_number_where_a_boolean_belongs_is_not_quoted(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("[posture]\nenabled = 2\n")
+    with pytest.raises(ConfigError, match=r"posture\.enabled: 2 is not true or false$"):
+        load_settings(config)

@@ -31,7 +31,7 @@ def run(action: str, config: str | None, flags: dict[str, Any], args: argparse.N
     if action == "validate":
         target = Path(args.path) if args.path else paths.config_file
         if not target.exists():
-            raise ErgoError(f"{target}: no such file")
+            raise ErgoError(f"{target}: no such file (built-in defaults apply; `ergo config init` creates it)")
         load_settings(target, flags)
         print(f"{target}: ok")
         return 0

@@ -55,7 +55,7 @@ def run(command: str, args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps({"running": False}))
             else:
-                print(error, file=sys.stderr)
+                print(f"ergo: {error}", file=sys.stderr)
             return 1
         if args.json:
             answer.pop("ok", None)
