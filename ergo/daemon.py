@@ -84,6 +84,7 @@ class Daemon:
         self._watchers: list[Any] = []
         self._idle_events = False
         self._saved: dict | None = None
+        self._idle_error: str | None = None
         self.session_reasons: list[str] = []
         self.stop_requested = threading.Event()  # set by signals and `ergo stop`; run() then calls stop()
         self._stopped = False
@@ -284,8 +285,13 @@ class Daemon:
                     try:
                         idle_for = self.backends.idle.idle_time()
                     except Exception as error:
-                        log.warning("idle detection failed: %s", error)
+                        if str(error) != self._idle_error:  # say it once, not every poll
+                            log.warning("idle detection failed: %s (treating you as present)", error)
+                        self._idle_error = str(error)
                     else:
+                        if self._idle_error is not None:
+                            log.info("idle detection works again")
+                            self._idle_error = None
                         self._apply(self.engine.observe_idle(now, idle_for), now)
                         self._apply(self.engine.tick(now), now)
                 if self.clock.monotonic() - self._last_heartbeat >= 55:
