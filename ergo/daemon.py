@@ -288,6 +288,8 @@ class Daemon:
                         if str(error) != self._idle_error:  # say it once, not every poll
                             log.warning("idle detection failed: %s (treating you as present)", error)
                         self._idle_error = str(error)
+                        self._apply(self.engine.observe_idle(now, timedelta(0)), now)  # as promised: present
+                        self._apply(self.engine.tick(now), now)
                     else:
                         if self._idle_error is not None:
                             log.info("idle detection works again")
