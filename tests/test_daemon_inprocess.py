@@ -130,3 +130,37 @@ def test_state_is_saved_before_delivery_and_restored(make_daemon, tmp_path):
     assert saved is not None and saved["reminders"]["posture"]["last_fired"] is not None
     last = datetime.fromisoformat(saved["reminders"]["posture"]["last_fired"])
     assert datetime.now(timezone.utc) - last < timedelta(seconds=2)
+
+
+def test_lost_idle_source_counts_as_present_and_is_logged_once(tmp_path: Path, monkeypatch, caplog, desktop) -> None:
+    """Away under a silent Xvfb; then the X server dies: reminders resume, one warning."""
+    from ergo.idle.x11 import X11IdleMonitor
+
+    for key in [k for k in __import__("os").environ if k.startswith("ERGO_") and k != "ERGO_REQUIRE_DESKTOP"]:
+        monkeypatch.delenv(key)
+    flags = {**FAST, "posture": {"interval": "2s"}, "idle": {"away_after": "1s"}}
+    paths = Paths(tmp_path / "config.toml", "test", tmp_path / "state", tmp_path / "run")
+    loaded = PlainLoaded.from_json(export_json(load_settings(paths.config_file, flags)))
+    out = io.StringIO()
+    monitor = X11IdleMonitor()
+    backends = Backends(FallbackNotifier(ConsoleNotifier(out)), "console: test", monitor, "x11: test")
+    daemon = Daemon(paths, loaded, backends, Store(paths.state_db), flags=flags)
+    daemon.start()
+    try:
+        deadline = time.monotonic() + 5
+        while daemon.engine.away_since is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert daemon.engine.away_since is not None  # nobody touches the virtual keyboard
+        time.sleep(2.5)
+        assert "Posture check" not in out.getvalue()
+        desktop.kill_server()
+        xvfb = desktop.processes.pop("Xvfb")
+        xvfb.terminate()
+        xvfb.wait(timeout=5)
+        with caplog.at_level(logging.INFO, logger="ergo"):
+            time.sleep(4.5)
+        assert "Posture check" in out.getvalue()
+        assert caplog.text.count("idle detection failed") == 1
+    finally:
+        daemon.stop()
+        daemon.store.close()
