@@ -360,6 +360,8 @@ class Daemon:
                 except NotifyError:
                     pass
             return {"ok": False, "error": message}
+        if self._idle_events and loaded.settings.idle.away_after != self.loaded.settings.idle.away_after:
+            log.warning("idle.away_after changed: the idle watch keeps the old value until ergo restarts")
         with self._lock:
             now = self.clock.now()
             self.config_error = self._notified_error = None
