@@ -262,9 +262,7 @@ class Daemon:
         def seen(idle_for: timedelta) -> None:
             try:
                 with self._lock:
-                    now = self.clock.now()
-                    self._apply(self.engine.observe_idle(now, idle_for), now)
-                    self._apply(self.engine.tick(now), now)
+                    self._observe_idle(self.clock.now(), idle_for)
             except Exception:
                 log.exception("idle event failed")
 
@@ -288,14 +286,12 @@ class Daemon:
                         if str(error) != self._idle_error:  # say it once, not every poll
                             log.warning("idle detection failed: %s (treating you as present)", error)
                         self._idle_error = str(error)
-                        self._apply(self.engine.observe_idle(now, timedelta(0)), now)  # as promised: present
-                        self._apply(self.engine.tick(now), now)
+                        idle_for = timedelta(0)  # as promised: present
                     else:
                         if self._idle_error is not None:
                             log.info("idle detection works again")
                             self._idle_error = None
-                        self._apply(self.engine.observe_idle(now, idle_for), now)
-                        self._apply(self.engine.tick(now), now)
+                    self._observe_idle(now, idle_for)
                 if self.clock.monotonic() - self._last_heartbeat >= 55:
                     self._last_heartbeat = self.clock.monotonic()
                     self.store.heartbeat(now)
@@ -303,14 +299,18 @@ class Daemon:
         except Exception:
             log.exception("idle poll failed")
 
+    def _observe_idle(self, now: datetime, idle_for: timedelta) -> None:
+        """An idle reading (poll or event), then whatever it made due, applied once."""
+        outcomes = self.engine.observe_idle(now, idle_for)
+        self._apply(outcomes + self.engine.tick(now), now)
+
     def _check_clock(self, now: datetime) -> None:
         jump = self._jumps.check()
         if jump is not None:
             log.info("wall clock jumped %s%s relative to monotonic time (suspend or clock change)",
                      "+" if jump > timedelta(0) else "-", format_duration(timedelta(seconds=round(abs(jump).total_seconds()))))
+            self._job_keys.clear()  # every timer is rebuilt around the new time by _apply's sync
             self._apply(self.engine.clock_jump(now, jump), now)
-            self._job_keys.clear()
-            self._sync_jobs(now)
             self.scheduler.wakeup()
 
     def housekeeping(self) -> None:
@@ -333,9 +333,8 @@ class Daemon:
                 elif event.kind in ("dnd_on", "dnd_off"):
                     self.engine.set_dnd(now, event.kind == "dnd_on")
                 outcomes += self.engine.tick(now)
+                self._job_keys.clear()  # holds changed: rebuild every timer in _apply's sync
                 self._apply(outcomes, now)
-                self._job_keys.clear()
-                self._sync_jobs(now)
             self.scheduler.wakeup()
         except Exception:
             log.exception("session event failed")

@@ -123,7 +123,7 @@ def test_catch_up_trigger_never_lists_missed_runs():
     assert len(runs) <= 2
 
 
-def test_state_is_saved_before_delivery_and_restored(make_daemon, tmp_path):
+def test_state_records_the_delivery_it_is_about_to_make(make_daemon, tmp_path):
     daemon, _ = make_daemon(**FAST)
     time.sleep(1.5)
     saved = daemon.store.load_engine()

@@ -298,9 +298,7 @@ def test_clock_jumps_never_burst_or_stall(jumps, interval):
     wall = T0
     for minutes_later, jump_seconds in jumps:
         wall += minutes_later * M
-        for _ in range(3):
-            wake = e.next_wakeup(wall - minutes_later * M)
-            assert wake is not None
+        assert e.next_wakeup(wall - minutes_later * M) is not None
         e.tick(wall)
         jump = timedelta(seconds=jump_seconds)
         wall += jump
