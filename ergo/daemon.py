@@ -27,7 +27,7 @@ from ergo.durations import format_duration
 from ergo.errors import ConfigError, NotifyError
 from ergo.notify.base import Notification, Notifier
 from ergo.paths import Paths
-from ergo.policy import Deliver, Engine, Outcome, Record, ReminderSpec, Timing
+from ergo.policy import Deliver, Engine, Outcome, Record, ReminderSpec, Timing, event_words
 from ergo.plain_settings import PlainLoaded, PlainSettings, load_checked
 from ergo.store import Store
 from ergo.tips import load_catalog
@@ -207,7 +207,7 @@ class Daemon:
             if isinstance(outcome, Deliver):
                 self._deliver(outcome)
             elif isinstance(outcome, Record):
-                log.info("%s: %s (%s)", outcome.kind, outcome.event.replace("_", " "), outcome.detail)
+                log.info("%s: %s: %s", outcome.kind, event_words(outcome.event), outcome.detail)
                 self.store.record(outcome.at, outcome.kind, outcome.event, outcome.detail)
         self._sync_jobs(now)
 
@@ -447,6 +447,9 @@ class Daemon:
                         entry["held"] = hold or state.pending_reason
                     elif state.snoozed_until is not None:
                         entry["held"] = "snoozed"
+                    elif due is not None and due <= now and engine.spaced_until(now) is not None:
+                        entry["held"] = "spacing"
+                        entry["resumes_at"] = _iso(engine.spaced_until(now))
                 reminders[kind] = entry
             return {
                 "ok": True, "running": True, "pid": os.getpid(), "version": __version__,

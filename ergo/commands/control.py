@@ -117,7 +117,7 @@ def _in(iso: str | None, now: datetime) -> str:
         return ""
     delta = datetime.fromisoformat(iso) - now
     if delta <= timedelta(0):
-        return "(due)"
+        return "(due now: being delivered)"
     return f"(in {format_duration(timedelta(seconds=round(delta.total_seconds())))})"
 
 
@@ -141,6 +141,8 @@ def render_status(status: dict[str, Any]) -> str:
             state = f"outside work hours until {_local(entry.get('resumes_at'), with_day=True)}; next {_local(entry['next_due'], with_day=True)}"
         elif entry["held"] == "snoozed":
             state = f"snoozed until {_local(entry['snoozed_until'])}"
+        elif entry["held"] == "spacing":
+            state = f"due; keeping notifications apart until {_local(entry.get('resumes_at'))}"
         elif entry["held"]:
             state = f"held: {entry['held']}"
         last = f"last {_local(entry['last_fired'])}" if entry["last_fired"] else ""

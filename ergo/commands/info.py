@@ -149,12 +149,14 @@ def history(paths: Paths, days: float, as_json: bool) -> int:
     if as_json:
         print(json.dumps([{"at": r.at.isoformat(), "kind": r.kind, "event": r.event, "detail": r.detail} for r in rows], indent=2))
         return 0
+    from ergo.policy import event_words
+
     counts: dict[tuple[str, str], int] = {}
     for row in rows:
-        print(f"{row.at.astimezone():%a %H:%M:%S}  {row.kind:<10} {row.event.replace('_', ' '):<14} {row.detail}")
+        print(f"{row.at.astimezone():%a %H:%M:%S}  {row.kind:<10} {event_words(row.event) + ':':<14} {row.detail}")
         counts[(row.kind, row.event)] = counts.get((row.kind, row.event), 0) + 1
     if counts:
-        print("totals: " + ", ".join(f"{kind} {event.replace('_', ' ')} {n}" for (kind, event), n in sorted(counts.items())))
+        print("totals: " + ", ".join(f"{kind} {event_words(event)} {n}" for (kind, event), n in sorted(counts.items())))
     else:
         print("nothing recorded in that time")
     return 0
