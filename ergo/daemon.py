@@ -386,9 +386,14 @@ class Daemon:
         with self._lock:
             now = self.clock.now()
             kind = request.get("kind")
+            kinds: tuple[str, ...] = (kind,) if isinstance(kind, str) else ()
             if command in ("snooze", "skip", "now"):
-                if not isinstance(kind, str) or kind not in self.engine.specs:
-                    known = ", ".join(self.engine.specs) or "none"
+                known = ", ".join(self.engine.specs) or "none"
+                if kind is None and "kind" not in request:  # no kind: the reminder delivered last
+                    kinds = self.engine.last_delivered()
+                    if not kinds:
+                        return {"ok": False, "error": f"no reminder was delivered yet: name one ({known})"}
+                elif not isinstance(kind, str) or kind not in self.engine.specs:
                     return {"ok": False, "error": f"{kind!r} is not an enabled reminder (enabled: {known})"}
             until = _when(request.get("until"))
             if request.get("until") is not None and until is None:
@@ -404,15 +409,18 @@ class Daemon:
             elif command == "snooze":
                 if until is None or until <= now:
                     return {"ok": False, "error": "snooze needs a time in the future"}
-                outcomes = self.engine.snooze(now, kind, until)
+                outcomes = [o for k in kinds for o in self.engine.snooze(now, k, until)]
             elif command == "skip":
-                outcomes = self.engine.skip(now, kind)
+                outcomes = [o for k in kinds for o in self.engine.skip(now, k)]
             elif command == "now":
-                outcomes = self.engine.deliver_now(now, kind)
+                outcomes = self.engine.deliver_now(now, *kinds)
             else:
                 return {"ok": False, "error": f"unknown command {command!r}"}
             self._apply(outcomes, now)
-        return self.status()
+        answer = self.status()
+        if kinds:
+            answer["acted_on"] = list(kinds)
+        return answer
 
     def request_stop(self) -> None:
         """Asks the main thread (waiting in `ergo run`) to stop the daemon; safe from any thread."""
@@ -463,6 +471,7 @@ class Daemon:
                 "session_watchers": list(self.session_reasons),
                 "config_file": str(self.loaded.config_file), "config_found": self.loaded.file_exists,
                 "config_error": self.config_error,
+                "last_delivered": list(engine.last_delivered()),
                 "reminders": reminders,
             }
 

@@ -214,6 +214,14 @@ class Engine:
             return f"keeping notifications {format_seconds(self.spacing)} apart, until {spaced:%H:%M:%S} UTC"
         return "being delivered now"
 
+    def last_delivered(self) -> tuple[str, ...]:
+        """The kinds of the notification delivered last (several when it was merged), for commands with no kind."""
+        fired = {kind: s.last_fired for kind, s in self.reminders.items() if s.last_fired is not None and kind in self.specs}
+        if not fired:
+            return ()
+        latest = max(fired.values())
+        return tuple(sorted((k for k, at in fired.items() if at == latest), key=lambda k: list(self.specs).index(k)))
+
     def outside_hours(self, kind: str, now: datetime) -> bool:
         return self.specs[kind].hours.window_at(now) is None
 
@@ -385,11 +393,14 @@ class Engine:
         self._restart(kind, now)
         return [Record(kind, "skipped", now, "you asked (ergo skip)")]
 
-    def deliver_now(self, now: datetime, kind: str) -> list[Outcome]:
-        self._restart(kind, now)
-        self.reminders[kind].last_fired = now
+    def deliver_now(self, now: datetime, kind: str, *more: str) -> list[Outcome]:
+        """`ergo now`: deliver at once, whatever holds; several kinds go out as one notification."""
+        kinds = (kind, *more)
+        for name in kinds:
+            self._restart(name, now)
+            self.reminders[name].last_fired = now
         self.last_delivery = now
-        return [Deliver((kind,), now, requested=True)]
+        return [Deliver(kinds, now, requested=True)]
 
     def reconfigure(self, now: datetime, specs: dict[str, ReminderSpec], timing: Timing) -> set[str]:
         """Apply new settings; only reminders whose interval changed (or that are new) restart now."""

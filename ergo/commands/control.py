@@ -75,9 +75,12 @@ def run(command: str, args: argparse.Namespace) -> int:
         print(f"paused until {_local(answer['paused_until'])}" if until else "paused until `ergo resume`")
         return 0
     if command == "snooze":
-        until = now + _duration(args.duration, "snooze")
-        request(sock, "snooze", kind=args.kind, until=until.isoformat())
-        print(f"{args.kind} snoozed until {_local(until.isoformat())}")
+        kind, duration = args.kind, args.duration
+        if kind is not None and args.duration == "10m" and _is_duration(kind):  # `ergo snooze 5m`
+            kind, duration = None, kind
+        until = now + _duration(duration, "snooze")
+        answer = request(sock, "snooze", **_kind(kind), until=until.isoformat())
+        print(f"{_which(kind, answer)} snoozed until {_local(until.isoformat())}")
         return 0
     if command == "stop":
         answer = request(sock, "stop")
@@ -91,15 +94,34 @@ def run(command: str, args: argparse.Namespace) -> int:
         changed = answer.get("changed") or []
         print("config reloaded: " + (", ".join(changed) + " changed" if changed else "nothing changed"))
         return 0
-    arguments: dict[str, Any] = {"kind": args.kind} if command in ("skip", "now") else {}
-    answer = request(sock, command, **arguments)
+    kind = getattr(args, "kind", None)
+    answer = request(sock, command, **(_kind(kind) if command in ("skip", "now") else {}))
     if command == "resume":
         print("resumed")
-    elif command == "skip":
-        print(f"{args.kind}: next one skipped, due {_local(answer['reminders'][args.kind]['next_due'])}")
-    elif command == "now":
-        print(f"{args.kind}: delivered; next due {_local(answer['reminders'][args.kind]['next_due'])}")
+    elif command in ("skip", "now"):
+        done = "next one skipped, due" if command == "skip" else "delivered; next due"
+        for name in answer.get("acted_on") or [kind]:
+            print(f"{name}: {done} {_local(answer['reminders'][name]['next_due'])}" + ("" if kind else " (the reminder delivered last)"))
     return 0
+
+
+def _kind(kind: str | None) -> dict[str, Any]:
+    """The request's kind; none at all asks the daemon for the reminder delivered last."""
+    return {} if kind is None else {"kind": kind}
+
+
+def _which(kind: str | None, answer: dict[str, Any]) -> str:
+    if kind is not None:
+        return kind
+    return " and ".join(answer.get("acted_on") or []) + " (the reminder delivered last)"
+
+
+def _is_duration(text: str) -> bool:
+    try:
+        parse_duration(text)
+    except DurationError:
+        return False
+    return True
 
 
 def _local(iso: str | None, with_day: bool = False) -> str:
