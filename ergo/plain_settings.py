@@ -99,10 +99,15 @@ class PlainLoaded:
     settings: PlainSettings
     config_file: Path
     file_exists: bool
+    system_file: Path | None = None
+    system_exists: bool = False
+    notices: tuple[str, ...] = ()
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "PlainLoaded":
-        return cls(PlainSettings.from_json(data["settings"]), Path(data["config_file"]), data["file_exists"])
+        system = data.get("system_file")
+        return cls(PlainSettings.from_json(data["settings"]), Path(data["config_file"]), data["file_exists"],
+                   None if system is None else Path(system), bool(data.get("system_exists")), tuple(data.get("notices", ())))
 
 
 def load_checked(config_file: Path, flags: dict[str, Any]) -> PlainLoaded:
