@@ -28,7 +28,7 @@ from ergo.errors import ConfigError, NotifyError
 from ergo.notify.base import Notification, Notifier
 from ergo.paths import Paths
 from ergo.policy import Deliver, Engine, Outcome, Record, ReminderSpec, Timing
-from ergo.plain_settings import PlainLoaded, PlainSettings, load_checked
+from ergo.config.frozen import PlainLoaded, PlainSettings, load_checked
 from ergo.store import Store
 from ergo.tips import load_catalog
 from ergo.triggers import CatchUpIntervalTrigger

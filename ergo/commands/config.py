@@ -26,7 +26,7 @@ def run(action: str, config: str | None, flags: dict[str, Any], args: argparse.N
         return 0
     if action == "init":
         return init(paths.config_file, force=args.force)
-    from ergo.settings import flat_values, load_settings
+    from ergo.config.model import flat_values, load_settings
 
     if action == "validate":
         target = Path(args.path) if args.path else paths.config_file

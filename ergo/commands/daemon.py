@@ -37,7 +37,7 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
     from ergo.instance import InstanceLock
     from ergo.notify.select import FallbackNotifier, select_notifier
     from ergo.session.select import start_watchers
-    from ergo.plain_settings import load_checked
+    from ergo.config.frozen import load_checked
     from ergo.store import Store
 
     paths = Paths.resolve(config)
@@ -127,7 +127,7 @@ def start(config: str | None, flags: dict[str, Any], args: argparse.Namespace) -
     from ergo.control_client import request
     from ergo.errors import DaemonNotRunning
     from ergo.instance import running_pid
-    from ergo.settings import load_settings
+    from ergo.config.model import load_settings
 
     paths = Paths.resolve(config)
     load_settings(paths.config_file, flags)  # a broken config fails here, in the terminal, not in a log

@@ -509,7 +509,7 @@ def flat_values(settings: Settings) -> dict[str, Any]:
 
 
 def export_json(loaded: Loaded) -> dict[str, Any]:
-    """The effective settings as JSON (durations in seconds), read by ergo.plain_settings."""
+    """The effective settings as JSON (durations in seconds), read by ergo.config.frozen."""
 
     def seconds(value: timedelta | None) -> float | None:
         return None if value is None else value.total_seconds()
