@@ -1,6 +1,6 @@
 """The config, in three steps, so that pydantic never loads into the long-running daemon.
 
-- `model`: the one pydantic-settings model (defaults < TOML < ERGO_* < flags),
+- `model`: the one pydantic-settings model (defaults < system TOML < user TOML < ERGO_* < flags),
   its validators and its one-line errors. Only config commands and the check child import it.
 - `check`: `python -m ergo.config.check`, the short child process that validates the config
   with the model and prints the result as JSON.
