@@ -259,10 +259,14 @@ def plan_uninstall(
     if not path.exists():
         return ServicePlan(platform, "uninstall", path, notes=(f"nothing to remove: {path} does not exist",))
     if platform == "linux":
-        disable = _systemctl("disable", "--now", UNIT)
+        # The unit goes even when no user systemd answers (containers, SSH, a broken session):
+        # disabling is tried, and the links `enable` made are removed by hand as well.
+        links = tuple(sorted(p for p in path.parent.glob(f"*.wants/{UNIT}") if p.is_symlink() or p.exists()))
         return ServicePlan(
-            platform, "uninstall", path, remove=(path,), before=(disable,), after=(_systemctl("daemon-reload"),),
-            manual=f"remove it by hand with: {disable} && rm {shlex.quote(str(path))}",
+            platform, "uninstall", path, remove=(*links, path),
+            before=(_systemctl("disable", "--now", UNIT, required=False),),
+            after=(_systemctl("daemon-reload", required=False),),
+            notes=("if systemd cannot be reached, an ergo it started keeps running until you log out or run `ergo stop`",),
         )
     return ServicePlan(
         platform, "uninstall", path, remove=(path,),
@@ -368,6 +372,20 @@ def apply(plan: ServicePlan, dry_run: bool, out: TextIO) -> int:
     return 1
 
 
+def _systemd_status() -> str:
+    """One line from systemd. Whether the manager answers is asked first, so the same state always
+    gives the same line (is-enabled alone reads unit files and works even with no manager running)."""
+    active = _run(("systemctl", "--user", "is-active", UNIT))  # prints "inactive" and exits 3 when stopped
+    if not active.stdout:
+        if "bus" in active.detail.lower() or "connect" in active.detail.lower():
+            return (f"systemd: no user service manager reachable ({active.detail}); "
+                    "normal in containers and CI, where nothing starts at login")
+        return f"systemd: cannot tell ({active.detail})"
+    enabled = _run(("systemctl", "--user", "is-enabled", UNIT))
+    state = enabled.stdout or ("not installed" if "no such file" in enabled.detail.lower() else "unknown")
+    return f"systemd: {state}, {active.stdout}"
+
+
 def service_status(
     platform: Platform,
     *,
@@ -379,19 +397,7 @@ def service_status(
     path = service_file(platform, env=env, home=home)
     lines = [f"autostart file: {path} ({'present' if path.exists() else 'absent'})"]
     if platform == "linux":
-        # is-enabled/is-active print the state ("disabled", "inactive") even when they exit non-zero.
-        answers = [_run(("systemctl", "--user", query, UNIT)) for query in ("is-enabled", "is-active")]
-        if all(a.stdout for a in answers):
-            lines.append(f"systemd: {answers[0].stdout}, {answers[1].stdout}")
-        else:
-            detail = next(a.detail for a in answers if not a.stdout)
-            if "bus" in detail.lower():
-                lines.append(
-                    f"systemd: no user service manager reachable ({detail}); "
-                    "normal in containers and CI, where nothing starts at login"
-                )
-            else:
-                lines.append(f"systemd: cannot tell ({detail})")
+        lines.append(_systemd_status())
     elif platform == "macos":
         loaded = _run(("launchctl", "print", f"gui/{_uid(uid)}/{LABEL}"))
         lines.append("launchd: loaded" if loaded.ok else f"launchd: not loaded ({loaded.detail})")
