@@ -1,7 +1,9 @@
 """Every file and socket location ergo uses, computed in one place.
 
 platformdirs gives the per-OS defaults; ERGO_CONFIG, ERGO_STATE_DIR and
-ERGO_RUNTIME_DIR override them (tests and unusual setups rely on this).
+ERGO_RUNTIME_DIR override them (tests and unusual setups rely on this). The
+system-wide config (an admin's defaults for every user) is found through
+XDG_CONFIG_DIRS on Linux and platformdirs' site config dir elsewhere.
 Only os and sys load at import: `ergo status` needs the socket path and nothing
 else, so pathlib, tempfile and platformdirs load inside the functions that use them.
 """
@@ -27,10 +29,11 @@ def _platformdirs():
 class Paths:
     """Resolved locations; build with `Paths.resolve()` (read-only after that)."""
 
-    __slots__ = ("config_file", "config_from", "state_dir", "runtime_dir")
+    __slots__ = ("config_file", "config_from", "state_dir", "runtime_dir", "system_config_file")
 
-    def __init__(self, config_file: Path, config_from: str, state_dir: Path, runtime_dir: Path) -> None:
-        for name, value in zip(self.__slots__, (config_file, config_from, state_dir, runtime_dir)):
+    def __init__(self, config_file: Path, config_from: str, state_dir: Path, runtime_dir: Path,
+                 system_config_file: Path | None = None) -> None:
+        for name, value in zip(self.__slots__, (config_file, config_from, state_dir, runtime_dir, system_config_file)):
             object.__setattr__(self, name, value)
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -71,7 +74,25 @@ class Paths:
         state_dir = Path(env["ERGO_STATE_DIR"]) if env.get("ERGO_STATE_DIR") else Path(
             _platformdirs().user_state_dir(APP, appauthor=False)
         )
-        return cls(config_file.expanduser(), config_from, state_dir.expanduser(), runtime_dir())
+        return cls(
+            config_file=config_file.expanduser(),
+            config_from=config_from,
+            state_dir=state_dir.expanduser(),
+            runtime_dir=runtime_dir(),
+            system_config_file=system_config_file(),
+        )
+
+
+def system_config_file() -> Path:
+    """The system-wide config under the user's: the first existing `DIR/ergo/config.toml` of
+    $XDG_CONFIG_DIRS (default /etc/xdg) on Linux, else the first candidate; platformdirs elsewhere."""
+    from pathlib import Path
+
+    if sys.platform.startswith("linux"):
+        dirs = [d for d in os.environ.get("XDG_CONFIG_DIRS", "").split(":") if d.strip() and os.path.isabs(d)]
+        candidates = [Path(d) / APP / "config.toml" for d in dirs or ["/etc/xdg"]]
+        return next((c for c in candidates if c.is_file()), candidates[0])
+    return Path(_platformdirs().site_config_dir(APP, appauthor=False)) / "config.toml"
 
 
 def runtime_dir() -> Path:
