@@ -32,6 +32,9 @@ from typing import Literal
 from ergo.worktime import WorkHours
 
 
+ON_TIME = timedelta(seconds=1)  # a timer this late still counts as on time
+
+
 def format_seconds(value: timedelta) -> str:
     """A short duration such as 2m or 0.5s, for the spacing in plain words."""
     seconds = value.total_seconds()
@@ -69,6 +72,7 @@ class ReminderState:
     pending_since: datetime | None = None
     pending_reason: str | None = None
     after_hold: bool = False  # was held, the hold ended, delivery waits only for the spacing
+    spaced: bool = False  # due with nothing holding it, kept back only by the spacing
 
 
 @dataclass(frozen=True)
@@ -265,7 +269,7 @@ class Engine:
         for kind, state in self.reminders.items():
             if kind not in due_now:  # e.g. a new work window began: an old hold no longer applies
                 state.pending_since = state.pending_reason = None
-                state.after_hold = False
+                state.after_hold = state.spaced = False
         if not due_now:
             return outcomes
         reason = self.hold(now)
@@ -291,6 +295,8 @@ class Engine:
         if not due_now:
             return outcomes
         if self.spaced_until(now) is not None:
+            for kind in due_now:
+                self.reminders[kind].spaced = True
             return outcomes  # keep notifications apart; next_wakeup brings us back
         horizon = now + self.spacing
         for kind in self.specs:
@@ -305,7 +311,9 @@ class Engine:
         kinds = tuple(sorted(due_now, key=lambda k: (due_now[k], k)))
         for kind in kinds:
             due, state, spec = due_now[kind], self.reminders[kind], self.specs[kind]
-            on_grid = not (kind in held or state.after_hold) and now - due <= spec.interval / 2
+            # On time, merged early, or late only because of the spacing: keep the grid (if it stays ahead).
+            late = now - due
+            on_grid = not (kind in held or state.after_hold) and (late < ON_TIME or state.spaced) and late < spec.interval
             self._restart(kind, due if on_grid else now)
             state.last_fired = now
         self.last_delivery = now
@@ -315,7 +323,7 @@ class Engine:
     def _restart(self, kind: str, anchor: datetime) -> None:
         state = self.reminders[kind]
         state.anchor, state.pending_since, state.pending_reason, state.snoozed_until = anchor, None, None, None
-        state.after_hold = False
+        state.after_hold = state.spaced = False
 
     # --- presence -----------------------------------------------------------
 

@@ -131,6 +131,8 @@ def _which(kind: str | None, answer: dict[str, Any]) -> str:
 
 
 def _is_duration(text: str) -> bool:
+    from ergo.durations import DurationError, parse_duration
+
     try:
         parse_duration(text)
     except DurationError:
