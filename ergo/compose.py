@@ -62,6 +62,6 @@ def compose(
         kind, tip = picked[0]
         body = tip.text if tip else f"Time for your {kind} reminder."
         return Message(kind, texts[kind].title, body, tip_ids), shown
-    title = " · ".join(texts[kind].title for kind, _ in picked)
+    title = f"{len(picked)} breaks due"  # short: the kinds are named once each, in the bullets
     body = "\n".join(f"• {texts[kind].title}: {tip.text if tip else ''}".rstrip(": ") for kind, tip in picked)
     return Message("merged", title, body, tip_ids), shown

@@ -110,17 +110,15 @@ class Daemon:
             return Engine.start(specs, timing, now)
         alive = self.store.last_alive()
         downtime = max(now - alive, timedelta(0)) if alive else timedelta(0)
-        log.info("continuing saved countdowns (daemon was down for %s)", format_duration(downtime))
+        log.debug("continuing saved countdowns (daemon was down for %s)", format_duration(timedelta(seconds=round(downtime.total_seconds()))))
         return Engine.restore(saved, specs, timing, now, downtime)
 
     def start(self) -> None:
         if self.store.warning:
             log.warning("%s", self.store.warning)
-        log.info("ergo %s started (pid %d)", __version__, os.getpid())
-        log.info("notifications: %s", self.backends.notifier_reason)
-        log.info("idle detection: %s", self.backends.idle_reason)
-        log.info("config: %s (%s)", self.loaded.config_file,
-                 "found" if self.loaded.file_exists else "not found: using built-in defaults")
+        log.info("%s", self.startup_line())
+        log.debug("notifications: %s", self.backends.notifier_reason)
+        log.debug("idle detection: %s", self.backends.idle_reason)
         if self.loaded.system_exists:
             log.info("system-wide config: %s", self.loaded.system_file)
         for notice in self.loaded.notices:
@@ -134,6 +132,18 @@ class Daemon:
         self._watch_idle()
         if self.backends.start_session_watchers is not None:
             self._watchers, self.session_reasons = self.backends.start_session_watchers(self._on_session_event)
+
+    def startup_line(self) -> str:
+        """The one line a person needs at start: version, where reminders go, idle source, config file."""
+        notifier = self.backends.notifier_reason
+        if self.backends.notifier.name == "console" or notifier.startswith("console"):
+            notifier += "; reminders are printed to this terminal (or the log)"
+        idle = self.backends.idle_reason.split(":", 1)[0]
+        if idle == "none":
+            idle = "none (you count as present; `ergo status --json` says why)"
+        found = "" if self.loaded.file_exists else " (not found: built-in defaults)"
+        return (f"ergo {__version__} started (pid {os.getpid()}); notifications: {notifier}; idle detection: {idle}; "
+                f"config: {self.loaded.config_file}{found}")
 
     def stop(self) -> None:
         """Stop timers and watchers and save state; safe to call twice."""
@@ -276,7 +286,7 @@ class Daemon:
             log.warning("idle events unavailable, polling instead: %s", error)
             return
         self._idle_events = True
-        log.info("idle detection: event-driven (no polling)")
+        log.debug("idle detection: event-driven (no polling)")
 
     def _on_idle_poll(self) -> None:
         try:

@@ -80,9 +80,7 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
         daemon.start()
         if server is not None:
             server.start()
-            log.info("control socket: %s", paths.socket)
-        if notifier.name == "console":
-            log.info("no desktop notifications here: reminders are printed to this terminal (or the log)")
+            log.debug("control socket: %s", paths.socket)
         while not daemon.stop_requested.wait(3600):
             pass
     finally:
