@@ -26,9 +26,9 @@ CONTROL_COMMANDS: dict[str, tuple[tuple[str, ...], int, tuple[str, ...]]] = {
     "status": ((), 0, ("--json",)),
     "pause": (("duration",), 0, ()),
     "resume": ((), 0, ()),
-    "snooze": (("kind", "duration"), 1, ()),
-    "skip": (("kind",), 1, ()),
-    "now": (("kind",), 1, ()),
+    "snooze": (("kind", "duration"), 0, ()),  # no kind: the reminder delivered last
+    "skip": (("kind",), 0, ()),
+    "now": (("kind",), 0, ()),
     "reload": ((), 0, ()),
     "stop": ((), 0, ()),
 }
@@ -42,6 +42,7 @@ class ControlArgs:
         self.json = False
         self.until = None
         self.duration = "10m" if command == "snooze" else None
+        self.kind = None
         self.__dict__.update(values)
 
 
