@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = sub.add_parser("status", parents=[common], help="show what the daemon is doing")
     status.add_argument("--json", action="store_true", help="machine-readable, for status bars")
+    status.add_argument("--follow", action="store_true", help="keep printing: a line on every change and once a minute")
+    status.add_argument("--format", choices=("json", "waybar", "plain"), default=None,
+                        help="with --follow: json (default), waybar (return-type json) or plain (polybar, i3blocks)")
     pause = sub.add_parser("pause", parents=[common], help="pause all reminders (no argument: until `ergo resume`)")
     pause.add_argument("duration", nargs="?", help="how long, e.g. 30m or 1h30m")
     pause.add_argument("--until", metavar="HH:MM", help="pause until this local time")

@@ -49,6 +49,12 @@ def run(command: str, args: argparse.Namespace) -> int:
     sock = socket_path()
     now = datetime.now(timezone.utc)
     if command == "status":
+        if getattr(args, "format", None) and not args.follow:
+            raise ErgoError("--format goes with --follow (for a single status, use --json)")
+        if args.follow:
+            from ergo.status_stream import follow
+
+            return follow(sock, args.format or "json", sys.stdout)
         try:
             answer = request(sock, "status")
         except DaemonNotRunning as error:
