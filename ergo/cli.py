@@ -76,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     service = sub.add_parser("service", help="start ergo at login (systemd, launchd, Windows Startup)")
     service.add_argument("action", choices=("install", "uninstall", "status"))
     service.add_argument("--dry-run", action="store_true", help="print what would be written and run")
+    service.add_argument("--xdg", action="store_true",
+                         help="Linux: use XDG autostart (~/.config/autostart/ergo.desktop) instead of systemd")
+    service.add_argument("--tray", action="store_true", help="also start the tray icon (`ergo tray`) with the session")
     _settings_flags(service)
     return parser
 
@@ -119,7 +122,7 @@ def dispatch(args: argparse.Namespace) -> int:
     if command == "service":
         from ergo.commands.service import run as service
 
-        return service(args.action, dry_run=args.dry_run, config_path=config, out=sys.stdout)
+        return service(args.action, dry_run=args.dry_run, config_path=config, out=sys.stdout, xdg=args.xdg, tray=args.tray)
     from ergo.commands import info
 
     return info.run(command, config, _flags(args), args)
