@@ -100,8 +100,9 @@ class _SocketWatch:
             self._fd = None
 
 
-def statuses(path: Path, stop: Callable[[], bool] = lambda: False) -> Iterator[dict[str, Any] | None]:
+def statuses(path: Path | str, stop: Callable[[], bool] = lambda: False) -> Iterator[dict[str, Any] | None]:
     """Every pushed status, and None each time the daemon is (or becomes) unreachable; forever, or until `stop()`."""
+    path = Path(path)
     watch = _SocketWatch(path.parent)
     try:
         reachable: bool | None = None
@@ -128,7 +129,7 @@ def statuses(path: Path, stop: Callable[[], bool] = lambda: False) -> Iterator[d
         watch.close()
 
 
-def follow(path: Path, fmt: str, out: TextIO) -> int:
+def follow(path: Path | str, fmt: str, out: TextIO) -> int:
     """`ergo status --follow`: print one line per pushed status in `fmt` until the reader goes away."""
     from ergo.glance import render
 
