@@ -343,7 +343,7 @@ def test_snooze_puts_one_reminder_off(make_env: Callable[..., ErgoEnv]) -> None:
         snoozed_until = parse_iso(entry["snoozed_until"])
         assert near(entry["snoozed_until"], asked + timedelta(seconds=5), 1.5)
         assert parse_iso(entry["next_due"]) >= asked + timedelta(seconds=4)
-        assert entry.get("held", "snoozed") == "snoozed"
+        assert entry["held"] == "snoozed"
 
         time.sleep(max(0.0, (asked + timedelta(seconds=5) - utcnow()).total_seconds() - 0.3))  # the CLI asked >= this
         assert "posture" not in daemon.delivered(), "posture was delivered while snoozed"
