@@ -31,6 +31,7 @@ from ergo.service import (
     service_python,
     service_status,
 )
+from tests.helpers import cannot_run
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="drives the Linux (systemd) plan")
 
@@ -84,12 +85,14 @@ def _verify(unit_dir: Path, unit: Path, tmp_path: Path) -> subprocess.CompletedP
     )
 
 
-@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+@linux_only
 def test_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
     """The real interpreter, and the same one reached through a path with a space and "%h".
 
     An unescaped %h would expand to the home directory and verify would find no interpreter.
     """
+    if shutil.which("systemd-analyze") is None:
+        cannot_run("systemd-analyze is not installed (apt-get install systemd)")
     odd_dir = tmp_path / "my py %h"
     odd_dir.mkdir()
     (odd_dir / "python").symlink_to(sys.executable)
@@ -105,7 +108,7 @@ def test_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
         unit.write_text(render_systemd_unit(python, config_path))
         done = _verify(unit_dir, unit, tmp_path)
         if "Failed to initialize manager" in done.stderr or "Failed to lookup" in done.stderr:
-            pytest.skip(f"systemd-analyze verify cannot run here: {done.stderr.strip().splitlines()[-1]}")
+            cannot_run(f"systemd-analyze verify cannot run here: {done.stderr.strip().splitlines()[-1]}")
         complaints = [line for line in (done.stdout + done.stderr).splitlines() if "ergo" in line]
         assert done.returncode == 0 and not complaints, (name, done.stdout, done.stderr)
 
