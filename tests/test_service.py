@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from ergo.commands import service as service_command
-from ergo.errors import ConfigError, ErgoError
+from ergo.errors import AlreadyRunning, ConfigError, ErgoError
 from ergo.service import (
     LABEL,
     current_platform,
@@ -53,6 +53,8 @@ def test_unit_runs_the_given_python_without_config() -> None:
     assert unit["Service"]["Type"] == "simple"
     assert unit["Service"]["Restart"] == "on-failure"
     assert unit["Service"]["RestartSec"] == "5"
+    # what `ergo run` exits with when retrying cannot help: no relaunch every 5 s forever
+    assert unit["Service"]["RestartPreventExitStatus"].split() == [str(AlreadyRunning.exit_code), str(ConfigError.exit_code)] == ["1", "2"]
     assert unit["Unit"]["After"] == "graphical-session.target"
     assert unit["Unit"]["PartOf"] == "graphical-session.target"
     assert unit["Unit"]["Description"] == "ergo ergonomics reminders"
@@ -130,7 +132,8 @@ def test_launchd_plist_parses_with_the_expected_keys() -> None:
     assert plist["Label"] == LABEL == "io.github.ergo"
     assert plist["ProgramArguments"] == ["/usr/local/bin/python3", "-m", "ergo", "run"]
     assert plist["RunAtLoad"] is True
-    assert plist["KeepAlive"] == {"SuccessfulExit": False}  # restart on failure only
+    # restart after a crash (a signal) only: exit 1 (already running) or 2 (bad config) must not loop
+    assert plist["KeepAlive"] == {"Crashed": True}
     assert plist["StandardOutPath"] == plist["StandardErrorPath"] == str(log)
 
 
