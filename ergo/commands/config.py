@@ -1,4 +1,4 @@
-"""`ergo config path | show | edit | init | validate`."""
+"""`ergo config path | show | edit | init | validate | import` (edit and import live in their own modules)."""
 
 from __future__ import annotations
 
@@ -32,6 +32,10 @@ def run(action: str, config: str | None, flags: dict[str, Any], args: argparse.N
         from ergo.commands.config_edit import edit
 
         return edit(paths.config_file, flags)
+    if action == "import":
+        from ergo.commands import config_import
+
+        return config_import.run(args.program, args.path, args.dry_run, config)
     from ergo.config.model import defaults, flat_values, load_settings
 
     if action == "validate":
