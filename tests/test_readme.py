@@ -23,7 +23,10 @@ EXPANDED = [
     "ergo notify-test posture", "ergo config show --changed", "ergo config init --force", "ergo config validate",
     "ergo service status --dry-run", "ergo service install --dry-run", "ergo service uninstall --dry-run",
 ]
-SKIP = {"ergo run"}  # the foreground daemon itself: tests/test_daemon.py runs it
+#: Commands that run until stopped (the daemon, `status --follow`, the tray): their own tests run them.
+LONG_RUNNING = re.compile(r"^ergo (run|tray)\b|--follow")
+#: Spans that quote ergo's output rather than a command (`status --follow --format plain` prints "ergo off").
+OUTPUT = {"ergo off"}
 
 
 def readme_commands() -> list[str]:
@@ -31,7 +34,7 @@ def readme_commands() -> list[str]:
     text = (REPO / "README.md").read_text("utf-8")
     found = []
     for span in re.findall(r"`(ergo [^`]+)`", text):
-        if re.search(r"[\[\]|(]|KIND|PATH|\.\.\.", span) or span in SKIP:
+        if re.search(r"[\[\]|(]|KIND|PATH|\.\.\.", span) or LONG_RUNNING.search(span) or span in OUTPUT:
             continue
         if span not in found:
             found.append(span)
