@@ -101,6 +101,7 @@ class Daemon:
         self._last_alive = float("-inf")
         self._watchers: list[Any] = []
         self._idle_events = False
+        self._resumed = ""  # set when saved countdowns continue; told in the start-up line
         self._saved: dict | None = None
         self._idle_error: str | None = None
         self.session_reasons: list[str] = []
@@ -130,13 +131,12 @@ class Daemon:
             return Engine.start(specs, timing, now)
         alive = self.store.last_alive()
         downtime = max(now - alive, timedelta(0)) if alive else timedelta(0)
-        log.debug("continuing saved countdowns (daemon was down for %s)", format_duration(timedelta(seconds=round(downtime.total_seconds()))))
+        self._resumed = f"continuing saved countdowns (daemon was down for {format_duration(timedelta(seconds=round(downtime.total_seconds())))})"
         return Engine.restore(saved, specs, timing, now, downtime)
 
     def start(self) -> None:
         if self.store.warning:
             log.warning("%s", self.store.warning)
-        log.info("%s", self.startup_line())
         log.debug("notifications: %s", self.backends.notifier_reason)
         log.debug("idle detection: %s", self.backends.idle_reason)
         if self.loaded.system_exists:
@@ -150,6 +150,7 @@ class Daemon:
             self._sync_jobs(now)
             self._schedule_idle(now)
         self._watch_idle()
+        log.info("%s", self.startup_line())
         if self.backends.start_session_watchers is not None:
             self._watchers, self.session_reasons = self.backends.start_session_watchers(self._on_session_event)
 
@@ -161,9 +162,12 @@ class Daemon:
         idle = self.backends.idle_reason.split(":", 1)[0]
         if idle == "none":
             idle = "none (you count as present; `ergo status --json` says why)"
+        elif self._idle_events:
+            idle += ", event-driven (no polling)"
         found = "" if self.loaded.file_exists else " (not found: built-in defaults)"
+        resumed = f"; {self._resumed}" if self._resumed else ""
         return (f"ergo {__version__} started (pid {os.getpid()}); notifications: {notifier}; idle detection: {idle}; "
-                f"config: {self.loaded.config_file}{found}")
+                f"config: {self.loaded.config_file}{found}{resumed}")
 
     def stop(self) -> None:
         """Stop timers and watchers and save state; safe to call twice."""

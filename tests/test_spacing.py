@@ -223,3 +223,45 @@ def test_stale_detail_names_every_hold_in_plain_words():
     assert stale_detail("asleep") == "held back longer than its interval (the computer was asleep)"
     assert stale_detail("do not disturb") == "held back longer than its interval (do not disturb was on)"
     assert stale_detail(None) == "held back longer than its interval (it was held back)"
+
+
+# --- `ergo status` never shows a past time as due without saying what holds it ---------------
+
+
+def test_status_names_the_spacing_for_a_due_reminder_and_renders_it(tmp_path, monkeypatch) -> None:
+    """The real daemon object in-process (real APScheduler and SQLite), its engine steered under its lock."""
+    import io
+
+    from ergo.commands.control import render_status
+    from ergo.config.frozen import PlainLoaded
+    from ergo.config.model import export_json, load_settings
+    from ergo.daemon import Backends, Daemon
+    from ergo.notify.console import ConsoleNotifier
+    from ergo.notify.select import FallbackNotifier
+    from ergo.paths import Paths
+    from ergo.store import Store
+
+    for key in [k for k in __import__("os").environ if k.startswith("ERGO_") and k != "ERGO_REQUIRE_DESKTOP"]:
+        monkeypatch.delenv(key)
+    flags = {"posture": {"interval": "1h"}, "hydration": {"enabled": "false"}, "stretch": {"enabled": "false"},
+             "movement": {"enabled": "false"}}
+    paths = Paths(tmp_path / "config.toml", "test", tmp_path / "state", tmp_path / "run")
+    loaded = PlainLoaded.from_json(export_json(load_settings(paths.config_file, flags)))
+    daemon = Daemon(paths, loaded, Backends(FallbackNotifier(ConsoleNotifier(io.StringIO())), "console: test"),
+                    Store(paths.state_db), flags=flags)
+    try:
+        with daemon._lock:
+            now = daemon.clock.now()
+            daemon.engine.reminders["posture"].anchor = now - 61 * M  # due a minute ago
+            daemon.engine.last_delivery = now - 30 * S  # `ergo now` of another kind, 30 s ago
+            status = daemon.status()
+        entry = status["reminders"]["posture"]
+        assert entry["held"] == "spacing" and entry["resumes_at"] is not None
+        text = render_status(status)
+        assert "due; keeping notifications apart until" in text and "(due" not in text
+        daemon.engine.last_delivery = None
+        status = daemon.status()
+        assert status["reminders"]["posture"]["held"] is None
+        assert "(due now: being delivered)" in render_status(status)
+    finally:
+        daemon.store.close()
