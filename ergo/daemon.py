@@ -105,6 +105,8 @@ class Daemon:
         self._saved: dict | None = None
         self._idle_error: str | None = None
         self.session_reasons: list[str] = []
+        self.on_change: Callable[[bool], None] | None = None  # the control server's changed(): wakes status subscribers
+        self._glance: tuple | None = None
         self.stop_requested = threading.Event()  # set by signals and `ergo stop`; run() then calls stop()
         self._stopped = False
         self.scheduler = BackgroundScheduler(
@@ -236,6 +238,16 @@ class Daemon:
                 log.info("%s: %s (%s)", outcome.kind, outcome.event.replace("_", " "), outcome.detail)
                 self.store.record(outcome.at, outcome.kind, outcome.event, outcome.detail)
         self._sync_jobs(now)
+        self._announce(now)
+
+    def _announce(self, now: datetime, force: bool = False) -> None:
+        """Wake status subscribers when what a bar shows may have changed (never blocks: one pipe write)."""
+        engine = self.engine
+        glance = (self._saved, engine.hold(now), engine.away_since, self.config_error,
+                  tuple((kind, state.pending_since) for kind, state in engine.reminders.items()))
+        if self.on_change is not None and (force or glance != self._glance):
+            self._glance = glance
+            self.on_change(force)
 
     def _deliver(self, decision: Deliver) -> None:
         message, self._shown = compose(decision.kinds, self._texts, self._shown)
@@ -383,6 +395,8 @@ class Daemon:
                 first = message != self._notified_error
                 self.config_error = self._notified_error = message
             log.error("config not reloaded (%s): %s", reason, message)
+            with self._lock:
+                self._announce(self.clock.now(), force=True)
             if first:
                 try:
                     self.backends.notifier.send(Notification("ergo", "ergo: config error, keeping the last good one", message, "normal",
@@ -399,6 +413,7 @@ class Daemon:
             self._texts = self._texts_from(loaded.settings)
             changed = self.engine.reconfigure(now, specs, timing)
             self._apply([], now)
+            self._announce(now, force=True)
         log.info("config reloaded (%s): %s", reason, ", ".join(sorted(changed)) + " changed" if changed else "nothing changed")
         for notice in loaded.notices:
             log.warning("%s", notice)

@@ -62,6 +62,7 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
         watcher = ConfigWatcher(paths.config_file)
         if hasattr(socket, "AF_UNIX"):
             server = ControlServer(paths.socket, daemon.handle, housekeeping=daemon.housekeeping)
+            daemon.on_change = server.changed
         else:
             log.warning("no Unix sockets on this platform: the control commands (status, pause, ...) are unavailable")
         _watch_config(watcher, server, daemon, POLL_SECONDS)
