@@ -22,6 +22,7 @@ EXPANDED = [
     "ergo skip posture", "ergo now", "ergo schedule --hours 8", "ergo tips posture", "ergo history --days 1 --json",
     "ergo notify-test posture", "ergo config show --changed", "ergo config init --force", "ergo config validate",
     "ergo service status --dry-run", "ergo service install --dry-run", "ergo service uninstall --dry-run",
+    "ergo plan list", "ergo plan status",
 ]
 #: Commands that run until stopped (the daemon, `status --follow`, the tray): their own tests run them.
 LONG_RUNNING = re.compile(r"^ergo (run|tray)\b|--follow")
@@ -34,7 +35,7 @@ def readme_commands() -> list[str]:
     text = (REPO / "README.md").read_text("utf-8")
     found = []
     for span in re.findall(r"`(ergo [^`]+)`", text):
-        if re.search(r"[\[\]|(]|KIND|PATH|\.\.\.", span) or LONG_RUNNING.search(span) or span in OUTPUT:
+        if re.search(r"[\[\]|(]|KIND|PATH|NAME|\.\.\.", span) or LONG_RUNNING.search(span) or span in OUTPUT:
             continue
         if span not in found:
             found.append(span)
