@@ -16,7 +16,7 @@ GOOD = '[posture]\ninterval = "7m"\n'
 
 def editor_script(tmp_path: Path, *contents: str, status: int = 0) -> Path:
     """A real editor: the n-th run writes contents[n] into the file it is given (the last one repeats)."""
-    script = tmp_path / "fake-editor.sh"  # a real program; "fake" only in that no person types
+    script = tmp_path / "scripted-editor.sh"  # a real program run as $EDITOR; a script types instead of a person
     runs = tmp_path / "editor-runs"
     cases = "\n".join(f"  {i}) printf '%s' '{text}' > \"$1\" ;;" for i, text in enumerate(contents))
     script.write_text(
