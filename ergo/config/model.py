@@ -147,7 +147,7 @@ class Settings(BaseSettings):
         case_sensitive=False,
     )
 
-    notifier: Literal["auto", "freedesktop", "plyer", "console"] = "auto"
+    notifier: Literal["auto", "freedesktop", "plyer", "osascript", "console"] = "auto"
     expire: Duration = timedelta(seconds=30)
     merge_window: Duration = timedelta(minutes=2)
     quiet_after_resume: Duration = timedelta(minutes=1)

@@ -61,7 +61,17 @@ def _is_linux(platform: str) -> bool:
     return platform.startswith("linux")
 
 
-def probe(platform: str | None = None) -> str | None:
+def macos_version() -> tuple[int, ...]:
+    """This Mac's version, e.g. (14, 5); () when unknown or not a Mac."""
+    import platform as platform_module
+
+    try:
+        return tuple(int(part) for part in platform_module.mac_ver()[0].split("."))
+    except ValueError:
+        return ()
+
+
+def probe(platform: str | None = None, mac_version: tuple[int, ...] | None = None) -> str | None:
     """None when a notification sent this way would really be shown, else a one-line reason."""
     platform = platform or sys.platform
     if _is_linux(platform):
@@ -83,7 +93,12 @@ def probe(platform: str | None = None) -> str | None:
     if not _importable("plyer"):
         return "plyer is not installed"
     if platform == "darwin":
-        return None if _importable("pyobjus") else "pyobjus is not installed (plyer needs it on macOS)"
+        if not _importable("pyobjus"):
+            return "pyobjus is not installed (plyer needs it on macOS)"
+        version = macos_version() if mac_version is None else mac_version
+        if version and version >= (11,):
+            return f"plyer uses NSUserNotificationCenter, deprecated since macOS 11 (this is {'.'.join(map(str, version))})"
+        return None
     if platform in ("win32", "cygwin"):
         return None
     return f"plyer has no notifications on platform {platform!r}"

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TextIO
 
 from ergo.errors import BackendUnavailable, NotifyError
 from ergo.notify.base import ClosingContext, Notification, Notifier
 from ergo.notify.console import ConsoleNotifier
 
-BACKENDS = ("freedesktop", "plyer", "console")
+BACKENDS = ("freedesktop", "plyer", "osascript", "console")
 
 logger = logging.getLogger("ergo.notify")
 
@@ -28,25 +29,43 @@ def _freedesktop() -> tuple[Notifier | None, str]:
     return freedesktop.FreedesktopNotifier(), f"{info.describe()} on the session bus"
 
 
-def _plyer() -> tuple[Notifier | None, str]:
+def _plyer(platform: str | None) -> tuple[Notifier | None, str]:
     from ergo.notify import plyer
 
-    reason = plyer.probe()
+    reason = plyer.probe(platform)
     if reason is not None:
         return None, reason
     try:
-        notifier = plyer.PlyerNotifier()
+        notifier = plyer.PlyerNotifier(platform=platform)
     except BackendUnavailable as exc:
         return None, str(exc)
     return notifier, f"via {notifier.route}"
 
 
-def select_notifier(preference: str = "auto", *, stream: TextIO | None = None) -> tuple[Notifier, str]:
-    """The notifier to use and a one-line reason (for the log and `ergo status`); raises BackendUnavailable."""
+def _osascript(platform: str | None) -> tuple[Notifier | None, str]:
+    from ergo.notify import osascript
+
+    reason = osascript.probe(platform)
+    if reason is not None:
+        return None, reason
+    notifier = osascript.OsascriptNotifier()
+    return notifier, f"display notification via {notifier.path} (built into macOS)"
+
+
+def select_notifier(preference: str = "auto", *, stream: TextIO | None = None,
+                    platform: str | None = None) -> tuple[Notifier, str]:
+    """The notifier to use and a one-line reason (for the log and `ergo status`); raises BackendUnavailable.
+
+    `auto` tries freedesktop, then plyer (macOS with pyobjus before macOS 11, Windows), then osascript (macOS).
+    """
     choice = preference.strip().lower()
     if choice == "console":
         return ConsoleNotifier(stream), "console: requested"
-    probes = {"freedesktop": _freedesktop, "plyer": _plyer}
+    probes: dict[str, Callable[[], tuple[Notifier | None, str]]] = {
+        "freedesktop": _freedesktop,
+        "plyer": lambda: _plyer(platform),
+        "osascript": lambda: _osascript(platform),
+    }
     if choice in probes:
         notifier, reason = probes[choice]()
         if notifier is None:
