@@ -123,6 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
     validate = config_sub.add_parser("validate", parents=[common], help="check a config file")
     validate.add_argument("path", nargs="?", help="the file (default: the config file in use)")
+    imp = config_sub.add_parser("import", parents=[common], help="take over the settings of Safe Eyes, Stretchly or Workrave")
+    imp.add_argument("--from", dest="program", required=True, choices=("safeeyes", "stretchly", "workrave"),
+                     help="the other break timer")
+    imp.add_argument("path", nargs="?", help="its settings file (default: where it keeps them; Workrave: live gsettings)")
+    imp.add_argument("--dry-run", action="store_true", help="print the change as a diff, write nothing")
 
     service = sub.add_parser("service", help="start ergo at login (systemd, launchd, Windows Startup)")
     service.add_argument("action", choices=("install", "uninstall", "status"))
