@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from typing import TextIO
 
@@ -76,6 +77,8 @@ def select_notifier(preference: str = "auto", *, stream: TextIO | None = None,
             f"unknown notifier {preference!r}; choose one of: auto, {', '.join(BACKENDS)}"
         )
     failures: list[tuple[str, str]] = []
+    if (platform or sys.platform) != "darwin":
+        del probes["osascript"]  # no Mac, no osascript: not worth a reason in the log
     for backend, attempt in probes.items():
         notifier, reason = attempt()
         if notifier is not None:
