@@ -134,7 +134,7 @@ def test_pipe_without_a_daemon_says_not_running(tmp_path: Path, pipe_transport: 
 @pytest.mark.slow
 def test_the_real_daemon_is_controlled_over_the_pipe_transport(make_env: Callable[..., ErgoEnv],
                                                                 pipe_transport: None) -> None:
-    env = make_env(POSTURE__INTERVAL="1h", ERGO_CONTROL_TRANSPORT=None)
+    env = make_env(POSTURE__INTERVAL="1h")
     env.env["ERGO_CONTROL_TRANSPORT"] = "pipe"
     with Daemon(env) as daemon:
         assert not env.socket.exists() and (env.runtime_dir / KEY_FILE).exists()
