@@ -92,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = sub.add_parser("status", parents=[common], help="show what the daemon is doing")
     status.add_argument("--json", action="store_true", help="machine-readable, for status bars")
+    status.add_argument("--follow", action="store_true", help="keep printing: a line on every change and once a minute")
+    status.add_argument("--format", choices=("json", "waybar", "plain"), default=None,
+                        help="with --follow: json (default), waybar (return-type json) or plain (polybar, i3blocks)")
     pause = sub.add_parser("pause", parents=[common], help="pause all reminders (no argument: until `ergo resume`)")
     pause.add_argument("duration", nargs="?", help="how long, e.g. 30m or 1h30m")
     pause.add_argument("--until", metavar="HH:MM", help="pause until this local time")
@@ -109,6 +112,18 @@ def build_parser() -> argparse.ArgumentParser:
     tips.add_argument("kind", nargs="?", help=KINDS_HINT)
     schedule = sub.add_parser("schedule", parents=[common], help="print the coming reminders as a timeline")
     schedule.add_argument("--hours", type=float, default=8.0, help="how far ahead (default 8)")
+    schedule.add_argument("--plan", action="store_true", help="only the running plan's steps, until it ends")
+    plan = sub.add_parser("plan", help="opt-in routines from the documents (acute-back, after-workout)")
+    plan_sub = plan.add_subparsers(dest="action", metavar="ACTION", required=True)
+    plan_sub.add_parser("list", parents=[common], help="the plans, their steps and sources")
+    plan_start = plan_sub.add_parser("start", parents=[common], help="start a plan now")
+    plan_start.add_argument("name", help="acute-back or after-workout")
+    plan_start.add_argument("--days", metavar="N", help="acute-back: end after N days (4 to 14, default 7)")
+    plan_start.add_argument("--cold-every", metavar="DURATION", help="acute-back: cold pack interval (2h to 4h, default 3h)")
+    plan_start.add_argument("--heat-per-day", metavar="N", help="acute-back: moist heat times a day (1 to 6, default 3)")
+    plan_start.add_argument("--waking", metavar="HH:MM-HH:MM", help="waking hours for the steps (default: [schedule] hours, else 08:00-22:00)")
+    plan_sub.add_parser("status", parents=[common], help="the running plan and its next steps")
+    plan_sub.add_parser("stop", parents=[common], help="end the running plan now")
     test = sub.add_parser("notify-test", parents=[common], help="send one reminder now and report how it went")
     test.add_argument("kind", nargs="?", default="posture", help=KINDS_HINT)
     history = sub.add_parser("history", parents=[common], help="what was delivered, skipped or taken as a natural break")
@@ -132,6 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     service = sub.add_parser("service", help="start ergo at login (systemd, launchd, Windows Startup)")
     service.add_argument("action", choices=("install", "uninstall", "status"))
     service.add_argument("--dry-run", action="store_true", help="print what would be written and run")
+    service.add_argument("--xdg", action="store_true",
+                         help="Linux: use XDG autostart (~/.config/autostart/ergo.desktop) instead of systemd")
+    service.add_argument("--tray", action="store_true", help="also start the tray icon (`ergo tray`) with the session")
     _settings_flags(service)
     return parser
 
@@ -168,6 +186,10 @@ def dispatch(args: argparse.Namespace | ControlArgs) -> int:
         if command == "run":
             return daemon.run(config, _flags(args), args)
         return daemon.start(config, _flags(args), args)
+    if command == "plan":
+        from ergo.commands import plan as plan_commands
+
+        return plan_commands.run(args.action, config, _flags(args), args)
     if command == "config":
         from ergo.commands import config as config_commands
 
@@ -175,7 +197,7 @@ def dispatch(args: argparse.Namespace | ControlArgs) -> int:
     if command == "service":
         from ergo.commands.service import run as service
 
-        return service(args.action, dry_run=args.dry_run, config_path=config, out=sys.stdout)
+        return service(args.action, dry_run=args.dry_run, config_path=config, out=sys.stdout, xdg=args.xdg, tray=args.tray)
     from ergo.commands import info
 
     return info.run(command, config, _flags(args), args)

@@ -79,6 +79,7 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
             server = PipeControlServer(paths.socket, daemon.handle, housekeeping=daemon.housekeeping)
         else:
             server = ControlServer(paths.socket, daemon.handle, housekeeping=daemon.housekeeping)
+            daemon.on_change = server.changed
         _watch_config(watcher, server, daemon, POLL_SECONDS)
         if paths.system_config_file is not None:
             system_watcher = SystemConfigWatcher(paths.system_config_file)
