@@ -107,6 +107,7 @@ class StatusNotifierTray:
         self._lock = threading.Lock()
         self._wake_r, self._wake_w = os.pipe()
         self._stop = False
+        self._hosts: set[str] = set()
         self.source = f"StatusNotifierItem {self.bus_name} registered with {WATCHER}"
 
     # --- from other threads ------------------------------------------------------
@@ -183,6 +184,10 @@ class StatusNotifierTray:
         if msg.header.message_type != MessageType.method_call:
             return
         path, interface, member = fields.get(HeaderFields.path), fields.get(HeaderFields.interface), fields.get(HeaderFields.member)
+        sender = str(fields.get(HeaderFields.sender, ""))
+        if path == ITEM_PATH and interface == PROPS and sender not in self._hosts:
+            self._hosts.add(sender)
+            log.info("a tray host (%s) reads the icon", sender)  # the first sign that the icon is on screen
         try:
             signature, body = self._answer(path, interface, member, msg.body)
         except LookupError as error:
