@@ -72,5 +72,9 @@ def run(backend: str = "auto", wait: float = 0.0) -> int:
     threading.Thread(target=follow, name="ergo-tray-stream", daemon=True).start()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: front.stop())
-    front.run()
+    try:
+        front.run()
+    except Exception as error:  # the display or bus went away: say so in one line, let the service restart us
+        log.error("the tray ended: %s: %s", error.__class__.__name__, error)
+        return 1
     return 0
