@@ -42,11 +42,15 @@ def build_parser() -> argparse.ArgumentParser:
     pause.add_argument("duration", nargs="?", help="how long, e.g. 30m or 1h30m")
     pause.add_argument("--until", metavar="HH:MM", help="pause until this local time")
     sub.add_parser("resume", parents=[common], help="end a pause")
-    snooze = sub.add_parser("snooze", parents=[common], help="put one reminder off (default 10m)")
-    snooze.add_argument("kind", help=KINDS_HINT)
-    snooze.add_argument("duration", nargs="?", default="10m")
-    skip = sub.add_parser("skip", parents=[common], help="skip the next reminder of a kind; its countdown restarts")
-    skip.add_argument("kind", help=KINDS_HINT)
+    done = sub.add_parser("done", parents=[common], help="answer a reminder: break taken (no kind: the last one delivered)")
+    done.add_argument("kind", nargs="?", help=KINDS_HINT)
+    snooze = sub.add_parser("snooze", parents=[common],
+                            help="remind again later (default 10m; no kind: the last one delivered)")
+    snooze.add_argument("kind", nargs="?", help=KINDS_HINT)
+    snooze.add_argument("duration", nargs="?", default=None)
+    skip = sub.add_parser("skip", parents=[common],
+                          help="skip a reminder; its countdown restarts (no kind: the last one delivered)")
+    skip.add_argument("kind", nargs="?", help=KINDS_HINT)
     now = sub.add_parser("now", parents=[common], help="take a break now: deliver a reminder and restart its countdown")
     now.add_argument("kind", help=KINDS_HINT)
     sub.add_parser("reload", parents=[common], help="re-read the config file now")
@@ -57,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     schedule.add_argument("--hours", type=float, default=8.0, help="how far ahead (default 8)")
     test = sub.add_parser("notify-test", parents=[common], help="send one reminder now and report how it went")
     test.add_argument("kind", nargs="?", default="posture", help=KINDS_HINT)
-    history = sub.add_parser("history", parents=[common], help="what was delivered, skipped or taken as a natural break")
+    history = sub.add_parser("history", parents=[common], help="a diary: each reminder and what became of it")
     history.add_argument("--days", type=float, default=1.0, help="how far back (default 1)")
     history.add_argument("--json", action="store_true")
 
@@ -99,7 +103,7 @@ def _flags(args: argparse.Namespace) -> dict:
 def dispatch(args: argparse.Namespace) -> int:
     config = getattr(args, "config", None)
     command = args.command
-    if command in ("status", "pause", "resume", "snooze", "skip", "now", "reload", "stop"):
+    if command in ("status", "pause", "resume", "snooze", "skip", "now", "reload", "stop", "done"):
         from ergo.commands import control
 
         return control.run(command, args)

@@ -37,6 +37,10 @@ from ergo.worktime import WorkHours, local_zone
 log = logging.getLogger("ergo")
 NEAR = timedelta(seconds=60)  # poll idle often only this close to a due reminder
 IDLE_FASTEST, IDLE_FAST, IDLE_SLOW = 1.0, 5.0, 60.0  # seconds between idle readings
+BUTTON_SNOOZE = timedelta(minutes=10)
+ACTIONS = (("default", "Done"), ("done", "Done"), ("snooze", "Snooze 10 min"), ("skip", "Skip"))
+ANSWER_OF_ACTION = {"default": "done", "done": "done", "snooze": "snoozed", "skip": "skipped"}
+MAX_NOTICES = 64  # notifications whose buttons we still answer
 
 
 def specs_from(settings: PlainSettings, zone) -> tuple[dict[str, ReminderSpec], Timing]:
@@ -58,6 +62,7 @@ class Backends:
     idle: Any | None = None  # ergo.idle.base.IdleMonitor
     idle_reason: str = "none: idle detection off"
     start_session_watchers: Callable[[Callable[[Any], None]], tuple[list[Any], list[str]]] | None = None
+    answers: Any | None = None  # ergo.notify.answers.AnswerListener, when the notifier can hear buttons
 
 
 class Daemon:
@@ -86,6 +91,9 @@ class Daemon:
         self._saved: dict | None = None
         self._idle_error: str | None = None
         self.session_reasons: list[str] = []
+        self._notices: dict[int, list[int]] = {}  # server notification id -> its delivery rows in history
+        self._run_span: int | None = None
+        self._present_span: int | None = None
         self.stop_requested = threading.Event()  # set by signals and `ergo stop`; run() then calls stop()
         self._stopped = False
         self.scheduler = BackgroundScheduler(
@@ -124,12 +132,17 @@ class Daemon:
         with self._lock:
             now = self.clock.now()
             self._save(now)
+            self._run_span = self.store.open_span("running", now)
+            self._track_presence(now)
             self.scheduler.start()
             self._sync_jobs(now)
             self._schedule_idle(now)
         self._watch_idle()
         if self.backends.start_session_watchers is not None:
             self._watchers, self.session_reasons = self.backends.start_session_watchers(self._on_session_event)
+        if self.backends.answers is not None:
+            self.backends.answers.start(self._on_answer)
+            self._watchers.append(self.backends.answers)
 
     def stop(self) -> None:
         """Stop timers and watchers and save state; safe to call twice."""
@@ -150,6 +163,7 @@ class Daemon:
             now = self.clock.now()
             self._save(now)
             self.store.heartbeat(now)  # the next start measures downtime from here
+            self._extend_spans(now)
         for closable in (self.backends.notifier, self.backends.idle):
             try:
                 if closable is not None:
@@ -208,29 +222,55 @@ class Daemon:
                 self._deliver(outcome)
             elif isinstance(outcome, Record):
                 log.info("%s: %s (%s)", outcome.kind, outcome.event.replace("_", " "), outcome.detail)
-                self.store.record(outcome.at, outcome.kind, outcome.event, outcome.detail)
+                self.store.record(outcome.at, outcome.kind, outcome.event, outcome.detail, outcome.ref)
+        self._track_presence(now)
         self._sync_jobs(now)
+
+    def _track_presence(self, now: datetime) -> None:
+        """Keep the "present" span (you at the keyboard) in step with the Engine's away/locked/asleep state."""
+        gone = [t for t in (self.engine.away_since, *self.engine.gone.values()) if t is not None]
+        if gone and self._present_span is not None:
+            self.store.extend_span(self._present_span, min(gone))  # you left then
+            self._present_span = None
+        elif not gone and self._present_span is None:
+            self._present_span = self.store.open_span("present", now)
+
+    def _extend_spans(self, now: datetime) -> None:
+        """Ergo ran (and you were present) until now; called with the heartbeat and at stop."""
+        for span in (self._run_span, self._present_span):
+            if span is not None:
+                self.store.extend_span(span, now)
 
     def _deliver(self, decision: Deliver) -> None:
         message, self._shown = compose(decision.kinds, self._texts, self._shown)
         self.store.save_shown_tips(self._shown)
         settings = self.loaded.settings
         urgency = max((settings.reminders()[k].urgency for k in decision.kinds), key=("low", "normal", "critical").index)
-        notification = Notification(message.key, message.title, message.body, urgency, settings.expire)
+        notification = Notification(message.key, message.title, message.body, urgency, settings.expire, actions=ACTIONS)
         backend = self.backends.notifier.name
+        failure = ""
         try:
             self.backends.notifier.send(notification)
         except NotifyError as error:  # FallbackNotifier normally absorbs this; belt and braces
             log.error("delivery failed: %s", error)
-            backend = "failed"
+            backend, failure = "failed", str(error)
         last_error = getattr(self.backends.notifier, "last_error", None)
         if last_error:
             backend = "console (fallback)"
         merged = f" [merged with {len(decision.kinds) - 1} more]" if len(decision.kinds) > 1 else ""
+        rows: list[int] = []
         for kind in decision.kinds:
             tip = message.tips.get(kind, "-")
+            if failure:
+                rows.append(self.store.record(decision.at, kind, "failed", failure))
+                continue
             log.info("reminder %s delivered via %s (tip %s)%s", kind, backend, tip, merged)
-            self.store.record(decision.at, kind, "delivered", f"via {backend}, tip {tip}{merged}")
+            rows.append(self.store.record(decision.at, kind, "delivered", f"via {backend}, tip {tip}{merged}"))
+        notice = getattr(self.backends.notifier, "last_id", None)
+        if notice and not failure:
+            self._notices[notice] = rows  # a replaced notification keeps its id: the newest rows win
+            while len(self._notices) > MAX_NOTICES:
+                self._notices.pop(next(iter(self._notices)))
 
     def _save(self, now: datetime) -> None:
         """Write the Engine's state when it changed (idle polls mostly change nothing)."""
@@ -295,6 +335,7 @@ class Daemon:
                 if self.clock.monotonic() - self._last_heartbeat >= 55:
                     self._last_heartbeat = self.clock.monotonic()
                     self.store.heartbeat(now)
+                    self._extend_spans(now)
                 self._schedule_idle(now)
         except Exception:
             log.exception("idle poll failed")
@@ -338,6 +379,69 @@ class Daemon:
             self.scheduler.wakeup()
         except Exception:
             log.exception("session event failed")
+
+    # --- answers ------------------------------------------------------------------
+
+    def _on_answer(self, answer: Any) -> None:
+        """A button was pressed or a notification closed (answers thread)."""
+        try:
+            with self._lock:
+                rows = self._notices.get(answer.notification_id)
+                if rows is None:
+                    return  # not ours, or too old to matter
+                if answer.action is None:
+                    self._notices.pop(answer.notification_id, None)
+                    if answer.closed == "dismissed":
+                        now = self.clock.now()
+                        for row in self.store.rows(rows):
+                            if row.event == "delivered" and not self.store.answered(row.id):
+                                self.store.record(now, row.kind, "dismissed", "closed without an answer", row.id)
+                    return
+                verdict = ANSWER_OF_ACTION.get(answer.action)
+                if verdict is None:
+                    log.info("unknown notification action %r ignored", answer.action)
+                    return
+                self._notices.pop(answer.notification_id, None)
+                self._answer(self.store.rows(rows), verdict, "button", BUTTON_SNOOZE)
+        except Exception:
+            log.exception("answer %s failed", answer)
+
+    def _answer(self, rows: list[Any], verdict: str, via: str, snooze: timedelta | None = None) -> list[str]:
+        """Record an answer to these deliveries and apply it to the countdowns (under the lock); the kinds answered."""
+        now = self.clock.now()
+        until = now + snooze if verdict == "snoozed" and snooze else None
+        detail = f"via {via}" + (f", until {until.astimezone(self.zone):%H:%M}" if until else "")
+        outcomes: list[Outcome] = []
+        kinds: list[str] = []
+        for row in rows:
+            if row.kind in self.engine.specs:
+                outcomes += self.engine.answer(now, row.kind, verdict, until=until, detail=detail, ref=row.id)  # type: ignore[arg-type]
+                kinds.append(row.kind)
+        if outcomes:
+            log.info("answered %s: %s %s", ", ".join(kinds), verdict, detail)
+        self._apply(outcomes, now)
+        return kinds
+
+    def _answer_command(self, command: str, kind: str | None, until: datetime | None) -> dict[str, Any] | None:
+        """`ergo done/snooze/skip [KIND]`: answer the open delivery; None means "no open one: do the old thing"."""
+        rows = self.store.open_deliveries(kind)
+        if not rows:
+            if kind is None:
+                return {"ok": False, "error": "no reminder has been delivered lately to answer (name a kind)"}
+            if command != "done":
+                return None
+            rows = [_Unasked(kind)]
+        verdict = {"done": "done", "snooze": "snoozed", "skip": "skipped"}[command]
+        now = self.clock.now()
+        if verdict == "snoozed" and (until is None or until <= now):
+            return {"ok": False, "error": "snooze needs a time in the future"}
+        kinds = self._answer(rows, verdict, "command", (until - now) if until else None)
+        closer = getattr(getattr(self.backends.notifier, "primary", None), "close_notification", None)
+        if closer is not None and kinds:
+            closer("merged" if len(rows) > 1 else kinds[0])
+        answer = self.status()
+        answer["answered"] = kinds
+        return answer
 
     # --- configuration ----------------------------------------------------------
 
@@ -386,13 +490,17 @@ class Daemon:
         with self._lock:
             now = self.clock.now()
             kind = request.get("kind")
-            if command in ("snooze", "skip", "now"):
+            if command in ("snooze", "skip", "now", "done") and not (kind is None and command != "now"):
                 if not isinstance(kind, str) or kind not in self.engine.specs:
                     known = ", ".join(self.engine.specs) or "none"
                     return {"ok": False, "error": f"{kind!r} is not an enabled reminder (enabled: {known})"}
             until = _when(request.get("until"))
             if request.get("until") is not None and until is None:
                 return {"ok": False, "error": f"{command}: 'until' must be a future ISO 8601 time"}
+            if command in ("done", "snooze", "skip"):
+                answered = self._answer_command(command, kind, until)
+                if answered is not None:
+                    return answered
             if command == "pause":
                 if until is not None and until <= now:
                     return {"ok": False, "error": "the pause would end in the past"}
@@ -462,6 +570,14 @@ class Daemon:
                 "config_error": self.config_error,
                 "reminders": reminders,
             }
+
+
+@dataclass(frozen=True)
+class _Unasked:
+    """`ergo done KIND` with no reminder of that kind waiting: a break taken unprompted, answering nothing."""
+
+    kind: str
+    id: None = None
 
 
 def _iso(value: datetime | None) -> str | None:

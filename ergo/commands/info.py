@@ -136,25 +136,34 @@ def notify_test(settings: Any, kind: str) -> int:
 
 
 def history(paths: Paths, days: float, as_json: bool) -> int:
+    """The diary: each reminder and what became of it, oldest first, grouped by day."""
+    from ergo.diary import describe, diary
     from ergo.store import Store
 
     if not paths.state_db.exists():
-        print("no history yet")
+        print("[]" if as_json else "no history yet")
         return 0
     store = Store(paths.state_db)
     try:
-        rows = store.history(datetime.now(timezone.utc) - timedelta(days=days))
+        rows = store.history(datetime.now(timezone.utc) - timedelta(days=days), limit=100_000)
     finally:
         store.close()
+    entries = diary(rows)
     if as_json:
-        print(json.dumps([{"at": r.at.isoformat(), "kind": r.kind, "event": r.event, "detail": r.detail} for r in rows], indent=2))
+        print(json.dumps([entry.as_json() for entry in entries], indent=2))
         return 0
-    counts: dict[tuple[str, str], int] = {}
-    for row in rows:
-        print(f"{row.at.astimezone():%a %H:%M:%S}  {row.kind:<10} {row.event.replace('_', ' '):<14} {row.detail}")
-        counts[(row.kind, row.event)] = counts.get((row.kind, row.event), 0) + 1
-    if counts:
-        print("totals: " + ", ".join(f"{kind} {event.replace('_', ' ')} {n}" for (kind, event), n in sorted(counts.items())))
-    else:
+    if not entries:
         print("nothing recorded in that time")
+        return 0
+    day = None
+    for entry in entries:
+        local = entry.at.astimezone()
+        if local.date() != day:
+            day = local.date()
+            print(f"{local:%a %d %b}")
+        print(f"  {local:%H:%M}  {entry.kind:<10} {describe(entry)}")
+    reminders = [e for e in entries if e.what == "reminder"]
+    done = sum(1 for e in reminders if e.outcome == "done")
+    print(f"{len(reminders)} reminders, {done} answered with a break; "
+          f"{sum(1 for e in entries if e.what == 'natural break')} natural breaks")
     return 0
