@@ -65,6 +65,14 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--days", type=float, default=1.0, help="how far back (default 1)")
     history.add_argument("--json", action="store_true")
 
+    stats = sub.add_parser("stats", parents=[common], help="per kind and per day: reminders, breaks, longest stretch")
+    span = stats.add_mutually_exclusive_group()
+    for name in ("day", "week", "month"):
+        span.add_argument(f"--{name}", dest="period", action="store_const", const=name,
+                          help=f"this {name}" if name == "day" else f"the last {7 if name == 'week' else 30} days")
+    stats.set_defaults(period="week")
+    stats.add_argument("--json", action="store_true")
+
     config = sub.add_parser("config", help="inspect or create the config file")
     config_sub = config.add_subparsers(dest="action", metavar="ACTION", required=True)
     config_sub.add_parser("path", parents=[common], help="where the config file is")

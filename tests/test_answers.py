@@ -69,9 +69,8 @@ def test_done_pressed_in_dunst_is_recorded_and_restarts_the_countdown(make_env: 
             assert note["actions"] == ACTIONS, note["actions"]
             pressed = datetime.now(UTC)
             desk._dunstctl("context")
-            wait_for(lambda: (tmp_path / "menu.txt").exists(), 5, what="dunst to run the dmenu script")
-            assert "Snooze 10 min" in (tmp_path / "menu.txt").read_text()
             rows = wait_for(lambda: [r for r in env.history() if r["outcome"] == "done"], 5, what="the Done answer")
+            assert "Snooze 10 min" in (tmp_path / "menu.txt").read_text(), "dunst offered the three buttons"
             assert rows[0]["what"] == "reminder" and rows[0]["via"] == "button"
             assert rows[0]["answers"][0]["event"] == "done"
             due = parse_iso(daemon.status()["reminders"]["posture"]["next_due"])

@@ -20,6 +20,8 @@ def run(command: str, config: str | None, flags: dict[str, Any], args: argparse.
 
     paths = Paths.resolve(config)
     loaded = load_settings(paths.config_file, flags)
+    if command == "stats":
+        return stats(paths, loaded.settings, args.period, args.json)
     if command == "schedule":
         return schedule(loaded.settings, args.hours)
     if command == "notify-test":
@@ -166,4 +168,42 @@ def history(paths: Paths, days: float, as_json: bool) -> int:
     done = sum(1 for e in reminders if e.outcome == "done")
     print(f"{len(reminders)} reminders, {done} answered with a break; "
           f"{sum(1 for e in entries if e.what == 'natural break')} natural breaks")
+    return 0
+
+
+def gather_stats(paths: Paths, settings: Any, length: str, today: Any = None) -> Any:
+    """Read the store and compute ergo.stats.Stats for the period ending today (local time)."""
+    from ergo.stats import compute, day_bounds, period
+    from ergo.store import Store
+    from ergo.worktime import local_zone
+
+    zone = local_zone()
+    today = today or datetime.now(zone).date()
+    first, last = period(today, length)
+    since, until = day_bounds(first, zone)[0], day_bounds(last, zone)[1]
+    kinds = [kind for kind, r in settings.reminders().items() if r.enabled]
+    goal = getattr(settings.reminders().get("hydration"), "daily_goal", None)
+    if not paths.state_db.exists():
+        return compute([], [], [], first, last, zone, kinds, goal)
+    store = Store(paths.state_db)
+    try:
+        rows = store.history(since, limit=1_000_000, until=until)
+        running, present = store.spans("running", since, until), store.spans("present", since, until)
+    finally:
+        store.close()
+    return compute(rows, running, present, first, last, zone, kinds, goal)
+
+
+def stats(paths: Paths, settings: Any, length: str, as_json: bool) -> int:
+    """`ergo stats`: a table per kind and a bar chart per day (Unicode blocks, ASCII when the terminal is not UTF-8)."""
+    import sys
+
+    from ergo.stats import render
+
+    result = gather_stats(paths, settings, length)
+    if as_json:
+        print(json.dumps(result.as_json(), indent=2))
+        return 0
+    encoding = (getattr(sys.stdout, "encoding", None) or "ascii").lower().replace("-", "")
+    print(render(result, unicode=encoding.startswith("utf")))
     return 0
