@@ -73,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     stats.set_defaults(period="week")
     stats.add_argument("--json", action="store_true")
 
+    report = sub.add_parser("report", parents=[common], help="write the week as one self-contained HTML page")
+    report.add_argument("--html", metavar="FILE", required=True, help="where to write the page")
+    report.add_argument("--open", action="store_true", help="open it in the web browser")
+
     config = sub.add_parser("config", help="inspect or create the config file")
     config_sub = config.add_subparsers(dest="action", metavar="ACTION", required=True)
     config_sub.add_parser("path", parents=[common], help="where the config file is")

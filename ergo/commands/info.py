@@ -22,6 +22,8 @@ def run(command: str, config: str | None, flags: dict[str, Any], args: argparse.
     loaded = load_settings(paths.config_file, flags)
     if command == "stats":
         return stats(paths, loaded.settings, args.period, args.json)
+    if command == "report":
+        return report(paths, loaded.settings, args.html, args.open)
     if command == "schedule":
         return schedule(loaded.settings, args.hours)
     if command == "notify-test":
@@ -206,4 +208,31 @@ def stats(paths: Paths, settings: Any, length: str, as_json: bool) -> int:
         return 0
     encoding = (getattr(sys.stdout, "encoding", None) or "ascii").lower().replace("-", "")
     print(render(result, unicode=encoding.startswith("utf")))
+    return 0
+
+
+def report(paths: Paths, settings: Any, target: str, open_it: bool) -> int:
+    """`ergo report --html FILE [--open]`: the week as one page, written atomically."""
+    import os
+    from pathlib import Path
+
+    from ergo.report import render
+
+    page = render(gather_stats(paths, settings, "week"), datetime.now(timezone.utc))
+    path = Path(target).expanduser()
+    if path.is_dir():
+        raise ErgoError(f"--html {target}: is a directory; name a file, e.g. {path / 'ergo-week.html'}")
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        temporary.write_text(page, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise ErgoError(f"--html {target}: cannot write it ({error.strerror or error})") from None
+    print(f"report written to {path}")
+    if open_it:
+        import webbrowser
+
+        if not webbrowser.open(path.resolve().as_uri()):
+            print(f"no web browser found: open {path.resolve().as_uri()} yourself")
     return 0
