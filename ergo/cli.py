@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     skip = sub.add_parser("skip", parents=[common],
                           help="skip a reminder; its countdown restarts (no kind: the last one delivered)")
     skip.add_argument("kind", nargs="?", help=KINDS_HINT)
+    take = sub.add_parser("break", parents=[common],
+                          help="take a timed break now: a countdown, recorded as done when it ends")
+    take.add_argument("kind", help=KINDS_HINT)
     now = sub.add_parser("now", parents=[common], help="take a break now: deliver a reminder and restart its countdown")
     now.add_argument("kind", help=KINDS_HINT)
     sub.add_parser("reload", parents=[common], help="re-read the config file now")
@@ -115,7 +118,7 @@ def _flags(args: argparse.Namespace) -> dict:
 def dispatch(args: argparse.Namespace) -> int:
     config = getattr(args, "config", None)
     command = args.command
-    if command in ("status", "pause", "resume", "snooze", "skip", "now", "reload", "stop", "done"):
+    if command in ("status", "pause", "resume", "snooze", "skip", "now", "reload", "stop", "done", "break"):
         from ergo.commands import control
 
         return control.run(command, args)

@@ -22,6 +22,7 @@ from apscheduler.triggers.date import DateTrigger
 
 from ergo import __version__
 from ergo.clock import Clock, JumpDetector, SystemClock
+from ergo.breaks import TimedBreak, clock as break_clock, length_for, spoken, step as break_step, words as break_words
 from ergo.compose import KindText, compose, kind_texts
 from ergo.durations import format_duration
 from ergo.errors import ConfigError, NotifyError
@@ -92,6 +93,8 @@ class Daemon:
         self._idle_error: str | None = None
         self.session_reasons: list[str] = []
         self._notices: dict[int, list[int]] = {}  # server notification id -> its delivery rows in history
+        self._break: TimedBreak | None = None  # the timed break counting down, if any
+        self._break_notice: int | None = None  # the countdown notification's server id
         self._run_span: int | None = None
         self._present_span: int | None = None
         self.stop_requested = threading.Event()  # set by signals and `ergo stop`; run() then calls stop()
@@ -107,7 +110,9 @@ class Daemon:
 
     def _texts_from(self, settings: PlainSettings) -> dict[str, KindText]:
         return {
-            kind: kind_texts(kind, r.title, list(r.messages), self._catalog) for kind, r in settings.reminders().items()
+            kind: kind_texts(kind, r.title, list(r.messages), self._catalog,
+                             break_words(kind, r.duration) if r.duration else "")
+            for kind, r in settings.reminders().items()
         }
 
     def _initial_engine(self) -> Engine:
@@ -250,7 +255,11 @@ class Daemon:
         self.store.save_shown_tips(self._shown)
         settings = self.loaded.settings
         urgency = max((settings.reminders()[k].urgency for k in decision.kinds), key=("low", "normal", "critical").index)
-        notification = Notification(message.key, message.title, message.body, urgency, settings.expire, actions=ACTIONS)
+        actions = ACTIONS
+        length = length_for(self._durations(), decision.kinds)
+        if length is not None:
+            actions += (("start", f"Start {spoken(length)} break"),)
+        notification = Notification(message.key, message.title, message.body, urgency, settings.expire, actions=actions)
         backend = self.backends.notifier.name
         failure = ""
         try:
@@ -390,7 +399,12 @@ class Daemon:
         """A button was pressed or a notification closed (answers thread)."""
         try:
             with self._lock:
+                if answer.notification_id == self._break_notice and answer.closed == "dismissed":
+                    self._stop_break(None)  # the countdown bubble closed: the break is off, nothing recorded
+                    return
                 rows = self._notices.get(answer.notification_id)
+                if answer.notification_id == self._break_notice and answer.action == "stop":
+                    rows = []
                 if rows is None:
                     return  # not ours, or too old to matter
                 if answer.action is None:
@@ -400,6 +414,13 @@ class Daemon:
                         for row in self.store.rows(rows):
                             if row.event == "delivered" and not self.store.answered(row.id):
                                 self.store.record(now, row.kind, "dismissed", "closed without an answer", row.id)
+                    return
+                if answer.notification_id == self._break_notice and answer.action == "stop":
+                    self._stop_break("button")
+                    return
+                if answer.action == "start":
+                    self._notices.pop(answer.notification_id, None)
+                    self._start_break(self.store.rows(rows), "button")
                     return
                 verdict = ANSWER_OF_ACTION.get(answer.action)
                 if verdict is None:
@@ -425,6 +446,84 @@ class Daemon:
             log.info("answered %s: %s %s", ", ".join(kinds), verdict, detail)
         self._apply(outcomes, now)
         return kinds
+
+    # --- timed breaks -------------------------------------------------------------
+
+    def _durations(self) -> dict[str, timedelta | None]:
+        return {kind: r.duration for kind, r in self.loaded.settings.reminders().items()}
+
+    def _start_break(self, rows: list[Any], via: str) -> dict[str, Any]:
+        """Count a break down in the notification; at the end it is recorded as done (under the lock)."""
+        kinds = tuple(dict.fromkeys(row.kind for row in rows))
+        length = length_for(self._durations(), kinds)
+        if length is None:
+            return {"ok": False, "error": f"{', '.join(kinds)} has no break duration (set {kinds[0]}.duration, e.g. 1m)"}
+        if self._break is not None:
+            self._stop_break(None)
+        closer = getattr(getattr(self.backends.notifier, "primary", None), "close_notification", None)
+        if closer is not None:  # the reminder gives way to its countdown
+            closer("merged" if len(kinds) > 1 else kinds[0])
+        self._break = TimedBreak(kinds, tuple(row.id for row in rows), self.clock.now(), length, "break")
+        log.info("timed break started (%s, %s, via %s)", ", ".join(kinds), spoken(length), via)
+        self._break_tick(first=True)
+        return {"ok": True}
+
+    def _break_tick(self, first: bool = False) -> None:
+        """Show the countdown, or finish the break (scheduler thread, or under the lock from _start_break)."""
+        try:
+            with self._lock:
+                timed = self._break
+                if timed is None:
+                    return
+                now = self.clock.now()
+                tick = break_step(timed, now)
+                texts = self._texts
+                title = " · ".join(texts[k].title for k in timed.kinds if k in texts) or "Break"
+                if tick.finished:
+                    self._break = None
+                    self._answer([row for row in self._break_rows(timed)], "done", "break")
+                    self._send_quietly(Notification(timed.key, f"{title}: break done", "Well done. Back to work when you are ready.",
+                                                    "low", timedelta(seconds=10)))
+                    self._break_notice = None
+                    log.info("timed break finished (%s)", ", ".join(timed.kinds))
+                    return
+                live = self.backends.notifier.name == "freedesktop"  # other backends cannot update in place
+                if live or first:
+                    lines = "; ".join(texts[k].break_words for k in timed.kinds if k in texts and texts[k].break_words)
+                    self._send_quietly(Notification(
+                        timed.key, f"{title}: {break_clock(tick.remaining)} left", lines[:1].upper() + lines[1:],
+                        "low", tick.remaining + timedelta(seconds=5), actions=(("stop", "Stop"),), progress=tick.progress))
+                    self._break_notice = getattr(self.backends.notifier, "last_id", None)
+                self.scheduler.add_job(self._break_tick, DateTrigger(run_date=tick.next_at if live else timed.started + timed.length,
+                                                                     timezone=timezone.utc), id="break", replace_existing=True)
+        except Exception:
+            log.exception("timed break update failed")
+
+    def _break_rows(self, timed: TimedBreak) -> list[Any]:
+        rows = self.store.rows([r for r in timed.refs if r is not None])
+        answered = {row.kind for row in rows}
+        return rows + [_Unasked(kind) for kind in timed.kinds if kind not in answered]
+
+    def _stop_break(self, via: str | None) -> None:
+        """End a break before its time; with `via`, recorded as skipped."""
+        timed, self._break = self._break, None
+        if self.scheduler.get_job("break"):
+            self.scheduler.remove_job("break")
+        if timed is None:
+            return
+        log.info("timed break stopped (%s)", ", ".join(timed.kinds))
+        if via is not None:
+            self._answer(self._break_rows(timed), "skipped", via)
+        closer = getattr(getattr(self.backends.notifier, "primary", None), "close_notification", None)
+        if closer is not None and via is not None:
+            closer(timed.key)
+        self._break_notice = None
+
+    def _send_quietly(self, notification: Notification) -> None:
+        try:
+            self.backends.notifier.send(notification)
+        except NotifyError as error:
+            log.warning("break notification failed: %s", error)
 
     def _answer_command(self, command: str, kind: str | None, until: datetime | None) -> dict[str, Any] | None:
         """`ergo done/snooze/skip [KIND]`: answer the open delivery; None means "no open one: do the old thing"."""
@@ -496,13 +595,28 @@ class Daemon:
         with self._lock:
             now = self.clock.now()
             kind = request.get("kind")
-            if command in ("snooze", "skip", "now", "done") and not (kind is None and command != "now"):
+            if command in ("snooze", "skip", "now", "done", "break") and not (kind is None and command not in ("now", "break")):
                 if not isinstance(kind, str) or kind not in self.engine.specs:
                     known = ", ".join(self.engine.specs) or "none"
                     return {"ok": False, "error": f"{kind!r} is not an enabled reminder (enabled: {known})"}
             until = _when(request.get("until"))
             if request.get("until") is not None and until is None:
                 return {"ok": False, "error": f"{command}: 'until' must be a future ISO 8601 time"}
+            if command == "break":
+                rows = self.store.open_deliveries(kind) or [_Unasked(kind)]
+                started = self._start_break(rows, "command")
+                if not started["ok"]:
+                    return started
+                answer = self.status()
+                answer["break_seconds"] = self._break.length.total_seconds() if self._break else 0
+                return answer
+            if command == "done" and self._break is not None and (kind is None or kind in self._break.kinds):
+                timed = self._break
+                self._stop_break(None)
+                self._answer(self._break_rows(timed), "done", "break")
+                answer = self.status()
+                answer["answered"] = list(timed.kinds)
+                return answer
             if command in ("done", "snooze", "skip"):
                 answered = self._answer_command(command, kind, until)
                 if answered is not None:
@@ -577,6 +691,8 @@ class Daemon:
                 "system_config_file": str(self.loaded.system_file) if self.loaded.system_exists else None,
                 "config_notices": list(self.loaded.notices),
                 "reminders": reminders,
+                "break": None if self._break is None else {
+                    "kinds": list(self._break.kinds), "ends": _iso(self._break.started + self._break.length)},
             }
 
 

@@ -83,6 +83,12 @@ def run(command: str, args: argparse.Namespace) -> int:
         what = ", ".join(answer.get("answered") or []) or kind
         print(f"{what} snoozed until {_local(until.isoformat())}")
         return 0
+    if command == "break":
+        answer = request(sock, "break", kind=args.kind)
+        length = timedelta(seconds=answer.get("break_seconds") or 0)
+        print(f"{args.kind}: break started, {format_duration(length)}; it counts as done when the countdown ends "
+              "(`ergo done` ends it early)")
+        return 0
     if command in ("done", "skip"):
         answer = request(sock, command, kind=args.kind)
         answered = answer.get("answered")
