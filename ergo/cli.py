@@ -26,8 +26,10 @@ CONTROL_COMMANDS: dict[str, tuple[tuple[str, ...], int, tuple[str, ...]]] = {
     "status": ((), 0, ("--json",)),
     "pause": (("duration",), 0, ()),
     "resume": ((), 0, ()),
-    "snooze": (("kind", "duration"), 1, ()),
-    "skip": (("kind",), 1, ()),
+    "snooze": (("kind", "duration"), 0, ()),
+    "skip": (("kind",), 0, ()),
+    "done": (("kind",), 0, ()),
+    "break": (("kind",), 1, ()),
     "now": (("kind",), 1, ()),
     "reload": ((), 0, ()),
     "stop": ((), 0, ()),
@@ -41,7 +43,8 @@ class ControlArgs:
         self.command = command
         self.json = False
         self.until = None
-        self.duration = "10m" if command == "snooze" else None
+        self.duration = None  # snooze: 10m unless told (decided in ergo.commands.control)
+        self.kind = None
         self.__dict__.update(values)
 
 

@@ -98,6 +98,10 @@ def run(command: str, args: argparse.Namespace) -> int:
         print(f"{what} snoozed until {_local(until.isoformat())}")
         return 0
     if command == "break":
+        from datetime import timedelta
+
+        from ergo.durations import format_duration
+
         answer = request(sock, "break", kind=args.kind)
         length = timedelta(seconds=answer.get("break_seconds") or 0)
         print(f"{args.kind}: break started, {format_duration(length)}; it counts as done when the countdown ends "
