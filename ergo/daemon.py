@@ -39,7 +39,6 @@ log = logging.getLogger("ergo")
 NEAR = timedelta(seconds=60)  # poll idle often only this close to a due reminder
 IDLE_FASTEST, IDLE_FAST, IDLE_AWAY, IDLE_SLOW = 1.0, 5.0, 30.0, 60.0  # seconds between idle readings
 ALIVE_EVERY = 55.0  # seconds between signs of life for the "daemon was down" estimate (no disk write)
-SPANS_EVERY = 300.0  # seconds between extending the running/present spans (one small write; stops and leaves are exact)
 BUTTON_SNOOZE = timedelta(minutes=10)
 ACTIONS = (("default", "Done"), ("done", "Done"), ("snooze", "Snooze 10 min"), ("skip", "Skip"))
 ANSWER_OF_ACTION = {"default": "done", "done": "done", "snooze": "snoozed", "skip": "skipped"}
@@ -116,7 +115,6 @@ class Daemon:
         self._break_notice: int | None = None  # the countdown notification's server id
         self._run_span: int | None = None
         self._present_span: int | None = None
-        self._last_spans = float("-inf")
         self.on_change: Callable[[bool], None] | None = None  # the control server's changed(): wakes status subscribers
         self._glance: tuple | None = None
         self.stop_requested = threading.Event()  # set by signals and `ergo stop`; run() then calls stop()
@@ -163,6 +161,7 @@ class Daemon:
         with self._lock:
             now = self.clock.now()
             self._save(now)
+            self.store.close_stale_spans()  # a crashed daemon's spans end at its last sign of life
             self._run_span = self.store.open_span("running", now)
             self._track_presence(now)
             self.scheduler.start()
@@ -194,7 +193,7 @@ class Daemon:
             now = self.clock.now()
             self._save(now)
             self.store.heartbeat(now)  # the next start measures downtime from here
-            self._extend_spans(now)
+            self._close_spans(now)
         for closable in (self.backends.notifier, self.backends.idle):
             try:
                 if closable is not None:
@@ -270,18 +269,21 @@ class Daemon:
 
     def _track_presence(self, now: datetime) -> None:
         """Keep the "present" span (you at the keyboard) in step with the Engine's away/locked/asleep state."""
+        if self._run_span is None:  # not started, or stopped
+            return
         gone = [t for t in (self.engine.away_since, *self.engine.gone.values()) if t is not None]
         if gone and self._present_span is not None:
-            self.store.extend_span(self._present_span, min(gone))  # you left then
+            self.store.close_span(self._present_span, min(gone))  # you left then
             self._present_span = None
         elif not gone and self._present_span is None:
             self._present_span = self.store.open_span("present", now)
 
-    def _extend_spans(self, now: datetime) -> None:
-        """Ergo ran (and you were present) until now; called every few minutes and at stop."""
+    def _close_spans(self, now: datetime) -> None:
+        """ergo ran (and you were present) until now: at stop. While running, open spans reach the sign of life."""
         for span in (self._run_span, self._present_span):
             if span is not None:
-                self.store.extend_span(span, now)
+                self.store.close_span(span, now)
+        self._run_span = self._present_span = None
 
     def _deliver(self, decision: Deliver) -> None:
         message, self._shown = compose(decision.kinds, self._texts, self._shown)
@@ -405,9 +407,6 @@ class Daemon:
             if self.clock.monotonic() - self._last_alive >= ALIVE_EVERY:
                 self._last_alive = self.clock.monotonic()
                 self.store.mark_alive(now)
-            if self.clock.monotonic() - self._last_spans >= SPANS_EVERY:
-                self._last_spans = self.clock.monotonic()
-                self._extend_spans(now)
 
     def _on_session_event(self, event: Any) -> None:
         """A session watcher saw suspend/resume, lock/unlock or do-not-disturb change (watcher thread)."""
@@ -464,7 +463,9 @@ class Daemon:
                     log.info("unknown notification action %r ignored", answer.action)
                     return
                 self._notices.pop(answer.notification_id, None)
-                self._answer(self.store.rows(rows), verdict, "button", BUTTON_SNOOZE)
+                waiting = [row for row in self.store.rows(rows) if not self.store.answered(row.id)]
+                if waiting:  # `ergo done` may have answered it already: never twice
+                    self._answer(waiting, verdict, "button", BUTTON_SNOOZE)
         except Exception:
             log.exception("answer %s failed", answer)
 

@@ -246,22 +246,71 @@ class Store:
     # --- spans: when ergo ran, when you were at the keyboard -----------------------
 
     def open_span(self, what: str, start: datetime) -> int:
+        """Start a span; it stays listed as open (ending at the daemon's last sign of life) until closed."""
+        iso = start.astimezone(timezone.utc).isoformat()
         with self._lock:
-            iso = start.astimezone(timezone.utc).isoformat()
-            cursor = self._db.execute("INSERT INTO spans(what, start, end) VALUES(?, ?, ?)", (what, iso, iso))
-        return int(cursor.lastrowid or 0)
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                span_id = int(self._db.execute("INSERT INTO spans(what, start, end) VALUES(?, ?, ?)",
+                                               (what, iso, iso)).lastrowid or 0)
+                self._set_open(self._open_ids() | {span_id})
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return span_id
+
+    def close_span(self, span_id: int, end: datetime) -> None:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("UPDATE spans SET end = max(end, ?) WHERE id = ?",
+                                 (end.astimezone(timezone.utc).isoformat(), span_id))
+                self._set_open(self._open_ids() - {span_id})
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     def extend_span(self, span_id: int, end: datetime) -> None:
         with self._lock:
             self._db.execute("UPDATE spans SET end = max(end, ?) WHERE id = ?", (end.astimezone(timezone.utc).isoformat(), span_id))
 
+    def close_stale_spans(self) -> None:
+        """Spans a crashed daemon left open end at its last sign of life (called before a new start)."""
+        open_ids = self._open_ids()
+        if not open_ids:
+            return
+        alive = self.last_alive()
+        for span_id in sorted(open_ids):
+            self.close_span(span_id, alive) if alive is not None else self.close_span(span_id, datetime.min.replace(tzinfo=timezone.utc))
+
+    def _open_ids(self) -> set[int]:
+        row = self._db.execute("SELECT value FROM kv WHERE key = 'open_spans'").fetchone()
+        try:
+            value = json.loads(row[0]) if row else []
+        except json.JSONDecodeError:
+            value = []
+        return {int(v) for v in value if isinstance(v, int)} if isinstance(value, list) else set()
+
+    def _set_open(self, ids: set[int]) -> None:
+        self._db.execute("INSERT INTO kv(key, value) VALUES('open_spans', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                         (json.dumps(sorted(ids)),))
+
     def spans(self, what: str, since: datetime, until: datetime) -> list[Span]:
         """Spans of `what` overlapping [since, until), oldest first."""
         with self._lock:
+            open_ids = self._open_ids()
+        alive = self.last_alive() if open_ids else None
+        with self._lock:  # a span still open (a running daemon's) reaches its last sign of life, not written each minute
             found = self._db.execute(
-                "SELECT start, end FROM spans WHERE what = ? AND end >= ? AND start < ? ORDER BY start",
-                (what, since.astimezone(timezone.utc).isoformat(), until.astimezone(timezone.utc).isoformat())).fetchall()
-        return [Span(what, datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in found]
+                "SELECT id, start, max(end, ?) FROM spans WHERE what = ? AND id IN (SELECT value FROM json_each(?)) "
+                "UNION ALL SELECT id, start, end FROM spans WHERE what = ? AND id NOT IN (SELECT value FROM json_each(?))",
+                ((alive or datetime.min.replace(tzinfo=timezone.utc)).isoformat(), what, json.dumps(sorted(open_ids)),
+                 what, json.dumps(sorted(open_ids)))).fetchall()
+        lo, hi = since.astimezone(timezone.utc), until.astimezone(timezone.utc)
+        spans = [Span(what, datetime.fromisoformat(a), datetime.fromisoformat(b)) for _id, a, b in found]
+        return sorted((span for span in spans if span.end >= lo and span.start < hi), key=lambda span: span.start)
 
     def close(self) -> None:
         with self._lock:

@@ -80,7 +80,7 @@ def test_the_report_is_self_contained_and_chromium_draws_its_chart(tmp_path: Pat
     for days_ago in (0, 2):  # yesterday ergo did not run: a gap in the chart
         end = now - timedelta(days=days_ago)
         span = store.open_span("running", end - timedelta(hours=2))
-        store.extend_span(span, end)
+        store.close_span(span, end)
         for minutes in (110, 80, 50, 20):
             at = end - timedelta(minutes=minutes)
             ref = store.record(at, "posture", "delivered", "via freedesktop")

@@ -50,7 +50,7 @@ def _simulate_month(store: Store) -> None:
             outcomes: list[Outcome] = []
             if t == lunch:
                 engine.leave(t, "locked")
-                store.extend_span(present, t)
+                store.close_span(present, t)
             elif t == back:
                 outcomes += engine.back(t, "locked")
                 present = store.open_span("present", t)
@@ -76,8 +76,8 @@ def _simulate_month(store: Store) -> None:
                     for answer in answers:
                         assert isinstance(answer, Record)
                         store.record(answer.at, answer.kind, answer.event, answer.detail, answer.ref)
-        store.extend_span(running, end)
-        store.extend_span(present, end)
+        store.close_span(running, end)
+        store.close_span(present, end)
         day += timedelta(days=1)
 
 
@@ -119,7 +119,7 @@ def test_the_stats_command_draws_bars_and_gaps_in_unicode_or_ascii(tmp_path: Pat
     store = Store(state / "state.sqlite3")
     now = datetime.now(UTC).replace(microsecond=0)
     span = store.open_span("running", now - timedelta(minutes=30))
-    store.extend_span(span, now)
+    store.close_span(span, now)
     for minutes in (25, 15, 5):
         ref = store.record(now - timedelta(minutes=minutes), "posture", "delivered", "via console")
         store.record(now - timedelta(minutes=minutes) + timedelta(seconds=5), "posture", "done", "via command", ref)
@@ -154,3 +154,22 @@ def test_bars_and_stretches() -> None:
     assert longest_stretch(spans, t, t + timedelta(days=1)) == (t, t + timedelta(hours=2)) or \
         longest_stretch(spans, t, t + timedelta(days=1)) == (t + timedelta(hours=3), t + timedelta(hours=4, minutes=30))
     assert longest_stretch(spans, t, t + timedelta(hours=1, minutes=30)) == (t, t + timedelta(hours=1, minutes=30))
+
+
+def test_open_spans_reach_the_last_sign_of_life_and_a_crash_closes_them_there(tmp_path: Path) -> None:
+    """No write each minute for the running span: it ends at the daemon's sign of life (a file time)."""
+    marker = tmp_path / "ergo.alive"
+    store = Store(tmp_path / "state.sqlite3", alive_marker=marker)
+    t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    store.open_span("running", t0)
+    store.mark_alive(t0 + timedelta(minutes=40))
+    window = (t0 - timedelta(days=1), t0 + timedelta(days=1))
+    [span] = store.spans("running", *window)
+    assert abs((span.end - (t0 + timedelta(minutes=40))).total_seconds()) < 1
+    store.close()  # a crash: the span was never closed
+    again = Store(tmp_path / "state.sqlite3", alive_marker=marker)
+    again.close_stale_spans()  # what the next start does first
+    again.mark_alive(t0 + timedelta(minutes=90))  # the new daemon's sign of life must not stretch the old span
+    [span] = again.spans("running", *window)
+    assert abs((span.end - (t0 + timedelta(minutes=40))).total_seconds()) < 1
+    again.close()

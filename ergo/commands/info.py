@@ -187,7 +187,7 @@ def gather_stats(paths: Paths, settings: Any, length: str, today: Any = None) ->
     goal = getattr(settings.reminders().get("hydration"), "daily_goal", None)
     if not paths.state_db.exists():
         return compute([], [], [], first, last, zone, kinds, goal)
-    store = Store(paths.state_db)
+    store = Store(paths.state_db, alive_marker=paths.alive_marker)  # a running daemon's spans reach its last sign of life
     try:
         rows = store.history(since, limit=1_000_000, until=until)
         running, present = store.spans("running", since, until), store.spans("present", since, until)
