@@ -122,6 +122,18 @@ def build_parser() -> argparse.ArgumentParser:
     tips.add_argument("kind", nargs="?", help=KINDS_HINT)
     schedule = sub.add_parser("schedule", parents=[common], help="print the coming reminders as a timeline")
     schedule.add_argument("--hours", type=float, default=8.0, help="how far ahead (default 8)")
+    schedule.add_argument("--plan", action="store_true", help="only the running plan's steps, until it ends")
+    plan = sub.add_parser("plan", help="opt-in routines from the documents (acute-back, after-workout)")
+    plan_sub = plan.add_subparsers(dest="action", metavar="ACTION", required=True)
+    plan_sub.add_parser("list", parents=[common], help="the plans, their steps and sources")
+    plan_start = plan_sub.add_parser("start", parents=[common], help="start a plan now")
+    plan_start.add_argument("name", help="acute-back or after-workout")
+    plan_start.add_argument("--days", metavar="N", help="acute-back: end after N days (4 to 14, default 7)")
+    plan_start.add_argument("--cold-every", metavar="DURATION", help="acute-back: cold pack interval (2h to 4h, default 3h)")
+    plan_start.add_argument("--heat-per-day", metavar="N", help="acute-back: moist heat times a day (1 to 6, default 3)")
+    plan_start.add_argument("--waking", metavar="HH:MM-HH:MM", help="waking hours for the steps (default: [schedule] hours, else 08:00-22:00)")
+    plan_sub.add_parser("status", parents=[common], help="the running plan and its next steps")
+    plan_sub.add_parser("stop", parents=[common], help="end the running plan now")
     test = sub.add_parser("notify-test", parents=[common], help="send one reminder now and report how it went")
     test.add_argument("kind", nargs="?", default="posture", help=KINDS_HINT)
     history = sub.add_parser("history", parents=[common], help="a diary: each reminder and what became of it")
@@ -196,6 +208,10 @@ def dispatch(args: argparse.Namespace | ControlArgs) -> int:
         if command == "run":
             return daemon.run(config, _flags(args), args)
         return daemon.start(config, _flags(args), args)
+    if command == "plan":
+        from ergo.commands import plan as plan_commands
+
+        return plan_commands.run(args.action, config, _flags(args), args)
     if command == "config":
         from ergo.commands import config as config_commands
 

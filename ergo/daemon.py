@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
@@ -25,12 +25,13 @@ from ergo.clock import Clock, JumpDetector, SystemClock
 from ergo.breaks import TimedBreak, clock as break_clock, length_for, spoken, step as break_step, words as break_words
 from ergo.compose import KindText, compose, kind_texts
 from ergo.durations import format_duration
-from ergo.errors import ConfigError, NotifyError
+from ergo.errors import ConfigError, ErgoError, NotifyError
 from ergo.notify.base import Notification, Notifier
 from ergo.paths import Paths
 from ergo.policy import Deliver, Engine, Outcome, Record, ReminderSpec, Timing
 from ergo.config.frozen import PlainLoaded, PlainSettings, load_checked
 from ergo.store import Store
+from ergo.plans.driver import PlanDriver
 from ergo.tips import load_catalog
 from ergo.triggers import CatchUpIntervalTrigger
 from ergo.worktime import WorkHours, local_zone
@@ -125,6 +126,7 @@ class Daemon:
             job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
         )
         self.engine = self._initial_engine()
+        self.plans = PlanDriver(store, self._send_plan, self._plan_hold, self.zone, self._set_plan_timer)
 
     # --- setup ----------------------------------------------------------------
 
@@ -165,6 +167,7 @@ class Daemon:
             self._run_span = self.store.open_span("running", now)
             self._track_presence(now)
             self.scheduler.start()
+            self.plans.sync(now)
             self._sync_jobs(now)
             self._schedule_idle(now)
         self._watch_idle()
@@ -287,6 +290,9 @@ class Daemon:
 
     def _deliver(self, decision: Deliver) -> None:
         message, self._shown = compose(decision.kinds, self._texts, self._shown)
+        note = self.plans.stretch_note()
+        if note and "stretch" in decision.kinds:  # a running plan (acute-back) asks for care
+            message = replace(message, body=f"{message.body}\n{note}")
         self.store.save_shown_tips(self._shown)
         settings = self.loaded.settings
         urgency = max((settings.reminders()[k].urgency for k in decision.kinds), key=("low", "normal", "critical").index)
@@ -630,6 +636,8 @@ class Daemon:
             return self.status()
         if command == "reload":
             return self.reload("ergo reload")
+        if command in ("plan_start", "plan_stop"):
+            return self._plan_command(command, request)
         if command == "stop":
             threading.Timer(0.05, self.request_stop).start()
             return {"ok": True, "pid": os.getpid()}
@@ -683,6 +691,56 @@ class Daemon:
             self._apply(outcomes, now)
         return self.status()
 
+    # --- plans (ergo.plans) ------------------------------------------------------
+
+    def _plan_command(self, command: str, request: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            now = self.clock.now()
+            try:
+                if command == "plan_stop":
+                    return {"ok": True, **self.plans.stop(now)}
+                options = request.get("options") or {}
+                if not isinstance(request.get("name"), str) or not isinstance(options, dict):
+                    return {"ok": False, "error": "plan_start needs a name and an options object"}
+                waking = request.get("waking") if isinstance(request.get("waking"), str) else None
+                answer = self.plans.start(now, request["name"], {str(k): (None if v is None else str(v)) for k, v in options.items()},
+                                          waking, self.loaded.settings.schedule.hours)
+            except ErgoError as error:
+                return {"ok": False, "error": str(error)}
+            return {"ok": True, "plan": answer}
+
+    def _send_plan(self, key: str, title: str, body: str) -> str:
+        """Deliver a plan's notification through the same notifier; returns the backend used."""
+        try:
+            self.backends.notifier.send(Notification(key, title, body, "normal", self.loaded.settings.expire))
+        except NotifyError as error:
+            log.error("plan delivery failed: %s", error)
+            return "failed"
+        return "console (fallback)" if getattr(self.backends.notifier, "last_error", None) else self.backends.notifier.name
+
+    def _plan_hold(self, now: datetime) -> str | None:
+        """Plan steps wait only for what the person chose: a pause or do-not-disturb (not idle or lock)."""
+        if self.engine.paused:
+            return "paused"
+        if self.engine.dnd:
+            return "do not disturb"
+        return None
+
+    def _set_plan_timer(self, at: datetime | None) -> None:
+        if at is None:
+            if self.scheduler.get_job("plan"):
+                self.scheduler.remove_job("plan")
+            return
+        self.scheduler.add_job(self._on_plan_timer, DateTrigger(run_date=at, timezone=timezone.utc), id="plan",
+                               replace_existing=True)
+
+    def _on_plan_timer(self) -> None:
+        try:
+            with self._lock:
+                self.plans.tick(self.clock.now())
+        except Exception:
+            log.exception("plan step failed")
+
     def request_stop(self) -> None:
         """Asks the main thread (waiting in `ergo run`) to stop the daemon; safe from any thread."""
         self.stop_requested.set()
@@ -729,6 +787,7 @@ class Daemon:
                 "session_watchers": list(self.session_reasons),
                 "config_file": str(self.loaded.config_file), "config_found": self.loaded.file_exists,
                 "config_error": self.config_error,
+                "plan": self.plans.status(now),
                 "system_config_file": str(self.loaded.system_file) if self.loaded.system_exists else None,
                 "config_notices": list(self.loaded.notices),
                 "reminders": reminders,

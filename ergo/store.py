@@ -185,6 +185,16 @@ class Store:
     def save_shown_tips(self, shown: dict[str, set[str]]) -> None:
         self._put({"shown_tips": {k: sorted(v) for k, v in shown.items()}})
 
+    # --- a running plan (ergo.plans) -----------------------------------------
+
+    def load_plan(self) -> dict | None:
+        value = self._get("plan")
+        return value if isinstance(value, dict) else None
+
+    def save_plan(self, plan: dict | None) -> None:
+        """The running plan (ergo.plans.timing.Running.to_json()), or None once it ended or stopped."""
+        self._put({"plan": plan})
+
     # --- history ------------------------------------------------------------
 
     def record(self, at: datetime, kind: str, event: str, detail: str = "", ref: int | None = None) -> int:

@@ -25,7 +25,9 @@ def run(command: str, config: str | None, flags: dict[str, Any], args: argparse.
     if command == "report":
         return report(paths, loaded.settings, args.html, args.open)
     if command == "schedule":
-        return schedule(loaded.settings, args.hours)
+        if getattr(args, "plan", False):
+            return plan_timeline(paths)
+        return schedule(loaded.settings, args.hours, paths)
     if command == "notify-test":
         return notify_test(loaded.settings, args.kind)
     raise ErgoError(f"unknown command {command!r}")
@@ -47,7 +49,7 @@ def tips(kind: str | None) -> int:
     return 0
 
 
-def schedule(settings: Any, hours: float) -> int:
+def schedule(settings: Any, hours: float, paths: Paths | None = None) -> int:
     """Simulate the coming reminders with a fresh start now, through the same Engine the daemon uses."""
     from ergo.daemon import specs_from
     from ergo.policy import Deliver, Engine
@@ -71,6 +73,7 @@ def schedule(settings: Any, hours: float) -> int:
             hours_seen.add(text)
             print(f"  work hours: {text}" + (f" (for {kind})" if len({s.hours for s in specs.values()}) > 1 else ""))
     events = _window_events(specs, now, end)
+    events += _plan_events(paths, now, end)
     moment = now
     printed = 0
     while printed < 500:
@@ -91,6 +94,52 @@ def schedule(settings: Any, hours: float) -> int:
         print(f"  {local:%H:%M}  {text}")
     if printed == 0:
         print("  nothing falls due in that time")
+    return 0
+
+
+def _plan_events(paths: Paths | None, start: datetime, end: datetime) -> list[tuple[datetime, str]]:
+    """The running plan's steps in (start, end], for the timeline (the plan lives in the state file)."""
+    from ergo.commands.plan import current
+    from ergo.plans import timing
+    from ergo.plans.catalog import load_plans
+    from ergo.worktime import local_zone
+
+    running = current(paths) if paths is not None else None
+    plans = load_plans()
+    if running is None or running.name not in plans or timing.finished(running, start):
+        return []
+    plan = plans[running.name]
+    events = [(at, f"plan {plan.name}: {step.title}") for at, step in timing.occurrences(plan, running, local_zone(), start, end)]
+    if running.ends <= end:
+        events.append((running.ends, f"-- plan {plan.name} ends"))
+    return events
+
+
+def plan_timeline(paths: Paths) -> int:
+    """`ergo schedule --plan`: every step of the running plan from now until it ends, day by day."""
+    from ergo.commands.plan import current
+    from ergo.plans import timing
+    from ergo.plans.catalog import load_plans
+    from ergo.worktime import local_zone
+
+    running = current(paths)
+    plans = load_plans()
+    now = datetime.now(timezone.utc)
+    if running is None or running.name not in plans or timing.finished(running, now):
+        print("no plan is running (`ergo plan start NAME`; `ergo plan list` shows them)")
+        return 0
+    plan = plans[running.name]
+    zone = local_zone()
+    print(f"Plan {plan.name} ({plan.title}), waking hours {running.waking}, until {running.ends.astimezone(zone):%a %d %b %H:%M}:")
+    last_day = None
+    for at, step in timing.occurrences(plan, running, zone, now, running.ends):
+        local = at.astimezone(zone)
+        if local.date() != last_day:
+            last_day = local.date()
+            day = (local.date() - running.started.astimezone(zone).date()).days + 1
+            print(f"{local:%a %d %b} (day {day})")
+        print(f"  {local:%H:%M}  {step.title}: {step.text}")
+    print(f"{running.ends.astimezone(zone):%a %d %b %H:%M}  -- the plan ends by itself")
     return 0
 
 
