@@ -1,4 +1,4 @@
-"""Control commands for the running daemon: status, pause, resume, snooze, skip, now, reload, stop.
+"""Control commands for the running daemon: status, pause, resume, done, snooze, skip, now, reload, stop.
 
 Standard library plus ergo's light modules only: no apscheduler, pydantic or plyer.
 `status --json` (what status bars call every few seconds) needs only the socket and
@@ -97,11 +97,31 @@ def run(command: str, args: argparse.Namespace) -> int:
         return 0
     if command == "snooze":
         kind, duration = args.kind, args.duration
-        if kind is not None and args.duration == "10m" and _is_duration(kind):  # `ergo snooze 5m`
+        if kind is not None and duration is None and kind[:1].isdigit():  # `ergo snooze 20m`: the last reminder
             kind, duration = None, kind
-        until = now + _duration(duration, "snooze")
-        answer = request(sock, "snooze", **_kind(kind), until=until.isoformat())
-        print(f"{_which(kind, answer)} snoozed until {_local(until.isoformat())}")
+        until = now + _duration(duration or "10m", "snooze")
+        answer = request(sock, "snooze", kind=kind, until=until.isoformat())
+        what = ", ".join(answer.get("answered") or []) or kind
+        print(f"{what} snoozed until {_local(until.isoformat())}")
+        return 0
+    if command == "break":
+        from datetime import timedelta
+
+        from ergo.durations import format_duration
+
+        answer = request(sock, "break", kind=args.kind)
+        length = timedelta(seconds=answer.get("break_seconds") or 0)
+        print(f"{args.kind}: break started, {format_duration(length)}; it counts as done when the countdown ends "
+              "(`ergo done` ends it early)")
+        return 0
+    if command in ("done", "skip"):
+        answer = request(sock, command, kind=args.kind)
+        answered = answer.get("answered")
+        if answered is not None:
+            print(f"{', '.join(answered)}: {'done, well done' if command == 'done' else 'skipped'}; next due "
+                  + ", ".join(f"{k} {_local(answer['reminders'][k]['next_due'])}" for k in answered))
+        else:
+            print(f"{args.kind}: next one skipped, due {_local(answer['reminders'][args.kind]['next_due'])}")
         return 0
     if command == "stop":
         answer = request(sock, "stop")
@@ -116,35 +136,14 @@ def run(command: str, args: argparse.Namespace) -> int:
         print("config reloaded: " + (", ".join(changed) + " changed" if changed else "nothing changed"))
         return 0
     kind = getattr(args, "kind", None)
-    answer = request(sock, command, **(_kind(kind) if command in ("skip", "now") else {}))
+    answer = request(sock, command, **({"kind": kind} if command == "now" and kind is not None else {}))
     if command == "resume":
         print("resumed")
-    elif command in ("skip", "now"):
-        done = "next one skipped, due" if command == "skip" else "delivered; next due"
+    elif command == "now":
         for name in answer.get("acted_on") or [kind]:
-            print(f"{name}: {done} {_local(answer['reminders'][name]['next_due'])}" + ("" if kind else " (the reminder delivered last)"))
+            print(f"{name}: delivered; next due {_local(answer['reminders'][name]['next_due'])}"
+                  + ("" if kind else " (the reminder delivered last)"))
     return 0
-
-
-def _kind(kind: str | None) -> dict[str, Any]:
-    """The request's kind; none at all asks the daemon for the reminder delivered last."""
-    return {} if kind is None else {"kind": kind}
-
-
-def _which(kind: str | None, answer: dict[str, Any]) -> str:
-    if kind is not None:
-        return kind
-    return " and ".join(answer.get("acted_on") or []) + " (the reminder delivered last)"
-
-
-def _is_duration(text: str) -> bool:
-    from ergo.durations import DurationError, parse_duration
-
-    try:
-        parse_duration(text)
-    except DurationError:
-        return False
-    return True
 
 
 def _local(iso: str | None, with_day: bool = False) -> str:
