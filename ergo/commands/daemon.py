@@ -99,7 +99,9 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
         daemon.start()
         if server is not None:
             server.start()
-            log.debug("control %s: %s", "pipe" if pipe_transport() else "socket", getattr(server, "address", paths.socket))
+            # The Unix socket is where the README says; a named pipe (Windows) is worth the one extra line.
+            (log.info if pipe_transport() else log.debug)("control %s: %s", "pipe" if pipe_transport() else "socket",
+                                                          getattr(server, "address", paths.socket))
         while not daemon.stop_requested.wait(3600):
             pass
     finally:
