@@ -73,7 +73,7 @@ def _settings_flags(parser: argparse.ArgumentParser) -> None:
     import argparse
 
     parser.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="config file (default: see `ergo config path`)")
-    parser.add_argument("--notifier", choices=("auto", "freedesktop", "plyer", "console"), default=argparse.SUPPRESS,
+    parser.add_argument("--notifier", choices=("auto", "freedesktop", "plyer", "osascript", "console"), default=argparse.SUPPRESS,
                         help="where reminders go (overrides config and environment)")
     parser.add_argument("--set", metavar="KEY=VALUE", action="append", default=argparse.SUPPRESS, dest="overrides",
                         help="override any setting, e.g. --set hydration.interval=20m (repeatable)")
@@ -166,6 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("path", nargs="?", help="its settings file (default: where it keeps them; Workrave: live gsettings)")
     imp.add_argument("--dry-run", action="store_true", help="print the change as a diff, write nothing")
 
+    tray = sub.add_parser("tray", parents=[common], help="a tray icon with a menu (needs the extra: pip install 'ergo[tray]')")
+    tray.add_argument("--backend", choices=("auto", "sni", "xembed"), default="auto",
+                      help="StatusNotifierItem (KDE, waybar, GNOME with AppIndicator) or the X11 system tray")
+    tray.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                      help="if no tray host runs yet, keep looking this long (login: the panel may start later)")
     service = sub.add_parser("service", help="start ergo at login (systemd, launchd, Windows Startup)")
     service.add_argument("action", choices=("install", "uninstall", "status"))
     service.add_argument("--dry-run", action="store_true", help="print what would be written and run")
@@ -216,6 +221,10 @@ def dispatch(args: argparse.Namespace | ControlArgs) -> int:
         from ergo.commands import config as config_commands
 
         return config_commands.run(args.action, config, _flags(args), args)
+    if command == "tray":
+        from ergo.tray.app import run as tray
+
+        return tray(args.backend, args.wait)
     if command == "service":
         from ergo.commands.service import run as service
 

@@ -264,7 +264,7 @@ class Daemon:
     def _announce(self, now: datetime, force: bool = False) -> None:
         """Wake status subscribers when what a bar shows may have changed (never blocks: one pipe write)."""
         engine = self.engine
-        glance = (self._saved, engine.hold(now), engine.away_since, self.config_error,
+        glance = (self._saved, engine.hold(now), engine.away_since, engine.dnd, self.config_error,
                   tuple((kind, state.pending_since) for kind, state in engine.reminders.items()))
         if self.on_change is not None and (force or glance != self._glance):
             self._glance = glance
