@@ -7,6 +7,7 @@ ERGO_RUNTIME_DIR override them (tests and unusual setups rely on this).
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -94,3 +95,30 @@ def ensure_private_dir(path: Path) -> Path:
 def socket_path() -> Path:
     """The control socket, found without platformdirs: the light path of `ergo status`."""
     return runtime_dir() / "ergo.sock"
+
+
+def private_state_dir(path: Path) -> Path:
+    """Create the state dir 0700 and make it and every file in it private, also files of an older ergo.
+
+    Raises StateError (one line naming the path) when it cannot be created or is not a directory.
+    """
+    from ergo.errors import StateError
+
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        info = path.stat()
+    except OSError as error:
+        raise StateError(f"state dir {path}: cannot create it ({error.strerror or error})") from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise StateError(f"state dir {path} is not a directory")
+    if os.name != "posix" or info.st_uid != os.getuid():
+        return path  # not ours to chmod (e.g. root looking at another user's dir)
+    try:
+        if stat.S_IMODE(info.st_mode) != 0o700:
+            os.chmod(path, 0o700)
+        for entry in os.scandir(path):
+            if entry.is_file(follow_symlinks=False) and stat.S_IMODE(entry.stat(follow_symlinks=False).st_mode) & 0o177:
+                os.chmod(entry.path, 0o600)
+    except OSError:
+        pass  # a read-only state dir is reported by whoever writes to it, with the real reason
+    return path

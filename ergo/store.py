@@ -8,11 +8,14 @@ and a fresh one started, with a warning for the log.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+
+from ergo.paths import private_state_dir
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -42,7 +45,9 @@ class Store:
         self.path = path
         self.warning: str | None = None
         self._lock = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_state_dir(path.parent)
+        if not path.exists():  # created 0600 here: SQLite gives its -wal and -shm files the same mode
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
         try:
             self._db = self._open()
         except sqlite3.DatabaseError as error:

@@ -13,8 +13,8 @@ import threading
 import time
 from typing import Any
 
-from ergo.errors import AlreadyRunning, ErgoError
-from ergo.paths import Paths
+from ergo.errors import AlreadyRunning, ErgoError, StateError
+from ergo.paths import Paths, private_state_dir
 
 log = logging.getLogger("ergo")
 
@@ -41,6 +41,8 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
     from ergo.store import Store
 
     paths = Paths.resolve(config)
+    if os.name == "posix":
+        os.umask(0o077)  # every file the daemon creates (state, WAL, logs) is private
     loaded = load_checked(paths.config_file, flags)  # in a child: pydantic never loads into the daemon
     _setup_logging(loaded.settings.log_level)
     lock = InstanceLock(paths.lock_file)
@@ -134,8 +136,8 @@ def start(config: str | None, flags: dict[str, Any], args: argparse.Namespace) -
         argv += ["--notifier", args.notifier]
     for item in getattr(args, "overrides", None) or []:
         argv += ["--set", item]
-    paths.state_dir.mkdir(parents=True, exist_ok=True)
-    with open(paths.log_file, "ab") as log_file, open(os.devnull, "rb") as devnull:
+    private_state_dir(paths.state_dir)
+    with _open_log(paths.log_file) as log_file, open(os.devnull, "rb") as devnull:
         options: dict[str, Any] = {"start_new_session": True} if os.name == "posix" else {
             "creationflags": getattr(subprocess, "DETACHED_PROCESS", 0) | getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
         process = subprocess.Popen(argv, stdin=devnull, stdout=log_file, stderr=log_file, close_fds=True, **options)
@@ -155,6 +157,14 @@ def start(config: str | None, flags: dict[str, Any], args: argparse.Namespace) -
         print(f"ergo started (pid {process.pid}); log: {paths.log_file}")
         return 0
     raise ErgoError(f"ergo did not answer within 15 s; see {paths.log_file}")
+
+
+def _open_log(path: Any) -> Any:
+    """The log file for appending, created 0600 (reminders and history details are personal)."""
+    try:
+        return os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab")
+    except OSError as error:
+        raise StateError(f"log file {path}: cannot write it ({error.strerror or error})") from None
 
 
 def _tail(path: Any) -> str:
