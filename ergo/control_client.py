@@ -7,13 +7,32 @@ talking to the daemon feels instant.
 from __future__ import annotations
 
 import json
+import os
 import socket
+import struct
+import sys
 from pathlib import Path
 from typing import Any
 
-from ergo.errors import ControlError, DaemonNotRunning
+from ergo.errors import ControlError, DaemonNotRunning, UnsafeLocation
 
 MAX_MESSAGE = 64 * 1024
+
+
+def _check_peer(client: socket.socket, socket_path: Path) -> None:
+    """On Linux, trust only a daemon of our own uid: someone else may have put a socket where ours belongs."""
+    peercred = getattr(socket, "SO_PEERCRED", None)
+    if peercred is None or not sys.platform.startswith("linux"):
+        return  # elsewhere the 0700 runtime dir is the guard
+    _pid, uid, _gid = struct.unpack("3i", client.getsockopt(socket.SOL_SOCKET, peercred, struct.calcsize("3i")))
+    if uid != os.getuid():
+        try:
+            import pwd
+
+            who = f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+        except (ImportError, KeyError):
+            who = f"uid {uid}"
+        raise UnsafeLocation(f"refusing to talk to {socket_path}: it is served by {who}, not by you")
 
 
 def request(socket_path: Path, command: str, timeout: float = 5.0, **arguments: Any) -> dict[str, Any]:
@@ -28,6 +47,7 @@ def request(socket_path: Path, command: str, timeout: float = 5.0, **arguments: 
             client.connect(str(socket_path))
         except (FileNotFoundError, ConnectionRefusedError, NotADirectoryError):
             raise DaemonNotRunning("not running (start it with `ergo start` or `ergo run`)") from None
+        _check_peer(client, socket_path)
         client.sendall(payload)
         chunks: list[bytes] = []
         size = 0

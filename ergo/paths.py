@@ -85,11 +85,47 @@ def runtime_dir() -> Path:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create `path` (0700) if needed; the control socket and lock live only in such a dir."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if os.name == "posix":
-        os.chmod(path, 0o700)
+    """Create `path` 0700, or accept it only as a real directory of ours with mode 0700.
+
+    Another local user may have prepared the path (a /tmp fallback is guessable): ergo never
+    follows a symlink there, never chmods or chowns what it did not create, and refuses in one line.
+    """
+    if os.name != "posix":
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    from ergo.errors import UnsafeLocation
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            pass
+        info = os.lstat(path)
+    except OSError as error:
+        raise UnsafeLocation(f"runtime dir {path}: cannot create it ({error.strerror or error})") from None
+    owner = _owner(info.st_uid)
+    fix = "remove it, or set XDG_RUNTIME_DIR or ERGO_RUNTIME_DIR to a private directory"
+    if stat.S_ISLNK(info.st_mode):
+        raise UnsafeLocation(f"refusing runtime dir {path}: it is a symlink owned by {owner} ({fix})")
+    if not stat.S_ISDIR(info.st_mode):
+        raise UnsafeLocation(f"refusing runtime dir {path}: it is not a directory (owned by {owner}; {fix})")
+    if info.st_uid != os.getuid():
+        raise UnsafeLocation(f"refusing runtime dir {path}: it is owned by {owner}, not by you ({fix})")
+    if stat.S_IMODE(info.st_mode) & 0o077:
+        raise UnsafeLocation(f"refusing runtime dir {path}: mode {stat.S_IMODE(info.st_mode):04o} lets others in "
+                             f"(owned by {owner}; it must be 0700: {fix})")
     return path
+
+
+def _owner(uid: int) -> str:
+    """'alice (uid 1000)', or just the uid when it has no name."""
+    try:
+        import pwd
+
+        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+    except (ImportError, KeyError):
+        return f"uid {uid}"
 
 
 def socket_path() -> Path:

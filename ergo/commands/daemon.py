@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from ergo.errors import AlreadyRunning, ErgoError, StateError
-from ergo.paths import Paths, private_state_dir
+from ergo.paths import Paths, ensure_private_dir, private_state_dir
 
 log = logging.getLogger("ergo")
 
@@ -126,6 +126,7 @@ def start(config: str | None, flags: dict[str, Any], args: argparse.Namespace) -
 
     paths = Paths.resolve(config)
     load_settings(paths.config_file, flags)  # a broken config fails here, in the terminal, not in a log
+    ensure_private_dir(paths.runtime_dir)  # before reading a lock file someone else may have put there
     pid = running_pid(paths.lock_file)
     if pid is not None:
         raise AlreadyRunning(f"ergo is already running (pid {pid})")
