@@ -15,6 +15,9 @@ import struct
 import sys
 from pathlib import Path
 
+from ergo.errors import ConfigError
+from ergo.paths import read_config_bytes
+
 IN_MODIFY, IN_ATTRIB, IN_CLOSE_WRITE = 0x2, 0x4, 0x8
 IN_MOVED_FROM, IN_MOVED_TO, IN_CREATE, IN_DELETE = 0x40, 0x80, 0x100, 0x200
 IN_NONBLOCK, IN_CLOEXEC = 0o4000, 0o2000000
@@ -65,9 +68,10 @@ class ConfigWatcher:
 
     def _read_digest(self) -> str | None:
         try:
-            return hashlib.sha256(self.path.read_bytes()).hexdigest()
-        except OSError:
-            return None
+            raw = read_config_bytes(self.path)  # never blocks on a FIFO swapped in for the file
+        except ConfigError as error:
+            return f"unreadable: {error}"  # the reload then says why, in one line
+        return None if raw is None else hashlib.sha256(raw).hexdigest()
 
     def close(self) -> None:
         if self._fd is not None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 APP = "ergo"
+MAX_CONFIG_BYTES = 1024 * 1024
 
 
 def _platformdirs():
@@ -158,3 +159,43 @@ def private_state_dir(path: Path) -> Path:
     except OSError:
         pass  # a read-only state dir is reported by whoever writes to it, with the real reason
     return path
+
+
+def read_config_bytes(path: Path) -> bytes | None:
+    """The config file's bytes, or None when it does not exist; a ConfigError (one line) otherwise.
+
+    Opened without blocking and checked with fstat, so a FIFO or device is refused instead of
+    hanging (or reading /dev/zero forever); a symlink loop is named as a loop.
+    """
+    import errno
+
+    from ergo.errors import ConfigError
+
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise ConfigError(f"{path}: symlink loop (the link points back at itself)") from None
+        if error.errno == errno.ENOTDIR:
+            return None
+        raise ConfigError(f"{path}: cannot read the file ({error.strerror or error})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            what = "a directory" if stat.S_ISDIR(info.st_mode) else "a FIFO" if stat.S_ISFIFO(info.st_mode) else \
+                "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else \
+                "a socket" if stat.S_ISSOCK(info.st_mode) else "a special file"
+            raise ConfigError(f"{path}: cannot read the file: it is {what}, not a regular file")
+        if info.st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: {info.st_size} bytes is too large for a config file (at most 1 MiB)")
+        chunks = []
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read the file ({error.strerror or error})") from None
+    finally:
+        os.close(fd)
