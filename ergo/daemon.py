@@ -28,7 +28,7 @@ from ergo.errors import ConfigError, NotifyError
 from ergo.notify.base import Notification, Notifier
 from ergo.paths import Paths
 from ergo.policy import Deliver, Engine, Outcome, Record, ReminderSpec, Timing
-from ergo.plain_settings import PlainLoaded, PlainSettings, load_checked
+from ergo.config.frozen import PlainLoaded, PlainSettings, load_checked
 from ergo.store import Store
 from ergo.tips import load_catalog
 from ergo.triggers import CatchUpIntervalTrigger
@@ -121,6 +121,10 @@ class Daemon:
         log.info("idle detection: %s", self.backends.idle_reason)
         log.info("config: %s (%s)", self.loaded.config_file,
                  "found" if self.loaded.file_exists else "not found: using built-in defaults")
+        if self.loaded.system_exists:
+            log.info("system-wide config: %s", self.loaded.system_file)
+        for notice in self.loaded.notices:
+            log.warning("%s", notice)
         with self._lock:
             now = self.clock.now()
             self._save(now)
@@ -369,6 +373,8 @@ class Daemon:
             changed = self.engine.reconfigure(now, specs, timing)
             self._apply([], now)
         log.info("config reloaded (%s): %s", reason, ", ".join(sorted(changed)) + " changed" if changed else "nothing changed")
+        for notice in loaded.notices:
+            log.warning("%s", notice)
         return {"ok": True, "changed": sorted(changed)}
 
     # --- control requests -------------------------------------------------------
@@ -460,6 +466,8 @@ class Daemon:
                 "session_watchers": list(self.session_reasons),
                 "config_file": str(self.loaded.config_file), "config_found": self.loaded.file_exists,
                 "config_error": self.config_error,
+                "system_config_file": str(self.loaded.system_file) if self.loaded.system_exists else None,
+                "config_notices": list(self.loaded.notices),
                 "reminders": reminders,
             }
 

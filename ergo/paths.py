@@ -1,7 +1,9 @@
 """Every file and socket location ergo uses, computed in one place.
 
 platformdirs gives the per-OS defaults; ERGO_CONFIG, ERGO_STATE_DIR and
-ERGO_RUNTIME_DIR override them (tests and unusual setups rely on this).
+ERGO_RUNTIME_DIR override them (tests and unusual setups rely on this). The
+system-wide config (an admin's defaults for every user) is found through
+XDG_CONFIG_DIRS on Linux and platformdirs' site config dir elsewhere.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class Paths:
     config_from: str
     state_dir: Path
     runtime_dir: Path
+    system_config_file: Path | None = None
 
     @property
     def state_db(self) -> Path:
@@ -67,7 +70,18 @@ class Paths:
             config_from=config_from,
             state_dir=state_dir.expanduser(),
             runtime_dir=runtime_dir(),
+            system_config_file=system_config_file(),
         )
+
+
+def system_config_file() -> Path:
+    """The system-wide config under the user's: the first existing `DIR/ergo/config.toml` of
+    $XDG_CONFIG_DIRS (default /etc/xdg) on Linux, else the first candidate; platformdirs elsewhere."""
+    if sys.platform.startswith("linux"):
+        dirs = [d for d in os.environ.get("XDG_CONFIG_DIRS", "").split(":") if d.strip() and os.path.isabs(d)]
+        candidates = [Path(d) / APP / "config.toml" for d in dirs or ["/etc/xdg"]]
+        return next((c for c in candidates if c.is_file()), candidates[0])
+    return Path(_platformdirs().site_config_dir(APP, appauthor=False)) / "config.toml"
 
 
 def runtime_dir() -> Path:

@@ -32,12 +32,14 @@ def isolated_env(root: Path, base: Mapping[str, str] | None = None, **settings: 
     """A copy of `base` (default os.environ) without ERGO_* settings, pointed at files under `root`.
 
     ERGO_CONFIG = root/config.toml (not created), ERGO_STATE_DIR = root/state,
-    ERGO_RUNTIME_DIR = root/run. Keyword arguments add ERGO_ variables without the
-    prefix: isolated_env(tmp, POSTURE__INTERVAL="20m").
+    ERGO_RUNTIME_DIR = root/run, XDG_CONFIG_DIRS = root/xdg (so the machine's
+    /etc/xdg/ergo/config.toml stays out). Keyword arguments add ERGO_ variables
+    without the prefix: isolated_env(tmp, POSTURE__INTERVAL="20m").
     """
     env = {k: v for k, v in (os.environ if base is None else base).items() if not k.startswith("ERGO_") or k in KEEP}
     env["ERGO_CONFIG"] = str(root / "config.toml")
     env["ERGO_STATE_DIR"] = str(root / "state")
+    env["XDG_CONFIG_DIRS"] = str(root / "xdg")
     # Unix socket paths must stay under ~100 bytes: a deep tmp_path would break them.
     env["ERGO_RUNTIME_DIR"] = str(root / "run") if len(str(root)) < 60 else tempfile.mkdtemp(prefix="er", dir="/tmp")
     env.update({f"ERGO_{key}": value for key, value in settings.items()})
@@ -55,7 +57,7 @@ def ergo_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     for key in list(os.environ):
         if key.startswith("ERGO_") and key not in KEEP:
             monkeypatch.delenv(key)
-    for key in ("ERGO_CONFIG", "ERGO_STATE_DIR", "ERGO_RUNTIME_DIR"):
+    for key in ("ERGO_CONFIG", "ERGO_STATE_DIR", "ERGO_RUNTIME_DIR", "XDG_CONFIG_DIRS"):
         monkeypatch.setenv(key, env[key])
     return dict(env)
 

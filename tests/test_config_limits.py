@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings as hsettings, strategies as st
 
 from ergo.errors import ConfigError
-from ergo.settings import SECTIONS, Settings, load_settings
+from ergo.config.model import SECTIONS, Settings, load_settings
 from tests.helpers import ergo_env  # noqa: F401
 from tests.simulation import World, simulate
 
@@ -197,8 +197,8 @@ def _render(data: dict) -> str:
 @example(data={"posture": {"natural_break": "9" * 400 + "s"}})
 def test_any_value_is_refused_in_one_line_or_runs_a_simulated_day(ergo_env: dict[str, str], data: dict) -> None:
     from ergo.daemon import specs_from
-    from ergo.plain_settings import PlainSettings
-    from ergo.settings import export_json
+    from ergo.config.frozen import PlainSettings
+    from ergo.config.model import export_json
     from ergo.worktime import local_zone
 
     path = Path(ergo_env["ERGO_CONFIG"])

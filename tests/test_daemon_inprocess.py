@@ -16,8 +16,8 @@ from ergo.daemon import Backends, Daemon
 from ergo.notify.console import ConsoleNotifier
 from ergo.notify.select import FallbackNotifier
 from ergo.paths import Paths
-from ergo.plain_settings import PlainLoaded
-from ergo.settings import export_json, load_settings
+from ergo.config.frozen import PlainLoaded
+from ergo.config.model import export_json, load_settings
 from ergo.store import Store
 
 

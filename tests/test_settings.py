@@ -11,7 +11,7 @@ import pytest
 
 from ergo.commands.config import default_config_text
 from ergo.errors import ConfigError
-from ergo.settings import _all_keys, defaults, flat_values, load_settings
+from ergo.config.model import _all_keys, defaults, flat_values, load_settings
 from tests.helpers import REPO, ergo_env, run_ergo  # noqa: F401
 
 REPO_CONFIG = REPO / "config" / "ergo.toml"

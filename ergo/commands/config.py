@@ -26,24 +26,45 @@ def run(action: str, config: str | None, flags: dict[str, Any], args: argparse.N
         return 0
     if action == "init":
         return init(paths.config_file, force=args.force)
-    from ergo.settings import flat_values, load_settings
+    from ergo.config.model import flat_values, load_settings
 
     if action == "validate":
         target = Path(args.path) if args.path else paths.config_file
         if read_config_bytes(target) is None:
             raise ErgoError(f"{target}: no such file (built-in defaults apply; `ergo config init` creates it)")
-        load_settings(target, flags)
+        if paths.system_config_file is not None and target.resolve() == paths.system_config_file.resolve():
+            checked = load_settings(paths.config_file, flags, target)  # the system file, under the user's
+        else:
+            checked = load_settings(target, flags)
+        _print_notices(checked.notices)
         print(f"{target}: ok")
         return 0
     loaded = load_settings(paths.config_file, flags)
     found = "" if loaded.file_exists else "  (not found: built-in defaults apply)"
     print(f"# config file: {paths.config_file}{found}")
+    _print_system_layer(loaded)
     values = flat_values(loaded.settings)
     width = max(len(k) for k in values)
     for key, value in values.items():
         shown = "-" if value is None else (f'"{value}"' if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else value)
         print(f"{key:<{width}} = {shown!s:<24} # {loaded.origins.get(key, 'default')}")
     return 0
+
+
+def _print_system_layer(loaded: Any) -> None:
+    """The system-wide file under the user's, its locked keys, and each ignored attempt to change one."""
+    if loaded.system_exists:  # absent: say nothing, most machines have none
+        print(f"# system-wide file: {loaded.system_file}")
+    if loaded.locked:
+        print(f"# locked by the system-wide file: {', '.join(loaded.locked)}")
+    _print_notices(loaded.notices)
+
+
+def _print_notices(notices: list[str]) -> None:
+    import sys
+
+    for notice in notices:
+        print(f"ergo: {notice}", file=sys.stderr)
 
 
 def init(target: Path, *, force: bool) -> int:

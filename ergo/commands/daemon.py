@@ -37,7 +37,7 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
     from ergo.instance import InstanceLock
     from ergo.notify.select import FallbackNotifier, select_notifier
     from ergo.session.select import start_watchers
-    from ergo.plain_settings import load_checked
+    from ergo.config.frozen import load_checked
     from ergo.store import Store
 
     paths = Paths.resolve(config)
@@ -47,7 +47,9 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
     _setup_logging(loaded.settings.log_level)
     lock = InstanceLock(paths.lock_file)
     lock.acquire()
-    store = server = watcher = daemon = None
+    from ergo.system_watch import SystemConfigWatcher
+
+    store = server = watcher = system_watcher = daemon = None
     try:
         notifier, notifier_reason = select_notifier(loaded.settings.notifier)
         idle, idle_reason = select_idle_monitor(loaded.settings.idle.backend)
@@ -63,6 +65,9 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
         else:
             log.warning("no Unix sockets on this platform: the control commands (status, pause, ...) are unavailable")
         _watch_config(watcher, server, daemon, POLL_SECONDS)
+        if paths.system_config_file is not None:
+            system_watcher = SystemConfigWatcher(paths.system_config_file)
+            _watch_config(system_watcher, server, daemon, POLL_SECONDS, job_id="system-config-poll")
 
         def on_signal(signum: int, _frame: object) -> None:
             if signum == getattr(signal, "SIGHUP", None):
@@ -89,13 +94,15 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
             daemon.stop()
         if watcher is not None:
             watcher.close()
+        if system_watcher is not None:
+            system_watcher.close()
         if store is not None:
             store.close()
         lock.release()
     return 0
 
 
-def _watch_config(watcher: Any, server: Any, daemon: Any, poll_seconds: float) -> None:
+def _watch_config(watcher: Any, server: Any, daemon: Any, poll_seconds: float, job_id: str = "config-poll") -> None:
     """Reload shortly after the config file changes (debounced: editors write in several steps)."""
     pending: dict[str, threading.Timer] = {}
 
@@ -114,7 +121,7 @@ def _watch_config(watcher: Any, server: Any, daemon: Any, poll_seconds: float) -
     from apscheduler.triggers.interval import IntervalTrigger
 
     daemon.scheduler.add_job(lambda: watcher.changed() and daemon.reload("file changed"),
-                             IntervalTrigger(seconds=poll_seconds), id="config-poll")
+                             IntervalTrigger(seconds=poll_seconds), id=job_id)
 
 
 def start(config: str | None, flags: dict[str, Any], args: argparse.Namespace) -> int:
@@ -122,7 +129,7 @@ def start(config: str | None, flags: dict[str, Any], args: argparse.Namespace) -
     from ergo.control_client import request
     from ergo.errors import DaemonNotRunning
     from ergo.instance import running_pid
-    from ergo.settings import load_settings
+    from ergo.config.model import load_settings
 
     paths = Paths.resolve(config)
     load_settings(paths.config_file, flags)  # a broken config fails here, in the terminal, not in a log

@@ -16,7 +16,7 @@ def run(command: str, config: str | None, flags: dict[str, Any], args: argparse.
         return tips(args.kind)
     if command == "history":
         return history(Paths.resolve(config), args.days, args.json)
-    from ergo.settings import load_settings
+    from ergo.config.model import load_settings
 
     paths = Paths.resolve(config)
     loaded = load_settings(paths.config_file, flags)

@@ -1,7 +1,9 @@
 """The one settings model, its sources and its one-line error messages.
 
-Precedence (highest first): command-line flags > ERGO_* environment > the TOML
-file > built-in defaults. Nested keys use "__" in the environment
+Precedence (highest first): command-line flags > ERGO_* environment > the user's
+TOML file > the system-wide TOML file (an admin's defaults) > built-in defaults.
+Keys the system file lists in `[policy] locked` take the system value whatever
+the user sets, with one notice line per attempt. Nested keys use "__" in the environment
 (ERGO_HYDRATION__INTERVAL=45m). Durations go through ergo.durations, never
 through pydantic's own timedelta parsing (which reads "45:00" as 45 hours).
 """
@@ -21,6 +23,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer, ValidationError, create_model
 from pydantic_settings import (
     BaseSettings,
+    InitSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -214,12 +217,29 @@ SECTIONS: dict[str, type[BaseModel]] = {"schedule": Schedule, "idle": Idle} | {
 
 @dataclass
 class Loaded:
-    """Settings plus where each leaf value came from ("default", "file", "env ERGO_X", "flag")."""
+    """Settings plus where each leaf value came from ("default", "file PATH", "system file PATH",
+    "env ERGO_X", "flag"), the system layer, and notices (a locked key someone tried to change)."""
 
     settings: Settings
     config_file: Path
     file_exists: bool
     origins: dict[str, str] = field(default_factory=dict)
+    system_file: Path | None = None
+    system_exists: bool = False
+    locked: tuple[str, ...] = ()
+    notices: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Layers:
+    """Every source's raw data, so an origin or an error can name the file or variable a value came from."""
+
+    user_file: Path
+    user_data: dict[str, Any]
+    system_file: Path | None
+    system_data: dict[str, Any]
+    flags: dict[str, Any]
+    locked: frozenset[str] = frozenset()
 
 
 def _env_name(loc: tuple[str, ...]) -> str:
@@ -324,37 +344,54 @@ def _json_env_error() -> str | None:
     return None
 
 
-def _origin(loc: tuple[str, ...], file_data: dict[str, Any], flags: dict[str, Any], path: Path) -> str:
-    node: Any = flags
+def _lookup(data: dict[str, Any], loc: tuple[str, ...]) -> Any:
+    node: Any = data
     for part in loc:
         node = node.get(part) if isinstance(node, dict) else None
-    if node is not None:
-        return "flag"
+    return node
+
+
+def _env_origin(loc: tuple[str, ...]) -> str | None:
+    """The ERGO_* variable that sets this key, if any."""
     env = _setting_env()
     if _env_name(loc) in env:
-        return f"env {_env_name(loc)}"
+        return _env_name(loc)
     if len(loc) == 2 and _env_name(loc[:1]) in env:
         try:
             section = json.loads(env[_env_name(loc[:1])])
         except json.JSONDecodeError:
             section = None
         if isinstance(section, dict) and loc[1] in section:
-            return f"env {_env_name(loc[:1])}"
-    node = file_data
-    for part in loc:
-        node = node.get(part) if isinstance(node, dict) else None
-    return f"file {path}" if node is not None else "default"
+            return _env_name(loc[:1])
+    return None
 
 
-def _where(loc: tuple[str, ...], file_data: dict[str, Any], flags: dict[str, Any], path: Path) -> str:
-    origin = _origin(loc, file_data, flags, path)
+def _origin(loc: tuple[str, ...], layers: _Layers) -> str:
+    if ".".join(loc) in layers.locked:
+        return f"system file {layers.system_file} (locked)"
+    if _lookup(layers.flags, loc) is not None:
+        return "flag"
+    env = _env_origin(loc)
+    if env is not None:
+        return f"env {env}"
+    if _lookup(layers.user_data, loc) is not None:
+        return f"file {layers.user_file}"
+    if _lookup(layers.system_data, loc) is not None:
+        return f"system file {layers.system_file}"
+    return "default"
+
+
+def _where(loc: tuple[str, ...], layers: _Layers) -> str:
+    origin = _origin(loc, layers)
     dotted = ".".join(loc)
     if origin.startswith("env "):
         return origin[4:]
     if origin == "flag":
         return "--notifier" if loc == ("notifier",) else f"--set {dotted}"
     if origin.startswith("file "):
-        return f"{path}: {dotted}"
+        return f"{layers.user_file}: {dotted}"
+    if origin.startswith("system file "):
+        return f"{layers.system_file}: {dotted}"
     return f"built-in default {dotted}"
 
 
@@ -362,13 +399,14 @@ def _quoted(value: Any) -> str:
     return f'"{value}"' if isinstance(value, str) else str(value)
 
 
-def _render_error(error: dict[str, Any], file_data: dict[str, Any], flags: dict[str, Any], path: Path) -> str:
+def _render_error(error: dict[str, Any], layers: _Layers) -> str:
     loc = tuple(str(p) for p in error["loc"] if not isinstance(p, int))
     message = error["msg"].removeprefix("Value error, ")
     value = error.get("input")
     if error["type"] == "extra_forbidden":
-        origin = _origin(loc, file_data, flags, path)
-        where = origin[4:] if origin.startswith("env ") else "--set" if origin == "flag" else str(path)
+        origin = _origin(loc, layers)
+        where = origin[4:] if origin.startswith("env ") else "--set" if origin == "flag" else \
+            str(layers.system_file) if origin.startswith("system file ") else str(layers.user_file)
         return f"{where}: {'.'.join(loc)}: unknown key"
     if error["type"] == "literal_error":
         message = f'"{value}" is not one of {message.removeprefix("Input should be ")}'
@@ -378,32 +416,115 @@ def _render_error(error: dict[str, Any], file_data: dict[str, Any], flags: dict[
         message = f"must be a table, not {type(value).__name__}"
     elif error["type"].startswith(("string_", "list_")):
         message = f"{value!r}: {message[0].lower()}{message[1:]}"
-    return f"{_where(loc, file_data, flags, path)}: {message}"
+    return f"{_where(loc, layers)}: {message}"
 
 
-def load_settings(config_file: Path, flags: dict[str, Any] | None = None) -> Loaded:
-    """Build the effective settings; any problem is one ConfigError line naming file or variable and key."""
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """`over` on top of `base`, one level of sections deep (the shape of ergo's TOML)."""
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_policy(data: dict[str, Any], path: Path) -> frozenset[str]:
+    """`[policy] locked = [...]` of the system file, as dotted leaf keys (a section name locks all of it)."""
+    policy = data.pop("policy", None)
+    if policy is None:
+        return frozenset()
+    if not isinstance(policy, dict):
+        raise ConfigError(f"{path}: policy: must be a table ([policy]), not {type(policy).__name__}")
+    for key in policy:
+        if key != "locked":
+            raise ConfigError(f"{path}: policy.{key}: unknown key{_suggest(key, ['locked'])}")
+    locked = policy.get("locked", [])
+    if not isinstance(locked, list) or not all(isinstance(k, str) for k in locked):
+        raise ConfigError(f'{path}: policy.locked: must be a list of keys, e.g. ["hydration.interval"]')
+    leaves = [".".join(loc) for loc in _all_keys()]
+    keys: set[str] = set()
+    for name in locked:
+        matched = [leaf for leaf in leaves if leaf == name or leaf.startswith(name + ".")]
+        if not matched:
+            raise ConfigError(f'{path}: policy.locked: "{name}" is not a setting{_suggest(name, leaves + list(SECTIONS))}')
+        keys.update(matched)
+    return frozenset(keys)
+
+
+def _locked_values(layers: _Layers) -> tuple[dict[str, Any], list[str]]:
+    """The system's value (or the built-in default) of each locked key, and one notice per attempt to change it."""
+    values: dict[str, Any] = {}
+    notices: list[str] = []
+    fallback = flat_values(defaults())
+    who = f"locked by {layers.system_file}: your value is ignored (ask whoever manages this computer)"
+    for dotted in sorted(layers.locked):
+        loc = tuple(dotted.split("."))
+        value = _lookup(layers.system_data, loc)
+        value = fallback[dotted] if value is None else value
+        node = values
+        for part in loc[:-1]:
+            node = node.setdefault(part, {})
+        node[loc[-1]] = value
+        if _lookup(layers.flags, loc) is not None:
+            notices.append(f"--set {dotted}: {who}")
+        if (env := _env_origin(loc)) is not None:
+            notices.append(f"{env}: {dotted} is {who}")
+        if _lookup(layers.user_data, loc) is not None:
+            notices.append(f"{layers.user_file}: {dotted}: {who}")
+    return values, notices
+
+
+def load_settings(config_file: Path, flags: dict[str, Any] | None = None, system_file: Path | None = None, *,
+                  system_layer: bool = True) -> Loaded:
+    """Build the effective settings; any problem is one ConfigError line naming file or variable and key.
+
+    `system_file` defaults to ergo.paths.system_config_file(); `system_layer=False` leaves it out.
+    """
     flags = flags or {}
+    if system_layer and system_file is None:
+        from ergo.paths import system_config_file
+
+        system_file = system_config_file()
+    system_data = _read_toml(system_file) if system_file is not None else {}
+    locked = _read_policy(system_data, system_file) if system_file is not None else frozenset()
+    if system_file is not None:
+        _check_unknown(system_data, system_file)
     file_data = _read_toml(config_file)
+    if "policy" in file_data:
+        where = f" ({system_file})" if system_file is not None else ""
+        raise ConfigError(f"{config_file}: policy: [policy] is read only from the system-wide file{where}")
     _check_unknown(file_data, config_file)
     _check_flags(flags)
-    bound = type(
-        "BoundSettings", (Settings,), {"model_config": {**Settings.model_config, "toml_file": config_file}}
-    )
+    layers = _Layers(config_file, file_data, system_file, system_data, flags, locked)
+    forced, notices = _locked_values(layers)
+    init = _merge(flags, forced)
+    file_layer = _merge(system_data, file_data)
+
+    class BoundSettings(Settings):
+        @classmethod
+        def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                       env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+                                       file_secret_settings: PydanticBaseSettingsSource) -> tuple[PydanticBaseSettingsSource, ...]:
+            return (init_settings, env_settings, InitSettingsSource(settings_cls, file_layer))
+
     try:
-        settings = bound(**flags)
+        settings = BoundSettings(**init)
     except ValidationError as error:
-        raise ConfigError(_render_error(error.errors()[0], file_data, flags, config_file)) from None
+        raise ConfigError(_render_error(error.errors()[0], layers)) from None
     except (ValueError, tomllib.TOMLDecodeError) as error:  # e.g. ERGO_IDLE='x' that is not JSON
         raise ConfigError(_json_env_error() or f"environment: {error}".splitlines()[0]) from None
     except RecursionError:  # JSON in a variable nested 100k deep
         raise ConfigError(_json_env_error() or "environment: a value is nested too deeply") from None
-    origins = {".".join(loc): _origin(loc, file_data, flags, config_file) for loc in _all_keys()}
+    origins = {".".join(loc): _origin(loc, layers) for loc in _all_keys()}
     plain = Settings.model_construct(**{name: getattr(settings, name) for name in Settings.model_fields})
-    return Loaded(plain, config_file, bool(file_data) or _is_file(config_file), origins)
+    return Loaded(plain, config_file, bool(file_data) or _is_file(config_file), origins, system_file,
+                  system_file is not None and _is_file(system_file), tuple(sorted(locked)), notices)
 
 
 def _is_file(path: Path) -> bool:
+    """Whether the config file is there; a symlink loop or unreadable dir counts as absent, never raises."""
     try:
         return path.exists()
     except OSError:
@@ -428,7 +549,7 @@ def flat_values(settings: Settings) -> dict[str, Any]:
 
 
 def export_json(loaded: Loaded) -> dict[str, Any]:
-    """The effective settings as JSON (durations in seconds), read by ergo.plain_settings."""
+    """The effective settings as JSON (durations in seconds), read by ergo.config.frozen."""
 
     def seconds(value: timedelta | None) -> float | None:
         return None if value is None else value.total_seconds()
@@ -444,6 +565,9 @@ def export_json(loaded: Loaded) -> dict[str, Any]:
     return {
         "config_file": str(loaded.config_file),
         "file_exists": loaded.file_exists,
+        "system_file": None if loaded.system_file is None else str(loaded.system_file),
+        "system_exists": loaded.system_exists,
+        "notices": list(loaded.notices),
         "origins": loaded.origins,
         "settings": {
             "notifier": s.notifier, "expire": seconds(s.expire), "merge_window": seconds(s.merge_window),

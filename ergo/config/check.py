@@ -1,7 +1,7 @@
-"""`python -m ergo.settings_export CONFIG_FILE FLAGS_JSON`: validate and print the settings as JSON.
+"""`python -m ergo.config.check CONFIG_FILE FLAGS_JSON`: validate and print the settings as JSON.
 
 The daemon runs this in a child process so pydantic never loads into it (see
-ergo.plain_settings). A bad config prints the usual one line and exits 2.
+ergo.config.frozen). A bad config prints the usual one line and exits 2.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from ergo.errors import ConfigError
 
 
 def main(argv: list[str]) -> int:
-    from ergo.settings import export_json, load_settings
+    from ergo.config.model import export_json, load_settings
 
     try:
         loaded = load_settings(Path(argv[0]), json.loads(argv[1]) if len(argv) > 1 else {})

@@ -2,7 +2,7 @@
 
 pydantic and pydantic-settings cost the daemon about 15 MB of memory for as long
 as it runs. So `ergo run` validates the config in a short child process
-(`python -m ergo.settings_export`, which uses ergo.settings) and keeps only
+(`python -m ergo.config.check`, which uses ergo.config.model) and keeps only
 this plain copy; reloads do the same.
 """
 
@@ -70,7 +70,7 @@ class PlainSettings:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "PlainSettings":
-        """Read what ergo.settings.export_json wrote (durations in seconds)."""
+        """Read what ergo.config.model.export_json wrote (durations in seconds)."""
         kinds = tuple(
             (
                 kind,
@@ -99,15 +99,20 @@ class PlainLoaded:
     settings: PlainSettings
     config_file: Path
     file_exists: bool
+    system_file: Path | None = None
+    system_exists: bool = False
+    notices: tuple[str, ...] = ()
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "PlainLoaded":
-        return cls(PlainSettings.from_json(data["settings"]), Path(data["config_file"]), data["file_exists"])
+        system = data.get("system_file")
+        return cls(PlainSettings.from_json(data["settings"]), Path(data["config_file"]), data["file_exists"],
+                   None if system is None else Path(system), bool(data.get("system_exists")), tuple(data.get("notices", ())))
 
 
 def load_checked(config_file: Path, flags: dict[str, Any]) -> PlainLoaded:
     """Validate in a child process and return plain settings; a problem is the child's one-line ConfigError."""
-    argv = [sys.executable, "-m", "ergo.settings_export", str(config_file), json.dumps(flags)]
+    argv = [sys.executable, "-m", "ergo.config.check", str(config_file), json.dumps(flags)]
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=EXPORT_TIMEOUT, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired) as error:
