@@ -24,7 +24,7 @@ from ergo import __version__
 from ergo.clock import Clock, JumpDetector, SystemClock
 from ergo.compose import KindText, compose, kind_texts
 from ergo.durations import format_duration
-from ergo.errors import ConfigError, NotifyError
+from ergo.errors import ConfigError, NotifyError, StateError
 from ergo.notify.base import Notification, Notifier
 from ergo.paths import Paths
 from ergo.policy import Deliver, Engine, Outcome, Record, ReminderSpec, Timing
@@ -37,6 +37,7 @@ from ergo.worktime import WorkHours, local_zone
 log = logging.getLogger("ergo")
 NEAR = timedelta(seconds=60)  # poll idle often only this close to a due reminder
 IDLE_FASTEST, IDLE_FAST, IDLE_SLOW = 1.0, 5.0, 60.0  # seconds between idle readings
+MAX_UNSAVED_ROWS = 10_000  # history rows kept in memory while the disk is full
 
 
 def specs_from(settings: PlainSettings, zone) -> tuple[dict[str, ReminderSpec], Timing]:
@@ -73,6 +74,8 @@ class Daemon:
         self.clock = clock or SystemClock()
         self.zone = local_zone()
         self.config_error: str | None = None
+        self.state_error: str | None = None  # why the latest save failed (full disk...); None when saved
+        self._unsaved_rows: list[tuple[datetime, str, str, str]] = []
         self._notified_error: str | None = None
         self._lock = threading.RLock()
         self._catalog = load_catalog()
@@ -116,6 +119,9 @@ class Daemon:
     def start(self) -> None:
         if self.store.warning:
             log.warning("%s", self.store.warning)
+        if self.store.interrupted:
+            log.warning("%d reminder(s) were saved but maybe not sent when ergo last stopped; "
+                        "`ergo history` marks them interrupted", self.store.interrupted)
         log.info("ergo %s started (pid %d)", __version__, os.getpid())
         log.info("notifications: %s", self.backends.notifier_reason)
         log.info("idle detection: %s", self.backends.idle_reason)
@@ -153,7 +159,7 @@ class Daemon:
         with self._lock:
             now = self.clock.now()
             self._save(now)
-            self.store.heartbeat(now)  # the next start measures downtime from here
+            self._store_call(self.store.heartbeat, now)  # the next start measures downtime from here
         for closable in (self.backends.notifier, self.backends.idle):
             try:
                 if closable is not None:
@@ -205,19 +211,24 @@ class Daemon:
             log.exception("reminder job failed")
 
     def _apply(self, outcomes: list[Outcome], now: datetime) -> None:
-        """Save first (so a crash never delivers twice), then deliver, record, and resync the timers."""
-        self._save(now)
+        """Save first (so a crash never delivers twice), then deliver, record, and resync the timers.
+
+        Each delivery is saved as a "sending" history row in the same transaction, settled once sent:
+        a kill -9 in between leaves a row that says so. A failed save never stops a delivery.
+        """
+        intents = [(o.at, kind, "saved, not yet sent") for o in outcomes if isinstance(o, Deliver) for kind in o.kinds]
+        row_ids = iter(self._save(now, intents))
         for outcome in outcomes:
             if isinstance(outcome, Deliver):
-                self._deliver(outcome)
+                self._deliver(outcome, [next(row_ids, None) for _ in outcome.kinds])
             elif isinstance(outcome, Record):
                 log.info("%s: %s (%s)", outcome.kind, outcome.event.replace("_", " "), outcome.detail)
-                self.store.record(outcome.at, outcome.kind, outcome.event, outcome.detail)
+                self._record(outcome.at, outcome.kind, outcome.event, outcome.detail)
         self._sync_jobs(now)
 
-    def _deliver(self, decision: Deliver) -> None:
+    def _deliver(self, decision: Deliver, row_ids: list[int | None]) -> None:
         message, self._shown = compose(decision.kinds, self._texts, self._shown)
-        self.store.save_shown_tips(self._shown)
+        self._store_call(self.store.save_shown_tips, self._shown)
         settings = self.loaded.settings
         urgency = max((settings.reminders()[k].urgency for k in decision.kinds), key=("low", "normal", "critical").index)
         notification = Notification(message.key, message.title, message.body, urgency, settings.expire)
@@ -231,17 +242,70 @@ class Daemon:
         if last_error:
             backend = "console (fallback)"
         merged = f" [merged with {len(decision.kinds) - 1} more]" if len(decision.kinds) > 1 else ""
-        for kind in decision.kinds:
+        for kind, row_id in zip(decision.kinds, row_ids):
             tip = message.tips.get(kind, "-")
             log.info("reminder %s delivered via %s (tip %s)%s", kind, backend, tip, merged)
-            self.store.record(decision.at, kind, "delivered", f"via {backend}, tip {tip}{merged}")
+            detail = f"via {backend}, tip {tip}{merged}"
+            if row_id is None or not self._store_call(self.store.settle, row_id, "delivered", detail):
+                self._record(decision.at, kind, "delivered", detail)
 
-    def _save(self, now: datetime) -> None:
-        """Write the Engine's state when it changed (idle polls mostly change nothing)."""
+    def _save(self, now: datetime, sending: list[tuple[datetime, str, str]] | None = None) -> list[int]:
+        """Write the Engine's state when it changed (idle polls mostly change nothing); [] when saving failed.
+
+        A failed save keeps the state in memory and is retried at the next change or housekeeping.
+        """
         snapshot = self.engine.snapshot()
-        if snapshot != self._saved:
-            self.store.save_engine(snapshot, now)
-            self._saved = snapshot
+        if snapshot == self._saved and not sending:
+            return []
+        try:
+            ids = self.store.save_engine(snapshot, now, sending or ())
+        except StateError as error:
+            self._state_failed(str(error))
+            return []
+        self._saved = snapshot
+        self._state_ok()
+        return ids
+
+    def _store_call(self, method: Callable[..., Any], *args: Any) -> bool:
+        """Call a Store method; a failure is remembered and logged once, never raised."""
+        try:
+            method(*args)
+        except StateError as error:
+            self._state_failed(str(error))
+            return False
+        self._state_ok()
+        return True
+
+    def _record(self, at: datetime, kind: str, event: str, detail: str) -> None:
+        """A history row; kept in memory while the disk is full and written when space returns."""
+        if len(self._unsaved_rows) < MAX_UNSAVED_ROWS:
+            self._unsaved_rows.append((at, kind, event, detail))
+        self._flush_rows()
+
+    def _flush_rows(self) -> None:
+        while self._unsaved_rows:
+            if not self._store_call(self.store.record, *self._unsaved_rows[0]):
+                return
+            self._unsaved_rows.pop(0)
+
+    def _state_failed(self, message: str) -> None:
+        if message != self.state_error:  # once per reason, not once per tick
+            log.error("state not saved: %s (reminders go on; the state is kept in memory and saved when possible)",
+                      message)
+        self.state_error = message
+
+    def _state_ok(self) -> None:
+        if self.state_error is not None:
+            self.state_error = None
+            log.info("state saved again")
+            self._flush_rows()
+
+    def _retry_state(self, now: datetime) -> None:
+        """Catch up by itself once the disk has space again, even when nothing else happens."""
+        if self.state_error is not None or self._unsaved_rows:
+            self._saved = None
+            self._save(now)
+            self._flush_rows()
 
     # --- idle, clock and session ----------------------------------------------
 
@@ -298,7 +362,7 @@ class Daemon:
                     self._observe_idle(now, idle_for)
                 if self.clock.monotonic() - self._last_heartbeat >= 55:
                     self._last_heartbeat = self.clock.monotonic()
-                    self.store.heartbeat(now)
+                    self._store_call(self.store.heartbeat, now)
                 self._schedule_idle(now)
         except Exception:
             log.exception("idle poll failed")
@@ -320,7 +384,9 @@ class Daemon:
     def housekeeping(self) -> None:
         """Called from the control thread every ~30 s: catches clock jumps that stall APScheduler."""
         with self._lock:
-            self._check_clock(self.clock.now())
+            now = self.clock.now()
+            self._check_clock(now)
+            self._retry_state(now)
 
     def _on_session_event(self, event: Any) -> None:
         """A session watcher saw suspend/resume, lock/unlock or do-not-disturb change (watcher thread)."""
@@ -466,6 +532,7 @@ class Daemon:
                 "session_watchers": list(self.session_reasons),
                 "config_file": str(self.loaded.config_file), "config_found": self.loaded.file_exists,
                 "config_error": self.config_error,
+                "state_error": self.state_error,
                 "system_config_file": str(self.loaded.system_file) if self.loaded.system_exists else None,
                 "config_notices": list(self.loaded.notices),
                 "reminders": reminders,

@@ -11,10 +11,12 @@ import json
 import os
 import sqlite3
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ergo.errors import StateError
 from ergo.paths import private_state_dir
 
 SCHEMA = """
@@ -38,25 +40,59 @@ class HistoryRow:
     detail: str
 
 
-class Store:
-    """One SQLite file; safe to call from the daemon's threads."""
+#: SQLite's words for a file that really is damaged; every other error (full, read-only, locked) is not.
+CORRUPTION = ("SQLITE_CORRUPT", "SQLITE_NOTADB", "file is not a database", "malformed", "integrity check failed")
+SENDING = "sending"  # a delivery saved but not yet confirmed sent; left behind only by a crash in between
+INTERRUPTED = "interrupted"
 
-    def __init__(self, path: Path) -> None:
+
+def is_corruption(error: BaseException) -> bool:
+    """Only a damaged file may be moved aside; a full disk or a read-only file never is."""
+    text = f"{getattr(error, 'sqlite_errorname', '')} {error}"
+    return any(marker in text for marker in CORRUPTION)
+
+
+class Store:
+    """One SQLite file; safe to call from the daemon's threads. Failures are StateError with the real reason.
+
+    `read_only=True` (ergo history) never creates, moves or deletes anything.
+    """
+
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = path
         self.warning: str | None = None
+        self.interrupted = 0  # deliveries a crash left between saving and sending (now marked in history)
         self._lock = threading.Lock()
+        if read_only:
+            self._db = _open_read_only(path)
+            return
         private_state_dir(path.parent)
-        if not path.exists():  # created 0600 here: SQLite gives its -wal and -shm files the same mode
-            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        _check_writable(path.parent)
+        try:
+            if not path.exists():  # created 0600 here: SQLite gives its -wal and -shm files the same mode
+                os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        except OSError as error:
+            raise StateError(f"state file {path}: cannot create it ({error.strerror or error})") from None
         try:
             self._db = self._open()
         except sqlite3.DatabaseError as error:
+            if not is_corruption(error):
+                raise StateError(f"state file {path}: {error}") from None
             aside = path.with_name(f"{path.name}.corrupt-{datetime.now():%Y%m%d-%H%M%S}")
             path.replace(aside)
             for suffix in ("-wal", "-shm", "-journal"):
                 path.with_name(path.name + suffix).unlink(missing_ok=True)
             self.warning = f"state file {path} was unreadable ({error}); moved it to {aside.name} and started fresh"
             self._db = self._open()
+        try:
+            self.interrupted = self._db.execute(
+                "UPDATE history SET event = ?, detail = ? WHERE event = ?",
+                (INTERRUPTED, "ergo stopped between saving and sending: this reminder may not have been shown", SENDING),
+            ).rowcount
+        except sqlite3.Error as error:
+            if not _is_full(error):
+                raise StateError(f"state file {path}: {error}") from None
+            self.warning = f"state file {path}: {error} (reminders continue; state is kept in memory)"
 
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=5)
@@ -72,6 +108,10 @@ class Store:
             raise
         return db
 
+    def _failed(self, error: sqlite3.Error) -> StateError:
+        """The real reason ("database or disk is full"), never a follow-up error of the rollback."""
+        return StateError(f"cannot save to {self.path}: {error}")
+
     def _get(self, key: str) -> object | None:
         with self._lock:
             row = self._db.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
@@ -82,18 +122,39 @@ class Store:
         except json.JSONDecodeError:
             return None
 
-    def _put(self, items: dict[str, object]) -> None:
+    def _put(self, items: dict[str, object], rows: Sequence[tuple[datetime, str, str, str]] = ()) -> list[int]:
+        """One transaction: the key-value items plus history rows (whose ids are returned)."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
             try:
+                self._db.execute("BEGIN IMMEDIATE")
                 self._db.executemany(
                     "INSERT INTO kv(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                     [(k, json.dumps(v)) for k, v in items.items()],
                 )
+                ids = [self._insert(*row) for row in rows]
                 self._db.execute("COMMIT")
+                return ids
+            except sqlite3.Error as error:
+                self._rollback()
+                raise self._failed(error) from None
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
+
+    def _rollback(self) -> None:
+        """SQLite may already have rolled back (a full disk does): never hide the real error behind this one."""
+        if self._db.in_transaction:
+            try:
+                self._db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+
+    def _insert(self, at: datetime, kind: str, event: str, detail: str) -> int:
+        cursor = self._db.execute(
+            "INSERT INTO history(at, kind, event, detail) VALUES(?, ?, ?, ?)",
+            (at.astimezone(timezone.utc).isoformat(), kind, event, detail),
+        )
+        return int(cursor.lastrowid or 0)
 
     # --- engine state -------------------------------------------------------
 
@@ -101,8 +162,21 @@ class Store:
         value = self._get("engine")
         return value if isinstance(value, dict) else None
 
-    def save_engine(self, snapshot: dict, now: datetime) -> None:
-        self._put({"engine": snapshot, "alive": now.isoformat()})
+    def save_engine(self, snapshot: dict, now: datetime, sending: Sequence[tuple[datetime, str, str]] = ()) -> list[int]:
+        """Save the state; `sending` (at, kind, detail) rows go in the same transaction, marked "sending".
+
+        The daemon turns each into "delivered" once the notification is out; a kill -9 in between
+        leaves it, and the next start marks it "interrupted".
+        """
+        return self._put({"engine": snapshot, "alive": now.isoformat()}, [(at, kind, SENDING, d) for at, kind, d in sending])
+
+    def settle(self, row_id: int, event: str, detail: str) -> None:
+        """Turn a "sending" row into what happened."""
+        with self._lock:
+            try:
+                self._db.execute("UPDATE history SET event = ?, detail = ? WHERE id = ?", (event, detail, row_id))
+            except sqlite3.Error as error:
+                raise self._failed(error) from None
 
     def heartbeat(self, now: datetime) -> None:
         """Lets the next start tell how long no daemon was running."""
@@ -127,10 +201,10 @@ class Store:
 
     def record(self, at: datetime, kind: str, event: str, detail: str = "") -> None:
         with self._lock:
-            self._db.execute(
-                "INSERT INTO history(at, kind, event, detail) VALUES(?, ?, ?, ?)",
-                (at.astimezone(timezone.utc).isoformat(), kind, event, detail),
-            )
+            try:
+                self._insert(at, kind, event, detail)
+            except sqlite3.Error as error:
+                raise self._failed(error) from None
 
     def history(self, since: datetime | None = None, limit: int = 1000) -> list[HistoryRow]:
         query = "SELECT at, kind, event, detail FROM history"
@@ -140,9 +214,52 @@ class Store:
             args = (since.astimezone(timezone.utc).isoformat(),)
         query += " ORDER BY id DESC LIMIT ?"
         with self._lock:
-            rows = self._db.execute(query, args + (limit,)).fetchall()
+            try:
+                rows = self._db.execute(query, args + (limit,)).fetchall()
+            except sqlite3.Error as error:
+                raise StateError(f"state file {self.path}: {error}") from None
         return [HistoryRow(datetime.fromisoformat(at), kind, event, detail) for at, kind, event, detail in reversed(rows)]
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _is_full(error: BaseException) -> bool:
+    return "SQLITE_FULL" in str(getattr(error, "sqlite_errorname", "")) or "disk is full" in str(error)
+
+
+def _check_writable(folder: Path) -> None:
+    """A read-only or unwritable state dir stops the start with one line naming it."""
+    if os.access(folder, os.W_OK):
+        return
+    readonly = False
+    try:
+        readonly = bool(os.statvfs(folder).f_flag & getattr(os, "ST_RDONLY", 1))
+    except (OSError, AttributeError):
+        pass
+    why = "it is on a read-only file system" if readonly else "permission denied"
+    raise StateError(f"state dir {folder} is not writable ({why})")
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """Read without writing anything; on a full disk (no room for the -shm file) read the main file as is."""
+    from urllib.parse import quote
+
+    error: sqlite3.Error | None = None
+    for options in ("mode=ro", "immutable=1"):
+        try:
+            db = sqlite3.connect(f"file:{quote(str(path))}?{options}", uri=True, check_same_thread=False,
+                                 isolation_level=None, timeout=5)
+        except sqlite3.Error as failed:
+            error = failed
+            continue
+        try:
+            db.execute("SELECT key, value FROM kv LIMIT 1").fetchall()
+            return db
+        except sqlite3.Error as failed:
+            db.close()
+            error = failed
+            if is_corruption(failed):
+                break
+    raise StateError(f"state file {path}: {error}")

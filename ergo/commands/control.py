@@ -73,24 +73,32 @@ def run(command: str, args: argparse.Namespace) -> int:
             until = now + _duration(args.duration, "pause")
         answer = request(sock, "pause", until=until.isoformat() if until else None)
         print(f"paused until {_local(answer['paused_until'])}" if until else "paused until `ergo resume`")
-        return 0
-    if command == "snooze":
+    elif command == "snooze":
         until = now + _duration(args.duration, "snooze")
-        request(sock, "snooze", kind=args.kind, until=until.isoformat())
+        answer = request(sock, "snooze", kind=args.kind, until=until.isoformat())
         print(f"{args.kind} snoozed until {_local(until.isoformat())}")
-        return 0
+    else:
+        answer = _run_command(command, args, sock, now)
+    if isinstance(answer, dict) and answer.get("state_error"):
+        print(f"ergo: done, but not saved: {answer['state_error']} (kept in memory until it can be saved)",
+              file=sys.stderr)
+    return 0
+
+
+def _run_command(command: str, args: argparse.Namespace, sock: Any, now: datetime) -> dict[str, Any] | None:
+    """Every control command but status; returns the daemon's answer."""
     if command == "stop":
         answer = request(sock, "stop")
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and sock.exists():
             time.sleep(0.05)
         print(f"ergo stopped (pid {answer.get('pid')})")
-        return 0
+        return answer
     if command == "reload":
         answer = request(sock, "reload")
         changed = answer.get("changed") or []
         print("config reloaded: " + (", ".join(changed) + " changed" if changed else "nothing changed"))
-        return 0
+        return answer
     arguments: dict[str, Any] = {"kind": args.kind} if command in ("skip", "now") else {}
     answer = request(sock, command, **arguments)
     if command == "resume":
@@ -99,7 +107,7 @@ def run(command: str, args: argparse.Namespace) -> int:
         print(f"{args.kind}: next one skipped, due {_local(answer['reminders'][args.kind]['next_due'])}")
     elif command == "now":
         print(f"{args.kind}: delivered; next due {_local(answer['reminders'][args.kind]['next_due'])}")
-    return 0
+    return answer
 
 
 def _local(iso: str | None, with_day: bool = False) -> str:
@@ -129,6 +137,8 @@ def render_status(status: dict[str, Any]) -> str:
     lines.append(f"config: {config}")
     if status.get("config_error"):
         lines.append(f"config error (keeping the last good settings): {status['config_error']}")
+    if status.get("state_error"):
+        lines.append(f"state NOT saved (reminders go on, kept in memory): {status['state_error']}")
     if status["paused"]:
         lines.append("paused " + (f"until {_local(status['paused_until'])}" if status["paused_until"] else "until `ergo resume`"))
     elif status.get("hold"):
