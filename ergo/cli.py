@@ -1,22 +1,74 @@
 """The `ergo` command line: argparse adapters over typed command functions, one error boundary.
 
 Heavy modules (apscheduler, pydantic, plyer) are imported only inside the
-commands that need them, so `ergo status` and the other control commands stay instant.
+commands that need them. The control commands in their plain forms (`ergo status
+--json`, `ergo pause 30m`, ...) skip argparse too: status bars call them every few
+seconds, and building the whole parser costs more than the socket round trip.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
-from collections.abc import Sequence
 
 from ergo.errors import ErgoError
+
+TYPE_CHECKING = False  # typing, argparse and collections stay off the light path
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
 
 KINDS_HINT = "posture, hydration, stretch, movement, breathing, workspace, strength"
 
 
+# Control commands the light path parses by hand: positional arguments (at least, at most)
+# and the one flag each accepts. Anything else (--help, --until, --config, a typo) goes to argparse.
+CONTROL_COMMANDS: dict[str, tuple[tuple[str, ...], int, tuple[str, ...]]] = {
+    "status": ((), 0, ("--json",)),
+    "pause": (("duration",), 0, ()),
+    "resume": ((), 0, ()),
+    "snooze": (("kind", "duration"), 1, ()),
+    "skip": (("kind",), 1, ()),
+    "now": (("kind",), 1, ()),
+    "reload": ((), 0, ()),
+    "stop": ((), 0, ()),
+}
+
+
+class ControlArgs:
+    """What argparse would give a control command, built without argparse."""
+
+    def __init__(self, command: str, values: dict[str, object]) -> None:
+        self.command = command
+        self.json = False
+        self.until = None
+        self.duration = "10m" if command == "snooze" else None
+        self.__dict__.update(values)
+
+
+def light_control_args(argv: Sequence[str]) -> ControlArgs | None:
+    """Parse a plain control command by hand, or None to let argparse handle it (and its errors)."""
+    if not argv or argv[0] not in CONTROL_COMMANDS:
+        return None
+    names, required, flags = CONTROL_COMMANDS[argv[0]]
+    values: dict[str, object] = {}
+    positional: list[str] = []
+    for item in argv[1:]:
+        if item in flags:
+            values[item[2:]] = True
+        elif item.startswith("-"):
+            return None
+        else:
+            positional.append(item)
+    if not required <= len(positional) <= len(names):
+        return None
+    values.update(zip(names, positional))
+    return ControlArgs(argv[0], values)
+
+
 def _settings_flags(parser: argparse.ArgumentParser) -> None:
     """--config/--notifier/--set, accepted before or after the subcommand."""
+    import argparse
+
     parser.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="config file (default: see `ergo config path`)")
     parser.add_argument("--notifier", choices=("auto", "freedesktop", "plyer", "console"), default=argparse.SUPPRESS,
                         help="where reminders go (overrides config and environment)")
@@ -25,6 +77,8 @@ def _settings_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(prog="ergo", description="Ergonomics reminders: posture, water, stretching and movement.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     _settings_flags(parser)
@@ -69,6 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
     validate = config_sub.add_parser("validate", parents=[common], help="check a config file")
     validate.add_argument("path", nargs="?", help="the file (default: the config file in use)")
+    imp = config_sub.add_parser("import", parents=[common], help="take over the settings of Safe Eyes, Stretchly or Workrave")
+    imp.add_argument("--from", dest="program", required=True, choices=("safeeyes", "stretchly", "workrave"),
+                     help="the other break timer")
+    imp.add_argument("path", nargs="?", help="its settings file (default: where it keeps them; Workrave: live gsettings)")
+    imp.add_argument("--dry-run", action="store_true", help="print the change as a diff, write nothing")
 
     service = sub.add_parser("service", help="start ergo at login (systemd, launchd, Windows Startup)")
     service.add_argument("action", choices=("install", "uninstall", "status"))
@@ -96,7 +155,7 @@ def _flags(args: argparse.Namespace) -> dict:
     return flags
 
 
-def dispatch(args: argparse.Namespace) -> int:
+def dispatch(args: argparse.Namespace | ControlArgs) -> int:
     config = getattr(args, "config", None)
     command = args.command
     if command in ("status", "pause", "resume", "snooze", "skip", "now", "reload", "stop"):
@@ -124,16 +183,18 @@ def dispatch(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The console script: every ErgoError becomes one line on stderr and its exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.version:
-        from ergo import __version__
+    args = light_control_args(sys.argv[1:] if argv is None else argv)
+    if args is None:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.version:
+            from ergo import __version__
 
-        print(f"ergo {__version__}")
-        return 0
-    if not args.command:
-        parser.print_help()
-        return 0
+            print(f"ergo {__version__}")
+            return 0
+        if not args.command:
+            parser.print_help()
+            return 0
     try:
         return dispatch(args)
     except ErgoError as error:

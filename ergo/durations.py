@@ -9,15 +9,14 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-_HUMAN = re.compile(
+# Patterns, not compiled at import: re caches them on first use, and `ergo status` never parses one.
+_HUMAN = (
     r"^\s*(?:(?P<d>\d+(?:\.\d+)?)\s*d)?\s*(?:(?P<h>\d+(?:\.\d+)?)\s*h)?\s*"
-    r"(?:(?P<m>\d+(?:\.\d+)?)\s*m(?:in)?)?\s*(?:(?P<s>\d+(?:\.\d+)?)\s*s)?\s*$",
-    re.IGNORECASE,
+    r"(?:(?P<m>\d+(?:\.\d+)?)\s*m(?:in)?)?\s*(?:(?P<s>\d+(?:\.\d+)?)\s*s)?\s*$"
 )
-_ISO = re.compile(
+_ISO = (
     r"^P(?:(?P<d>\d+(?:\.\d+)?)D)?(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?"
-    r"(?:(?P<s>\d+(?:\.\d+)?)S)?)?$",
-    re.IGNORECASE,
+    r"(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
 )
 HINT = "try 45m or 1h30m"
 
@@ -37,7 +36,7 @@ def parse_duration(text: object) -> timedelta:
         raise DurationError(f'"{text}" is ambiguous: add a unit ({HINT}, or 90s)')
     if raw.startswith("-"):
         raise DurationError(f'"{text}" is negative: durations must be positive ({HINT})')
-    match = _ISO.match(raw) if raw[:1] in "pP" else _HUMAN.match(raw)
+    match = re.match(_ISO if raw[:1] in "pP" else _HUMAN, raw, re.IGNORECASE)
     if not raw or match is None or not any(match.groupdict().values()):
         raise DurationError(f'"{text}" is not a duration ({HINT})')
     parts = {k: float(v) for k, v in match.groupdict().items() if v}

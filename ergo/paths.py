@@ -4,16 +4,19 @@ platformdirs gives the per-OS defaults; ERGO_CONFIG, ERGO_STATE_DIR and
 ERGO_RUNTIME_DIR override them (tests and unusual setups rely on this). The
 system-wide config (an admin's defaults for every user) is found through
 XDG_CONFIG_DIRS on Linux and platformdirs' site config dir elsewhere.
+Only os and sys load at import: `ergo status` needs the socket path and nothing
+else, so pathlib, tempfile and platformdirs load inside the functions that use them.
 """
 
 from __future__ import annotations
 
 import os
-import stat
+import stat  # already loaded by os: free
 import sys
-import tempfile
-from dataclasses import dataclass
-from pathlib import Path
+
+TYPE_CHECKING = False  # typing itself costs `ergo status` 3 ms
+if TYPE_CHECKING:
+    from pathlib import Path
 
 APP = "ergo"
 MAX_CONFIG_BYTES = 1024 * 1024
@@ -25,15 +28,21 @@ def _platformdirs():
     return platformdirs
 
 
-@dataclass(frozen=True)
 class Paths:
-    """Resolved locations; build with `Paths.resolve()`."""
+    """Resolved locations; build with `Paths.resolve()` (read-only after that)."""
 
-    config_file: Path
-    config_from: str
-    state_dir: Path
-    runtime_dir: Path
-    system_config_file: Path | None = None
+    __slots__ = ("config_file", "config_from", "state_dir", "runtime_dir", "system_config_file")
+
+    def __init__(self, config_file: Path, config_from: str, state_dir: Path, runtime_dir: Path,
+                 system_config_file: Path | None = None) -> None:
+        for name, value in zip(self.__slots__, (config_file, config_from, state_dir, runtime_dir, system_config_file)):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Paths is read-only ({name})")
+
+    def __repr__(self) -> str:
+        return "Paths(" + ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__) + ")"
 
     @property
     def state_db(self) -> Path:
@@ -54,6 +63,8 @@ class Paths:
     @classmethod
     def resolve(cls, config: str | os.PathLike[str] | None = None) -> "Paths":
         """Locations for this user; `config` (the --config flag) beats ERGO_CONFIG beats the default."""
+        from pathlib import Path
+
         env = os.environ
         if config is not None:
             config_file, config_from = Path(config), "--config"
@@ -77,6 +88,8 @@ class Paths:
 def system_config_file() -> Path:
     """The system-wide config under the user's: the first existing `DIR/ergo/config.toml` of
     $XDG_CONFIG_DIRS (default /etc/xdg) on Linux, else the first candidate; platformdirs elsewhere."""
+    from pathlib import Path
+
     if sys.platform.startswith("linux"):
         dirs = [d for d in os.environ.get("XDG_CONFIG_DIRS", "").split(":") if d.strip() and os.path.isabs(d)]
         candidates = [Path(d) / APP / "config.toml" for d in dirs or ["/etc/xdg"]]
@@ -85,18 +98,27 @@ def system_config_file() -> Path:
 
 
 def runtime_dir() -> Path:
+    """The per-user runtime dir as a Path (see runtime_dir_name)."""
+    from pathlib import Path
+
+    return Path(runtime_dir_name())
+
+
+def runtime_dir_name() -> str:
     """The per-user runtime dir, or a private temp dir when the OS offers none (e.g. root on CI)."""
     override = os.environ.get("ERGO_RUNTIME_DIR")
     if override:
-        return Path(override).expanduser()
+        return os.path.expanduser(override)
     if sys.platform.startswith("linux"):
         xdg = os.environ.get("XDG_RUNTIME_DIR")
-        if xdg and Path(xdg).is_dir():
-            return Path(xdg) / APP
+        if xdg and os.path.isdir(xdg):
+            return os.path.join(xdg, APP)
     elif sys.platform != "win32":
-        return Path(_platformdirs().user_runtime_dir(APP, appauthor=False))
+        return _platformdirs().user_runtime_dir(APP, appauthor=False)
+    import tempfile
+
     uid = os.getuid() if hasattr(os, "getuid") else os.getlogin()
-    return Path(tempfile.gettempdir()) / f"{APP}-{uid}"
+    return os.path.join(tempfile.gettempdir(), f"{APP}-{uid}")
 
 
 def ensure_private_dir(path: Path) -> Path:
@@ -143,9 +165,9 @@ def _owner(uid: int) -> str:
         return f"uid {uid}"
 
 
-def socket_path() -> Path:
-    """The control socket, found without platformdirs: the light path of `ergo status`."""
-    return runtime_dir() / "ergo.sock"
+def socket_path() -> str:
+    """The control socket, found with os.path alone: the light path of `ergo status`."""
+    return os.path.join(runtime_dir_name(), "ergo.sock")
 
 
 def private_state_dir(path: Path) -> Path:

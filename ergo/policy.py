@@ -158,14 +158,20 @@ class Engine:
             if self.pause_until is not None:
                 candidates.append(self.pause_until)
             return min(candidates) if candidates else None
+        spaced = self.last_delivery + self.timing.merge_window if self.last_delivery is not None else now
+        free = self.hold(now) is None
         for kind in self.specs:
             due = self.next_due(kind, now)
-            if due is not None:
+            if due is None:
+                continue
+            if due > now:
                 candidates.append(due)
+            elif free:  # overdue and nothing holds it (e.g. after a restart): now, or once spacing allows
+                return max(now, spaced)
         if self.quiet_until is not None and self.quiet_until > now:
             candidates.append(self.quiet_until)
         if self.last_delivery is not None:
-            candidates.append(self.last_delivery + self.timing.merge_window)
+            candidates.append(spaced)
         future = [c for c in candidates if c > now]
         return min(future) if future else None
 
@@ -355,7 +361,8 @@ class Engine:
     def restore(cls, snapshot: dict, specs: dict[str, ReminderSpec], timing: Timing, now: datetime, downtime: timedelta) -> "Engine":
         """Continue from a saved state: countdowns go on, expired pauses and snoozes are gone.
 
-        `downtime` (how long no daemon ran) counts as an absence, like a suspend.
+        `downtime` (how long no daemon ran) counts as an absence, like a suspend: a reminder that fell
+        due meanwhile (and got no natural break from it) goes out once, after `quiet_after_resume`.
         """
 
         def when(value: str | None) -> datetime | None:
@@ -382,4 +389,6 @@ class Engine:
         engine.last_delivery = when(snapshot.get("last_delivery"))
         if downtime > timedelta(0):
             engine._absence(now - downtime, now, "daemon not running")
+        if not engine.paused and any((d := engine.next_due(k, now)) is not None and d <= now for k in specs):
+            engine.quiet_until = now + timing.quiet_after_resume  # overdue from the downtime: once, after a quiet spell
         return engine

@@ -34,7 +34,7 @@ from jeepney.io.blocking import DBusConnection, open_dbus_connection
 from tests.desktop import BUS_CONFIG, require_tools  # noqa: F401  (re-exported)
 
 Reply = tuple[str | None, tuple[Any, ...]]
-Handler = Callable[[Message], Reply]
+Handler = Callable[[Message], Reply | None]  # None: send no reply at all
 
 
 @contextmanager
@@ -136,10 +136,13 @@ class ServiceDouble:
             conn.send(new_error(msg, "org.freedesktop.DBus.Error.UnknownMethod", "s", (f"no {key}",)))
             return
         try:
-            signature, body = handler(msg)
+            reply = handler(msg)
         except DBusFailure as e:
             conn.send(new_error(msg, e.name, "s", (e.text,)))
             return
+        if reply is None:  # a handler that never answers, like a hung server
+            return
+        signature, body = reply
         conn.send(new_method_return(msg, signature, body))
 
     def run(self, command: Callable[[DBusConnection], Any]) -> Any:
@@ -271,6 +274,23 @@ class InhibitingServerDouble(ServiceDouble):
         self.inhibited = value
         self.emit(self.PATH, "org.freedesktop.DBus.Properties", "PropertiesChanged", "sa{sv}as",
                   (self.IFACE, {"Inhibited": ("b", value)}, []))
+
+
+class SilentNotificationServerDouble(ServiceDouble):
+    """Test double of a hung notification server: owns org.freedesktop.Notifications, says who it is,
+    and receives every Notify but never answers one, so the sender stays blocked inside its send."""
+
+    IFACE = "org.freedesktop.Notifications"
+
+    def __init__(self, address: str) -> None:
+        super().__init__(address, self.IFACE)
+        self.handle(self.IFACE, "GetServerInformation", lambda m: ("ssss", ("silent-double", "ergo-tests", "1", "1.2")))
+        self.handle(self.IFACE, "GetCapabilities", lambda m: ("as", (["body"],)))
+        self.handle(self.IFACE, "Notify", lambda m: None)
+
+    def notify_calls(self) -> list[tuple[Any, ...]]:
+        """The bodies of the Notify calls received so far, oldest first."""
+        return [body for iface, member, body in list(self.calls) if (iface, member) == (self.IFACE, "Notify")]
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 3.0) -> bool:

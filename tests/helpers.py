@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 import sys
 from collections.abc import Mapping
+from typing import NoReturn
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,13 @@ def ergo_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     for key in ("ERGO_CONFIG", "ERGO_STATE_DIR", "ERGO_RUNTIME_DIR", "XDG_CONFIG_DIRS"):
         monkeypatch.setenv(key, env[key])
     return dict(env)
+
+
+def cannot_run(reason: str) -> NoReturn:
+    """Skip a test that cannot run here, but fail it when ERGO_REQUIRE_DESKTOP=1 (CI must run everything)."""
+    if os.environ.get("ERGO_REQUIRE_DESKTOP") == "1":
+        pytest.fail(f"{reason}; ERGO_REQUIRE_DESKTOP=1 forbids skipping", pytrace=False)
+    pytest.skip(reason)
 
 
 def run_ergo(args: list[str], env: Mapping[str, str], timeout: float = 30) -> subprocess.CompletedProcess[str]:

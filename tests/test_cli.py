@@ -368,3 +368,24 @@ def test_no_command_prints_help_and_version(ergo_env) -> None:
         assert re.search(rf"^\s+{command}\s", bare.stdout, re.MULTILINE), command
     assert version.returncode == 0 and version.stdout.strip() == f"ergo {__version__}"
     assert nonsense.returncode == 2 and "invalid choice" in nonsense.stderr  # argparse's usage error
+
+
+def test_light_parser_takes_plain_control_commands_and_leaves_the_rest_to_argparse() -> None:
+    from ergo.cli import light_control_args
+
+    status = light_control_args(["status", "--json"])
+    assert status is not None and (status.command, status.json) == ("status", True)
+    snooze = light_control_args(["snooze", "posture"])
+    assert snooze is not None and (snooze.kind, snooze.duration) == ("posture", "10m")
+    pause = light_control_args(["pause", "30m"])
+    assert pause is not None and (pause.duration, pause.until) == ("30m", None)
+    # help, other flags, missing or extra arguments and other commands: argparse decides (and says why)
+    for argv in (["status", "--help"], ["pause", "--until", "13:30"], ["skip"], ["status", "x"], ["--config", "f", "status"],
+                 ["tips"], ["now", "posture", "extra"], []):
+        assert light_control_args(argv) is None, argv
+
+
+def test_control_command_errors_are_still_argparse_errors(ergo_env) -> None:
+    missing, extra = run_all([(["skip"], ergo_env), (["status", "x"], ergo_env)])
+    assert missing.returncode == 2 and "required: kind" in missing.stderr
+    assert extra.returncode == 2 and "unrecognized arguments: x" in extra.stderr

@@ -197,18 +197,40 @@ def test_absurd_durations_get_one_line_not_a_traceback(make_env: Callable[..., E
         assert "too long" in one_line(done.stderr), args
 
 
-def test_status_client_stays_light(make_env: Callable[..., ErgoEnv]) -> None:
-    """`ergo status` talks to the daemon without importing apscheduler, pydantic or plyer."""
+#: what the control path must never load: the daemon's stack, and the stdlib modules that the
+#: light path avoids on purpose (argparse, pathlib, typing, dataclasses, socket's enums, ...)
+LIGHT_PATH_FORBIDDEN = (
+    "apscheduler", "pydantic", "pydantic_core", "pydantic_settings", "plyer", "jeepney", "platformdirs", "tzlocal",
+    "argparse", "gettext", "pathlib", "typing", "dataclasses", "inspect", "ast", "dis", "tokenize", "tempfile",
+    "shutil", "bz2", "lzma", "socket", "selectors", "subprocess", "threading", "logging", "sqlite3", "tomllib",
+    "asyncio", "ssl", "urllib", "ergo.settings", "ergo.daemon", "ergo.store",
+)
+
+
+@pytest.mark.parametrize("argv", [["status"], ["status", "--json"]])
+def test_status_client_stays_light(make_env: Callable[..., ErgoEnv], argv: list[str]) -> None:
+    """`ergo status [--json]`, as the console script runs it, loads none of LIGHT_PATH_FORBIDDEN."""
     env = make_env(**CALM)
-    probe = ("import sys; from ergo.cli import main; code = main(['status', '--json']); "
-             "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('apscheduler', 'pydantic', 'pydantic_settings', 'plyer')); "
-             "print('HEAVY', heavy, file=sys.stderr); sys.exit(code)")
+    probe = (
+        "import sys\n"
+        "before = set(sys.modules)\n"  # an editable install's import hook loads pathlib at startup
+        "import re\n"  # what pip's console-script wrapper does first
+        f"sys.argv = ['ergo', *{argv!r}]\n"
+        "from ergo.cli import main\n"
+        "code = main()\n"
+        f"loaded = sorted(m for m in {LIGHT_PATH_FORBIDDEN!r} if m in sys.modules and m not in before)\n"
+        "print('LOADED', loaded, file=sys.stderr)\n"
+        "sys.exit(code)\n"
+    )
     with Daemon(env):
         done = subprocess.run([sys.executable, "-c", probe], env=env.env, capture_output=True, text=True, timeout=20,
                               check=False)
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["running"] is True
-    assert "HEAVY []" in done.stderr, done.stderr
+    if argv[-1] == "--json":
+        assert json.loads(done.stdout)["running"] is True
+    else:
+        assert done.stdout.startswith("ergo is running (pid ")
+    assert "LOADED []" in done.stderr, done.stderr
 
 
 def test_second_run_or_start_exits_1_naming_the_first_pid(make_env: Callable[..., ErgoEnv]) -> None:
@@ -343,7 +365,7 @@ def test_snooze_puts_one_reminder_off(make_env: Callable[..., ErgoEnv]) -> None:
         snoozed_until = parse_iso(entry["snoozed_until"])
         assert near(entry["snoozed_until"], asked + timedelta(seconds=5), 1.5)
         assert parse_iso(entry["next_due"]) >= asked + timedelta(seconds=4)
-        assert entry.get("held", "snoozed") == "snoozed"
+        assert entry["held"] == "snoozed"
 
         time.sleep(max(0.0, (asked + timedelta(seconds=5) - utcnow()).total_seconds() - 0.3))  # the CLI asked >= this
         assert "posture" not in daemon.delivered(), "posture was delivered while snoozed"

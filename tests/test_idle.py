@@ -4,6 +4,7 @@ selection and its one-line reasons, and the macOS/Windows arithmetic fed by fake
 from __future__ import annotations
 
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -102,9 +103,22 @@ def test_x11_server_going_away_is_an_idle_error_not_an_exit(desktop: DesktopSess
 
 def test_x11_refused_by_auto_on_wayland_but_allowed_when_named(desktop: DesktopSession,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/ergo-test-bus")
     monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
     assert "Wayland" in (x11.probe() or "")
     assert x11.probe(allow_wayland=True) is None
+    auto, reason = select_idle_monitor()  # DISPLAY works (Xvfb), but XWayland idle would only see X clients
+    try:
+        assert auto.name == "none", reason
+        assert "Wayland" in reason, reason
+    finally:
+        auto.close()
+    named, reason = select_idle_monitor("x11")
+    try:
+        assert named.name == "x11" and reason.startswith("x11: "), reason
+        named.idle_time()
+    finally:
+        named.close()
 
 
 def test_x11_probe_reasons(monkeypatch: pytest.MonkeyPatch, nothing_here: None) -> None:
@@ -308,5 +322,10 @@ def test_windows_idle_ms_is_exact_within_one_wrap(last: int, idle: int) -> None:
 
 
 def test_platform_backends_explain_themselves_here() -> None:
-    assert macos.probe() in (None, "needs macOS (this is linux)", "ioreg is not on PATH")
-    assert windows.probe() in (None, "needs Windows (this is linux)")
+    if sys.platform.startswith("linux"):  # exact: a probe that wrongly says "available" here must fail
+        assert macos.probe() == "needs macOS (this is linux)"
+        assert windows.probe() == "needs Windows (this is linux)"
+    elif sys.platform == "darwin":
+        assert macos.probe() in (None, "ioreg is not on PATH") and windows.probe() == "needs Windows (this is darwin)"
+    elif sys.platform == "win32":
+        assert windows.probe() is None and macos.probe() == "needs macOS (this is win32)"

@@ -297,10 +297,15 @@ def test_fallback_never_raises_and_tracks_the_last_error(caplog: pytest.LogCaptu
     assert primary.closed
 
 
-def test_fallback_survives_a_broken_console() -> None:
+def test_fallback_survives_a_broken_console_and_logs_the_reminder_as_lost(caplog: pytest.LogCaptureFixture) -> None:
     stream = io.StringIO()
     stream.close()
-    FallbackNotifier(FlakyNotifier(NotifyError("down")), ConsoleNotifier(stream)).send(POSTURE)
+    fallback = FallbackNotifier(FlakyNotifier(NotifyError("down")), ConsoleNotifier(stream))
+    with caplog.at_level(logging.WARNING, logger="ergo.notify"):
+        fallback.send(POSTURE)  # must not raise
+    [error] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert error.getMessage().startswith(f"reminder {POSTURE.key!r} lost: down, and the console failed too: "), error.getMessage()
+    assert fallback.last_error == "down"
 
 
 # --- plyer -------------------------------------------------------------------------------------------

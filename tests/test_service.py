@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from ergo.commands import service as service_command
-from ergo.errors import ConfigError, ErgoError
+from ergo.errors import AlreadyRunning, ConfigError, ErgoError
 from ergo.service import (
     LABEL,
     current_platform,
@@ -31,6 +31,7 @@ from ergo.service import (
     service_python,
     service_status,
 )
+from tests.helpers import cannot_run
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="drives the Linux (systemd) plan")
 
@@ -52,6 +53,8 @@ def test_unit_runs_the_given_python_without_config() -> None:
     assert unit["Service"]["Type"] == "simple"
     assert unit["Service"]["Restart"] == "on-failure"
     assert unit["Service"]["RestartSec"] == "5"
+    # what `ergo run` exits with when retrying cannot help: no relaunch every 5 s forever
+    assert unit["Service"]["RestartPreventExitStatus"].split() == [str(AlreadyRunning.exit_code), str(ConfigError.exit_code)] == ["1", "2"]
     assert unit["Unit"]["After"] == "graphical-session.target"
     assert unit["Unit"]["PartOf"] == "graphical-session.target"
     assert unit["Unit"]["Description"] == "ergo ergonomics reminders"
@@ -84,12 +87,14 @@ def _verify(unit_dir: Path, unit: Path, tmp_path: Path) -> subprocess.CompletedP
     )
 
 
-@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+@linux_only
 def test_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
     """The real interpreter, and the same one reached through a path with a space and "%h".
 
     An unescaped %h would expand to the home directory and verify would find no interpreter.
     """
+    if shutil.which("systemd-analyze") is None:
+        cannot_run("systemd-analyze is not installed (apt-get install systemd)")
     odd_dir = tmp_path / "my py %h"
     odd_dir.mkdir()
     (odd_dir / "python").symlink_to(sys.executable)
@@ -105,7 +110,7 @@ def test_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
         unit.write_text(render_systemd_unit(python, config_path))
         done = _verify(unit_dir, unit, tmp_path)
         if "Failed to initialize manager" in done.stderr or "Failed to lookup" in done.stderr:
-            pytest.skip(f"systemd-analyze verify cannot run here: {done.stderr.strip().splitlines()[-1]}")
+            cannot_run(f"systemd-analyze verify cannot run here: {done.stderr.strip().splitlines()[-1]}")
         complaints = [line for line in (done.stdout + done.stderr).splitlines() if "ergo" in line]
         assert done.returncode == 0 and not complaints, (name, done.stdout, done.stderr)
 
@@ -127,7 +132,8 @@ def test_launchd_plist_parses_with_the_expected_keys() -> None:
     assert plist["Label"] == LABEL == "io.github.ergo"
     assert plist["ProgramArguments"] == ["/usr/local/bin/python3", "-m", "ergo", "run"]
     assert plist["RunAtLoad"] is True
-    assert plist["KeepAlive"] == {"SuccessfulExit": False}  # restart on failure only
+    # restart after a crash (a signal) only: exit 1 (already running) or 2 (bad config) must not loop
+    assert plist["KeepAlive"] == {"Crashed": True}
     assert plist["StandardOutPath"] == plist["StandardErrorPath"] == str(log)
 
 

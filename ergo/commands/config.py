@@ -1,4 +1,4 @@
-"""`ergo config path | show | init | validate`."""
+"""`ergo config path | show | init | validate | import` (import lives in ergo.commands.config_import)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,10 @@ def run(action: str, config: str | None, flags: dict[str, Any], args: argparse.N
         return 0
     if action == "init":
         return init(paths.config_file, force=args.force)
+    if action == "import":
+        from ergo.commands import config_import
+
+        return config_import.run(args.program, args.path, args.dry_run, config)
     from ergo.config.model import flat_values, load_settings
 
     if action == "validate":

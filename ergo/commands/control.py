@@ -1,27 +1,33 @@
 """Control commands for the running daemon: status, pause, resume, snooze, skip, now, reload, stop.
 
 Standard library plus ergo's light modules only: no apscheduler, pydantic or plyer.
+`status --json` (what status bars call every few seconds) needs only the socket and
+json; datetime and ergo.durations load for the commands that read or print times.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
+import os
 import sys
-import time
-from datetime import datetime, timedelta, timezone
-from typing import Any
 
 from ergo.control_client import request
-from ergo.durations import DurationError, format_duration, parse_duration
 from ergo.errors import DaemonNotRunning, ErgoError
 from ergo.paths import socket_path
 
-MAX_HOLD = timedelta(days=366)  # longer pauses and snoozes are surely typos
+TYPE_CHECKING = False  # typing and argparse stay off this path (see tests/test_daemon.py)
+if TYPE_CHECKING:
+    import argparse
+    from datetime import datetime, timedelta
+    from typing import Any
+
+MAX_HOLD_DAYS = 366  # longer pauses and snoozes are surely typos
 
 
 def _until_clock(text: str, now: datetime) -> datetime:
     """The next local occurrence of HH:MM."""
+    from datetime import timedelta, timezone
+
     try:
         hours, minutes = (int(p) for p in text.strip().split(":"))
         local_now = now.astimezone()
@@ -34,20 +40,24 @@ def _until_clock(text: str, now: datetime) -> datetime:
 
 
 def _duration(text: str, what: str) -> timedelta:
+    from datetime import timedelta
+
+    from ergo.durations import DurationError, parse_duration
+
     try:
         value = parse_duration(text)
     except DurationError as error:
         raise ErgoError(f"{what}: {error}") from None
     if value <= timedelta(0):
         raise ErgoError(f"{what}: the duration must be positive")
-    if value > MAX_HOLD:
-        raise ErgoError(f"{what}: {text} is too long (at most {MAX_HOLD.days} days)")
+    if value > timedelta(days=MAX_HOLD_DAYS):
+        raise ErgoError(f"{what}: {text} is too long (at most {MAX_HOLD_DAYS} days)")
     return value
 
 
 def run(command: str, args: argparse.Namespace) -> int:
+    """`args` is argparse's namespace or cli's light stand-in with the same attributes."""
     sock = socket_path()
-    now = datetime.now(timezone.utc)
     if command == "status":
         try:
             answer = request(sock, "status")
@@ -63,6 +73,10 @@ def run(command: str, args: argparse.Namespace) -> int:
         else:
             print(render_status(answer))
         return 0
+    import time
+    from datetime import datetime, timezone
+
+    now = datetime.now(timezone.utc)
     if command == "pause":
         until: datetime | None = None
         if args.until and args.duration:
@@ -90,7 +104,7 @@ def _run_command(command: str, args: argparse.Namespace, sock: Any, now: datetim
     if command == "stop":
         answer = request(sock, "stop")
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and sock.exists():
+        while time.monotonic() < deadline and os.path.exists(sock):
             time.sleep(0.05)
         print(f"ergo stopped (pid {answer.get('pid')})")
         return answer
@@ -111,6 +125,8 @@ def _run_command(command: str, args: argparse.Namespace, sock: Any, now: datetim
 
 
 def _local(iso: str | None, with_day: bool = False) -> str:
+    from datetime import datetime
+
     if not iso:
         return "-"
     value = datetime.fromisoformat(iso).astimezone()
@@ -121,6 +137,10 @@ def _local(iso: str | None, with_day: bool = False) -> str:
 
 
 def _in(iso: str | None, now: datetime) -> str:
+    from datetime import datetime, timedelta
+
+    from ergo.durations import format_duration
+
     if not iso:
         return ""
     delta = datetime.fromisoformat(iso) - now
@@ -131,6 +151,8 @@ def _in(iso: str | None, now: datetime) -> str:
 
 def render_status(status: dict[str, Any]) -> str:
     """The human form of `status --json`."""
+    from datetime import datetime
+
     now = datetime.fromisoformat(status["now"])
     lines = [f"ergo is running (pid {status['pid']}); notifications: {status['notifier']}; idle detection: {status['idle_backend']}"]
     config = status["config_file"] + ("" if status.get("config_found") else " (not found: built-in defaults)")

@@ -1,0 +1,209 @@
+"""`ergo config import`: the real files the other break timers ship or write, with changed values.
+
+tests/data holds:
+- safeeyes.json: Debian bookworm's safeeyes 2.1.5 package, /usr/lib/python3/dist-packages/safeeyes/config/
+  safeeyes.json, with short_break_interval 20, long_break_interval 60, long_break_duration 300,
+  postpone_duration 10 and smartpause idle_time 4 / interpret_idle_as_break true;
+- stretchly-config.json: Stretchly's app/utils/defaultSettings.js (github hovancik/stretchly at 639088e,
+  evaluated with node) with microbreakInterval 15 min, breakInterval 3, naturalBreaksInactivityResetTime
+  7 min, own ideas, and the __internal__ version electron-store writes;
+- org.workrave.gschema.xml and org.workrave.enums.xml: Debian's workrave-data 1.10.50 schema, compiled
+  here into a temp dir for the real gsettings and dconf;
+- workrave-dconf-dump.txt: `dconf dump /org/workrave/` after `gsettings set` of a few keys.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from ergo.config.model import load_settings
+from ergo.config_import import safeeyes, stretchly, workrave
+from ergo.config_import.base import Mapped
+from ergo.config_import.merge import apply
+from ergo.errors import ConfigError
+from tests.desktop import require_tools
+from tests.helpers import REPO, ergo_env, run_ergo  # noqa: F401
+
+DATA = REPO / "tests" / "data"
+
+
+def imported_lines(text: str) -> dict[str, str]:
+    """key -> its whole line, for lines carrying an import comment."""
+    return {line.split("=")[0].strip(): line for line in text.splitlines() if "# imported from" in line}
+
+
+def test_safe_eyes_dry_run_prints_a_diff_with_sources_and_lists_the_rest(ergo_env) -> None:
+    result = run_ergo(["config", "import", "--from", "safeeyes", str(DATA / "safeeyes.json"), "--dry-run"], ergo_env)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith(f"--- {ergo_env['ERGO_CONFIG']} (new, from `ergo config init`)")
+    assert '+interval = "20m"  # imported from Safe Eyes short_break_interval = 20 (minutes)' in out
+    assert '+interval = "1h"  # imported from Safe Eyes long_break_interval = 60 (minutes)' in out
+    assert '+away_after = "4m"  # imported from Safe Eyes smartpause idle_time = 4 (minutes)' in out
+    assert '+natural_break = "5m"  # imported from Safe Eyes long_break_duration = 300 (seconds)' in out
+    assert "not imported from Safe Eyes (no counterpart in ergo):" in out
+    for unmapped in ("postpone_duration", "short_breaks", "strict_break", "trayicon plugin", "do-not-disturb"):
+        assert unmapped in out, unmapped
+    assert not Path(ergo_env["ERGO_CONFIG"]).exists()  # dry run
+
+
+def test_safe_eyes_import_writes_a_config_that_loads_with_the_mapped_values(ergo_env) -> None:
+    result = run_ergo(["config", "import", "--from", "safeeyes", str(DATA / "safeeyes.json")], ergo_env)
+    assert result.returncode == 0, result.stderr
+    config = Path(ergo_env["ERGO_CONFIG"])
+    s = load_settings(config).settings
+    assert s.posture.interval == timedelta(minutes=20) and s.movement.interval == timedelta(hours=1)
+    assert s.idle.away_after == timedelta(minutes=4)
+    assert s.posture.natural_break == timedelta(seconds=15) and s.movement.natural_break == timedelta(minutes=5)
+    assert s.hydration.interval == timedelta(minutes=45)  # untouched: the documented default file
+    lines = imported_lines(config.read_text("utf-8"))
+    assert set(lines) == {"interval", "away_after", "natural_break"} and len(
+        [l for l in config.read_text().splitlines() if "# imported from Safe Eyes" in l]) == 5
+    again = run_ergo(["config", "import", "--from", "safeeyes", str(DATA / "safeeyes.json")], ergo_env)
+    assert again.returncode == 0 and "already has these values" in again.stdout
+
+
+def test_stretchly_long_breaks_replace_every_nth_mini_break_and_the_users_file_keeps_the_rest(ergo_env) -> None:
+    config = Path(ergo_env["ERGO_CONFIG"])
+    original = '# my own settings\n[hydration]\ninterval = "40m"  # I like water\n\n[posture]\ninterval = "25m"\n'
+    config.write_text(original, "utf-8")
+    result = run_ergo(["config", "import", "--from", "stretchly", str(DATA / "stretchly-config.json")], ergo_env)
+    assert result.returncode == 0, result.stderr
+    text = config.read_text("utf-8")
+    assert text.startswith('# my own settings\n[hydration]\ninterval = "40m"  # I like water\n')
+    assert config.with_name("config.toml.bak").read_text("utf-8") == original
+    s = load_settings(config).settings
+    assert s.posture.interval == timedelta(minutes=15)
+    assert s.movement.interval == timedelta(hours=1)  # 15 min x (3 + 1), as in breaksPlanner.js
+    assert s.posture.natural_break == timedelta(minutes=7) == s.movement.natural_break
+    assert s.posture.messages == ["Roll your shoulders back."]  # the disabled idea is left out
+    assert s.movement.messages == ["Walk: Walk to the kitchen and back."]
+    assert "microbreakInterval x (breakInterval + 1) = 900000 ms x (3 + 1)" in text
+    for unmapped in ("breakPostponeTime", "morningHour", "monitorDnd = true", "breakDuration"):
+        assert unmapped in result.stdout, unmapped
+
+
+def test_values_outside_ergos_range_are_listed_not_clamped() -> None:
+    data = json.loads((DATA / "stretchly-config.json").read_text())
+    data["microbreakInterval"] = 2 * 24 * 3600 * 1000
+    result = stretchly.parse(json.dumps(data), "config.json")
+    assert not any(m.key.endswith(".interval") for m in result.mapped)
+    assert any("outside ergo's 1s-24h range for posture.interval" in u.why for u in result.unmapped)
+
+
+def test_workrave_ini_layout_of_its_windows_build_reads_like_the_dconf_keys() -> None:
+    # IniConfigurator turns "timers/micro_pause/limit" into section [timers], key micro_pause.limit
+    ini = "[timers]\nmicro_pause.limit=240\nmicro_pause.auto_reset=25\nrest_break.limit=3600\n[breaks]\nrest_break.enabled=false\n"
+    result = workrave.parse(workrave.from_ini_text(ini, "workrave.ini"), "workrave.ini")
+    got = {m.key: m.value for m in result.mapped}
+    assert got == {"posture.interval": "4m", "posture.natural_break": "25s", "movement.interval": "1h",
+                   "movement.enabled": False}
+
+
+@pytest.mark.parametrize(
+    ("program", "data_file", "fragment"),
+    [
+        ("safeeyes", "stretchly-config.json", "not a Safe Eyes safeeyes.json"),
+        ("safeeyes", "workrave-dconf-dump.txt", "not a Safe Eyes safeeyes.json"),
+        ("stretchly", "safeeyes.json", "not a Stretchly config.json"),
+        ("stretchly", "org.workrave.gschema.xml", "not a Stretchly config.json"),
+        ("workrave", "safeeyes.json", "not Workrave's settings"),
+        ("workrave", "stretchly-config.json", "not Workrave's settings"),
+    ],
+)
+def test_a_file_of_the_wrong_program_is_refused_in_one_line(ergo_env, program: str, data_file: str, fragment: str) -> None:
+    result = run_ergo(["config", "import", "--from", program, str(DATA / data_file)], ergo_env)
+    assert result.returncode == 2 and result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1 and fragment in result.stderr, result.stderr
+    assert not Path(ergo_env["ERGO_CONFIG"]).exists()
+
+
+def test_unknown_versions_are_refused_in_one_line(tmp_path: Path) -> None:
+    eyes = json.loads((DATA / "safeeyes.json").read_text())
+    eyes["meta"]["config_version"] = "7.0.0"
+    with pytest.raises(ConfigError, match=r"Safe Eyes config version 7.0.0 is not one ergo knows \(it reads 6.x\)"):
+        safeeyes.parse(json.dumps(eyes), "safeeyes.json")
+    stretch = json.loads((DATA / "stretchly-config.json").read_text())
+    stretch["__internal__"]["migrations"]["version"] = "2.0.0"
+    with pytest.raises(ConfigError, match="Stretchly 2.0.0 is not a version ergo knows"):
+        stretchly.parse(json.dumps(stretch), "config.json")
+
+
+def test_a_missing_file_names_the_path(ergo_env, tmp_path: Path) -> None:
+    result = run_ergo(["config", "import", "--from", "safeeyes", str(tmp_path / "nope.json")], ergo_env)
+    assert result.returncode == 1 and result.stderr.strip() == f"ergo: {tmp_path / 'nope.json'}: no such file (where is your Safe Eyes config? pass its path)"
+
+
+def test_merge_revives_a_commented_key_and_creates_a_missing_section() -> None:
+    text = '[posture]\n# days = "mon-fri"\ninterval = "30m"\n'
+    merged = apply(text, [Mapped("posture.days", "mon-fri", "X a"), Mapped("idle.away_after", "4m", "X b")])
+    assert merged == '[posture]\ndays = "mon-fri"  # imported from X a\ninterval = "30m"\n\n[idle]\naway_after = "4m"  # imported from X b\n'
+    assert tomllib.loads(merged) == {"posture": {"days": "mon-fri", "interval": "30m"}, "idle": {"away_after": "4m"}}
+
+
+def _workrave_session(tmp_path: Path, script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run `script` in a private D-Bus session with the real dconf service and Workrave's schema compiled into tmp."""
+    require_tools("dbus-run-session", "gsettings", "glib-compile-schemas", "dconf")
+    if not Path("/usr/libexec/dconf-service").exists():
+        require_tools("dconf-service")  # fails under ERGO_REQUIRE_DESKTOP=1, else skips
+    schemas = tmp_path / "schemas"
+    schemas.mkdir()
+    for name in ("org.workrave.gschema.xml", "org.workrave.enums.xml"):
+        shutil.copy(DATA / name, schemas / name)
+    subprocess.run(["glib-compile-schemas", str(schemas)], check=True)
+    home = tmp_path / "home"
+    runtime = tmp_path / "run"
+    home.mkdir()
+    runtime.mkdir(mode=0o700)
+    session = {**env, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"), "XDG_RUNTIME_DIR": str(runtime),
+               "GSETTINGS_SCHEMA_DIR": str(schemas), "GSETTINGS_BACKEND": "dconf", "PYTHON": sys.executable}
+    session.pop("DBUS_SESSION_BUS_ADDRESS", None)
+    return subprocess.run(["dbus-run-session", "--", "sh", "-ec", script], env=session, cwd=REPO, capture_output=True,
+                          text=True, timeout=60)
+
+
+SET_WORKRAVE = """
+gsettings set org.workrave.timers.micro-pause limit 240
+gsettings set org.workrave.timers.micro-pause auto-reset 20
+gsettings set org.workrave.timers.rest-break limit 3300
+gsettings set org.workrave.breaks.rest-break enabled false
+"""
+
+
+def test_workrave_from_a_real_dconf_dump_and_from_live_gsettings(ergo_env, tmp_path: Path) -> None:
+    dump = tmp_path / "workrave.txt"
+    script = SET_WORKRAVE + f"""
+dconf dump /org/workrave/ > {dump}
+"$PYTHON" -m ergo config import --from workrave {dump} --dry-run > {tmp_path / 'from-file.txt'}
+"$PYTHON" -m ergo config import --from workrave
+"""
+    result = _workrave_session(tmp_path, script, ergo_env)
+    assert result.returncode == 0, result.stderr
+    assert "[timers/micro-pause]" in dump.read_text() and "limit=240" in dump.read_text()
+    from_file = (tmp_path / "from-file.txt").read_text()
+    assert '+interval = "4m"  # imported from Workrave timers/micro-pause/limit = 240 (seconds)' in from_file
+    assert '+enabled = false  # imported from Workrave breaks/rest-break/enabled = false' in from_file
+    assert f"--- {ergo_env['ERGO_CONFIG']} (new" in result.stdout and "imported from Workrave" in result.stdout
+    s = load_settings(Path(ergo_env["ERGO_CONFIG"])).settings  # written from live gsettings
+    assert s.posture.interval == timedelta(minutes=4) and s.posture.natural_break == timedelta(seconds=20)
+    assert s.movement.interval == timedelta(minutes=55) and s.movement.enabled is False
+    assert s.movement.natural_break == timedelta(minutes=10)  # Workrave's default auto-reset, read live
+    assert "timers/daily-limit, breaks/daily-limit: ergo has no daily limit" in result.stdout
+    assert "distribution/port" in result.stdout  # every other live key is listed, none dropped
+
+
+def test_workrave_live_without_its_schema_is_one_line(ergo_env, tmp_path: Path) -> None:
+    require_tools("gsettings")
+    env = {**ergo_env, "GSETTINGS_SCHEMA_DIR": str(tmp_path), "XDG_DATA_DIRS": str(tmp_path)}
+    result = run_ergo(["config", "import", "--from", "workrave"], env)
+    assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1
+    assert "cannot read Workrave's settings with gsettings" in result.stderr and "org.workrave" in result.stderr

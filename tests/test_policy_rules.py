@@ -1,0 +1,228 @@
+"""One direct example at the boundary of each rule in ergo/policy.py's docstring.
+
+Each test sits exactly on the edge a comparison decides (`>` against `>=`, `<` against `<=`), one
+microsecond either side, so flipping any of those comparisons fails a test here. The spacing rule
+("two notifications are never closer than merge_window") is tested in tests/test_spacing.py.
+Time is a plain datetime passed in (the policy reads no clock), the one fake the standards allow.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from ergo.policy import Deliver, Engine, Record, ReminderSpec, Timing
+from ergo.worktime import WorkHours
+
+UTC = timezone.utc
+T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # a Monday
+M = timedelta(minutes=1)
+S = timedelta(seconds=1)
+US = timedelta(microseconds=1)
+ALWAYS = WorkHours.parse("every day", "00:00-24:00", UTC)
+
+
+def spec(kind: str, interval: timedelta, natural: timedelta | None = None, hours: WorkHours = ALWAYS) -> ReminderSpec:
+    return ReminderSpec(kind, interval, natural, hours)
+
+
+def engine(*specs: ReminderSpec, timing: Timing | None = None, start: datetime = T0) -> Engine:
+    return Engine.start({s.kind: s for s in specs}, timing or Timing(), start)
+
+
+def delivered(outcomes: list) -> list[tuple[str, ...]]:
+    return [o.kinds for o in outcomes if isinstance(o, Deliver)]
+
+
+def records(outcomes: list) -> list[tuple[str, str]]:
+    return [(o.kind, o.event) for o in outcomes if isinstance(o, Record)]
+
+
+# --- "a reminder is due `interval` after its countdown started" ----------------------------------
+
+
+def test_due_exactly_one_interval_after_the_anchor_not_a_microsecond_before() -> None:
+    e = engine(spec("posture", 30 * M))
+    assert e.tick(T0 + 30 * M - US) == []
+    assert delivered(e.tick(T0 + 30 * M)) == [("posture",)]
+
+
+def test_an_on_time_delivery_keeps_the_grid_and_a_late_one_restarts_from_now() -> None:
+    on_time = engine(spec("posture", 30 * M))
+    on_time.tick(T0 + 30 * M + S - US)  # just inside ON_TIME: the next countdown starts at the due time
+    assert on_time.next_due("posture", T0 + 31 * M) == T0 + 60 * M
+    late = engine(spec("posture", 30 * M))
+    late.tick(T0 + 30 * M + S)  # one second late: the countdown starts at the delivery
+    assert late.next_due("posture", T0 + 31 * M) == T0 + 60 * M + S
+
+
+# --- "outside its work hours nothing is delivered, and a window's start begins a fresh countdown" --
+
+
+def test_a_reminder_falling_due_exactly_at_the_window_end_waits_for_the_next_window() -> None:
+    office = WorkHours.parse("every day", "09:00-10:00", UTC)
+    e = engine(spec("posture", 30 * M, hours=office), start=datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    e.tick(datetime(2026, 11, 23, 9, 30, tzinfo=UTC))
+    assert e.next_due("posture", datetime(2026, 11, 23, 9, 45, tzinfo=UTC)) == datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
+    # a microsecond shorter, it falls due a microsecond before the end and still goes out
+    assert delivered(engine(spec("posture", 30 * M - US, hours=office), start=datetime(2026, 11, 23, 9, 30, tzinfo=UTC))
+                     .tick(datetime(2026, 11, 23, 10, 0, tzinfo=UTC) - US)) == [("posture",)]
+
+
+def test_the_window_start_is_a_fresh_countdown_from_the_start_itself() -> None:
+    office = WorkHours.parse("every day", "09:00-17:00", UTC)
+    e = engine(spec("posture", 30 * M, hours=office), start=datetime(2026, 11, 23, 7, 0, tzinfo=UTC))
+    start = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    assert e.tick(start + 30 * M - US) == []
+    assert delivered(e.tick(start + 30 * M)) == [("posture",)]
+
+
+# --- "while paused, countdowns freeze; while away, locked, asleep, quiet or dnd, due ones are held" --
+
+
+def test_a_timed_pause_holds_until_its_end_exactly() -> None:
+    e = engine(spec("posture", 30 * M))
+    e.pause(T0 + 10 * M, T0 + 40 * M)
+    assert e.tick(T0 + 40 * M - US) == [] and e.paused
+    e.tick(T0 + 40 * M)
+    assert not e.paused
+    assert e.next_due("posture", T0 + 40 * M) == T0 + 60 * M  # 20 min were left when it froze
+
+
+def test_the_quiet_period_after_a_resume_holds_until_its_end_exactly() -> None:
+    e = engine(spec("posture", 30 * M, natural=10 * M), timing=Timing(quiet_after_resume=M))
+    e.leave(T0 + 29 * M, "asleep")
+    e.back(T0 + 31 * M, "asleep")  # 2 min asleep: no natural break, posture is due and held
+    assert e.hold(T0 + 32 * M - US) == "quiet after resume"
+    assert e.tick(T0 + 32 * M - US) == []
+    assert e.hold(T0 + 32 * M) is None
+    assert delivered(e.tick(T0 + 32 * M)) == [("posture",)]
+
+
+def test_away_begins_at_exactly_away_after_of_idle() -> None:
+    e = engine(spec("posture", 30 * M), timing=Timing(away_after=3 * M))
+    e.observe_idle(T0 + 30 * M, 3 * M - US)
+    assert e.hold(T0 + 30 * M) is None
+    e.observe_idle(T0 + 30 * M, 3 * M)
+    assert e.hold(T0 + 30 * M) == "away"
+    assert e.tick(T0 + 30 * M) == []
+
+
+def test_do_not_disturb_and_a_lock_hold_a_due_reminder() -> None:
+    e = engine(spec("posture", 30 * M, natural=10 * M))
+    e.set_dnd(T0, True)
+    assert e.tick(T0 + 30 * M) == [] and e.hold(T0 + 30 * M) == "do not disturb"
+    e.set_dnd(T0 + 31 * M, False)
+    e.leave(T0 + 31 * M, "locked")
+    assert e.tick(T0 + 31 * M) == [] and e.hold(T0 + 31 * M) == "locked"
+
+
+def test_a_snooze_holds_until_its_end_exactly() -> None:
+    e = engine(spec("posture", 30 * M))
+    e.snooze(T0 + 29 * M, "posture", T0 + 40 * M)
+    assert e.tick(T0 + 40 * M - US) == []
+    assert delivered(e.tick(T0 + 40 * M)) == [("posture",)]
+
+
+# --- "an absence at least as long as natural_break counts as that break" --------------------------
+
+
+def test_an_absence_of_exactly_the_natural_break_counts_and_a_microsecond_less_does_not() -> None:
+    e = engine(spec("posture", 30 * M, natural=5 * M))
+    e.observe_idle(T0 + 10 * M, 3 * M)  # away since 07 min
+    out = e.observe_idle(T0 + 12 * M, timedelta(0))  # back at 12: 5 min away
+    assert records(out) == [("posture", "natural_break")]
+    assert e.next_due("posture", T0 + 12 * M) == T0 + 42 * M
+    short = engine(spec("posture", 30 * M, natural=5 * M))
+    short.observe_idle(T0 + 10 * M, 3 * M)
+    assert short.observe_idle(T0 + 12 * M - US, timedelta(0)) == []
+    assert short.next_due("posture", T0 + 12 * M) == T0 + 30 * M
+
+
+def test_a_lock_of_exactly_the_natural_break_counts_as_it() -> None:
+    e = engine(spec("posture", 30 * M, natural=5 * M))
+    e.leave(T0 + 10 * M, "locked")
+    assert records(e.back(T0 + 15 * M, "locked")) == [("posture", "natural_break")]
+    short = engine(spec("posture", 30 * M, natural=5 * M))
+    short.leave(T0 + 10 * M, "locked")
+    assert short.back(T0 + 15 * M - US, "locked") == []
+
+
+def test_daemon_downtime_of_exactly_the_natural_break_counts_as_it() -> None:
+    e = engine(spec("posture", 30 * M, natural=5 * M))
+    snap = e.snapshot()
+    now = T0 + 20 * M
+    assert Engine.restore(snap, e.specs, e.timing, now, downtime=5 * M).next_due("posture", now) == now + 30 * M
+    assert Engine.restore(snap, e.specs, e.timing, now, downtime=5 * M - US).next_due("posture", now) == T0 + 30 * M
+
+
+# --- "a reminder held for longer than its interval has gone stale" --------------------------------
+
+
+def test_held_exactly_one_interval_is_delivered_and_a_microsecond_more_is_stale() -> None:
+    for held, expected in ((30 * M, "delivered"), (30 * M + US, "skipped_stale")):
+        e = engine(spec("posture", 30 * M))
+        e.set_dnd(T0, True)
+        e.tick(T0 + 30 * M)  # due and held since 30
+        e.set_dnd(T0 + 30 * M + held, False)
+        out = e.tick(T0 + 30 * M + held)
+        if expected == "delivered":
+            assert delivered(out) == [("posture",)] and records(out) == []
+        else:
+            assert delivered(out) == [] and records(out) == [("posture", "skipped_stale")]
+            assert e.next_due("posture", T0 + 30 * M + held) == T0 + 60 * M + held  # restarted from now
+
+
+# --- "reminders due within merge_window of each other go out as one" -------------------------------
+
+
+def test_a_reminder_due_exactly_merge_window_later_joins_and_a_microsecond_later_does_not() -> None:
+    timing = Timing(merge_window=2 * M)
+    joined = engine(spec("posture", 30 * M), spec("hydration", 32 * M), timing=timing)
+    assert delivered(joined.tick(T0 + 30 * M)) == [("posture", "hydration")]
+    apart = engine(spec("posture", 30 * M), spec("hydration", 32 * M + US), timing=timing)
+    assert delivered(apart.tick(T0 + 30 * M)) == [("posture",)]
+
+
+def test_merging_never_brings_a_reminder_more_than_half_its_interval_early() -> None:
+    timing = Timing(merge_window=10 * M)
+    # hydration (interval 4 min, due at 34) is 4 min early at 30: more than half its interval
+    e = engine(spec("posture", 30 * M), spec("hydration", 4 * M), timing=timing, start=T0)
+    e.reminders["hydration"].anchor = T0 + 30 * M  # due at 34
+    assert delivered(e.tick(T0 + 30 * M)) == [("posture",)]
+    # exactly half its interval early joins
+    half = engine(spec("posture", 30 * M), spec("hydration", 4 * M), timing=timing, start=T0)
+    half.reminders["hydration"].anchor = T0 + 28 * M  # due at 32: 2 min = half of 4 early
+    assert delivered(half.tick(T0 + 30 * M)) == [("posture", "hydration")]
+    more = engine(spec("posture", 30 * M), spec("hydration", 4 * M), timing=timing, start=T0)
+    more.reminders["hydration"].anchor = T0 + 28 * M + US  # a microsecond more than half early
+    assert delivered(more.tick(T0 + 30 * M)) == [("posture",)]
+
+
+# --- the daemon's own downtime (issue 13): overdue goes out once, after the quiet period -----------
+
+
+def test_restart_after_the_due_time_delivers_once_right_after_the_quiet_period() -> None:
+    """Posture every 30 s, the daemon killed at +25 s and started at +35 s (the issue's example)."""
+    timing = Timing(merge_window=timedelta(seconds=0.2), quiet_after_resume=timedelta(seconds=5))
+    e = engine(spec("posture", 30 * S, natural=5 * M), timing=timing)
+    snap = e.snapshot()
+    start = T0 + 35 * S
+    r = Engine.restore(snap, e.specs, e.timing, start, downtime=10 * S)
+    assert r.next_due("posture", start) == T0 + 30 * S  # overdue ...
+    assert r.hold(start) == "quiet after resume"  # ... and held, so status names why
+    assert r.tick(start) == []
+    assert r.next_wakeup(start) == start + 5 * S
+    assert r.tick(start + 5 * S - US) == []
+    assert delivered(r.tick(start + 5 * S)) == [("posture",)]
+    assert r.next_due("posture", start + 5 * S) == start + 35 * S
+    assert r.tick(start + 10 * S) == []  # once
+
+
+def test_an_overdue_reminder_with_nothing_holding_it_wakes_the_timer_now() -> None:
+    e = engine(spec("posture", 30 * M), spec("hydration", 45 * M), timing=Timing(merge_window=2 * M))
+    e.deliver_now(T0 + 29 * M, "hydration")  # the latest delivery was a minute ago
+    assert e.next_wakeup(T0 + 30 * M) == T0 + 31 * M  # overdue, but spacing first: not a busy loop
+    assert e.next_wakeup(T0 + 31 * M + S) == T0 + 31 * M + S  # overdue and free: right now
+    e.set_dnd(T0 + 31 * M + S, True)
+    wake = e.next_wakeup(T0 + 31 * M + S)
+    assert wake is None or wake > T0 + 31 * M + S  # held: the end of the hold brings it, no spinning
