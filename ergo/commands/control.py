@@ -102,6 +102,8 @@ def run(command: str, args: argparse.Namespace) -> int:
 def _run_command(command: str, args: argparse.Namespace, sock: Any, now: datetime) -> dict[str, Any] | None:
     """Every control command but status; returns the daemon's answer."""
     if command == "stop":
+        import time
+
         answer = request(sock, "stop")
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and os.path.exists(sock):
