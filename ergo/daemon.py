@@ -75,6 +75,11 @@ class Daemon:
         self.zone = local_zone()
         self.config_error: str | None = None
         self.state_error: str | None = None  # why the latest save failed (full disk...); None when saved
+        self._reload_lock = threading.Lock()  # one config check child at a time
+        self._pruned_at: datetime | None = None
+        self._reload_state = threading.Lock()  # guards the two fields below
+        self._reload_wanted: str | None = None
+        self._reload_worker = False
         self._unsaved_rows: list[tuple[datetime, str, str, str]] = []
         self._notified_error: str | None = None
         self._lock = threading.RLock()
@@ -134,6 +139,7 @@ class Daemon:
         with self._lock:
             now = self.clock.now()
             self._save(now)
+            self._prune_history(now)
             self.scheduler.start()
             self._sync_jobs(now)
             self._schedule_idle(now)
@@ -300,6 +306,19 @@ class Daemon:
             log.info("state saved again")
             self._flush_rows()
 
+    def _prune_history(self, now: datetime) -> None:
+        """Keep history for `history_retention` (default a year): at start and then once a day."""
+        if self._pruned_at is not None and now - self._pruned_at < timedelta(days=1):
+            return
+        self._pruned_at = now
+        try:
+            gone = self.store.prune(now - self.loaded.settings.history_retention)
+        except StateError as error:
+            self._state_failed(str(error))
+            return
+        if gone:
+            log.info("history: deleted %d row(s) older than %s", gone, format_duration(self.loaded.settings.history_retention))
+
     def _retry_state(self, now: datetime) -> None:
         """Catch up by itself once the disk has space again, even when nothing else happens."""
         if self.state_error is not None or self._unsaved_rows:
@@ -387,6 +406,7 @@ class Daemon:
             now = self.clock.now()
             self._check_clock(now)
             self._retry_state(now)
+            self._prune_history(now)
 
     def _on_session_event(self, event: Any) -> None:
         """A session watcher saw suspend/resume, lock/unlock or do-not-disturb change (watcher thread)."""
@@ -411,8 +431,36 @@ class Daemon:
 
     # --- configuration ----------------------------------------------------------
 
+    def request_reload(self, reason: str) -> None:
+        """Reload soon, folding requests: 1000 SIGHUPs run at most one check at a time, and one more after it."""
+        with self._reload_state:
+            self._reload_wanted = reason
+            if self._reload_worker:
+                return
+            self._reload_worker = True
+        threading.Thread(target=self._reload_loop, name="ergo-reload", daemon=True).start()
+
+    def _reload_loop(self) -> None:
+        while True:
+            with self._reload_state:
+                reason, self._reload_wanted = self._reload_wanted, None
+                if reason is None:
+                    self._reload_worker = False
+                    return
+            try:
+                self.reload(reason)
+            except Exception:
+                log.exception("reload failed")
+
     def reload(self, reason: str) -> dict[str, Any]:
-        """Re-read the config; an invalid file keeps the last good settings and says why, once."""
+        """Re-read the config; an invalid file keeps the last good settings and says why, once.
+
+        One check child at a time, whoever asks (signal, file change, `ergo reload`).
+        """
+        with self._reload_lock:
+            return self._reload(reason)
+
+    def _reload(self, reason: str) -> dict[str, Any]:
         try:
             loaded = load_checked(self.paths.config_file, self.flags)
             specs, timing = specs_from(loaded.settings, self.zone)

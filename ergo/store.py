@@ -220,6 +220,15 @@ class Store:
                 raise StateError(f"state file {self.path}: {error}") from None
         return [HistoryRow(datetime.fromisoformat(at), kind, event, detail) for at, kind, event, detail in reversed(rows)]
 
+    def prune(self, before: datetime) -> int:
+        """Delete history older than `before` (the retention period); returns how many rows went."""
+        with self._lock:
+            try:
+                return self._db.execute("DELETE FROM history WHERE at < ?",
+                                        (before.astimezone(timezone.utc).isoformat(),)).rowcount
+            except sqlite3.Error as error:
+                raise self._failed(error) from None
+
     def close(self) -> None:
         with self._lock:
             self._db.close()

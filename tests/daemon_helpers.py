@@ -130,6 +130,12 @@ class ErgoEnv:
             return []
         return json.loads(done.stdout)
 
+    def history_all(self) -> list[dict[str, Any]]:
+        """Every history row, however old."""
+        done = self.cli("history", "--json", "--days", "100000")
+        assert done.returncode == 0, done.stderr
+        return [] if done.stdout.strip() == "no history yet" else json.loads(done.stdout)
+
     def deliveries(self) -> list[tuple[datetime, str]]:
         """(at, kind) of every delivery in the history, oldest first."""
         return [(datetime.fromisoformat(r["at"]), r["kind"]) for r in self.history() if r["event"] == "delivered"]

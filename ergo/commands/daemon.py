@@ -19,8 +19,14 @@ from ergo.paths import Paths, ensure_private_dir, private_state_dir
 log = logging.getLogger("ergo")
 
 
-def _setup_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+def _setup_logging(level: str, log_file: Any = None) -> None:
+    """Log to stderr; when stderr is ergo's own log file (`ergo start`), cap its size by rotating it."""
+    handler: logging.Handler = logging.StreamHandler(sys.stderr)
+    if log_file is not None:
+        from ergo.logfile import RotatingStderrHandler, writes_to
+
+        if writes_to(log_file):
+            handler = RotatingStderrHandler(log_file)
     handler.setFormatter(logging.Formatter("%(asctime)s ergo: %(message)s", "%Y-%m-%d %H:%M:%S"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -44,7 +50,7 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
     if os.name == "posix":
         os.umask(0o077)  # every file the daemon creates (state, WAL, logs) is private
     loaded = load_checked(paths.config_file, flags)  # in a child: pydantic never loads into the daemon
-    _setup_logging(loaded.settings.log_level)
+    _setup_logging(loaded.settings.log_level, paths.log_file)
     lock = InstanceLock(paths.lock_file)
     lock.acquire()
     from ergo.system_watch import SystemConfigWatcher
@@ -71,7 +77,7 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
 
         def on_signal(signum: int, _frame: object) -> None:
             if signum == getattr(signal, "SIGHUP", None):
-                threading.Thread(target=daemon.reload, args=("SIGHUP",), daemon=True).start()
+                daemon.request_reload("SIGHUP")  # folded: a storm of signals runs one check at a time
             else:
                 daemon.request_stop()
 
@@ -127,7 +133,6 @@ def _watch_config(watcher: Any, server: Any, daemon: Any, poll_seconds: float, j
 def start(config: str | None, flags: dict[str, Any], args: argparse.Namespace) -> int:
     """Start `ergo run` detached, wait until it answers, say where it logs."""
     from ergo.control_client import request
-    from ergo.errors import DaemonNotRunning
     from ergo.instance import running_pid
     from ergo.config.model import load_settings
 
@@ -151,17 +156,17 @@ def start(config: str | None, flags: dict[str, Any], args: argparse.Namespace) -
         process = subprocess.Popen(argv, stdin=devnull, stdout=log_file, stderr=log_file, close_fds=True, **options)
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
-        if process.poll() is not None:
+        exited = process.poll() is not None
+        if exited and running_pid(paths.lock_file) is None:
             tail = _tail(paths.log_file)
             raise ErgoError(f"ergo exited at start (code {process.returncode}): {tail}")
         try:
-            request(paths.socket, "status", timeout=1)
-        except DaemonNotRunning:
-            time.sleep(0.05)
-            continue
+            answer = request(paths.socket, "status", timeout=1)
         except ErgoError:
             time.sleep(0.05)
             continue
+        if answer.get("pid") != process.pid:  # a parallel `ergo start` won the lock: say so, with the live pid
+            raise AlreadyRunning(f"ergo is already running (pid {answer.get('pid')})")
         print(f"ergo started (pid {process.pid}); log: {paths.log_file}")
         return 0
     raise ErgoError(f"ergo did not answer within 15 s; see {paths.log_file}")

@@ -98,6 +98,22 @@ MAX_SHORT = timedelta(hours=1)  # expire, merge_window, quiet_after_resume
 MAX_LONG = timedelta(hours=24)  # natural_break, idle.away_after
 Duration = Annotated[timedelta, BeforeValidator(_duration), AfterValidator(_at_most(MAX_SHORT)), _as_text]
 LongDuration = Annotated[timedelta, BeforeValidator(_duration), AfterValidator(_at_most(MAX_LONG)), _as_text]
+MAX_RETENTION = timedelta(days=3650)
+
+
+def _retention(value: timedelta) -> timedelta:
+    _at_most(MAX_RETENTION)(value)
+    if value < timedelta(days=1):
+        raise ValueError(f"{format_duration(value)} is too short: at least 1d")
+    return value
+
+
+def _days_text(value: timedelta) -> str:
+    return f"{value.days}d" if value == timedelta(days=value.days) else format_duration(value)
+
+
+Retention = Annotated[timedelta, BeforeValidator(_duration), AfterValidator(_retention),
+                      PlainSerializer(_days_text, return_type=str)]
 Interval = Annotated[timedelta, BeforeValidator(_duration), AfterValidator(_interval), _as_text]
 Days = Annotated[str, AfterValidator(_checked_by(parse_days))]
 Hours = Annotated[str, AfterValidator(_checked_by(parse_hours))]
@@ -174,6 +190,7 @@ class Settings(BaseSettings):
     merge_window: Duration = timedelta(minutes=2)
     quiet_after_resume: Duration = timedelta(minutes=1)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    history_retention: Retention = timedelta(days=365)
     schedule: Schedule = Schedule()
     idle: Idle = Idle()
     posture: Posture = Posture()
@@ -572,6 +589,7 @@ def export_json(loaded: Loaded) -> dict[str, Any]:
         "settings": {
             "notifier": s.notifier, "expire": seconds(s.expire), "merge_window": seconds(s.merge_window),
             "quiet_after_resume": seconds(s.quiet_after_resume), "log_level": s.log_level,
+            "history_retention": seconds(s.history_retention),
             "schedule": {"days": s.schedule.days, "hours": s.schedule.hours},
             "idle": {"backend": s.idle.backend, "away_after": seconds(s.idle.away_after)},
             "reminders": reminders,
