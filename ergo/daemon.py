@@ -462,6 +462,10 @@ class Daemon:
 
     def _reload(self, reason: str) -> dict[str, Any]:
         try:
+            if self.loaded.file_exists and not _exists(self.loaded.config_file):
+                # Deleted (or a dangling link): the defaults would re-enable kinds the person turned off.
+                raise ConfigError(f"{self.loaded.config_file} was deleted; keeping the last good settings read from it "
+                                  "(restart ergo to use the built-in defaults)")
             loaded = load_checked(self.paths.config_file, self.flags)
             specs, timing = specs_from(loaded.settings, self.zone)
         except ConfigError as error:
@@ -585,6 +589,17 @@ class Daemon:
                 "config_notices": list(self.loaded.notices),
                 "reminders": reminders,
             }
+
+
+def _exists(path: Any) -> bool:
+    """Whether the config file is there (a symlink loop or unreadable folder counts as there: its error says why)."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:  # also a symlink whose target was deleted
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def _iso(value: datetime | None) -> str | None:
