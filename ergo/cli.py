@@ -92,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = sub.add_parser("status", parents=[common], help="show what the daemon is doing")
     status.add_argument("--json", action="store_true", help="machine-readable, for status bars")
+    status.add_argument("--follow", action="store_true", help="keep printing: a line on every change and once a minute")
+    status.add_argument("--format", choices=("json", "waybar", "plain"), default=None,
+                        help="with --follow: json (default), waybar (return-type json) or plain (polybar, i3blocks)")
     pause = sub.add_parser("pause", parents=[common], help="pause all reminders (no argument: until `ergo resume`)")
     pause.add_argument("duration", nargs="?", help="how long, e.g. 30m or 1h30m")
     pause.add_argument("--until", metavar="HH:MM", help="pause until this local time")
@@ -132,6 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     service = sub.add_parser("service", help="start ergo at login (systemd, launchd, Windows Startup)")
     service.add_argument("action", choices=("install", "uninstall", "status"))
     service.add_argument("--dry-run", action="store_true", help="print what would be written and run")
+    service.add_argument("--xdg", action="store_true",
+                         help="Linux: use XDG autostart (~/.config/autostart/ergo.desktop) instead of systemd")
+    service.add_argument("--tray", action="store_true", help="also start the tray icon (`ergo tray`) with the session")
     _settings_flags(service)
     return parser
 
@@ -175,7 +181,7 @@ def dispatch(args: argparse.Namespace | ControlArgs) -> int:
     if command == "service":
         from ergo.commands.service import run as service
 
-        return service(args.action, dry_run=args.dry_run, config_path=config, out=sys.stdout)
+        return service(args.action, dry_run=args.dry_run, config_path=config, out=sys.stdout, xdg=args.xdg, tray=args.tray)
     from ergo.commands import info
 
     return info.run(command, config, _flags(args), args)

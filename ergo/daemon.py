@@ -36,8 +36,26 @@ from ergo.worktime import WorkHours, local_zone
 
 log = logging.getLogger("ergo")
 NEAR = timedelta(seconds=60)  # poll idle often only this close to a due reminder
-IDLE_FASTEST, IDLE_FAST, IDLE_SLOW = 1.0, 5.0, 60.0  # seconds between idle readings
+IDLE_FASTEST, IDLE_FAST, IDLE_AWAY, IDLE_SLOW = 1.0, 5.0, 30.0, 60.0  # seconds between idle readings
 MAX_UNSAVED_ROWS = 10_000  # history rows kept in memory while the disk is full
+ALIVE_EVERY = 55.0  # seconds between signs of life for the "daemon was down" estimate (no disk write)
+
+
+def idle_poll_delay(engine: Engine, now: datetime, away_after: timedelta, polling: bool) -> float:
+    """Seconds until the next idle reading: often only when the answer changes a delivery soon.
+
+    Near a due reminder (is the person still there?) or while one is held for their return: every
+    few seconds. Away with nothing held: 30 s, since the return restarts countdowns anyway.
+    Otherwise once a minute, which still notices a departure long before `away_after` matters.
+    """
+    if not polling:
+        return IDLE_SLOW
+    fast = min(max(away_after.total_seconds() / 2, IDLE_FASTEST), IDLE_FAST)
+    if engine.away_since is not None:
+        held = any(state.pending_since is not None for state in engine.reminders.values())
+        return fast if held else IDLE_AWAY
+    near = any((d := engine.next_due(k, now)) is not None and d - now <= NEAR for k in engine.specs)
+    return fast if near else IDLE_SLOW
 
 
 def specs_from(settings: PlainSettings, zone) -> tuple[dict[str, ReminderSpec], Timing]:
@@ -88,12 +106,14 @@ class Daemon:
         self._shown = store.shown_tips()
         self._jumps = JumpDetector(self.clock)
         self._job_keys: dict[str, tuple[datetime, timedelta]] = {}
-        self._last_heartbeat = self.clock.monotonic()
+        self._last_alive = float("-inf")
         self._watchers: list[Any] = []
         self._idle_events = False
         self._saved: dict | None = None
         self._idle_error: str | None = None
         self.session_reasons: list[str] = []
+        self.on_change: Callable[[bool], None] | None = None  # the control server's changed(): wakes status subscribers
+        self._glance: tuple | None = None
         self.stop_requested = threading.Event()  # set by signals and `ergo stop`; run() then calls stop()
         self._stopped = False
         self.scheduler = BackgroundScheduler(
@@ -213,6 +233,7 @@ class Daemon:
                 now = self.clock.now()
                 self._check_clock(now)
                 self._apply(self.engine.tick(now), now)
+                self._schedule_idle(now, sooner_only=True)  # a reminder now held for a return: watch for it
         except Exception:  # a failing job is logged; the daemon goes on
             log.exception("reminder job failed")
 
@@ -231,6 +252,16 @@ class Daemon:
                 log.info("%s: %s (%s)", outcome.kind, outcome.event.replace("_", " "), outcome.detail)
                 self._record(outcome.at, outcome.kind, outcome.event, outcome.detail)
         self._sync_jobs(now)
+        self._announce(now)
+
+    def _announce(self, now: datetime, force: bool = False) -> None:
+        """Wake status subscribers when what a bar shows may have changed (never blocks: one pipe write)."""
+        engine = self.engine
+        glance = (self._saved, engine.hold(now), engine.away_since, self.config_error,
+                  tuple((kind, state.pending_since) for kind, state in engine.reminders.items()))
+        if self.on_change is not None and (force or glance != self._glance):
+            self._glance = glance
+            self.on_change(force)
 
     def _deliver(self, decision: Deliver, row_ids: list[int | None]) -> None:
         message, self._shown = compose(decision.kinds, self._texts, self._shown)
@@ -328,14 +359,14 @@ class Daemon:
 
     # --- idle, clock and session ----------------------------------------------
 
-    def _schedule_idle(self, now: datetime) -> None:
-        """Poll idle time often only when it matters: near a due reminder or while away."""
-        near = self.engine.away_since is not None or any(
-            (d := self.engine.next_due(k, now)) is not None and d - now <= NEAR for k in self.engine.specs
-        )
+    def _schedule_idle(self, now: datetime, sooner_only: bool = False) -> None:
+        """The next idle reading, at idle_poll_delay; `sooner_only` leaves an earlier one in place."""
         polling = self.backends.idle is not None and not self._idle_events
-        fast = min(max(self.loaded.settings.idle.away_after.total_seconds() / 2, IDLE_FASTEST), IDLE_FAST)
-        delay = fast if (near and polling) else IDLE_SLOW
+        delay = idle_poll_delay(self.engine, now, self.loaded.settings.idle.away_after, polling)
+        if sooner_only:
+            job = self.scheduler.get_job("idle")
+            if job is not None and job.next_run_time is not None and job.next_run_time <= now + timedelta(seconds=delay):
+                return
         self.scheduler.add_job(self._on_idle_poll, DateTrigger(run_date=now + timedelta(seconds=delay), timezone=timezone.utc),
                                id="idle", replace_existing=True)
 
@@ -379,9 +410,6 @@ class Daemon:
                             log.info("idle detection works again")
                             self._idle_error = None
                     self._observe_idle(now, idle_for)
-                if self.clock.monotonic() - self._last_heartbeat >= 55:
-                    self._last_heartbeat = self.clock.monotonic()
-                    self._store_call(self.store.heartbeat, now)
                 self._schedule_idle(now)
         except Exception:
             log.exception("idle poll failed")
@@ -401,12 +429,16 @@ class Daemon:
             self.scheduler.wakeup()
 
     def housekeeping(self) -> None:
-        """Called from the control thread every ~30 s: catches clock jumps that stall APScheduler."""
+        """Called from the control thread every ~30 s: catches clock jumps that stall APScheduler, and
+        leaves a sign of life for the next start's downtime estimate (a file time, not a database write)."""
         with self._lock:
             now = self.clock.now()
             self._check_clock(now)
             self._retry_state(now)
             self._prune_history(now)
+            if self.clock.monotonic() - self._last_alive >= ALIVE_EVERY:
+                self._last_alive = self.clock.monotonic()
+                self.store.mark_alive(now)
 
     def _on_session_event(self, event: Any) -> None:
         """A session watcher saw suspend/resume, lock/unlock or do-not-disturb change (watcher thread)."""
@@ -474,6 +506,8 @@ class Daemon:
                 first = message != self._notified_error
                 self.config_error = self._notified_error = message
             log.error("config not reloaded (%s): %s", reason, message)
+            with self._lock:
+                self._announce(self.clock.now(), force=True)
             if first:
                 try:
                     self.backends.notifier.send(Notification("ergo", "ergo: config error, keeping the last good one", message, "normal",
@@ -490,6 +524,7 @@ class Daemon:
             self._texts = self._texts_from(loaded.settings)
             changed = self.engine.reconfigure(now, specs, timing)
             self._apply([], now)
+            self._announce(now, force=True)
         log.info("config reloaded (%s): %s", reason, ", ".join(sorted(changed)) + " changed" if changed else "nothing changed")
         for notice in loaded.notices:
             log.warning("%s", notice)

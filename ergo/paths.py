@@ -60,6 +60,10 @@ class Paths:
     def lock_file(self) -> Path:
         return self.runtime_dir / "ergo.lock"
 
+    @property
+    def alive_marker(self) -> Path:
+        return self.runtime_dir / "ergo.alive"  # see ergo.store.Store.mark_alive
+
     @classmethod
     def resolve(cls, config: str | os.PathLike[str] | None = None) -> "Paths":
         """Locations for this user; `config` (the --config flag) beats ERGO_CONFIG beats the default."""
@@ -235,3 +239,32 @@ def read_config_bytes(path: Path) -> bytes | None:
         raise ConfigError(f"{path}: cannot read the file ({error.strerror or error})") from None
     finally:
         os.close(fd)
+
+
+def isolated_env(root: str | os.PathLike[str], base: dict[str, str] | None = None, *, keep: tuple[str, ...] = (),
+                 desktop: bool = True, **settings: str) -> dict[str, str]:
+    """An environment in which ergo reads and writes nothing outside `root`: for tests, benchmarks
+    and trying ergo out next to your own running copy.
+
+    A copy of `base` (default os.environ) without any ERGO_* variable (but those in `keep`), with
+    ERGO_CONFIG = root/config.toml (not created), ERGO_STATE_DIR = root/state, ERGO_RUNTIME_DIR =
+    root/run (or a short /tmp dir when root is deep: a Unix socket path must stay under ~100 bytes)
+    and XDG_CONFIG_DIRS = root/xdg (so /etc/xdg/ergo/config.toml stays out). `desktop=False` also
+    drops DBUS_SESSION_BUS_ADDRESS, DISPLAY and WAYLAND_DISPLAY. Keyword arguments add ERGO_
+    variables without the prefix: isolated_env(tmp, POSTURE__INTERVAL="20m").
+    """
+    root = os.fspath(root)
+    drop = () if desktop else ("DBUS_SESSION_BUS_ADDRESS", "DISPLAY", "WAYLAND_DISPLAY")
+    env = {k: v for k, v in (os.environ if base is None else base).items()
+           if (not k.startswith("ERGO_") or k in keep) and k not in drop}
+    env["ERGO_CONFIG"] = os.path.join(root, "config.toml")
+    env["ERGO_STATE_DIR"] = os.path.join(root, "state")
+    env["XDG_CONFIG_DIRS"] = os.path.join(root, "xdg")
+    if len(root) < 60:
+        env["ERGO_RUNTIME_DIR"] = os.path.join(root, "run")
+    else:
+        import tempfile
+
+        env["ERGO_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="er", dir="/tmp")
+    env.update({f"ERGO_{key}": value for key, value in settings.items()})
+    return env

@@ -3,6 +3,11 @@
 Every write is one transaction, so a crash (even kill -9) leaves either the old
 or the new state. A file that is not a readable ergo database is moved aside
 and a fresh one started, with a warning for the log.
+
+An idle daemon writes nothing here: only changes of state and history do. Its
+sign of life for the next start's downtime estimate is the modification time of
+a small marker file in the runtime dir (tmpfs on Linux), see `last_alive`. The
+write-ahead log is checkpointed every WAL_PAGES pages and cut back to WAL_LIMIT.
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ from pathlib import Path
 
 from ergo.errors import StateError
 from ergo.paths import private_state_dir
+
+WAL_PAGES = 64  # autocheckpoint after this many pages (256 KiB with 4 KiB pages; SQLite's default is 1000)
+WAL_LIMIT = 512 * 1024  # after a checkpoint the -wal file shrinks back to at most this
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -46,6 +54,7 @@ SENDING = "sending"  # a delivery saved but not yet confirmed sent; left behind 
 INTERRUPTED = "interrupted"
 
 
+
 def is_corruption(error: BaseException) -> bool:
     """Only a damaged file may be moved aside; a full disk or a read-only file never is."""
     text = f"{getattr(error, 'sqlite_errorname', '')} {error}"
@@ -58,8 +67,9 @@ class Store:
     `read_only=True` (ergo history) never creates, moves or deletes anything.
     """
 
-    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+    def __init__(self, path: Path, alive_marker: Path | None = None, *, read_only: bool = False) -> None:
         self.path = path
+        self.alive_marker = alive_marker
         self.warning: str | None = None
         self.interrupted = 0  # deliveries a crash left between saving and sending (now marked in history)
         self._lock = threading.Lock()
@@ -99,6 +109,8 @@ class Store:
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(f"PRAGMA wal_autocheckpoint={WAL_PAGES}")
+            db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
             if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                 raise sqlite3.DatabaseError("integrity check failed")
             db.executescript(SCHEMA)
@@ -179,12 +191,41 @@ class Store:
                 raise self._failed(error) from None
 
     def heartbeat(self, now: datetime) -> None:
-        """Lets the next start tell how long no daemon was running."""
+        """A clean stop's last word: lets the next start tell how long no daemon was running."""
         self._put({"alive": now.isoformat()})
 
+    def mark_alive(self, now: datetime) -> None:
+        """A running daemon's periodic sign of life, without a database write: the marker's mtime.
+
+        The marker holds this database's path, so a marker left by a daemon on another state file
+        is never read as this one's. Failures are ignored: the estimate falls back to the last write.
+        """
+        if self.alive_marker is None:
+            return
+        try:
+            if not self._marker_is_ours():
+                self.alive_marker.write_text(str(self.path))
+            os.utime(self.alive_marker, (now.timestamp(), now.timestamp()))
+        except OSError:
+            pass
+
+    def _marker_is_ours(self) -> bool:
+        try:
+            return self.alive_marker is not None and self.alive_marker.read_text() == str(self.path)
+        except (OSError, UnicodeDecodeError):
+            return False
+
     def last_alive(self) -> datetime | None:
+        """When a daemon last ran on this state: the latest of its last state write, its clean stop and
+        its last sign of life (mark_alive). The next start counts the time since then as downtime."""
         value = self._get("alive")
-        return datetime.fromisoformat(value).astimezone(timezone.utc) if isinstance(value, str) else None
+        times = [datetime.fromisoformat(value).astimezone(timezone.utc)] if isinstance(value, str) else []
+        if self._marker_is_ours():
+            try:
+                times.append(datetime.fromtimestamp(os.stat(self.alive_marker).st_mtime, timezone.utc))
+            except OSError:
+                pass
+        return max(times) if times else None
 
     # --- tip rotation -------------------------------------------------------
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import tempfile
 import sys
 from collections.abc import Mapping
 from typing import NoReturn
@@ -24,27 +23,16 @@ from pathlib import Path
 
 import pytest
 
+from ergo import paths
+
 REPO = Path(__file__).resolve().parent.parent
 #: ERGO_* variables that survive the clean-up (the CI switch for desktop tests).
 KEEP = frozenset({"ERGO_REQUIRE_DESKTOP"})
 
 
 def isolated_env(root: Path, base: Mapping[str, str] | None = None, **settings: str) -> dict[str, str]:
-    """A copy of `base` (default os.environ) without ERGO_* settings, pointed at files under `root`.
-
-    ERGO_CONFIG = root/config.toml (not created), ERGO_STATE_DIR = root/state,
-    ERGO_RUNTIME_DIR = root/run, XDG_CONFIG_DIRS = root/xdg (so the machine's
-    /etc/xdg/ergo/config.toml stays out). Keyword arguments add ERGO_ variables
-    without the prefix: isolated_env(tmp, POSTURE__INTERVAL="20m").
-    """
-    env = {k: v for k, v in (os.environ if base is None else base).items() if not k.startswith("ERGO_") or k in KEEP}
-    env["ERGO_CONFIG"] = str(root / "config.toml")
-    env["ERGO_STATE_DIR"] = str(root / "state")
-    env["XDG_CONFIG_DIRS"] = str(root / "xdg")
-    # Unix socket paths must stay under ~100 bytes: a deep tmp_path would break them.
-    env["ERGO_RUNTIME_DIR"] = str(root / "run") if len(str(root)) < 60 else tempfile.mkdtemp(prefix="er", dir="/tmp")
-    env.update({f"ERGO_{key}": value for key, value in settings.items()})
-    return env
+    """ergo.paths.isolated_env (the one helper tests and benchmarks share), keeping ERGO_REQUIRE_DESKTOP."""
+    return paths.isolated_env(root, dict(os.environ if base is None else base), keep=tuple(KEEP), **settings)
 
 
 @pytest.fixture

@@ -164,3 +164,86 @@ def test_lost_idle_source_counts_as_present_and_is_logged_once(tmp_path: Path, m
     finally:
         daemon.stop()
         daemon.store.close()
+
+
+class SteppingClock:
+    """A fake clock for time travel: real time plus an offset that moves wall and monotonic time
+    together, as time passing does (no jump for JumpDetector to see)."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc) + timedelta(seconds=self.offset)
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.offset
+
+
+SLOW = {kind: {"interval": "2h"} for kind in ("posture", "hydration", "stretch", "movement")}
+
+
+def _quiet_daemon(tmp_path: Path, clock: SteppingClock) -> Daemon:
+    """Nothing due for two hours, no idle backend, and the alive marker that `ergo run` uses."""
+    paths = Paths(tmp_path / "config.toml", "test", tmp_path / "state", tmp_path / "run")
+    paths.runtime_dir.mkdir(exist_ok=True)
+    loaded = PlainLoaded.from_json(export_json(load_settings(paths.config_file, SLOW)))
+    backends = Backends(FallbackNotifier(ConsoleNotifier(io.StringIO())), "console: test")
+    return Daemon(paths, loaded, backends, Store(paths.state_db, alive_marker=paths.alive_marker), flags=SLOW,
+                  clock=clock)
+
+
+def _files(folder: Path) -> dict[str, tuple[int, int]]:
+    return {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
+
+
+def test_an_idle_hour_writes_nothing_and_a_crash_still_counts_downtime_from_the_last_sign_of_life(tmp_path, monkeypatch):
+    for key in [k for k in __import__("os").environ if k.startswith("ERGO_") and k != "ERGO_REQUIRE_DESKTOP"]:
+        monkeypatch.delenv(key)
+    clock = SteppingClock()
+    first = _quiet_daemon(tmp_path, clock)
+    first.start()
+    try:
+        written = _files(tmp_path / "state")
+        for _ in range(120):  # an idle hour in 30 s steps: what the control thread and the idle job do
+            clock.offset += 30
+            first.housekeeping()
+            first._on_idle_poll()
+        assert _files(tmp_path / "state") == written  # no heartbeat, no checkpoint: nothing on disk
+    finally:
+        first.scheduler.shutdown(wait=False)  # then a crash: no stop(), so no last save
+    alive = first.store.last_alive()
+    assert alive is not None and timedelta(0) <= clock.now() - alive <= timedelta(seconds=60)
+    first.store.close()
+
+    clock.offset += 120  # the daemon runs again two minutes later: less than posture's 5m natural break
+    second = _quiet_daemon(tmp_path, clock)
+    left = second.engine.next_due("posture", clock.now()) - clock.now()
+    second.store.close()
+    assert timedelta(minutes=57) < left < timedelta(minutes=59), left  # the countdown went on: 2h - 62m
+    # Without the sign of life the same restart counts the idle hour as downtime, hence a natural break.
+    (tmp_path / "run" / "ergo.alive").unlink()
+    third = _quiet_daemon(tmp_path, clock)
+    left = third.engine.next_due("posture", clock.now()) - clock.now()
+    third.store.close()
+    assert left > timedelta(minutes=119), left
+
+
+def test_idle_readings_back_off_while_away_unless_a_reminder_waits_for_the_return():
+    from ergo.daemon import IDLE_AWAY, IDLE_FAST, IDLE_SLOW, idle_poll_delay
+    from ergo.policy import Engine, ReminderSpec, Timing
+    from ergo.worktime import WorkHours
+
+    t0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+    spec = ReminderSpec("posture", timedelta(minutes=30), timedelta(minutes=5), WorkHours.parse("mon-sun", "00:00-24:00", timezone.utc))
+    engine = Engine.start({"posture": spec}, Timing(away_after=timedelta(minutes=3)), t0)
+    away_after = timedelta(minutes=3)
+    assert idle_poll_delay(engine, t0, away_after, polling=True) == IDLE_SLOW
+    assert idle_poll_delay(engine, t0 + timedelta(minutes=29, seconds=30), away_after, polling=True) == IDLE_FAST
+    assert idle_poll_delay(engine, t0 + timedelta(minutes=29, seconds=30), away_after, polling=False) == IDLE_SLOW
+    engine.observe_idle(t0 + timedelta(minutes=10), timedelta(minutes=4))  # away since 09:06
+    assert engine.away_since is not None
+    assert idle_poll_delay(engine, t0 + timedelta(minutes=10), away_after, polling=True) == IDLE_AWAY
+    engine.tick(t0 + timedelta(minutes=30))  # posture falls due while away: held for the return
+    assert any(state.pending_since is not None for state in engine.reminders.values())
+    assert idle_poll_delay(engine, t0 + timedelta(minutes=30), away_after, polling=True) == IDLE_FAST

@@ -59,6 +59,13 @@ def run(command: str, args: argparse.Namespace) -> int:
     """`args` is argparse's namespace or cli's light stand-in with the same attributes."""
     sock = socket_path()
     if command == "status":
+        follow = getattr(args, "follow", False)  # the light path's ControlArgs has no --follow
+        if getattr(args, "format", None) and not follow:
+            raise ErgoError("--format goes with --follow (for a single status, use --json)")
+        if follow:
+            from ergo.status_stream import follow as stream
+
+            return stream(sock, args.format or "json", sys.stdout)
         try:
             answer = request(sock, "status")
         except DaemonNotRunning as error:

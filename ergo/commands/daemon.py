@@ -36,6 +36,10 @@ def _setup_logging(level: str, log_file: Any = None) -> None:
 
 def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | None = None) -> int:
     """Run until SIGINT/SIGTERM (exit 0); SIGHUP reloads the config."""
+    from ergo.config.frozen import finish_check, start_check
+
+    paths = Paths.resolve(config)
+    check = start_check(paths.config_file, flags)  # in a child (pydantic never loads here), while we import
     from ergo.control_server import ControlServer
     from ergo.daemon import Backends, Daemon
     from ergo.filewatch import POLL_SECONDS, ConfigWatcher
@@ -43,13 +47,11 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
     from ergo.instance import InstanceLock
     from ergo.notify.select import FallbackNotifier, select_notifier
     from ergo.session.select import start_watchers
-    from ergo.config.frozen import load_checked
     from ergo.store import Store
 
-    paths = Paths.resolve(config)
     if os.name == "posix":
         os.umask(0o077)  # every file the daemon creates (state, WAL, logs) is private
-    loaded = load_checked(paths.config_file, flags)  # in a child: pydantic never loads into the daemon
+    loaded = finish_check(check, paths.config_file)
     _setup_logging(loaded.settings.log_level, paths.log_file)
     lock = InstanceLock(paths.lock_file)
     lock.acquire()
@@ -63,11 +65,12 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
             idle.close()
             idle = None
         backends = Backends(FallbackNotifier(notifier), notifier_reason, idle, idle_reason, start_watchers)
-        store = Store(paths.state_db)
+        store = Store(paths.state_db, alive_marker=paths.alive_marker)
         daemon = Daemon(paths, loaded, backends, store, flags=flags)
         watcher = ConfigWatcher(paths.config_file)
         if hasattr(socket, "AF_UNIX"):
             server = ControlServer(paths.socket, daemon.handle, housekeeping=daemon.housekeeping)
+            daemon.on_change = server.changed
         else:
             log.warning("no Unix sockets on this platform: the control commands (status, pause, ...) are unavailable")
         _watch_config(watcher, server, daemon, POLL_SECONDS)
@@ -133,11 +136,12 @@ def _watch_config(watcher: Any, server: Any, daemon: Any, poll_seconds: float, j
 def start(config: str | None, flags: dict[str, Any], args: argparse.Namespace) -> int:
     """Start `ergo run` detached, wait until it answers, say where it logs."""
     from ergo.control_client import request
+    from ergo.errors import ConfigError
     from ergo.instance import running_pid
-    from ergo.config.model import load_settings
 
+    # The config is checked once, by the daemon's own check child: a broken one makes it exit 2 at
+    # once, and its one-line error comes back here, to the terminal (this process never loads pydantic).
     paths = Paths.resolve(config)
-    load_settings(paths.config_file, flags)  # a broken config fails here, in the terminal, not in a log
     ensure_private_dir(paths.runtime_dir)  # before reading a lock file someone else may have put there
     pid = running_pid(paths.lock_file)
     if pid is not None:
@@ -159,6 +163,8 @@ def start(config: str | None, flags: dict[str, Any], args: argparse.Namespace) -
         exited = process.poll() is not None
         if exited and running_pid(paths.lock_file) is None:
             tail = _tail(paths.log_file)
+            if process.returncode == ConfigError.exit_code:
+                raise ConfigError(tail.removeprefix("ergo: "))
             raise ErgoError(f"ergo exited at start (code {process.returncode}): {tail}")
         try:
             answer = request(paths.socket, "status", timeout=1)

@@ -113,13 +113,28 @@ class PlainLoaded:
 
 def load_checked(config_file: Path, flags: dict[str, Any]) -> PlainLoaded:
     """Validate in a child process and return plain settings; a problem is the child's one-line ConfigError."""
+    return finish_check(start_check(config_file, flags), config_file)
+
+
+def start_check(config_file: Path, flags: dict[str, Any]) -> subprocess.Popen[str]:
+    """Start the check child; the caller can do other work (the daemon loads its modules) meanwhile."""
     argv = [sys.executable, "-m", "ergo.config.check", str(config_file), json.dumps(flags)]
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=EXPORT_TIMEOUT, stdin=subprocess.DEVNULL)
-    except (OSError, subprocess.TimeoutExpired) as error:
+        return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+    except OSError as error:
         raise ConfigError(f"{config_file}: could not check the config ({error})") from None
-    if done.returncode != 0:
-        lines = [line for line in done.stderr.splitlines() if line.strip()]
-        message = lines[-1].removeprefix("ergo: ") if lines else f"config check failed (exit {done.returncode})"
+
+
+def finish_check(process: subprocess.Popen[str], config_file: Path) -> PlainLoaded:
+    """Wait for the check child of start_check and read its answer."""
+    try:
+        stdout, stderr = process.communicate(timeout=EXPORT_TIMEOUT)
+    except subprocess.TimeoutExpired as error:
+        process.kill()
+        process.communicate()
+        raise ConfigError(f"{config_file}: could not check the config ({error})") from None
+    if process.returncode != 0:
+        lines = [line for line in stderr.splitlines() if line.strip()]
+        message = lines[-1].removeprefix("ergo: ") if lines else f"config check failed (exit {process.returncode})"
         raise ConfigError(message)
-    return PlainLoaded.from_json(json.loads(done.stdout))
+    return PlainLoaded.from_json(json.loads(stdout))

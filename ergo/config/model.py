@@ -169,7 +169,7 @@ class Schedule(_Section):
 class Idle(_Section):
     """How ergo learns that the person is away."""
 
-    backend: Literal["auto", "mutter", "screensaver", "x11", "macos", "windows", "none"] = "auto"
+    backend: Literal["auto", "mutter", "screensaver", "swayidle", "x11", "macos", "windows", "none"] = "auto"
     away_after: LongDuration = timedelta(minutes=3)
 
 
