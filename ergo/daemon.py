@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -573,6 +574,16 @@ class Daemon:
             self._apply(outcomes, now)
         return self.status()
 
+    def _reminders_reach(self) -> str:
+        """"desktop", "terminal" or "log only": where a reminder would show up right now."""
+        notifier = self.backends.notifier
+        if notifier.name != "console" and not getattr(notifier, "last_error", None):
+            return "desktop"
+        try:
+            return "terminal" if sys.stdout is not None and sys.stdout.isatty() else "log only"
+        except (OSError, ValueError):
+            return "log only"
+
     def request_stop(self) -> None:
         """Asks the main thread (waiting in `ergo run`) to stop the daemon; safe from any thread."""
         self.stop_requested.set()
@@ -614,7 +625,9 @@ class Daemon:
                 "hold": hold,
                 "away_since": _iso(engine.away_since),
                 "dnd": engine.dnd,
-                "notifier": self.backends.notifier.name, "notifier_reason": self.backends.notifier_reason,
+                "notifier": self.backends.notifier.name,
+                "notifier_reason": getattr(self.backends.notifier, "reason", "") or self.backends.notifier_reason,
+                "reminders_reach": self._reminders_reach(),
                 "idle_backend": self.backends.idle_reason.split(":", 1)[0], "idle_reason": self.backends.idle_reason,
                 "session_watchers": list(self.session_reasons),
                 "config_file": str(self.loaded.config_file), "config_found": self.loaded.file_exists,

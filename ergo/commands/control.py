@@ -163,11 +163,18 @@ def render_status(status: dict[str, Any]) -> str:
     from datetime import datetime
 
     now = datetime.fromisoformat(status["now"])
-    lines = [f"ergo is running (pid {status['pid']}); notifications: {status['notifier']}; idle detection: {status['idle_backend']}"]
+    notifier = status["notifier"]
+    reason = status.get("notifier_reason") or ""
+    if notifier == "freedesktop" and " on the session bus" in reason:  # name the server that is there now
+        notifier += f" ({reason.removeprefix('freedesktop: ').split(' on the session bus')[0]})"
+    lines = [f"ergo is running (pid {status['pid']}); notifications: {notifier}; idle detection: {status['idle_backend']}"]
     config = status["config_file"] + ("" if status.get("config_found") else " (not found: built-in defaults)")
     lines.append(f"config: {config}")
     if status.get("config_error"):
         lines.append(f"config error (keeping the last good settings): {status['config_error']}")
+    if status.get("reminders_reach") == "log only":
+        lines.append("reminders reach only the log file: no notification server yet "
+                     "(ergo switches to one as soon as it appears)")
     if status.get("state_error"):
         lines.append(f"state NOT saved (reminders go on, kept in memory): {status['state_error']}")
     if status["paused"]:

@@ -57,14 +57,19 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
     lock.acquire()
     from ergo.system_watch import SystemConfigWatcher
 
-    store = server = watcher = system_watcher = daemon = None
+    store = server = watcher = system_watcher = daemon = late = None
     try:
         notifier, notifier_reason = select_notifier(loaded.settings.notifier)
         idle, idle_reason = select_idle_monitor(loaded.settings.idle.backend)
         if idle_reason.startswith("none"):
             idle.close()
             idle = None
-        backends = Backends(FallbackNotifier(notifier), notifier_reason, idle, idle_reason, start_watchers)
+        fallback = FallbackNotifier(notifier, reason=notifier_reason)
+        if loaded.settings.notifier in ("auto", "freedesktop") and sys.platform.startswith("linux"):
+            from ergo.notify.late import LateDesktop
+
+            late = LateDesktop(fallback)  # a notification server (or bus) that comes up after ergo is used
+        backends = Backends(fallback, notifier_reason, idle, idle_reason, start_watchers)
         store = Store(paths.state_db, alive_marker=paths.alive_marker)
         daemon = Daemon(paths, loaded, backends, store, flags=flags)
         watcher = ConfigWatcher(paths.config_file)
@@ -89,6 +94,8 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
         if hasattr(signal, "SIGHUP"):
             signal.signal(signal.SIGHUP, on_signal)
         daemon.start()
+        if late is not None:
+            late.start()
         if server is not None:
             server.start()
             log.info("control socket: %s", paths.socket)
@@ -97,6 +104,8 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
         while not daemon.stop_requested.wait(3600):
             pass
     finally:
+        if late is not None:
+            late.stop()
         if server is not None:
             server.stop()
         if daemon is not None:

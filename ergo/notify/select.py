@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TextIO
 
 from ergo.errors import BackendUnavailable, NotifyError
@@ -77,13 +78,32 @@ def _join_reasons(failures: list[tuple[str, str]]) -> str:
 class FallbackNotifier(ClosingContext):
     """Never lets a broken desktop cost a reminder: on failure it logs why and prints to the console instead."""
 
-    def __init__(self, primary: Notifier, console: ConsoleNotifier | None = None) -> None:
+    def __init__(self, primary: Notifier, console: ConsoleNotifier | None = None, reason: str = "") -> None:
         self.primary = primary
         self.console = console if console is not None else ConsoleNotifier()
-        self.name = primary.name
+        self.reason = reason  # what `ergo status` shows: the backend and, for freedesktop, the server now
         self.last_error: str | None = None  # None while the primary's latest send succeeded
+        self.before_send: Callable[[], None] | None = None  # e.g. a re-probe for a server that came up late
+
+    @property
+    def name(self) -> str:
+        return self.primary.name
+
+    def replace(self, primary: Notifier, reason: str) -> None:
+        """Switch to another backend (a notification server appeared after ergo started)."""
+        old, self.primary, self.reason, self.last_error = self.primary, primary, reason, None
+        if old is not self.console:
+            try:
+                old.close()
+            except Exception:
+                pass
 
     def send(self, notification: Notification) -> None:
+        if self.before_send is not None:
+            try:
+                self.before_send()
+            except Exception:
+                logger.exception("checking for a notification server failed")
         try:
             self.primary.send(notification)
         except NotifyError as exc:
