@@ -1,4 +1,4 @@
-"""Control commands for the running daemon: status, pause, resume, snooze, skip, now, reload, stop.
+"""Control commands for the running daemon: status, pause, resume, done, snooze, skip, now, reload, stop.
 
 Standard library plus ergo's light modules only: no apscheduler, pydantic or plyer.
 `status --json` (what status bars call every few seconds) needs only the socket and
@@ -92,44 +92,64 @@ def run(command: str, args: argparse.Namespace) -> int:
             until = _until_clock(args.until, now)
         elif args.duration:
             until = now + _duration(args.duration, "pause")
-        answer = request(sock, "pause", until=until.isoformat() if until else None)
+        answer = _ask(sock, "pause", until=until.isoformat() if until else None)
         print(f"paused until {_local(answer['paused_until'])}" if until else "paused until `ergo resume`")
-    elif command == "snooze":
-        until = now + _duration(args.duration, "snooze")
-        answer = request(sock, "snooze", kind=args.kind, until=until.isoformat())
-        print(f"{args.kind} snoozed until {_local(until.isoformat())}")
-    else:
-        answer = _run_command(command, args, sock, now)
-    if isinstance(answer, dict) and answer.get("state_error"):
-        print(f"ergo: done, but not saved: {answer['state_error']} (kept in memory until it can be saved)",
-              file=sys.stderr)
-    return 0
+        return 0
+    if command == "snooze":
+        kind, duration = args.kind, args.duration
+        if kind is not None and duration is None and kind[:1].isdigit():  # `ergo snooze 20m`: the last reminder
+            kind, duration = None, kind
+        until = now + _duration(duration or "10m", "snooze")
+        answer = _ask(sock, "snooze", kind=kind, until=until.isoformat())
+        what = ", ".join(answer.get("answered") or []) or kind
+        print(f"{what} snoozed until {_local(until.isoformat())}")
+        return 0
+    if command == "break":
+        from datetime import timedelta
 
+        from ergo.durations import format_duration
 
-def _run_command(command: str, args: argparse.Namespace, sock: Any, now: datetime) -> dict[str, Any] | None:
-    """Every control command but status; returns the daemon's answer."""
+        answer = _ask(sock, "break", kind=args.kind)
+        length = timedelta(seconds=answer.get("break_seconds") or 0)
+        print(f"{args.kind}: break started, {format_duration(length)}; it counts as done when the countdown ends "
+              "(`ergo done` ends it early)")
+        return 0
+    if command in ("done", "skip"):
+        answer = _ask(sock, command, kind=args.kind)
+        answered = answer.get("answered")
+        if answered is not None:
+            print(f"{', '.join(answered)}: {'done, well done' if command == 'done' else 'skipped'}; next due "
+                  + ", ".join(f"{k} {_local(answer['reminders'][k]['next_due'])}" for k in answered))
+        else:
+            print(f"{args.kind}: next one skipped, due {_local(answer['reminders'][args.kind]['next_due'])}")
+        return 0
     if command == "stop":
-        import time
-
-        answer = request(sock, "stop")
+        answer = _ask(sock, "stop")
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and os.path.exists(sock):
             time.sleep(0.05)
         print(f"ergo stopped (pid {answer.get('pid')})")
-        return answer
+        return 0
     if command == "reload":
-        answer = request(sock, "reload")
+        answer = _ask(sock, "reload")
         changed = answer.get("changed") or []
         print("config reloaded: " + (", ".join(changed) + " changed" if changed else "nothing changed"))
-        return answer
-    arguments: dict[str, Any] = {"kind": args.kind} if command in ("skip", "now") else {}
-    answer = request(sock, command, **arguments)
+        return 0
+    arguments: dict[str, Any] = {"kind": args.kind} if command == "now" else {}
+    answer = _ask(sock, command, **arguments)
     if command == "resume":
         print("resumed")
-    elif command == "skip":
-        print(f"{args.kind}: next one skipped, due {_local(answer['reminders'][args.kind]['next_due'])}")
     elif command == "now":
         print(f"{args.kind}: delivered; next due {_local(answer['reminders'][args.kind]['next_due'])}")
+    return 0
+
+
+def _ask(sock: str, command: str, **arguments: Any) -> dict[str, Any]:
+    """A control request; when the daemon could not save the change (a full disk), one line says so."""
+    answer = request(sock, command, **arguments)
+    if answer.get("state_error"):
+        print(f"ergo: done, but not saved: {answer['state_error']} (kept in memory until it can be saved)",
+              file=sys.stderr)
     return answer
 
 
