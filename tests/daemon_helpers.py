@@ -131,10 +131,19 @@ class ErgoEnv:
         return json.loads(done.stdout)
 
     def history_all(self) -> list[dict[str, Any]]:
-        """Every history row, however old."""
-        done = self.cli("history", "--json", "--days", "100000")
-        assert done.returncode == 0, done.stderr
-        return [] if done.stdout.strip() == "no history yet" else json.loads(done.stdout)
+        """Every raw history row, however old, read from the state file (read-only)."""
+        from datetime import timezone
+
+        from ergo.store import Store
+
+        if not (self.state_dir / "state.sqlite3").exists():
+            return []
+        store = Store(self.state_dir / "state.sqlite3", read_only=True)
+        try:
+            rows = store.history(datetime(1970, 1, 2, tzinfo=timezone.utc), limit=1_000_000)
+        finally:
+            store.close()
+        return [{"at": r.at.isoformat(), "kind": r.kind, "event": r.event, "detail": r.detail} for r in rows]
 
     def deliveries(self) -> list[tuple[datetime, str]]:
         """(at, kind) of every delivery in the history, oldest first."""

@@ -216,13 +216,13 @@ def test_a_kill_between_saving_and_sending_leaves_a_history_row() -> None:
                     assert server.notified.wait(20), "the daemon never tried to send"
                     os.kill(daemon.pid, signal.SIGKILL)
                     daemon.proc.wait(timeout=5)  # type: ignore[union-attr]
-                rows = env.history()
+                rows = env.history_all()
                 assert [r for r in rows if r["kind"] == "posture" and r["event"] == "sending"], (rows, daemon.stderr())
                 assert not [r for r in rows if r["event"] == "delivered"], rows
                 env.env["ERGO_NOTIFIER"] = "console"
                 with Daemon(env, name="again") as again:
                     wait_for(lambda: any("interrupted" in l for l in again.log_lines()), what="the warning")
-                rows = env.history()
+                rows = env.history_all()
                 interrupted = [r for r in rows if r["event"] == "interrupted"]
                 assert interrupted and interrupted[0]["kind"] == "posture", rows
                 assert "may not have been shown" in interrupted[0]["detail"]
