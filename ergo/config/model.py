@@ -427,6 +427,8 @@ def _locked_values(layers: _Layers) -> tuple[dict[str, Any], list[str]]:
     """The system's value (or the built-in default) of each locked key, and one notice per attempt to change it."""
     values: dict[str, Any] = {}
     notices: list[str] = []
+    if not layers.locked:
+        return values, notices
     fallback = flat_values(defaults())
     who = f"locked by {layers.system_file}: your value is ignored (ask whoever manages this computer)"
     for dotted in sorted(layers.locked):
