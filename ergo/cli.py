@@ -26,8 +26,10 @@ CONTROL_COMMANDS: dict[str, tuple[tuple[str, ...], int, tuple[str, ...]]] = {
     "status": ((), 0, ("--json",)),
     "pause": (("duration",), 0, ()),
     "resume": ((), 0, ()),
-    "snooze": (("kind", "duration"), 1, ()),
-    "skip": (("kind",), 1, ()),
+    "snooze": (("kind", "duration"), 0, ()),
+    "skip": (("kind",), 0, ()),
+    "done": (("kind",), 0, ()),
+    "break": (("kind",), 1, ()),
     "now": (("kind",), 1, ()),
     "reload": ((), 0, ()),
     "stop": ((), 0, ()),
@@ -41,7 +43,8 @@ class ControlArgs:
         self.command = command
         self.json = False
         self.until = None
-        self.duration = "10m" if command == "snooze" else None
+        self.duration = None  # snooze: 10m unless told (decided in ergo.commands.control)
+        self.kind = None
         self.__dict__.update(values)
 
 
@@ -99,11 +102,18 @@ def build_parser() -> argparse.ArgumentParser:
     pause.add_argument("duration", nargs="?", help="how long, e.g. 30m or 1h30m")
     pause.add_argument("--until", metavar="HH:MM", help="pause until this local time")
     sub.add_parser("resume", parents=[common], help="end a pause")
-    snooze = sub.add_parser("snooze", parents=[common], help="put one reminder off (default 10m)")
-    snooze.add_argument("kind", help=KINDS_HINT)
-    snooze.add_argument("duration", nargs="?", default="10m")
-    skip = sub.add_parser("skip", parents=[common], help="skip the next reminder of a kind; its countdown restarts")
-    skip.add_argument("kind", help=KINDS_HINT)
+    done = sub.add_parser("done", parents=[common], help="answer a reminder: break taken (no kind: the last one delivered)")
+    done.add_argument("kind", nargs="?", help=KINDS_HINT)
+    snooze = sub.add_parser("snooze", parents=[common],
+                            help="remind again later (default 10m; no kind: the last one delivered)")
+    snooze.add_argument("kind", nargs="?", help=KINDS_HINT)
+    snooze.add_argument("duration", nargs="?", default=None)
+    skip = sub.add_parser("skip", parents=[common],
+                          help="skip a reminder; its countdown restarts (no kind: the last one delivered)")
+    skip.add_argument("kind", nargs="?", help=KINDS_HINT)
+    take = sub.add_parser("break", parents=[common],
+                          help="take a timed break now: a countdown, recorded as done when it ends")
+    take.add_argument("kind", help=KINDS_HINT)
     now = sub.add_parser("now", parents=[common], help="take a break now: deliver a reminder and restart its countdown")
     now.add_argument("kind", help=KINDS_HINT)
     sub.add_parser("reload", parents=[common], help="re-read the config file now")
@@ -126,9 +136,21 @@ def build_parser() -> argparse.ArgumentParser:
     plan_sub.add_parser("stop", parents=[common], help="end the running plan now")
     test = sub.add_parser("notify-test", parents=[common], help="send one reminder now and report how it went")
     test.add_argument("kind", nargs="?", default="posture", help=KINDS_HINT)
-    history = sub.add_parser("history", parents=[common], help="what was delivered, skipped or taken as a natural break")
+    history = sub.add_parser("history", parents=[common], help="a diary: each reminder and what became of it")
     history.add_argument("--days", type=float, default=1.0, help="how far back (default 1)")
     history.add_argument("--json", action="store_true")
+
+    stats = sub.add_parser("stats", parents=[common], help="per kind and per day: reminders, breaks, longest stretch")
+    span = stats.add_mutually_exclusive_group()
+    for name in ("day", "week", "month"):
+        span.add_argument(f"--{name}", dest="period", action="store_const", const=name,
+                          help=f"this {name}" if name == "day" else f"the last {7 if name == 'week' else 30} days")
+    stats.set_defaults(period="week")
+    stats.add_argument("--json", action="store_true")
+
+    report = sub.add_parser("report", parents=[common], help="write the week as one self-contained HTML page")
+    report.add_argument("--html", metavar="FILE", required=True, help="where to write the page")
+    report.add_argument("--open", action="store_true", help="open it in the web browser")
 
     config = sub.add_parser("config", help="inspect or create the config file")
     config_sub = config.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -144,6 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("path", nargs="?", help="its settings file (default: where it keeps them; Workrave: live gsettings)")
     imp.add_argument("--dry-run", action="store_true", help="print the change as a diff, write nothing")
 
+    tray = sub.add_parser("tray", parents=[common], help="a tray icon with a menu (needs the extra: pip install 'ergo[tray]')")
+    tray.add_argument("--backend", choices=("auto", "sni", "xembed"), default="auto",
+                      help="StatusNotifierItem (KDE, waybar, GNOME with AppIndicator) or the X11 system tray")
+    tray.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                      help="if no tray host runs yet, keep looking this long (login: the panel may start later)")
     service = sub.add_parser("service", help="start ergo at login (systemd, launchd, Windows Startup)")
     service.add_argument("action", choices=("install", "uninstall", "status"))
     service.add_argument("--dry-run", action="store_true", help="print what would be written and run")
@@ -176,7 +203,7 @@ def _flags(args: argparse.Namespace) -> dict:
 def dispatch(args: argparse.Namespace | ControlArgs) -> int:
     config = getattr(args, "config", None)
     command = args.command
-    if command in ("status", "pause", "resume", "snooze", "skip", "now", "reload", "stop"):
+    if command in ("status", "pause", "resume", "snooze", "skip", "now", "reload", "stop", "done", "break"):
         from ergo.commands import control
 
         return control.run(command, args)
@@ -194,6 +221,10 @@ def dispatch(args: argparse.Namespace | ControlArgs) -> int:
         from ergo.commands import config as config_commands
 
         return config_commands.run(args.action, config, _flags(args), args)
+    if command == "tray":
+        from ergo.tray.app import run as tray
+
+        return tray(args.backend, args.wait)
     if command == "service":
         from ergo.commands.service import run as service
 

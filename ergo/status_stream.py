@@ -55,8 +55,9 @@ def _lines(client: socket.socket) -> Iterator[dict[str, Any]]:
                 status = json.loads(line)
             except json.JSONDecodeError:
                 return
-            if isinstance(status, dict):
-                yield status
+            if not isinstance(status, dict) or "running" not in status:
+                return  # an error answer (e.g. too many subscribers): the caller waits before trying again
+            yield status
 
 
 class _SocketWatch:
@@ -114,9 +115,10 @@ def statuses(path: Path | str, stop: Callable[[], bool] = lambda: False) -> Iter
                     yield None
                 watch.wait(RETRY)
                 continue
+            got_any = False
             try:
                 for status in _lines(client):
-                    reachable = True
+                    reachable = got_any = True
                     yield status
                     if stop():
                         return
@@ -125,6 +127,8 @@ def statuses(path: Path | str, stop: Callable[[], bool] = lambda: False) -> Iter
             if reachable is not False:
                 reachable = False
                 yield None
+            if not got_any:  # connected but refused or silent: never spin on reconnects
+                time.sleep(RETRY)
     finally:
         watch.close()
 

@@ -102,9 +102,9 @@ def test_uninstall_removes_systemd_units_and_xdg_entries_alike(
     assert service_command.run("install", dry_run=False, config_path=None, out=io.StringIO(), xdg=True, tray=True) == 0
     units = user_home / "cfg" / "systemd" / "user"
     autostart = user_home / "cfg" / "autostart"
-    assert parse_unit((units / "ergo-tray.service").read_text())["Service"]["ExecStart"] == f"{sys.executable} -m ergo tray"
+    assert parse_unit((units / "ergo-tray.service").read_text())["Service"]["ExecStart"] == f"{sys.executable} -m ergo tray --wait 60"
     assert "--user enable --now ergo-tray.service" in recorded(calls)
-    assert entry(autostart / "ergo-tray.desktop")["Exec"] == f"{sys.executable} -m ergo tray"
+    assert entry(autostart / "ergo-tray.desktop")["Exec"] == f"{sys.executable} -m ergo tray --wait 60"
     validate(autostart / "ergo-tray.desktop")
     calls.unlink()
     assert service_command.run("uninstall", dry_run=False, config_path=None, out=io.StringIO()) == 0
@@ -130,5 +130,5 @@ def test_the_cli_takes_xdg_and_tray(user_home: Path) -> None:  # noqa: F811
                           capture_output=True, text=True, check=False, env=os.environ.copy(), timeout=30)
     assert done.returncode == 0, done.stderr
     assert f"would write {user_home / 'cfg' / 'autostart' / 'ergo.desktop'}:" in done.stdout
-    assert f"Exec={sys.executable} -m ergo tray" in done.stdout
+    assert f"Exec={sys.executable} -m ergo tray --wait 60" in done.stdout
     assert not (user_home / "cfg").exists()

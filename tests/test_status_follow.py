@@ -337,3 +337,18 @@ def test_the_readme_bar_snippets_print_what_each_bar_reads(make_env: Callable[..
                 assert json.loads(line)["text"] == "posture in 20 min"  # waybar's return-type json: one object per line
             else:
                 assert line == "posture in 20 min"  # polybar tail / i3blocks persist: each line is the text
+
+
+def test_subscribers_beyond_the_cap_get_a_one_line_refusal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(control_server, "MAX_SUBSCRIBERS", 1)
+    server = ControlServer(tmp_path / "s.sock", lambda request: {"ok": True, "running": True, "now": "0"})
+    server.start()
+    try:
+        first = _subscribe(tmp_path / "s.sock")
+        assert _read_lines(first, 0.3) == [{"running": True, "now": "0"}]
+        second = _subscribe(tmp_path / "s.sock")
+        assert _read_lines(second, 0.5) == [{"ok": False, "error": "too many status subscribers (at most 1)"}]
+        first.close()
+        second.close()
+    finally:
+        server.stop()

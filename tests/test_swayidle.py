@@ -6,6 +6,7 @@ through the compositor's virtual-keyboard protocol, so the idle/active transitio
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
@@ -19,6 +20,7 @@ from ergo.idle import swayidle
 from ergo.idle.select import select_idle_monitor
 from ergo.idle.swayidle import SwayidleIdleMonitor
 from tests.daemon_helpers import Daemon, ErgoEnv, pid_alive, wait_for
+from tests.test_status_follow import Follower
 from tests.wayland import Sway, headless_sway
 
 
@@ -119,12 +121,18 @@ def test_the_daemon_holds_reminders_while_sway_says_idle(sway: Sway) -> None:
             assert status["idle_backend"] == "swayidle", status["idle_reason"]
             children = [p for p in children_of(daemon.pid) if comm(p) == "swayidle"]
             assert len(children) == 1
-            wait_for(lambda: daemon.status()["hold"] == "away", timeout=10, what="hold: away")
-            time.sleep(4.5)  # posture fell due while away
-            assert daemon.status()["reminders"]["posture"]["held"] == "away"
-            assert "posture" not in daemon.delivered()
-            sway.type_key()
-            wait_for(lambda: daemon.status()["hold"] is None, timeout=5, what="back after a key press")
+            follower = Follower(env, "waybar")  # what a bar sees of the hold starting and ending
+            try:
+                follower.until(lambda line: json.loads(line)["class"] == "held", timeout=10)
+                wait_for(lambda: daemon.status()["hold"] == "away", timeout=10, what="hold: away")
+                time.sleep(4.5)  # posture fell due while away
+                assert daemon.status()["reminders"]["posture"]["held"] == "away"
+                assert "posture" not in daemon.delivered()
+                sway.type_key()
+                wait_for(lambda: daemon.status()["hold"] is None, timeout=5, what="back after a key press")
+                follower.until(lambda line: json.loads(line)["class"] != "held", timeout=2)
+            finally:
+                follower.close()
             assert "event-driven (no polling)" in daemon.stderr()
             assert daemon.terminate() == 0
         wait_for(lambda: not pid_alive(children[0]), timeout=3, what="ergo's stop to end swayidle")

@@ -51,12 +51,13 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
 
     store = server = watcher = system_watcher = daemon = None
     try:
-        notifier, notifier_reason = select_notifier(loaded.settings.notifier)
+        notifier, notifier_reason = select_notifier(loaded.settings.notifier, answers=True)
         idle, idle_reason = select_idle_monitor(loaded.settings.idle.backend)
         if idle_reason.startswith("none"):
             idle.close()
             idle = None
-        backends = Backends(FallbackNotifier(notifier), notifier_reason, idle, idle_reason, start_watchers)
+        backends = Backends(FallbackNotifier(notifier), notifier_reason, idle, idle_reason, start_watchers,
+                            answers=getattr(notifier, "answers", None))
         store = Store(paths.state_db, alive_marker=paths.alive_marker)
         daemon = Daemon(paths, loaded, backends, store, flags=flags)
         watcher = ConfigWatcher(paths.config_file)

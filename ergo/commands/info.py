@@ -20,6 +20,10 @@ def run(command: str, config: str | None, flags: dict[str, Any], args: argparse.
 
     paths = Paths.resolve(config)
     loaded = load_settings(paths.config_file, flags)
+    if command == "stats":
+        return stats(paths, loaded.settings, args.period, args.json)
+    if command == "report":
+        return report(paths, loaded.settings, args.html, args.open)
     if command == "schedule":
         if getattr(args, "plan", False):
             return plan_timeline(paths)
@@ -185,25 +189,99 @@ def notify_test(settings: Any, kind: str) -> int:
 
 
 def history(paths: Paths, days: float, as_json: bool) -> int:
+    """The diary: each reminder and what became of it, oldest first, grouped by day."""
+    from ergo.diary import describe, diary
     from ergo.store import Store
 
     if not paths.state_db.exists():
-        print("no history yet")
+        print("[]" if as_json else "no history yet")
         return 0
     store = Store(paths.state_db)
     try:
-        rows = store.history(datetime.now(timezone.utc) - timedelta(days=days))
+        rows = store.history(datetime.now(timezone.utc) - timedelta(days=days), limit=100_000)
     finally:
         store.close()
+    entries = diary(rows)
     if as_json:
-        print(json.dumps([{"at": r.at.isoformat(), "kind": r.kind, "event": r.event, "detail": r.detail} for r in rows], indent=2))
+        print(json.dumps([entry.as_json() for entry in entries], indent=2))
         return 0
-    counts: dict[tuple[str, str], int] = {}
-    for row in rows:
-        print(f"{row.at.astimezone():%a %H:%M:%S}  {row.kind:<10} {row.event.replace('_', ' '):<14} {row.detail}")
-        counts[(row.kind, row.event)] = counts.get((row.kind, row.event), 0) + 1
-    if counts:
-        print("totals: " + ", ".join(f"{kind} {event.replace('_', ' ')} {n}" for (kind, event), n in sorted(counts.items())))
-    else:
+    if not entries:
         print("nothing recorded in that time")
+        return 0
+    day = None
+    for entry in entries:
+        local = entry.at.astimezone()
+        if local.date() != day:
+            day = local.date()
+            print(f"{local:%a %d %b}")
+        print(f"  {local:%H:%M}  {entry.kind:<10} {describe(entry)}")
+    reminders = [e for e in entries if e.what == "reminder"]
+    done = sum(1 for e in reminders if e.outcome == "done")
+    print(f"{len(reminders)} reminders, {done} answered with a break; "
+          f"{sum(1 for e in entries if e.what == 'natural break')} natural breaks")
+    return 0
+
+
+def gather_stats(paths: Paths, settings: Any, length: str, today: Any = None) -> Any:
+    """Read the store and compute ergo.stats.Stats for the period ending today (local time)."""
+    from ergo.stats import compute, day_bounds, period
+    from ergo.store import Store
+    from ergo.worktime import local_zone
+
+    zone = local_zone()
+    today = today or datetime.now(zone).date()
+    first, last = period(today, length)
+    since, until = day_bounds(first, zone)[0], day_bounds(last, zone)[1]
+    kinds = [kind for kind, r in settings.reminders().items() if r.enabled]
+    goal = getattr(settings.reminders().get("hydration"), "daily_goal", None)
+    if not paths.state_db.exists():
+        return compute([], [], [], first, last, zone, kinds, goal)
+    store = Store(paths.state_db, alive_marker=paths.alive_marker)  # a running daemon's spans reach its last sign of life
+    try:
+        rows = store.history(since, limit=1_000_000, until=until)
+        running, present = store.spans("running", since, until), store.spans("present", since, until)
+    finally:
+        store.close()
+    return compute(rows, running, present, first, last, zone, kinds, goal)
+
+
+def stats(paths: Paths, settings: Any, length: str, as_json: bool) -> int:
+    """`ergo stats`: a table per kind and a bar chart per day (Unicode blocks, ASCII when the terminal is not UTF-8)."""
+    import sys
+
+    from ergo.stats import render
+
+    result = gather_stats(paths, settings, length)
+    if as_json:
+        print(json.dumps(result.as_json(), indent=2))
+        return 0
+    encoding = (getattr(sys.stdout, "encoding", None) or "ascii").lower().replace("-", "")
+    print(render(result, unicode=encoding.startswith("utf")))
+    return 0
+
+
+def report(paths: Paths, settings: Any, target: str, open_it: bool) -> int:
+    """`ergo report --html FILE [--open]`: the week as one page, written atomically."""
+    import os
+    from pathlib import Path
+
+    from ergo.report import render
+
+    page = render(gather_stats(paths, settings, "week"), datetime.now(timezone.utc))
+    path = Path(target).expanduser()
+    if path.is_dir():
+        raise ErgoError(f"--html {target}: is a directory; name a file, e.g. {path / 'ergo-week.html'}")
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        temporary.write_text(page, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise ErgoError(f"--html {target}: cannot write it ({error.strerror or error})") from None
+    print(f"report written to {path}")
+    if open_it:
+        import webbrowser
+
+        if not webbrowser.open(path.resolve().as_uri()):
+            print(f"no web browser found: open {path.resolve().as_uri()} yourself")
     return 0

@@ -14,7 +14,7 @@ BACKENDS = ("freedesktop", "plyer", "console")
 logger = logging.getLogger("ergo.notify")
 
 
-def _freedesktop() -> tuple[Notifier | None, str]:
+def _freedesktop(answers: bool = False) -> tuple[Notifier | None, str]:
     from ergo.notify import freedesktop
 
     reason = freedesktop.probe()
@@ -25,6 +25,10 @@ def _freedesktop() -> tuple[Notifier | None, str]:
         info = freedesktop.server_info()
     except NotifyError as exc:
         return None, str(exc)
+    if answers:
+        from ergo.notify.answers import AnswerListener
+
+        return freedesktop.FreedesktopNotifier(answers=AnswerListener()), f"{info.describe()} on the session bus"
     return freedesktop.FreedesktopNotifier(), f"{info.describe()} on the session bus"
 
 
@@ -41,12 +45,16 @@ def _plyer() -> tuple[Notifier | None, str]:
     return notifier, f"via {notifier.route}"
 
 
-def select_notifier(preference: str = "auto", *, stream: TextIO | None = None) -> tuple[Notifier, str]:
-    """The notifier to use and a one-line reason (for the log and `ergo status`); raises BackendUnavailable."""
+def select_notifier(preference: str = "auto", *, stream: TextIO | None = None,
+                    answers: bool = False) -> tuple[Notifier, str]:
+    """The notifier to use and a one-line reason (for the log and `ergo status`); raises BackendUnavailable.
+
+    answers=True: the freedesktop notifier listens for button presses (the daemon wants them, notify-test not).
+    """
     choice = preference.strip().lower()
     if choice == "console":
         return ConsoleNotifier(stream), "console: requested"
-    probes = {"freedesktop": _freedesktop, "plyer": _plyer}
+    probes = {"freedesktop": lambda: _freedesktop(answers), "plyer": _plyer}
     if choice in probes:
         notifier, reason = probes[choice]()
         if notifier is None:
@@ -82,10 +90,13 @@ class FallbackNotifier(ClosingContext):
         self.console = console if console is not None else ConsoleNotifier()
         self.name = primary.name
         self.last_error: str | None = None  # None while the primary's latest send succeeded
+        self.last_id: int | None = None  # the server's id of the latest notification, when the primary gives one
 
     def send(self, notification: Notification) -> None:
+        self.last_id = None
         try:
             self.primary.send(notification)
+            self.last_id = getattr(self.primary, "last_id", None)
         except NotifyError as exc:
             self._failed(str(exc))
         except Exception as exc:  # a bug in a backend must not stop the reminders either
