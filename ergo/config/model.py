@@ -35,7 +35,8 @@ from ergo.worktime import WorkHoursError, parse_days, parse_hours
 
 ENV_PREFIX = "ERGO_"
 #: ERGO_* variables that are not settings (locations and the test harness).
-NON_SETTING_ENV = frozenset({"ERGO_CONFIG", "ERGO_STATE_DIR", "ERGO_RUNTIME_DIR", "ERGO_REQUIRE_DESKTOP"})
+NON_SETTING_ENV = frozenset({"ERGO_CONFIG", "ERGO_STATE_DIR", "ERGO_RUNTIME_DIR", "ERGO_REQUIRE_DESKTOP",
+                             "ERGO_CONTROL_TRANSPORT", "ERGO_NO_SEEDS"})
 MAX_INTERVAL = timedelta(hours=24)
 
 
@@ -153,7 +154,7 @@ class Settings(BaseSettings):
         case_sensitive=False,
     )
 
-    notifier: Literal["auto", "freedesktop", "plyer", "console"] = "auto"
+    notifier: Literal["auto", "freedesktop", "plyer", "osascript", "console"] = "auto"
     expire: Duration = timedelta(seconds=30)
     merge_window: Duration = timedelta(minutes=2)
     quiet_after_resume: Duration = timedelta(minutes=1)
