@@ -73,7 +73,7 @@ def _settings_flags(parser: argparse.ArgumentParser) -> None:
     import argparse
 
     parser.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="config file (default: see `ergo config path`)")
-    parser.add_argument("--notifier", choices=("auto", "freedesktop", "plyer", "console"), default=argparse.SUPPRESS,
+    parser.add_argument("--notifier", choices=("auto", "freedesktop", "plyer", "osascript", "console"), default=argparse.SUPPRESS,
                         help="where reminders go (overrides config and environment)")
     parser.add_argument("--set", metavar="KEY=VALUE", action="append", default=argparse.SUPPRESS, dest="overrides",
                         help="override any setting, e.g. --set hydration.interval=20m (repeatable)")

@@ -254,17 +254,7 @@ class ControlServer:
             self._flush(client)
 
     def _dispatch(self, line: bytes) -> dict[str, Any]:
-        try:
-            request = json.loads(line.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return {"ok": False, "error": "request is not valid JSON"}
-        if not isinstance(request, dict) or not isinstance(request.get("cmd"), str):
-            return {"ok": False, "error": 'request must be a JSON object with a "cmd" string'}
-        try:
-            return self._handler(request)
-        except Exception as error:  # the daemon survives any single bad request
-            log.exception("control command %r failed", request.get("cmd"))
-            return {"ok": False, "error": f"{request['cmd']}: {error.__class__.__name__}: {error}"}
+        return dispatch(self._handler, line)
 
     def _answer(self, client: _Client, answer: dict[str, Any]) -> None:
         client.outbox = json.dumps(answer, default=str).encode() + b"\n"
@@ -369,6 +359,21 @@ class ControlServer:
         except (KeyError, ValueError):
             pass
         client.sock.close()
+
+
+def dispatch(handler: Handler, line: bytes) -> dict[str, Any]:
+    """One request line to one answer, whatever the transport; the daemon survives any single bad request."""
+    try:
+        request = json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return {"ok": False, "error": "request is not valid JSON"}
+    if not isinstance(request, dict) or not isinstance(request.get("cmd"), str):
+        return {"ok": False, "error": 'request must be a JSON object with a "cmd" string'}
+    try:
+        return handler(request)
+    except Exception as error:
+        log.exception("control command %r failed", request.get("cmd"))
+        return {"ok": False, "error": f"{request['cmd']}: {error.__class__.__name__}: {error}"}
 
 
 def _is_subscribe(line: bytes) -> bool:

@@ -21,9 +21,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 from tests.desktop import require_tools
+from tests.helpers import cannot_run
 
 USER = "ergot11a"
 
@@ -48,7 +47,7 @@ class Sway:
 def require_sway() -> None:
     require_tools("sway", "swayidle", "wtype", "runuser", "useradd", "userdel")
     if os.geteuid() != 0:
-        pytest.skip("headless sway runs as a separate test user, which needs root to create (useradd)")
+        cannot_run("headless sway runs as a separate test user, which needs root to create (useradd)")
 
 
 @contextmanager

@@ -216,4 +216,10 @@ def render_status(status: dict[str, Any]) -> str:
     disabled = [k for k, e in status["reminders"].items() if not e["enabled"]]
     if disabled:
         lines.append(f"  off: {', '.join(disabled)}")
+    plan = status.get("plan")
+    if plan:
+        step = f"next {plan['next_step']} {_local(plan['next_due'], with_day=True)}" if plan.get("next_due") else "no step left"
+        lines.append(f"plan: {plan['name']} until {_local(plan['ends'], with_day=True)}; {step} (`ergo plan status`)")
+    for notice in status.get("config_notices") or []:
+        lines.append(f"note: {notice}")
     return "\n".join(lines)

@@ -6,7 +6,6 @@ import argparse
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -34,12 +33,26 @@ def _setup_logging(level: str, log_file: Any = None) -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
+def _console_or_log(log_file: Any) -> None:
+    """Under pythonw (the Windows Startup entry) sys.stderr and sys.stdout are None: write them to the log file."""
+    if sys.stderr is not None and sys.stdout is not None:
+        return
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    stream = open(log_file, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 - lives as long as the process
+    if sys.stderr is None:
+        sys.stderr = stream
+    if sys.stdout is None:
+        sys.stdout = stream
+
+
 def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | None = None) -> int:
     """Run until SIGINT/SIGTERM (exit 0); SIGHUP reloads the config."""
     from ergo.config.frozen import finish_check, start_check
 
     paths = Paths.resolve(config)
+    _console_or_log(paths.log_file)
     check = start_check(paths.config_file, flags)  # in a child (pydantic never loads here), while we import
+    from ergo.control_client import pipe_transport
     from ergo.control_server import ControlServer
     from ergo.daemon import Backends, Daemon
     from ergo.filewatch import POLL_SECONDS, ConfigWatcher
@@ -74,11 +87,13 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
         store = Store(paths.state_db, alive_marker=paths.alive_marker)
         daemon = Daemon(paths, loaded, backends, store, flags=flags)
         watcher = ConfigWatcher(paths.config_file)
-        if hasattr(socket, "AF_UNIX"):
+        if pipe_transport():  # Windows: no AF_UNIX; a named pipe with an authkey instead
+            from ergo.control_pipe import PipeControlServer
+
+            server = PipeControlServer(paths.socket, daemon.handle, housekeeping=daemon.housekeeping)
+        else:
             server = ControlServer(paths.socket, daemon.handle, housekeeping=daemon.housekeeping)
             daemon.on_change = server.changed
-        else:
-            log.warning("no Unix sockets on this platform: the control commands (status, pause, ...) are unavailable")
         _watch_config(watcher, server, daemon, POLL_SECONDS)
         if paths.system_config_file is not None:
             system_watcher = SystemConfigWatcher(paths.system_config_file)
@@ -99,7 +114,7 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
             late.start()
         if server is not None:
             server.start()
-            log.info("control socket: %s", paths.socket)
+            log.info("control %s: %s", "pipe" if pipe_transport() else "socket", getattr(server, "address", paths.socket))
         if notifier.name == "console":
             log.info("no desktop notifications here: reminders are printed to this terminal (or the log)")
         while not daemon.stop_requested.wait(3600):
@@ -134,7 +149,7 @@ def _watch_config(watcher: Any, server: Any, daemon: Any, poll_seconds: float, j
         timer.start()
 
     fd = watcher.fileno()
-    if fd is not None and server is not None:
+    if fd is not None and hasattr(server, "watch_fd"):  # the Unix socket's loop also watches inotify
         server.watch_fd(fd, lambda: watcher.drain() and reload_soon())
         return
     from apscheduler.triggers.interval import IntervalTrigger

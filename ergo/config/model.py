@@ -36,7 +36,8 @@ from ergo.worktime import WorkHoursError, parse_days, parse_hours
 
 ENV_PREFIX = "ERGO_"
 #: ERGO_* variables that are not settings (locations and the test harness).
-NON_SETTING_ENV = frozenset({"ERGO_CONFIG", "ERGO_STATE_DIR", "ERGO_RUNTIME_DIR", "ERGO_REQUIRE_DESKTOP"})
+NON_SETTING_ENV = frozenset({"ERGO_CONFIG", "ERGO_STATE_DIR", "ERGO_RUNTIME_DIR", "ERGO_REQUIRE_DESKTOP",
+                             "ERGO_CONTROL_TRANSPORT", "ERGO_NO_SEEDS"})
 MAX_INTERVAL = timedelta(hours=24)
 
 
@@ -191,7 +192,7 @@ class Settings(BaseSettings):
         case_sensitive=False,
     )
 
-    notifier: Literal["auto", "freedesktop", "plyer", "console"] = "auto"
+    notifier: Literal["auto", "freedesktop", "plyer", "osascript", "console"] = "auto"
     expire: Duration = timedelta(seconds=30)
     merge_window: Duration = timedelta(minutes=2)
     quiet_after_resume: Duration = timedelta(minutes=1)
@@ -480,6 +481,8 @@ def _locked_values(layers: _Layers) -> tuple[dict[str, Any], list[str]]:
     """The system's value (or the built-in default) of each locked key, and one notice per attempt to change it."""
     values: dict[str, Any] = {}
     notices: list[str] = []
+    if not layers.locked:
+        return values, notices
     fallback = flat_values(defaults())
     who = f"locked by {layers.system_file}: your value is ignored (ask whoever manages this computer)"
     for dotted in sorted(layers.locked):
