@@ -195,6 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.command:
             parser.print_help()
             return 0
+        del parser  # `ergo run` stays in dispatch for its whole life: the parser need not stay in memory
     try:
         return dispatch(args)
     except ErgoError as error:

@@ -34,6 +34,9 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
 
     paths = Paths.resolve(config)
     check = start_check(paths.config_file, flags)  # in a child (pydantic never loads here), while we import
+    from ergo.apscheduler_slim import load_apscheduler
+
+    load_apscheduler()  # before anything else imports it: no asyncio, ssl or libcrypto in the daemon
     from ergo.control_server import ControlServer
     from ergo.daemon import Backends, Daemon
     from ergo.filewatch import POLL_SECONDS, ConfigWatcher
@@ -85,6 +88,7 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
             log.info("control socket: %s", paths.socket)
         if notifier.name == "console":
             log.info("no desktop notifications here: reminders are printed to this terminal (or the log)")
+        _release_startup_memory()
         while not daemon.stop_requested.wait(3600):
             pass
     finally:
@@ -100,6 +104,20 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
             store.close()
         lock.release()
     return 0
+
+
+def _release_startup_memory() -> None:
+    """Hand back to the OS the heap that imports and startup left free (glibc keeps it otherwise)."""
+    import gc
+
+    gc.collect()
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None).malloc_trim(0)
+        except (OSError, AttributeError):  # not glibc
+            pass
 
 
 def _watch_config(watcher: Any, server: Any, daemon: Any, poll_seconds: float, job_id: str = "config-poll") -> None:
