@@ -30,10 +30,12 @@ def _setup_logging(level: str) -> None:
 
 def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | None = None) -> int:
     """Run until SIGINT/SIGTERM (exit 0); SIGHUP reloads the config."""
-    from ergo.config.frozen import finish_check, start_check
+    from ergo.config.frozen import finish_check, read_checked, start_check
 
     paths = Paths.resolve(config)
-    check = start_check(paths.config_file, flags)  # in a child (pydantic never loads here), while we import
+    # The config is checked in a child (pydantic never loads here) while this process imports the rest;
+    # `ergo start` starts that child itself, before this process, and hands its answer to our stdin.
+    check = None if getattr(args, "settings_on_stdin", False) else start_check(paths.config_file, flags)
     from ergo.apscheduler_slim import load_apscheduler
 
     load_apscheduler()  # before anything else imports it: no asyncio, ssl or libcrypto in the daemon
@@ -45,22 +47,26 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
     from ergo.notify.select import FallbackNotifier, select_notifier
     from ergo.session.select import start_watchers
     from ergo.store import Store
-
-    loaded = finish_check(check, paths.config_file)
-    _setup_logging(loaded.settings.log_level)
-    lock = InstanceLock(paths.lock_file)
-    lock.acquire()
     from ergo.system_watch import SystemConfigWatcher
 
+    lock = InstanceLock(paths.lock_file)
+    try:
+        lock.acquire()  # this and the store need no settings: done while the check child runs
+    except BaseException:
+        if check is not None:
+            check.kill()
+        raise
     store = server = watcher = system_watcher = daemon = None
     try:
+        store = Store(paths.state_db, alive_marker=paths.alive_marker)
+        loaded = finish_check(check, paths.config_file) if check else read_checked(sys.stdin.read(), paths.config_file)
+        _setup_logging(loaded.settings.log_level)
         notifier, notifier_reason = select_notifier(loaded.settings.notifier)
         idle, idle_reason = select_idle_monitor(loaded.settings.idle.backend)
         if idle_reason.startswith("none"):
             idle.close()
             idle = None
         backends = Backends(FallbackNotifier(notifier), notifier_reason, idle, idle_reason, start_watchers)
-        store = Store(paths.state_db, alive_marker=paths.alive_marker)
         daemon = Daemon(paths, loaded, backends, store, flags=flags)
         watcher = ConfigWatcher(paths.config_file)
         if hasattr(socket, "AF_UNIX"):
@@ -88,7 +94,8 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
             log.info("control socket: %s", paths.socket)
         if notifier.name == "console":
             log.info("no desktop notifications here: reminders are printed to this terminal (or the log)")
-        _release_startup_memory()
+        if not daemon.stop_requested.wait(2.0):  # after `ergo start` has its first answer
+            _release_startup_memory()
         while not daemon.stop_requested.wait(3600):
             pass
     finally:
@@ -144,18 +151,20 @@ def _watch_config(watcher: Any, server: Any, daemon: Any, poll_seconds: float, j
 
 def start(config: str | None, flags: dict[str, Any], args: argparse.Namespace) -> int:
     """Start `ergo run` detached, wait until it answers, say where it logs."""
+    from ergo.config.frozen import start_check
     from ergo.control_client import request
-    from ergo.errors import DaemonNotRunning
-    from ergo.errors import ConfigError
+    from ergo.errors import ConfigError, DaemonNotRunning
     from ergo.instance import running_pid
 
-    # The config is checked once, by the daemon's own check child: a broken one makes it exit 2 at
-    # once, and its one-line error comes back here, to the terminal (this process never loads pydantic).
+    # The config is checked once: this process starts the check child at once (it never loads
+    # pydantic itself) and the daemon, started alongside, reads the child's answer on its stdin.
+    # A broken config makes the daemon exit 2, and the child's one-line error is printed here.
     paths = Paths.resolve(config)
     pid = running_pid(paths.lock_file)
     if pid is not None:
         raise AlreadyRunning(f"ergo is already running (pid {pid})")
-    argv = [sys.executable, "-m", "ergo", "run"]
+    check = start_check(paths.config_file, flags)
+    argv = [sys.executable, "-m", "ergo", "run", "--checked-settings-on-stdin"]
     if config:
         argv += ["--config", str(config)]
     if getattr(args, "notifier", None):
@@ -163,13 +172,19 @@ def start(config: str | None, flags: dict[str, Any], args: argparse.Namespace) -
     for item in getattr(args, "overrides", None) or []:
         argv += ["--set", item]
     paths.state_dir.mkdir(parents=True, exist_ok=True)
-    with open(paths.log_file, "ab") as log_file, open(os.devnull, "rb") as devnull:
+    with open(paths.log_file, "ab") as log_file:
         options: dict[str, Any] = {"start_new_session": True} if os.name == "posix" else {
             "creationflags": getattr(subprocess, "DETACHED_PROCESS", 0) | getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
-        process = subprocess.Popen(argv, stdin=devnull, stdout=log_file, stderr=log_file, close_fds=True, **options)
+        process = subprocess.Popen(argv, stdin=check.stdout, stdout=log_file, stderr=log_file, close_fds=True, **options)
+    assert check.stdout is not None and check.stderr is not None
+    check.stdout.close()  # the daemon holds the read end now
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         if process.poll() is not None:
+            check.wait()
+            problems = [line for line in check.stderr.read().splitlines() if line.strip()]
+            if check.returncode != 0 and problems:
+                raise ConfigError(problems[-1].removeprefix("ergo: "))
             tail = _tail(paths.log_file)
             if process.returncode == ConfigError.exit_code:
                 raise ConfigError(tail.removeprefix("ergo: "))
@@ -182,6 +197,8 @@ def start(config: str | None, flags: dict[str, Any], args: argparse.Namespace) -
         except ErgoError:
             time.sleep(0.01)
             continue
+        check.wait()
+        check.stderr.close()
         print(f"ergo started (pid {process.pid}); log: {paths.log_file}")
         return 0
     raise ErgoError(f"ergo did not answer within 15 s; see {paths.log_file}")
