@@ -334,7 +334,7 @@ class Daemon:
             self.scheduler.wakeup()
 
     def housekeeping(self) -> None:
-        """Called from the control thread every ~30 s: catches clock jumps that stall APScheduler, and
+        """Called from the control thread every minute: catches clock jumps that stall APScheduler, and
         leaves a sign of life for the next start's downtime estimate (a file time, not a database write)."""
         with self._lock:
             now = self.clock.now()

@@ -17,6 +17,8 @@ from ergo.errors import AlreadyRunning, ErgoError
 from ergo.paths import Paths
 
 log = logging.getLogger("ergo")
+#: the control thread's clock-jump check and sign of life; every idle reading checks the clock too
+HOUSEKEEPING_SECONDS = 60.0
 
 
 def _setup_logging(level: str) -> None:
@@ -70,7 +72,7 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
         daemon = Daemon(paths, loaded, backends, store, flags=flags)
         watcher = ConfigWatcher(paths.config_file)
         if hasattr(socket, "AF_UNIX"):
-            server = ControlServer(paths.socket, daemon.handle, housekeeping=daemon.housekeeping)
+            server = ControlServer(paths.socket, daemon.handle, housekeeping=daemon.housekeeping, period=HOUSEKEEPING_SECONDS)
         else:
             log.warning("no Unix sockets on this platform: the control commands (status, pause, ...) are unavailable")
         _watch_config(watcher, server, daemon, POLL_SECONDS)
