@@ -115,11 +115,11 @@ def rows(status: list[dict[str, Any]], start: dict[str, Any] | None) -> list[str
         target = f"< {STATUS_MAX_RATIO:g}x" if r["target"] else "(info)"
         out.append(f"| `{r['label']}` | median {r['median_ms']:.1f} ms (p90 {r['p90_ms']:.1f}) vs `python -c pass` "
                    f"{base['median_ms']:.1f} ms: **{r['ratio']:.2f}x** | {target} | "
-                   f"{verdict(r['ratio'] < STATUS_MAX_RATIO) if r['target'] else '-'} |")
+                   f"{verdict(r['ratio'] < STATUS_MAX_RATIO) if r['target'] else '-'} | `benchmarks/control.py` |")
     if start:
         out.append(f"| `ergo start` (until the daemon answers) | median {start['start_ms']:.0f} ms vs one config check "
                    f"{start['check_ms']:.0f} ms: **{start['ratio']:.2f}x** | < {START_MAX_RATIO:g}x | "
-                   f"{verdict(start['ratio'] < START_MAX_RATIO)} |")
+                   f"{verdict(start['ratio'] < START_MAX_RATIO)} | `benchmarks/control.py` |")
     return out
 
 

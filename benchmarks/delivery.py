@@ -199,7 +199,7 @@ def rows(tm: dict[str, Any]) -> list[str]:
             f"max **{_ms(tm['observed_max_s'] if seen else tm['engine_max_s'])}**"
             f"{' (console line seen)' if seen else ''}; engine decision median {_ms(tm['engine_median_s'])}, "
             f"max {_ms(tm['engine_max_s'])}; missed {sum(s['missed'] for s in tm['per_kind'].values())} | "
-            f"within {LATENESS_MAX_S:g} s of due | {verdict(tm['ok'])} |"]
+            f"within {LATENESS_MAX_S:g} s of due | {verdict(tm['ok'])} | `benchmarks/delivery.py` |"]
 
 
 def main(argv: list[str] | None = None) -> int:

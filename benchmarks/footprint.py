@@ -195,17 +195,18 @@ def rows(results: list[dict[str, Any]]) -> list[str]:
     out = []
     for r in results:
         idle, mem, alone = r["idle"], r["memory_kb"], r["alone"]
+        command = f"`benchmarks/footprint.py --modes {r['mode']}`"
         worst = max(alone["pss_alone_kb"], r["alone_after_delivery"]["pss_alone_kb"])
         out.append(f"| Idle memory, {r['label']} | PSS as the only Python process **{mb(alone['pss_alone_kb'])}** "
                    f"({mb(r['alone_after_delivery']['pss_alone_kb'])} after one delivery; anon {mb(mem.get('Pss_Anon'))}, "
                    f"RSS {mb(mem['Rss'])}, measured PSS {mb(mem['Pss'])} with {r['other_python_processes']} other Python "
-                   f"processes running) | < {PSS_ALONE_MAX_MB:g} MB | {verdict(worst / 1024 < PSS_ALONE_MAX_MB)} |")
+                   f"processes running) | < {PSS_ALONE_MAX_MB:g} MB | {verdict(worst / 1024 < PSS_ALONE_MAX_MB)} | {command} |")
         cpu = idle["cpu_s_per_hour_schedstat"] + idle["child_cpu_s_per_hour"]
         out.append(f"| CPU per idle hour, {r['label']} | **{cpu:.2f} s** ({idle['cpu_ticks']} ticks in "
-                   f"{idle['sample_s']:.0f} s) | < {CPU_MAX_S_PER_HOUR:g} s | {verdict(cpu < CPU_MAX_S_PER_HOUR)} |")
+                   f"{idle['sample_s']:.0f} s) | < {CPU_MAX_S_PER_HOUR:g} s | {verdict(cpu < CPU_MAX_S_PER_HOUR)} | {command} |")
         out.append(f"| Context switches, {r['label']} | **{idle['switches_per_min']:.1f} per minute** over "
                    f"{r['threads']} threads | ≤ {SWITCHES_MAX_PER_MIN:g} | "
-                   f"{verdict(idle['switches_per_min'] <= SWITCHES_MAX_PER_MIN)} |")
+                   f"{verdict(idle['switches_per_min'] <= SWITCHES_MAX_PER_MIN)} | {command} |")
     return out
 
 

@@ -61,14 +61,14 @@ def main(argv: list[str] | None = None) -> int:
     head = (f"Measured {m['date']} on {m['nproc']} CPU ({m['cpu_model']}), {m['mem_total_gb']} GB RAM, {m['os']}, "
             f"Linux {m['kernel']}; {describe_line(info)}; load average (1, 5, 15 min) {results['load_before']} before "
             f"and {results['load_after']} after.")
-    section = "\n".join([head, "", "| Figure | Measured | Target | Result |", "|---|---|---|---|", *table]) + "\n"
+    section = "\n".join([head, "", "| Figure | Measured | Target | Result | Reproduce with |", "|---|---|---|---|---|", *table]) + "\n"
     say("\n== Summary ==\n")
     say(section)
     args.readme.write_text(section)
     say(f"README section written to {args.readme}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))
-    return 1 if any(line.endswith("| FAIL |") for line in table) else 0
+    return 1 if any("| FAIL |" in line for line in table) else 0
 
 
 if __name__ == "__main__":
