@@ -51,18 +51,13 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
     from ergo.store import Store
     from ergo.system_watch import SystemConfigWatcher
 
-    lock = InstanceLock(paths.lock_file)
-    try:
-        lock.acquire()  # this and the store need no settings: done while the check child runs
-    except BaseException:
-        if check is not None:
-            check.kill()
-        raise
+    loaded = finish_check(check, paths.config_file) if check else read_checked(sys.stdin.read(), paths.config_file)
+    _setup_logging(loaded.settings.log_level)
+    lock = InstanceLock(paths.lock_file)  # after the check: a bad config says so even when ergo runs already
+    lock.acquire()
     store = server = watcher = system_watcher = daemon = None
     try:
         store = Store(paths.state_db, alive_marker=paths.alive_marker)
-        loaded = finish_check(check, paths.config_file) if check else read_checked(sys.stdin.read(), paths.config_file)
-        _setup_logging(loaded.settings.log_level)
         notifier, notifier_reason = select_notifier(loaded.settings.notifier)
         idle, idle_reason = select_idle_monitor(loaded.settings.idle.backend)
         if idle_reason.startswith("none"):
