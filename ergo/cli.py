@@ -26,8 +26,10 @@ CONTROL_COMMANDS: dict[str, tuple[tuple[str, ...], int, tuple[str, ...]]] = {
     "status": ((), 0, ("--json",)),
     "pause": (("duration",), 0, ()),
     "resume": ((), 0, ()),
-    "snooze": (("kind", "duration"), 1, ()),
-    "skip": (("kind",), 1, ()),
+    "snooze": (("kind", "duration"), 0, ()),
+    "skip": (("kind",), 0, ()),
+    "done": (("kind",), 0, ()),
+    "break": (("kind",), 1, ()),
     "now": (("kind",), 1, ()),
     "reload": ((), 0, ()),
     "stop": ((), 0, ()),
@@ -41,7 +43,8 @@ class ControlArgs:
         self.command = command
         self.json = False
         self.until = None
-        self.duration = "10m" if command == "snooze" else None
+        self.duration = None  # snooze: 10m unless told (decided in ergo.commands.control)
+        self.kind = None
         self.__dict__.update(values)
 
 
@@ -70,7 +73,7 @@ def _settings_flags(parser: argparse.ArgumentParser) -> None:
     import argparse
 
     parser.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="config file (default: see `ergo config path`)")
-    parser.add_argument("--notifier", choices=("auto", "freedesktop", "plyer", "console"), default=argparse.SUPPRESS,
+    parser.add_argument("--notifier", choices=("auto", "freedesktop", "plyer", "osascript", "console"), default=argparse.SUPPRESS,
                         help="where reminders go (overrides config and environment)")
     parser.add_argument("--set", metavar="KEY=VALUE", action="append", default=argparse.SUPPRESS, dest="overrides",
                         help="override any setting, e.g. --set hydration.interval=20m (repeatable)")
@@ -94,15 +97,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = sub.add_parser("status", parents=[common], help="show what the daemon is doing")
     status.add_argument("--json", action="store_true", help="machine-readable, for status bars")
+    status.add_argument("--follow", action="store_true", help="keep printing: a line on every change and once a minute")
+    status.add_argument("--format", choices=("json", "waybar", "plain"), default=None,
+                        help="with --follow: json (default), waybar (return-type json) or plain (polybar, i3blocks)")
     pause = sub.add_parser("pause", parents=[common], help="pause all reminders (no argument: until `ergo resume`)")
     pause.add_argument("duration", nargs="?", help="how long, e.g. 30m or 1h30m")
     pause.add_argument("--until", metavar="HH:MM", help="pause until this local time")
     sub.add_parser("resume", parents=[common], help="end a pause")
-    snooze = sub.add_parser("snooze", parents=[common], help="put one reminder off (default 10m)")
-    snooze.add_argument("kind", help=KINDS_HINT)
-    snooze.add_argument("duration", nargs="?", default="10m")
-    skip = sub.add_parser("skip", parents=[common], help="skip the next reminder of a kind; its countdown restarts")
-    skip.add_argument("kind", help=KINDS_HINT)
+    done = sub.add_parser("done", parents=[common], help="answer a reminder: break taken (no kind: the last one delivered)")
+    done.add_argument("kind", nargs="?", help=KINDS_HINT)
+    snooze = sub.add_parser("snooze", parents=[common],
+                            help="remind again later (default 10m; no kind: the last one delivered)")
+    snooze.add_argument("kind", nargs="?", help=KINDS_HINT)
+    snooze.add_argument("duration", nargs="?", default=None)
+    skip = sub.add_parser("skip", parents=[common],
+                          help="skip a reminder; its countdown restarts (no kind: the last one delivered)")
+    skip.add_argument("kind", nargs="?", help=KINDS_HINT)
+    take = sub.add_parser("break", parents=[common],
+                          help="take a timed break now: a countdown, recorded as done when it ends")
+    take.add_argument("kind", help=KINDS_HINT)
     now = sub.add_parser("now", parents=[common], help="take a break now: deliver a reminder and restart its countdown")
     now.add_argument("kind", help=KINDS_HINT)
     sub.add_parser("reload", parents=[common], help="re-read the config file now")
@@ -111,11 +124,35 @@ def build_parser() -> argparse.ArgumentParser:
     tips.add_argument("kind", nargs="?", help=KINDS_HINT)
     schedule = sub.add_parser("schedule", parents=[common], help="print the coming reminders as a timeline")
     schedule.add_argument("--hours", type=float, default=8.0, help="how far ahead (default 8)")
+    schedule.add_argument("--plan", action="store_true", help="only the running plan's steps, until it ends")
+    plan = sub.add_parser("plan", help="opt-in routines from the documents (acute-back, after-workout)")
+    plan_sub = plan.add_subparsers(dest="action", metavar="ACTION", required=True)
+    plan_sub.add_parser("list", parents=[common], help="the plans, their steps and sources")
+    plan_start = plan_sub.add_parser("start", parents=[common], help="start a plan now")
+    plan_start.add_argument("name", help="acute-back or after-workout")
+    plan_start.add_argument("--days", metavar="N", help="acute-back: end after N days (4 to 14, default 7)")
+    plan_start.add_argument("--cold-every", metavar="DURATION", help="acute-back: cold pack interval (2h to 4h, default 3h)")
+    plan_start.add_argument("--heat-per-day", metavar="N", help="acute-back: moist heat times a day (1 to 6, default 3)")
+    plan_start.add_argument("--waking", metavar="HH:MM-HH:MM", help="waking hours for the steps (default: [schedule] hours, else 08:00-22:00)")
+    plan_sub.add_parser("status", parents=[common], help="the running plan and its next steps")
+    plan_sub.add_parser("stop", parents=[common], help="end the running plan now")
     test = sub.add_parser("notify-test", parents=[common], help="send one reminder now and report how it went")
     test.add_argument("kind", nargs="?", default="posture", help=KINDS_HINT)
-    history = sub.add_parser("history", parents=[common], help="what was delivered, skipped or taken as a natural break")
+    history = sub.add_parser("history", parents=[common], help="a diary: each reminder and what became of it")
     history.add_argument("--days", type=float, default=1.0, help="how far back (default 1)")
     history.add_argument("--json", action="store_true")
+
+    stats = sub.add_parser("stats", parents=[common], help="per kind and per day: reminders, breaks, longest stretch")
+    span = stats.add_mutually_exclusive_group()
+    for name in ("day", "week", "month"):
+        span.add_argument(f"--{name}", dest="period", action="store_const", const=name,
+                          help=f"this {name}" if name == "day" else f"the last {7 if name == 'week' else 30} days")
+    stats.set_defaults(period="week")
+    stats.add_argument("--json", action="store_true")
+
+    report = sub.add_parser("report", parents=[common], help="write the week as one self-contained HTML page")
+    report.add_argument("--html", metavar="FILE", required=True, help="where to write the page")
+    report.add_argument("--open", action="store_true", help="open it in the web browser")
 
     config = sub.add_parser("config", help="inspect or create the config file")
     config_sub = config.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -131,9 +168,17 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("path", nargs="?", help="its settings file (default: where it keeps them; Workrave: live gsettings)")
     imp.add_argument("--dry-run", action="store_true", help="print the change as a diff, write nothing")
 
+    tray = sub.add_parser("tray", parents=[common], help="a tray icon with a menu (needs the extra: pip install 'ergo[tray]')")
+    tray.add_argument("--backend", choices=("auto", "sni", "xembed"), default="auto",
+                      help="StatusNotifierItem (KDE, waybar, GNOME with AppIndicator) or the X11 system tray")
+    tray.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                      help="if no tray host runs yet, keep looking this long (login: the panel may start later)")
     service = sub.add_parser("service", help="start ergo at login (systemd, launchd, Windows Startup)")
     service.add_argument("action", choices=("install", "uninstall", "status"))
     service.add_argument("--dry-run", action="store_true", help="print what would be written and run")
+    service.add_argument("--xdg", action="store_true",
+                         help="Linux: use XDG autostart (~/.config/autostart/ergo.desktop) instead of systemd")
+    service.add_argument("--tray", action="store_true", help="also start the tray icon (`ergo tray`) with the session")
     _settings_flags(service)
     return parser
 
@@ -160,7 +205,7 @@ def _flags(args: argparse.Namespace) -> dict:
 def dispatch(args: argparse.Namespace | ControlArgs) -> int:
     config = getattr(args, "config", None)
     command = args.command
-    if command in ("status", "pause", "resume", "snooze", "skip", "now", "reload", "stop"):
+    if command in ("status", "pause", "resume", "snooze", "skip", "now", "reload", "stop", "done", "break"):
         from ergo.commands import control
 
         return control.run(command, args)
@@ -170,14 +215,22 @@ def dispatch(args: argparse.Namespace | ControlArgs) -> int:
         if command == "run":
             return daemon.run(config, _flags(args), args)
         return daemon.start(config, _flags(args), args)
+    if command == "plan":
+        from ergo.commands import plan as plan_commands
+
+        return plan_commands.run(args.action, config, _flags(args), args)
     if command == "config":
         from ergo.commands import config as config_commands
 
         return config_commands.run(args.action, config, _flags(args), args)
+    if command == "tray":
+        from ergo.tray.app import run as tray
+
+        return tray(args.backend, args.wait)
     if command == "service":
         from ergo.commands.service import run as service
 
-        return service(args.action, dry_run=args.dry_run, config_path=config, out=sys.stdout)
+        return service(args.action, dry_run=args.dry_run, config_path=config, out=sys.stdout, xdg=args.xdg, tray=args.tray)
     from ergo.commands import info
 
     return info.run(command, config, _flags(args), args)

@@ -30,15 +30,17 @@ class KindText:
 
     title: str
     tips: tuple[Tip, ...]
+    break_words: str = ""  # "walk for 3 minutes" when the kind has a duration
 
 
-def kind_texts(kind: str, title: str | None, messages: list[str], catalog: dict[str, list[Tip]]) -> KindText:
+def kind_texts(kind: str, title: str | None, messages: list[str], catalog: dict[str, list[Tip]],
+               break_words: str = "") -> KindText:
     """Custom messages, when a user wrote some, replace the catalog's tips for that kind."""
     if messages:
         tips = tuple(Tip(f"{kind}-{CUSTOM}-{i + 1}", kind, text, CUSTOM, CUSTOM) for i, text in enumerate(messages))
     else:
         tips = tuple(catalog.get(kind, ()))
-    return KindText(title or kind.capitalize(), tips)
+    return KindText(title or kind.capitalize(), tips, break_words)
 
 
 def compose(
@@ -61,7 +63,12 @@ def compose(
     if len(picked) == 1:
         kind, tip = picked[0]
         body = tip.text if tip else f"Time for your {kind} reminder."
+        if texts[kind].break_words:
+            body += f"\n{texts[kind].break_words[:1].upper()}{texts[kind].break_words[1:]}."
         return Message(kind, texts[kind].title, body, tip_ids), shown
     title = " · ".join(texts[kind].title for kind, _ in picked)
-    body = "\n".join(f"• {texts[kind].title}: {tip.text if tip else ''}".rstrip(": ") for kind, tip in picked)
+    body = "\n".join(
+        f"• {texts[kind].title}: {tip.text if tip else ''}".rstrip(": ")
+        + (f" ({texts[kind].break_words})" if texts[kind].break_words else "")
+        for kind, tip in picked)
     return Message("merged", title, body, tip_ids), shown

@@ -24,8 +24,10 @@ MAX_MESSAGE = 64 * 1024
 def request(socket_path: str | os.PathLike[str], command: str, timeout: float = 5.0, **arguments: Any) -> dict[str, Any]:
     """Send one command and return the daemon's answer; raise DaemonNotRunning or ControlError."""
     payload = json.dumps({"cmd": command, **arguments}).encode() + b"\n"
-    if not hasattr(_socket, "AF_UNIX"):
-        raise ControlError("this Python has no Unix sockets (Windows): control commands are not available here yet")
+    if pipe_transport():
+        from ergo.control_pipe import pipe_request  # Windows: a named pipe (multiprocessing.connection)
+
+        return parse_answer(pipe_request(socket_path, payload, timeout))
     client = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     client.settimeout(timeout)
     try:
@@ -50,8 +52,19 @@ def request(socket_path: str | os.PathLike[str], command: str, timeout: float = 
         raise ControlError(f"talking to the daemon failed: {error}") from None
     finally:
         client.close()
+    return parse_answer(b"".join(chunks))
+
+
+def pipe_transport() -> bool:
+    """True where the control channel is the named-pipe transport: no AF_UNIX (Windows), or asked for by
+    ERGO_CONTROL_TRANSPORT=pipe (how Linux tests run that transport)."""
+    return not hasattr(_socket, "AF_UNIX") or os.environ.get("ERGO_CONTROL_TRANSPORT") == "pipe"
+
+
+def parse_answer(data: bytes) -> dict[str, Any]:
+    """The daemon's answer as a dict; ControlError for an error answer or none."""
     try:
-        answer = json.loads(b"".join(chunks) or b"null")
+        answer = json.loads(data or b"null")
     except json.JSONDecodeError:
         raise ControlError("the daemon sent an unreadable answer") from None
     if not isinstance(answer, dict):

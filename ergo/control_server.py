@@ -5,6 +5,12 @@ many clients are served at once and a slow or hostile client stalls nobody: a
 request larger than 64 KiB, unreadable JSON or an unknown command gets an error
 answer, and a client silent for 5 s is dropped. On Linux, peers of another uid
 are refused (SO_PEERCRED).
+
+Subscribers (`{"cmd": "subscribe"}`, what `ergo status --follow` and the tray
+send) stay connected: the same loop pushes them one status line whenever the
+daemon calls `changed()` and the status differs from the last line, and once a
+minute. Each has a bounded outbox; one that stops reading is dropped when the
+outbox overflows, so a stuck bar never delays the daemon.
 """
 
 from __future__ import annotations
@@ -27,6 +33,9 @@ from ergo.paths import ensure_private_dir
 
 log = logging.getLogger("ergo.control")
 CLIENT_TIMEOUT = 5.0
+TICK = 60.0  # seconds between status lines when nothing changes (a bar's countdown)
+SUBSCRIBER_BUFFER = 64 * 1024  # bytes queued for one subscriber before it is dropped
+MAX_SUBSCRIBERS = 32
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -37,6 +46,7 @@ class _Client:
         self.inbox = bytearray()
         self.outbox = b""
         self.since = time.monotonic()
+        self.subscriber = False
 
 
 class ControlServer:
@@ -51,6 +61,12 @@ class ControlServer:
         self._stop_r, self._stop_w = os.pipe()
         self._thread: threading.Thread | None = None
         self._extra: dict[int, Callable[[], None]] = {}
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._forced = threading.Event()
+        self._last_line: dict[str, Any] | None = None
+        self._last_push = time.monotonic()
         ensure_private_dir(path.parent)
         if path.exists() or path.is_symlink():
             path.unlink()  # stale socket of a crashed daemon; we hold the lock, so it is ours to remove
@@ -65,6 +81,20 @@ class ControlServer:
         self._listener.setblocking(False)
         self._selector.register(self._listener, selectors.EVENT_READ, "listen")
         self._selector.register(self._stop_r, selectors.EVENT_READ, "stop")
+        self._selector.register(self._wake_r, selectors.EVENT_READ, "changed")
+
+    def changed(self, force: bool = False) -> None:
+        """Tell subscribers something changed; safe from any thread, never blocks (one byte to a pipe).
+
+        The loop then builds one status and pushes it if it differs from the last
+        line (`force`: push even if equal, e.g. after a reload).
+        """
+        if force:
+            self._forced.set()
+        try:
+            os.write(self._wake_w, b"x")
+        except (BlockingIOError, OSError):  # a wake-up is already pending, or we are stopping
+            pass
 
     def watch_fd(self, fd: int, callback: Callable[[], None]) -> None:
         """Also call `callback` (in this loop's thread) whenever `fd` is readable, e.g. inotify."""
@@ -83,8 +113,8 @@ class ControlServer:
             if isinstance(key.fileobj, socket.socket):
                 key.fileobj.close()
         self._selector.close()
-        os.close(self._stop_r)
-        os.close(self._stop_w)
+        for fd in (self._stop_r, self._stop_w, self._wake_r, self._wake_w):
+            os.close(fd)
         try:
             self.path.unlink()
         except FileNotFoundError:
@@ -96,7 +126,9 @@ class ControlServer:
         last_housekeeping = time.monotonic()
         while True:
             clients = [k.data for k in self._selector.get_map().values() if isinstance(k.data, _Client)]
-            timeout = CLIENT_TIMEOUT if clients else self._period
+            timeout = CLIENT_TIMEOUT if any(not c.subscriber for c in clients) else self._period
+            if any(c.subscriber for c in clients):
+                timeout = max(0.0, min(timeout, self._last_push + TICK - time.monotonic()))
             try:
                 events = self._selector.select(timeout=timeout)
             except (OSError, ValueError):
@@ -109,6 +141,9 @@ class ControlServer:
                         self._accept()
                     elif key.data == "extra":
                         self._extra[key.fd]()
+                    elif key.data == "changed":
+                        self._drain_wake()
+                        self._publish(force=self._forced.is_set())
                     else:
                         self._serve(key.data, mask)
                 except Exception:  # one broken client or callback must not end the loop
@@ -117,8 +152,10 @@ class ControlServer:
                         self._drop(key.data)
             now = time.monotonic()
             for client in clients:
-                if now - client.since > CLIENT_TIMEOUT and client.sock.fileno() != -1:
+                if not client.subscriber and now - client.since > CLIENT_TIMEOUT and client.sock.fileno() != -1:
                     self._drop(client)
+            if now - self._last_push >= TICK:
+                self._publish(force=True)
             if self._housekeeping is not None and now - last_housekeeping >= self._period:
                 last_housekeeping = now
                 try:
@@ -139,6 +176,9 @@ class ControlServer:
         self._selector.register(sock, selectors.EVENT_READ, _Client(sock))
 
     def _serve(self, client: _Client, mask: int) -> None:
+        if client.subscriber:
+            self._serve_subscriber(client, mask)
+            return
         if mask & selectors.EVENT_READ and not client.outbox:
             try:
                 data = client.sock.recv(65536)
@@ -158,22 +198,15 @@ class ControlServer:
                 self._answer(client, {"ok": False, "error": f"request larger than {MAX_MESSAGE} bytes"})
             elif b"\n" in client.inbox:
                 line = bytes(client.inbox.split(b"\n", 1)[0])
+                if _is_subscribe(line):
+                    self._subscribe(client)
+                    return
                 self._answer(client, self._dispatch(line))
         if mask & selectors.EVENT_WRITE and client.outbox:
             self._flush(client)
 
     def _dispatch(self, line: bytes) -> dict[str, Any]:
-        try:
-            request = json.loads(line.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return {"ok": False, "error": "request is not valid JSON"}
-        if not isinstance(request, dict) or not isinstance(request.get("cmd"), str):
-            return {"ok": False, "error": 'request must be a JSON object with a "cmd" string'}
-        try:
-            return self._handler(request)
-        except Exception as error:  # the daemon survives any single bad request
-            log.exception("control command %r failed", request.get("cmd"))
-            return {"ok": False, "error": f"{request['cmd']}: {error.__class__.__name__}: {error}"}
+        return dispatch(self._handler, line)
 
     def _answer(self, client: _Client, answer: dict[str, Any]) -> None:
         client.outbox = json.dumps(answer, default=str).encode() + b"\n"
@@ -190,8 +223,84 @@ class ControlServer:
             self._drop(client)
             return
         client.outbox = client.outbox[sent:]
-        if not client.outbox:
+        if client.outbox:
+            return
+        if client.subscriber:
+            self._selector.modify(client.sock, selectors.EVENT_READ, client)
+        else:
             self._drop(client)
+
+    # --- subscribers -------------------------------------------------------------
+
+    def _subscribe(self, client: _Client) -> None:
+        """Turn a connection into a subscriber and give it the status now."""
+        count = sum(1 for k in self._selector.get_map().values() if isinstance(k.data, _Client) and k.data.subscriber)
+        if count >= MAX_SUBSCRIBERS:
+            self._answer(client, {"ok": False, "error": f"too many status subscribers (at most {MAX_SUBSCRIBERS})"})
+            return
+        client.subscriber = True
+        client.inbox.clear()
+        answer = self._status()
+        if count == 0:  # the first one: later changes are measured against what it got
+            self._last_line = {k: v for k, v in answer.items() if k != "now"}
+            self._last_push = time.monotonic()
+        self._push(client, json.dumps(answer, default=str).encode() + b"\n")
+
+    def _serve_subscriber(self, client: _Client, mask: int) -> None:
+        """A subscriber only listens: what it sends is discarded; end-of-file drops it."""
+        if mask & selectors.EVENT_READ:
+            try:
+                data = client.sock.recv(4096)
+            except (BlockingIOError, InterruptedError):
+                data = b"-"
+            except OSError:
+                data = b""
+            if not data:
+                self._drop(client)
+                return
+        if mask & selectors.EVENT_WRITE and client.outbox:
+            self._flush(client)
+
+    def _status(self) -> dict[str, Any]:
+        """The `status --json` object (what a subscriber's line carries)."""
+        answer = self._dispatch(b'{"cmd": "status"}')
+        answer.pop("ok", None)
+        return answer
+
+    def _drain_wake(self) -> None:
+        try:
+            while os.read(self._wake_r, 4096):
+                pass
+        except (BlockingIOError, OSError):
+            pass
+
+    def _publish(self, force: bool) -> None:
+        """Push one status line to every subscriber if it changed (or `force`: the minute tick, a reload)."""
+        self._forced.clear()
+        subscribers = [k.data for k in self._selector.get_map().values() if isinstance(k.data, _Client) and k.data.subscriber]
+        if not subscribers:
+            self._last_line = None
+            self._last_push = time.monotonic()
+            return
+        answer = self._status()
+        comparable = {k: v for k, v in answer.items() if k != "now"}
+        if not force and comparable == self._last_line:
+            return
+        self._last_line = comparable
+        self._last_push = time.monotonic()
+        line = json.dumps(answer, default=str).encode() + b"\n"
+        for client in subscribers:
+            self._push(client, line)
+
+    def _push(self, client: _Client, line: bytes) -> None:
+        """Queue a line; a subscriber whose outbox would overflow is dropped, never waited for."""
+        if len(client.outbox) + len(line) > SUBSCRIBER_BUFFER:
+            log.warning("dropped a status subscriber that stopped reading (%d bytes queued)", len(client.outbox))
+            self._drop(client)
+            return
+        client.outbox += line
+        self._selector.modify(client.sock, selectors.EVENT_READ | selectors.EVENT_WRITE, client)
+        self._flush(client)
 
     def _drop(self, client: _Client) -> None:
         try:
@@ -199,6 +308,29 @@ class ControlServer:
         except (KeyError, ValueError):
             pass
         client.sock.close()
+
+
+def dispatch(handler: Handler, line: bytes) -> dict[str, Any]:
+    """One request line to one answer, whatever the transport; the daemon survives any single bad request."""
+    try:
+        request = json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return {"ok": False, "error": "request is not valid JSON"}
+    if not isinstance(request, dict) or not isinstance(request.get("cmd"), str):
+        return {"ok": False, "error": 'request must be a JSON object with a "cmd" string'}
+    try:
+        return handler(request)
+    except Exception as error:
+        log.exception("control command %r failed", request.get("cmd"))
+        return {"ok": False, "error": f"{request['cmd']}: {error.__class__.__name__}: {error}"}
+
+
+def _is_subscribe(line: bytes) -> bool:
+    try:
+        request = json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return isinstance(request, dict) and request.get("cmd") == "subscribe"
 
 
 def _same_user(sock: socket.socket) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
@@ -22,14 +22,16 @@ from apscheduler.triggers.date import DateTrigger
 
 from ergo import __version__
 from ergo.clock import Clock, JumpDetector, SystemClock
+from ergo.breaks import TimedBreak, clock as break_clock, length_for, spoken, step as break_step, words as break_words
 from ergo.compose import KindText, compose, kind_texts
 from ergo.durations import format_duration
-from ergo.errors import ConfigError, NotifyError
+from ergo.errors import ConfigError, ErgoError, NotifyError
 from ergo.notify.base import Notification, Notifier
 from ergo.paths import Paths
 from ergo.policy import Deliver, Engine, Outcome, Record, ReminderSpec, Timing
 from ergo.config.frozen import PlainLoaded, PlainSettings, load_checked
 from ergo.store import Store
+from ergo.plans.driver import PlanDriver
 from ergo.tips import load_catalog
 from ergo.triggers import CatchUpIntervalTrigger, FollowingTrigger
 from ergo.worktime import WorkHours, local_zone
@@ -39,6 +41,10 @@ NEAR = timedelta(seconds=60)  # poll idle often only this close to a due reminde
 IDLE_FASTEST, IDLE_FAST, IDLE_AWAY, IDLE_SLOW = 1.0, 5.0, 30.0, 60.0  # seconds between idle readings
 IDLE_NONE = 300.0  # no idle source to read: the job only checks the clock, as the control thread does
 ALIVE_EVERY = 55.0  # seconds between signs of life for the "daemon was down" estimate (no disk write)
+BUTTON_SNOOZE = timedelta(minutes=10)
+ACTIONS = (("default", "Done"), ("done", "Done"), ("snooze", "Snooze 10 min"), ("skip", "Skip"))
+ANSWER_OF_ACTION = {"default": "done", "done": "done", "snooze": "snoozed", "skip": "skipped"}
+MAX_NOTICES = 64  # notifications whose buttons we still answer
 
 
 def idle_poll_delay(engine: Engine, now: datetime, away_after: timedelta, polling: bool) -> float:
@@ -77,6 +83,7 @@ class Backends:
     idle: Any | None = None  # ergo.idle.base.IdleMonitor
     idle_reason: str = "none: idle detection off"
     start_session_watchers: Callable[[Callable[[Any], None]], tuple[list[Any], list[str]]] | None = None
+    answers: Any | None = None  # ergo.notify.answers.AnswerListener, when the notifier can hear buttons
 
 
 class Daemon:
@@ -106,6 +113,13 @@ class Daemon:
         self._saved: dict | None = None
         self._idle_error: str | None = None
         self.session_reasons: list[str] = []
+        self._notices: dict[int, list[int]] = {}  # server notification id -> its delivery rows in history
+        self._break: TimedBreak | None = None  # the timed break counting down, if any
+        self._break_notice: int | None = None  # the countdown notification's server id
+        self._run_span: int | None = None
+        self._present_span: int | None = None
+        self.on_change: Callable[[bool], None] | None = None  # the control server's changed(): wakes status subscribers
+        self._glance: tuple | None = None
         self.stop_requested = threading.Event()  # set by signals and `ergo stop`; run() then calls stop()
         self._stopped = False
         self.scheduler = BackgroundScheduler(
@@ -114,12 +128,15 @@ class Daemon:
             job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
         )
         self.engine = self._initial_engine()
+        self.plans = PlanDriver(store, self._send_plan, self._plan_hold, self.zone, self._set_plan_timer)
 
     # --- setup ----------------------------------------------------------------
 
     def _texts_from(self, settings: PlainSettings) -> dict[str, KindText]:
         return {
-            kind: kind_texts(kind, r.title, list(r.messages), self._catalog) for kind, r in settings.reminders().items()
+            kind: kind_texts(kind, r.title, list(r.messages), self._catalog,
+                             break_words(kind, r.duration) if r.duration else "")
+            for kind, r in settings.reminders().items()
         }
 
     def _initial_engine(self) -> Engine:
@@ -148,12 +165,19 @@ class Daemon:
         with self._lock:
             now = self.clock.now()
             self._save(now)
+            self.store.close_stale_spans()  # a crashed daemon's spans end at its last sign of life
+            self._run_span = self.store.open_span("running", now)
+            self._track_presence(now)
             self.scheduler.start()
+            self.plans.sync(now)
             self._sync_jobs(now)
             self._schedule_idle(now)
         self._watch_idle()
         if self.backends.start_session_watchers is not None:
             self._watchers, self.session_reasons = self.backends.start_session_watchers(self._on_session_event)
+        if self.backends.answers is not None:
+            self.backends.answers.start(self._on_answer)
+            self._watchers.append(self.backends.answers)
 
     def stop(self) -> None:
         """Stop timers and watchers and save state; safe to call twice."""
@@ -174,6 +198,7 @@ class Daemon:
             now = self.clock.now()
             self._save(now)
             self.store.heartbeat(now)  # the next start measures downtime from here
+            self._close_spans(now)
         for closable in (self.backends.notifier, self.backends.idle):
             try:
                 if closable is not None:
@@ -233,29 +258,75 @@ class Daemon:
                 self._deliver(outcome)
             elif isinstance(outcome, Record):
                 log.info("%s: %s (%s)", outcome.kind, outcome.event.replace("_", " "), outcome.detail)
-                self.store.record(outcome.at, outcome.kind, outcome.event, outcome.detail)
+                self.store.record(outcome.at, outcome.kind, outcome.event, outcome.detail, outcome.ref)
+        self._track_presence(now)
         self._sync_jobs(now)
+        self._announce(now)
+
+    def _announce(self, now: datetime, force: bool = False) -> None:
+        """Wake status subscribers when what a bar shows may have changed (never blocks: one pipe write)."""
+        engine = self.engine
+        glance = (self._saved, engine.hold(now), engine.away_since, engine.dnd, self.config_error,
+                  tuple((kind, state.pending_since) for kind, state in engine.reminders.items()))
+        if self.on_change is not None and (force or glance != self._glance):
+            self._glance = glance
+            self.on_change(force)
+
+    def _track_presence(self, now: datetime) -> None:
+        """Keep the "present" span (you at the keyboard) in step with the Engine's away/locked/asleep state."""
+        if self._run_span is None:  # not started, or stopped
+            return
+        gone = [t for t in (self.engine.away_since, *self.engine.gone.values()) if t is not None]
+        if gone and self._present_span is not None:
+            self.store.close_span(self._present_span, min(gone))  # you left then
+            self._present_span = None
+        elif not gone and self._present_span is None:
+            self._present_span = self.store.open_span("present", now)
+
+    def _close_spans(self, now: datetime) -> None:
+        """ergo ran (and you were present) until now: at stop. While running, open spans reach the sign of life."""
+        for span in (self._run_span, self._present_span):
+            if span is not None:
+                self.store.close_span(span, now)
+        self._run_span = self._present_span = None
 
     def _deliver(self, decision: Deliver) -> None:
         message, self._shown = compose(decision.kinds, self._texts, self._shown)
+        note = self.plans.stretch_note()
+        if note and "stretch" in decision.kinds:  # a running plan (acute-back) asks for care
+            message = replace(message, body=f"{message.body}\n{note}")
         self.store.save_shown_tips(self._shown)
         settings = self.loaded.settings
         urgency = max((settings.reminders()[k].urgency for k in decision.kinds), key=("low", "normal", "critical").index)
-        notification = Notification(message.key, message.title, message.body, urgency, settings.expire)
+        actions = ACTIONS
+        length = length_for(self._durations(), decision.kinds)
+        if length is not None:
+            actions += (("start", f"Start {spoken(length)} break"),)
+        notification = Notification(message.key, message.title, message.body, urgency, settings.expire, actions=actions)
         backend = self.backends.notifier.name
+        failure = ""
         try:
             self.backends.notifier.send(notification)
         except NotifyError as error:  # FallbackNotifier normally absorbs this; belt and braces
             log.error("delivery failed: %s", error)
-            backend = "failed"
+            backend, failure = "failed", str(error)
         last_error = getattr(self.backends.notifier, "last_error", None)
         if last_error:
             backend = "console (fallback)"
         merged = f" [merged with {len(decision.kinds) - 1} more]" if len(decision.kinds) > 1 else ""
+        rows: list[int] = []
         for kind in decision.kinds:
             tip = message.tips.get(kind, "-")
+            if failure:
+                rows.append(self.store.record(decision.at, kind, "failed", failure))
+                continue
             log.info("reminder %s delivered via %s (tip %s)%s", kind, backend, tip, merged)
-            self.store.record(decision.at, kind, "delivered", f"via {backend}, tip {tip}{merged}")
+            rows.append(self.store.record(decision.at, kind, "delivered", f"via {backend}, tip {tip}{merged}"))
+        notice = getattr(self.backends.notifier, "last_id", None)
+        if notice and not failure:
+            self._notices[notice] = rows  # a replaced notification keeps its id: the newest rows win
+            while len(self._notices) > MAX_NOTICES:
+                self._notices.pop(next(iter(self._notices)))
 
     def _save(self, now: datetime) -> None:
         """Write the Engine's state when it changed (idle polls mostly change nothing)."""
@@ -366,6 +437,161 @@ class Daemon:
         except Exception:
             log.exception("session event failed")
 
+    # --- answers ------------------------------------------------------------------
+
+    def _on_answer(self, answer: Any) -> None:
+        """A button was pressed or a notification closed (answers thread)."""
+        try:
+            with self._lock:
+                if answer.notification_id == self._break_notice and answer.closed == "dismissed":
+                    self._stop_break(None)  # the countdown bubble closed: the break is off, nothing recorded
+                    return
+                rows = self._notices.get(answer.notification_id)
+                if answer.notification_id == self._break_notice and answer.action == "stop":
+                    rows = []
+                if rows is None:
+                    return  # not ours, or too old to matter
+                if answer.action is None:
+                    self._notices.pop(answer.notification_id, None)
+                    if answer.closed == "dismissed":
+                        now = self.clock.now()
+                        for row in self.store.rows(rows):
+                            if row.event == "delivered" and not self.store.answered(row.id):
+                                self.store.record(now, row.kind, "dismissed", "closed without an answer", row.id)
+                    return
+                if answer.notification_id == self._break_notice and answer.action == "stop":
+                    self._stop_break("button")
+                    return
+                if answer.action == "start":
+                    self._notices.pop(answer.notification_id, None)
+                    self._start_break(self.store.rows(rows), "button")
+                    return
+                verdict = ANSWER_OF_ACTION.get(answer.action)
+                if verdict is None:
+                    log.info("unknown notification action %r ignored", answer.action)
+                    return
+                self._notices.pop(answer.notification_id, None)
+                waiting = [row for row in self.store.rows(rows) if not self.store.answered(row.id)]
+                if waiting:  # `ergo done` may have answered it already: never twice
+                    self._answer(waiting, verdict, "button", BUTTON_SNOOZE)
+        except Exception:
+            log.exception("answer %s failed", answer)
+
+    def _answer(self, rows: list[Any], verdict: str, via: str, snooze: timedelta | None = None) -> list[str]:
+        """Record an answer to these deliveries and apply it to the countdowns (under the lock); the kinds answered."""
+        now = self.clock.now()
+        until = now + snooze if verdict == "snoozed" and snooze else None
+        detail = f"via {via}" + (f", until {until.astimezone(self.zone):%H:%M}" if until else "")
+        outcomes: list[Outcome] = []
+        kinds: list[str] = []
+        for row in rows:
+            if row.kind in self.engine.specs:
+                outcomes += self.engine.answer(now, row.kind, verdict, until=until, detail=detail, ref=row.id)  # type: ignore[arg-type]
+                kinds.append(row.kind)
+        if outcomes:
+            log.info("answered %s: %s %s", ", ".join(kinds), verdict, detail)
+        self._apply(outcomes, now)
+        return kinds
+
+    # --- timed breaks -------------------------------------------------------------
+
+    def _durations(self) -> dict[str, timedelta | None]:
+        return {kind: r.duration for kind, r in self.loaded.settings.reminders().items()}
+
+    def _start_break(self, rows: list[Any], via: str) -> dict[str, Any]:
+        """Count a break down in the notification; at the end it is recorded as done (under the lock)."""
+        kinds = tuple(dict.fromkeys(row.kind for row in rows))
+        length = length_for(self._durations(), kinds)
+        if length is None:
+            return {"ok": False, "error": f"{', '.join(kinds)} has no break duration (set {kinds[0]}.duration, e.g. 1m)"}
+        if self._break is not None:
+            self._stop_break(None)
+        closer = getattr(getattr(self.backends.notifier, "primary", None), "close_notification", None)
+        if closer is not None:  # the reminder gives way to its countdown
+            closer("merged" if len(kinds) > 1 else kinds[0])
+        self._break = TimedBreak(kinds, tuple(row.id for row in rows), self.clock.now(), length, "break")
+        log.info("timed break started (%s, %s, via %s)", ", ".join(kinds), spoken(length), via)
+        self._break_tick(first=True)
+        return {"ok": True}
+
+    def _break_tick(self, first: bool = False) -> None:
+        """Show the countdown, or finish the break (scheduler thread, or under the lock from _start_break)."""
+        try:
+            with self._lock:
+                timed = self._break
+                if timed is None:
+                    return
+                now = self.clock.now()
+                tick = break_step(timed, now)
+                texts = self._texts
+                title = " · ".join(texts[k].title for k in timed.kinds if k in texts) or "Break"
+                if tick.finished:
+                    self._break = None
+                    self._answer([row for row in self._break_rows(timed)], "done", "break")
+                    self._send_quietly(Notification(timed.key, f"{title}: break done", "Well done. Back to work when you are ready.",
+                                                    "low", timedelta(seconds=10)))
+                    self._break_notice = None
+                    log.info("timed break finished (%s)", ", ".join(timed.kinds))
+                    return
+                live = self.backends.notifier.name == "freedesktop"  # other backends cannot update in place
+                if live or first:
+                    lines = "; ".join(texts[k].break_words for k in timed.kinds if k in texts and texts[k].break_words)
+                    self._send_quietly(Notification(
+                        timed.key, f"{title}: {break_clock(tick.remaining)} left", lines[:1].upper() + lines[1:],
+                        "low", tick.remaining + timedelta(seconds=5), actions=(("stop", "Stop"),), progress=tick.progress))
+                    self._break_notice = getattr(self.backends.notifier, "last_id", None)
+                self.scheduler.add_job(self._break_tick, DateTrigger(run_date=tick.next_at if live else timed.started + timed.length,
+                                                                     timezone=timezone.utc), id="break", replace_existing=True)
+        except Exception:
+            log.exception("timed break update failed")
+
+    def _break_rows(self, timed: TimedBreak) -> list[Any]:
+        rows = self.store.rows([r for r in timed.refs if r is not None])
+        answered = {row.kind for row in rows}
+        return rows + [_Unasked(kind) for kind in timed.kinds if kind not in answered]
+
+    def _stop_break(self, via: str | None) -> None:
+        """End a break before its time; with `via`, recorded as skipped."""
+        timed, self._break = self._break, None
+        if self.scheduler.get_job("break"):
+            self.scheduler.remove_job("break")
+        if timed is None:
+            return
+        log.info("timed break stopped (%s)", ", ".join(timed.kinds))
+        if via is not None:
+            self._answer(self._break_rows(timed), "skipped", via)
+        closer = getattr(getattr(self.backends.notifier, "primary", None), "close_notification", None)
+        if closer is not None and via is not None:
+            closer(timed.key)
+        self._break_notice = None
+
+    def _send_quietly(self, notification: Notification) -> None:
+        try:
+            self.backends.notifier.send(notification)
+        except NotifyError as error:
+            log.warning("break notification failed: %s", error)
+
+    def _answer_command(self, command: str, kind: str | None, until: datetime | None) -> dict[str, Any] | None:
+        """`ergo done/snooze/skip [KIND]`: answer the open delivery; None means "no open one: do the old thing"."""
+        rows = self.store.open_deliveries(kind)
+        if not rows:
+            if kind is None:
+                return {"ok": False, "error": "no reminder has been delivered lately to answer (name a kind)"}
+            if command != "done":
+                return None
+            rows = [_Unasked(kind)]
+        verdict = {"done": "done", "snooze": "snoozed", "skip": "skipped"}[command]
+        now = self.clock.now()
+        if verdict == "snoozed" and (until is None or until <= now):
+            return {"ok": False, "error": "snooze needs a time in the future"}
+        kinds = self._answer(rows, verdict, "command", (until - now) if until else None)
+        closer = getattr(getattr(self.backends.notifier, "primary", None), "close_notification", None)
+        if closer is not None and kinds:
+            closer("merged" if len(rows) > 1 else kinds[0])
+        answer = self.status()
+        answer["answered"] = kinds
+        return answer
+
     # --- configuration ----------------------------------------------------------
 
     def reload(self, reason: str) -> dict[str, Any]:
@@ -379,6 +605,8 @@ class Daemon:
                 first = message != self._notified_error
                 self.config_error = self._notified_error = message
             log.error("config not reloaded (%s): %s", reason, message)
+            with self._lock:
+                self._announce(self.clock.now(), force=True)
             if first:
                 try:
                     self.backends.notifier.send(Notification("ergo", "ergo: config error, keeping the last good one", message, "normal",
@@ -395,6 +623,7 @@ class Daemon:
             self._texts = self._texts_from(loaded.settings)
             changed = self.engine.reconfigure(now, specs, timing)
             self._apply([], now)
+            self._announce(now, force=True)
         log.info("config reloaded (%s): %s", reason, ", ".join(sorted(changed)) + " changed" if changed else "nothing changed")
         for notice in loaded.notices:
             log.warning("%s", notice)
@@ -409,19 +638,40 @@ class Daemon:
             return self.status()
         if command == "reload":
             return self.reload("ergo reload")
+        if command in ("plan_start", "plan_stop"):
+            return self._plan_command(command, request)
         if command == "stop":
             threading.Timer(0.05, self.request_stop).start()
             return {"ok": True, "pid": os.getpid()}
         with self._lock:
             now = self.clock.now()
             kind = request.get("kind")
-            if command in ("snooze", "skip", "now"):
+            if command in ("snooze", "skip", "now", "done", "break") and not (kind is None and command not in ("now", "break")):
                 if not isinstance(kind, str) or kind not in self.engine.specs:
                     known = ", ".join(self.engine.specs) or "none"
                     return {"ok": False, "error": f"{kind!r} is not an enabled reminder (enabled: {known})"}
             until = _when(request.get("until"))
             if request.get("until") is not None and until is None:
                 return {"ok": False, "error": f"{command}: 'until' must be a future ISO 8601 time"}
+            if command == "break":
+                rows = self.store.open_deliveries(kind) or [_Unasked(kind)]
+                started = self._start_break(rows, "command")
+                if not started["ok"]:
+                    return started
+                answer = self.status()
+                answer["break_seconds"] = self._break.length.total_seconds() if self._break else 0
+                return answer
+            if command == "done" and self._break is not None and (kind is None or kind in self._break.kinds):
+                timed = self._break
+                self._stop_break(None)
+                self._answer(self._break_rows(timed), "done", "break")
+                answer = self.status()
+                answer["answered"] = list(timed.kinds)
+                return answer
+            if command in ("done", "snooze", "skip"):
+                answered = self._answer_command(command, kind, until)
+                if answered is not None:
+                    return answered
             if command == "pause":
                 if until is not None and until <= now:
                     return {"ok": False, "error": "the pause would end in the past"}
@@ -442,6 +692,56 @@ class Daemon:
                 return {"ok": False, "error": f"unknown command {command!r}"}
             self._apply(outcomes, now)
         return self.status()
+
+    # --- plans (ergo.plans) ------------------------------------------------------
+
+    def _plan_command(self, command: str, request: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            now = self.clock.now()
+            try:
+                if command == "plan_stop":
+                    return {"ok": True, **self.plans.stop(now)}
+                options = request.get("options") or {}
+                if not isinstance(request.get("name"), str) or not isinstance(options, dict):
+                    return {"ok": False, "error": "plan_start needs a name and an options object"}
+                waking = request.get("waking") if isinstance(request.get("waking"), str) else None
+                answer = self.plans.start(now, request["name"], {str(k): (None if v is None else str(v)) for k, v in options.items()},
+                                          waking, self.loaded.settings.schedule.hours)
+            except ErgoError as error:
+                return {"ok": False, "error": str(error)}
+            return {"ok": True, "plan": answer}
+
+    def _send_plan(self, key: str, title: str, body: str) -> str:
+        """Deliver a plan's notification through the same notifier; returns the backend used."""
+        try:
+            self.backends.notifier.send(Notification(key, title, body, "normal", self.loaded.settings.expire))
+        except NotifyError as error:
+            log.error("plan delivery failed: %s", error)
+            return "failed"
+        return "console (fallback)" if getattr(self.backends.notifier, "last_error", None) else self.backends.notifier.name
+
+    def _plan_hold(self, now: datetime) -> str | None:
+        """Plan steps wait only for what the person chose: a pause or do-not-disturb (not idle or lock)."""
+        if self.engine.paused:
+            return "paused"
+        if self.engine.dnd:
+            return "do not disturb"
+        return None
+
+    def _set_plan_timer(self, at: datetime | None) -> None:
+        if at is None:
+            if self.scheduler.get_job("plan"):
+                self.scheduler.remove_job("plan")
+            return
+        self.scheduler.add_job(self._on_plan_timer, DateTrigger(run_date=at, timezone=timezone.utc), id="plan",
+                               replace_existing=True)
+
+    def _on_plan_timer(self) -> None:
+        try:
+            with self._lock:
+                self.plans.tick(self.clock.now())
+        except Exception:
+            log.exception("plan step failed")
 
     def request_stop(self) -> None:
         """Asks the main thread (waiting in `ergo run`) to stop the daemon; safe from any thread."""
@@ -489,10 +789,21 @@ class Daemon:
                 "session_watchers": list(self.session_reasons),
                 "config_file": str(self.loaded.config_file), "config_found": self.loaded.file_exists,
                 "config_error": self.config_error,
+                "plan": self.plans.status(now),
                 "system_config_file": str(self.loaded.system_file) if self.loaded.system_exists else None,
                 "config_notices": list(self.loaded.notices),
                 "reminders": reminders,
+                "break": None if self._break is None else {
+                    "kinds": list(self._break.kinds), "ends": _iso(self._break.started + self._break.length)},
             }
+
+
+@dataclass(frozen=True)
+class _Unasked:
+    """`ergo done KIND` with no reminder of that kind waiting: a break taken unprompted, answering nothing."""
+
+    kind: str
+    id: None = None
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -73,9 +73,10 @@ class Record:
     """Something worth keeping in history that is not a delivery."""
 
     kind: str
-    event: Literal["natural_break", "skipped_stale", "skipped", "snoozed"]
+    event: Literal["natural_break", "skipped_stale", "skipped", "snoozed", "done"]
     at: datetime
     detail: str = ""
+    ref: int | None = None  # the delivery (history id) this answers, when it answers one
 
 
 Outcome = Deliver | Record
@@ -316,6 +317,20 @@ class Engine:
     def skip(self, now: datetime, kind: str) -> list[Outcome]:
         self._restart(kind, now)
         return [Record(kind, "skipped", now, "by request")]
+
+    def answer(self, now: datetime, kind: str, answer: Literal["done", "snoozed", "skipped"], *,
+               until: datetime | None = None, detail: str = "", ref: int | None = None) -> list[Outcome]:
+        """Someone answered a delivered reminder: done and skipped restart its countdown now, snoozed brings it back at `until`."""
+        if kind not in self.reminders:
+            return []
+        if answer == "snoozed":
+            if until is None or until <= now:
+                raise ValueError("a snooze needs a time in the future")
+            self._restart(kind, until - self.specs[kind].interval)  # due again exactly at `until`
+            self.reminders[kind].snoozed_until = until
+        else:
+            self._restart(kind, now)
+        return [Record(kind, answer, now, detail, ref)]
 
     def deliver_now(self, now: datetime, kind: str) -> list[Outcome]:
         self._restart(kind, now)

@@ -26,7 +26,11 @@ PLATFORMS: tuple[Platform, ...] = ("linux", "macos", "windows")
 
 LABEL = "io.github.ergo"
 UNIT = "ergo.service"
+TRAY_UNIT = "ergo-tray.service"
 RUN_ARGS: tuple[str, ...] = ("-m", "ergo", "run")
+TRAY_ARGS: tuple[str, ...] = ("-m", "ergo", "tray", "--wait", "60")  # at login the panel may come later
+START_ARGS: tuple[str, ...] = ("-m", "ergo", "start")
+XDG_ALTERNATIVE = "without a systemd user session, `ergo service install --xdg` starts ergo through XDG autostart instead"
 TEMPLATES: dict[Platform, str] = {
     "linux": "ergo.service",
     "macos": "io.github.ergo.plist",
@@ -125,9 +129,9 @@ def service_python(platform: Platform, executable: str | None = None) -> str:
     return os.path.abspath(exe)
 
 
-def _argv(python: str, config_path: Path | None) -> list[str]:
-    """The daemon's command line; --config only when the user named a file."""
-    argv = [python, *RUN_ARGS]
+def _argv(python: str, config_path: Path | None, args: tuple[str, ...] = RUN_ARGS) -> list[str]:
+    """The daemon's (or tray's) command line; --config only when the user named a file."""
+    argv = [python, *args]
     if config_path is not None:
         argv += ["--config", os.path.abspath(config_path)]  # the service runs from another directory
     for arg in argv:
@@ -163,6 +167,68 @@ def render_systemd_unit(python: str, config_path: Path | None = None) -> str:
     argv = _argv(python, config_path)
     exec_start = " ".join(_systemd_word(a, first=i == 0) for i, a in enumerate(argv))
     return read_template(TEMPLATES["linux"]).format(exec_start=exec_start)
+
+
+def render_tray_unit(python: str, config_path: Path | None = None) -> str:
+    """The systemd user unit that starts `ergo tray` with the session."""
+    argv = _argv(python, config_path, TRAY_ARGS)
+    exec_start = " ".join(_systemd_word(a, first=i == 0) for i, a in enumerate(argv))
+    return read_template("ergo-tray.service").format(exec_start=exec_start)
+
+
+def xdg_autostart_dir(*, env: Mapping[str, str] | None = None, home: Path | None = None) -> Path:
+    """$XDG_CONFIG_HOME/autostart (default ~/.config/autostart): read by GNOME, KDE, Xfce, LXQt and most sessions."""
+    env = os.environ if env is None else env
+    home = Path.home() if home is None else home
+    xdg = env.get("XDG_CONFIG_HOME", "")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else home / ".config"
+    return base / "autostart"
+
+
+def _desktop_exec_word(arg: str) -> str:
+    """Quote one Exec= argument as the Desktop Entry spec says: reserved characters mean double quotes,
+    with backslash before \" ` $ and \\; then %% for a literal percent and \\ for the value's own escape."""
+    if any(ch in arg for ch in "\n\r\0"):
+        raise ServiceError(f"cannot put {arg!r} in a desktop entry: it contains a line break or NUL")
+    word = arg
+    if any(ch in arg for ch in " \t\"'\\><~|&;$*?#()`"):
+        word = '"' + "".join("\\" + ch if ch in '"`$\\' else ch for ch in arg) + '"'
+    return word.replace("%", "%%").replace("\\", "\\\\")
+
+
+def render_desktop_entry(argv: list[str], name: str, comment: str) -> str:
+    """An XDG autostart entry (Desktop Entry Specification 1.5) running `argv`."""
+    command = " ".join(_desktop_exec_word(a) for a in argv)
+    return (
+        "[Desktop Entry]\n"
+        "Type=Application\n"
+        f"Name={name}\n"
+        f"Comment={comment}\n"
+        f"Exec={command}\n"
+        "Terminal=false\n"
+        "NoDisplay=true\n"
+        "X-GNOME-Autostart-enabled=true\n"
+        "# Written by `ergo service install --xdg`; `ergo service uninstall` removes it.\n"
+    )
+
+
+def plan_install_xdg(
+    *, python: str, config_path: Path | None = None, tray: bool = False,
+    env: Mapping[str, str] | None = None, home: Path | None = None,
+) -> ServicePlan:
+    """XDG autostart: ergo.desktop runs `ergo start` (which returns once the daemon answers), ergo-tray.desktop the tray."""
+    env = os.environ if env is None else env
+    folder = xdg_autostart_dir(env=env, home=home)
+    path = folder / "ergo.desktop"
+    write = {path: render_desktop_entry(_argv(python, config_path, START_ARGS), "ergo",
+                                        "Ergonomics reminders: posture, water, stretching and movement")}
+    if tray:
+        write[folder / "ergo-tray.desktop"] = render_desktop_entry(_argv(python, config_path, TRAY_ARGS), "ergo tray",
+                                                                   "ergo's tray icon")
+    notes = ["ergo starts at your next login; to start it now, run: ergo start" + (" and ergo tray" if tray else "")]
+    if config_path is None and env.get("ERGO_CONFIG"):
+        notes.insert(0, "ERGO_CONFIG is set in this shell but the autostart entry will not see it; pass --config to keep it")
+    return ServicePlan("linux", "install", path, write=write, notes=tuple(notes))
 
 
 def render_launchd_plist(python: str, config_path: Path | None, log_file: Path) -> str:
@@ -204,6 +270,7 @@ def plan_install(
     env: Mapping[str, str] | None = None,
     home: Path | None = None,
     uid: int | None = None,
+    tray: bool = False,
 ) -> ServicePlan:
     """What installing autostart does on `platform`; reads only the currently installed file."""
     env = os.environ if env is None else env
@@ -213,15 +280,24 @@ def plan_install(
         notes.append("ERGO_CONFIG is set in this shell but the service will not see it; pass --config to keep it")
     if platform == "linux":
         text = render_systemd_unit(python, config_path)
+        write = {path: text}
         after = [_systemctl("daemon-reload"), _systemctl("enable", "--now", UNIT)]
         old = _read_or_none(path)
         if old is not None and old != text:
             after.append(_systemctl("try-restart", UNIT))  # a running ergo would keep the old command line
+        if tray:
+            tray_path = path.with_name(TRAY_UNIT)
+            tray_text = render_tray_unit(python, config_path)
+            write[tray_path] = tray_text
+            after.append(_systemctl("enable", "--now", TRAY_UNIT))
+            old_tray = _read_or_none(tray_path)
+            if old_tray is not None and old_tray != tray_text:
+                after.append(_systemctl("try-restart", TRAY_UNIT))
         start = " && ".join(str(c) for c in after[:2])
         return ServicePlan(
-            platform, "install", path, write={path: text}, after=tuple(after), notes=tuple(notes),
+            platform, "install", path, write=write, after=tuple(after), notes=tuple(notes),
             manual=f"start it by hand in your desktop session with: {start} "
-            "(older setups first: systemctl --user import-environment DISPLAY WAYLAND_DISPLAY)",
+            f"(older setups first: systemctl --user import-environment DISPLAY WAYLAND_DISPLAY); {XDG_ALTERNATIVE}",
         )
     if platform == "macos":
         domain = f"gui/{_uid(uid)}"
@@ -256,18 +332,34 @@ def plan_uninstall(
         return ServicePlan(
             platform, "uninstall", path, remove=(path,) if path.exists() else (), before=(bootout,),
         )
+    if platform == "linux":
+        return _plan_uninstall_linux(path, env=env, home=home)
     if not path.exists():
         return ServicePlan(platform, "uninstall", path, notes=(f"nothing to remove: {path} does not exist",))
-    if platform == "linux":
-        disable = _systemctl("disable", "--now", UNIT)
-        return ServicePlan(
-            platform, "uninstall", path, remove=(path,), before=(disable,), after=(_systemctl("daemon-reload"),),
-            manual=f"remove it by hand with: {disable} && rm {shlex.quote(str(path))}",
-        )
     return ServicePlan(
         platform, "uninstall", path, remove=(path,),
         notes=("an ergo already running keeps running until you log out",),
     )
+
+
+def _plan_uninstall_linux(path: Path, *, env: Mapping[str, str] | None, home: Path | None) -> ServicePlan:
+    """Remove every way ergo starts at login here: the systemd units and the XDG autostart entries."""
+    tray_path = path.with_name(TRAY_UNIT)
+    autostart = [p for p in xdg_files(env=env, home=home) if p.exists()]
+    units = [p for p in (path, tray_path) if p.exists()]
+    if not units and not autostart:
+        return ServicePlan("linux", "uninstall", path, notes=(f"nothing to remove: {path} does not exist",))
+    before = tuple(_systemctl("disable", "--now", p.name) for p in units)
+    after = (_systemctl("daemon-reload"),) if units else ()
+    manual = f"remove it by hand with: {' && '.join(map(str, before))} && rm {' '.join(shlex.quote(str(p)) for p in units)}" if units else ""
+    return ServicePlan("linux", "uninstall", units[0] if units else autostart[0], remove=(*units, *autostart),
+                       before=before, after=after, manual=manual)
+
+
+def xdg_files(*, env: Mapping[str, str] | None = None, home: Path | None = None) -> tuple[Path, Path]:
+    """The XDG autostart entries ergo may have written: the daemon's and the tray's."""
+    folder = xdg_autostart_dir(env=env, home=home)
+    return folder / "ergo.desktop", folder / "ergo-tray.desktop"
 
 
 def _read_or_none(path: Path) -> str | None:
@@ -378,7 +470,14 @@ def service_status(
     """A few human lines: is the autostart file there, and what the service manager says about it."""
     path = service_file(platform, env=env, home=home)
     lines = [f"autostart file: {path} ({'present' if path.exists() else 'absent'})"]
+    extra: list[str] = []
     if platform == "linux":
+        tray_unit = path.with_name(TRAY_UNIT)
+        if tray_unit.exists():
+            extra.append(f"tray unit: {tray_unit} (present)")
+        for entry in xdg_files(env=env, home=home):
+            if entry.exists():
+                extra.append(f"xdg autostart: {entry} (present; runs: {_desktop_exec(entry)})")
         # is-enabled/is-active print the state ("disabled", "inactive") even when they exit non-zero.
         answers = [_run(("systemctl", "--user", query, UNIT)) for query in ("is-enabled", "is-active")]
         if all(a.stdout for a in answers):
@@ -395,4 +494,9 @@ def service_status(
     elif platform == "macos":
         loaded = _run(("launchctl", "print", f"gui/{_uid(uid)}/{LABEL}"))
         lines.append("launchd: loaded" if loaded.ok else f"launchd: not loaded ({loaded.detail})")
-    return "\n".join(lines)
+    return "\n".join(lines + extra)
+
+
+def _desktop_exec(path: Path) -> str:
+    text = _read_or_none(path) or ""
+    return next((line[5:] for line in text.splitlines() if line.startswith("Exec=")), "no Exec line")

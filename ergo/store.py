@@ -35,6 +35,21 @@ CREATE TABLE IF NOT EXISTS history (
 CREATE INDEX IF NOT EXISTS history_at ON history(at);
 """
 
+# Versioned migrations (PRAGMA user_version): files from before versioning are version 0 and hold
+# SCHEMA's tables, or nothing. Each step runs once, in one transaction with its version bump.
+MIGRATIONS: tuple[tuple[int, str], ...] = (
+    (1, SCHEMA),
+    # 2: answers point at the delivery they answer (ref); spans record when ergo ran and when you were present.
+    (2, """
+ALTER TABLE history ADD COLUMN ref INTEGER;
+CREATE INDEX history_ref ON history(ref);
+CREATE TABLE spans (id INTEGER PRIMARY KEY, what TEXT NOT NULL, start TEXT NOT NULL, end TEXT NOT NULL);
+CREATE INDEX spans_start ON spans(start);
+"""),
+)
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+ANSWERS = ("done", "snoozed", "skipped", "dismissed")
+
 
 @dataclass(frozen=True)
 class HistoryRow:
@@ -42,6 +57,17 @@ class HistoryRow:
     kind: str
     event: str
     detail: str
+    id: int = 0
+    ref: int | None = None  # for an answer: the id of the delivery it answers
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of time: ergo running ("running") or you at the keyboard ("present")."""
+
+    what: str
+    start: datetime
+    end: datetime
 
 
 class Store:
@@ -72,7 +98,7 @@ class Store:
             db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
             if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                 raise sqlite3.DatabaseError("integrity check failed")
-            db.executescript(SCHEMA)
+            _migrate(db)
             db.execute("SELECT key, value FROM kv LIMIT 1").fetchall()
         except sqlite3.DatabaseError:
             db.close()
@@ -159,26 +185,162 @@ class Store:
     def save_shown_tips(self, shown: dict[str, set[str]]) -> None:
         self._put({"shown_tips": {k: sorted(v) for k, v in shown.items()}})
 
+    # --- a running plan (ergo.plans) -----------------------------------------
+
+    def load_plan(self) -> dict | None:
+        value = self._get("plan")
+        return value if isinstance(value, dict) else None
+
+    def save_plan(self, plan: dict | None) -> None:
+        """The running plan (ergo.plans.timing.Running.to_json()), or None once it ended or stopped."""
+        self._put({"plan": plan})
+
     # --- history ------------------------------------------------------------
 
-    def record(self, at: datetime, kind: str, event: str, detail: str = "") -> None:
+    def record(self, at: datetime, kind: str, event: str, detail: str = "", ref: int | None = None) -> int:
+        """Append one event (committed when this returns, so an answer is stored before it is acknowledged)."""
         with self._lock:
-            self._db.execute(
-                "INSERT INTO history(at, kind, event, detail) VALUES(?, ?, ?, ?)",
-                (at.astimezone(timezone.utc).isoformat(), kind, event, detail),
+            cursor = self._db.execute(
+                "INSERT INTO history(at, kind, event, detail, ref) VALUES(?, ?, ?, ?, ?)",
+                (at.astimezone(timezone.utc).isoformat(), kind, event, detail, ref),
             )
+        return int(cursor.lastrowid or 0)
 
-    def history(self, since: datetime | None = None, limit: int = 1000) -> list[HistoryRow]:
-        query = "SELECT at, kind, event, detail FROM history"
+    def history(self, since: datetime | None = None, limit: int = 1000, until: datetime | None = None) -> list[HistoryRow]:
+        query = "SELECT id, at, kind, event, detail, ref FROM history WHERE 1"
         args: tuple = ()
         if since is not None:
-            query += " WHERE at >= ?"
-            args = (since.astimezone(timezone.utc).isoformat(),)
+            query += " AND at >= ?"
+            args += (since.astimezone(timezone.utc).isoformat(),)
+        if until is not None:
+            query += " AND at < ?"
+            args += (until.astimezone(timezone.utc).isoformat(),)
         query += " ORDER BY id DESC LIMIT ?"
         with self._lock:
             rows = self._db.execute(query, args + (limit,)).fetchall()
-        return [HistoryRow(datetime.fromisoformat(at), kind, event, detail) for at, kind, event, detail in reversed(rows)]
+        return [HistoryRow(datetime.fromisoformat(at), kind, event, detail, id_, ref)
+                for id_, at, kind, event, detail, ref in reversed(rows)]
+
+    def rows(self, ids: list[int]) -> list[HistoryRow]:
+        """History rows by id (the deliveries an answer refers to)."""
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        with self._lock:
+            found = self._db.execute(f"SELECT id, at, kind, event, detail, ref FROM history WHERE id IN ({marks}) ORDER BY id",
+                                     tuple(ids)).fetchall()
+        return [HistoryRow(datetime.fromisoformat(at), kind, event, detail, id_, ref) for id_, at, kind, event, detail, ref in found]
+
+    def answered(self, delivery_id: int) -> bool:
+        """Whether some answer (done, snoozed, skipped, dismissed) already refers to this delivery."""
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM history WHERE ref = ? LIMIT 1", (delivery_id,)).fetchone() is not None
+
+    def open_deliveries(self, kind: str | None = None) -> list[HistoryRow]:
+        """The latest notification's deliveries (of `kind`, if given) that nothing has answered or overtaken yet.
+
+        "Overtaken": a later answer, natural break or stale skip of the same kind.
+        """
+        where, args = ("AND kind = ?", (kind,)) if kind else ("", ())
+        with self._lock:
+            last = self._db.execute(f"SELECT max(at) FROM history WHERE event = 'delivered' {where}", args).fetchone()[0]
+            if last is None:
+                return []
+            found = self._db.execute(
+                f"""SELECT id, at, kind, event, detail, ref FROM history d WHERE event = 'delivered' AND at = ? {where}
+                    AND NOT EXISTS (SELECT 1 FROM history a WHERE a.kind = d.kind AND a.id > d.id
+                                    AND a.event IN ('done', 'snoozed', 'skipped', 'natural_break', 'skipped_stale'))
+                    ORDER BY id""", (last,) + args).fetchall()
+        return [HistoryRow(datetime.fromisoformat(at), k, event, detail, id_, ref) for id_, at, k, event, detail, ref in found]
+
+    # --- spans: when ergo ran, when you were at the keyboard -----------------------
+
+    def open_span(self, what: str, start: datetime) -> int:
+        """Start a span; it stays listed as open (ending at the daemon's last sign of life) until closed."""
+        iso = start.astimezone(timezone.utc).isoformat()
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                span_id = int(self._db.execute("INSERT INTO spans(what, start, end) VALUES(?, ?, ?)",
+                                               (what, iso, iso)).lastrowid or 0)
+                self._set_open(self._open_ids() | {span_id})
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return span_id
+
+    def close_span(self, span_id: int, end: datetime) -> None:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("UPDATE spans SET end = max(end, ?) WHERE id = ?",
+                                 (end.astimezone(timezone.utc).isoformat(), span_id))
+                self._set_open(self._open_ids() - {span_id})
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def extend_span(self, span_id: int, end: datetime) -> None:
+        with self._lock:
+            self._db.execute("UPDATE spans SET end = max(end, ?) WHERE id = ?", (end.astimezone(timezone.utc).isoformat(), span_id))
+
+    def close_stale_spans(self) -> None:
+        """Spans a crashed daemon left open end at its last sign of life (called before a new start)."""
+        open_ids = self._open_ids()
+        if not open_ids:
+            return
+        alive = self.last_alive()
+        for span_id in sorted(open_ids):
+            self.close_span(span_id, alive) if alive is not None else self.close_span(span_id, datetime.min.replace(tzinfo=timezone.utc))
+
+    def _open_ids(self) -> set[int]:
+        row = self._db.execute("SELECT value FROM kv WHERE key = 'open_spans'").fetchone()
+        try:
+            value = json.loads(row[0]) if row else []
+        except json.JSONDecodeError:
+            value = []
+        return {int(v) for v in value if isinstance(v, int)} if isinstance(value, list) else set()
+
+    def _set_open(self, ids: set[int]) -> None:
+        self._db.execute("INSERT INTO kv(key, value) VALUES('open_spans', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                         (json.dumps(sorted(ids)),))
+
+    def spans(self, what: str, since: datetime, until: datetime) -> list[Span]:
+        """Spans of `what` overlapping [since, until), oldest first."""
+        with self._lock:
+            open_ids = self._open_ids()
+        alive = self.last_alive() if open_ids else None
+        with self._lock:  # a span still open (a running daemon's) reaches its last sign of life, not written each minute
+            found = self._db.execute(
+                "SELECT id, start, max(end, ?) FROM spans WHERE what = ? AND id IN (SELECT value FROM json_each(?)) "
+                "UNION ALL SELECT id, start, end FROM spans WHERE what = ? AND id NOT IN (SELECT value FROM json_each(?))",
+                ((alive or datetime.min.replace(tzinfo=timezone.utc)).isoformat(), what, json.dumps(sorted(open_ids)),
+                 what, json.dumps(sorted(open_ids)))).fetchall()
+        lo, hi = since.astimezone(timezone.utc), until.astimezone(timezone.utc)
+        spans = [Span(what, datetime.fromisoformat(a), datetime.fromisoformat(b)) for _id, a, b in found]
+        return sorted((span for span in spans if span.end >= lo and span.start < hi), key=lambda span: span.start)
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring the file up to SCHEMA_VERSION, one versioned step per transaction; old files keep their rows."""
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:  # written by a newer ergo: its steps only add, so read it as it is, never move it aside
+        return
+    for target, script in MIGRATIONS:
+        if target <= version:
+            continue
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in filter(str.strip, script.split(";")):
+                db.execute(statement)
+            db.execute(f"PRAGMA user_version = {target}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise

@@ -376,16 +376,18 @@ def test_light_parser_takes_plain_control_commands_and_leaves_the_rest_to_argpar
     status = light_control_args(["status", "--json"])
     assert status is not None and (status.command, status.json) == ("status", True)
     snooze = light_control_args(["snooze", "posture"])
-    assert snooze is not None and (snooze.kind, snooze.duration) == ("posture", "10m")
+    assert snooze is not None and (snooze.kind, snooze.duration) == ("posture", None)  # 10m is decided later
+    last = light_control_args(["done"])  # no kind: the last reminder delivered
+    assert last is not None and (last.command, last.kind) == ("done", None)
     pause = light_control_args(["pause", "30m"])
     assert pause is not None and (pause.duration, pause.until) == ("30m", None)
     # help, other flags, missing or extra arguments and other commands: argparse decides (and says why)
-    for argv in (["status", "--help"], ["pause", "--until", "13:30"], ["skip"], ["status", "x"], ["--config", "f", "status"],
+    for argv in (["status", "--help"], ["pause", "--until", "13:30"], ["now"], ["break"], ["status", "x"], ["--config", "f", "status"],
                  ["tips"], ["now", "posture", "extra"], []):
         assert light_control_args(argv) is None, argv
 
 
 def test_control_command_errors_are_still_argparse_errors(ergo_env) -> None:
-    missing, extra = run_all([(["skip"], ergo_env), (["status", "x"], ergo_env)])
+    missing, extra = run_all([(["now"], ergo_env), (["status", "x"], ergo_env)])
     assert missing.returncode == 2 and "required: kind" in missing.stderr
     assert extra.returncode == 2 and "unrecognized arguments: x" in extra.stderr

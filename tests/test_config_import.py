@@ -92,6 +92,18 @@ def test_stretchly_long_breaks_replace_every_nth_mini_break_and_the_users_file_k
         assert unmapped in result.stdout, unmapped
 
 
+def test_a_symlinked_config_is_written_through_the_link(ergo_env, tmp_path: Path) -> None:
+    real = tmp_path / "dotfiles" / "ergo.toml"
+    real.parent.mkdir()
+    real.write_text('[posture]\ninterval = "25m"\n', "utf-8")
+    link = Path(ergo_env["ERGO_CONFIG"])
+    link.symlink_to(real)
+    result = run_ergo(["config", "import", "--from", "safeeyes", str(DATA / "safeeyes.json")], ergo_env)
+    assert result.returncode == 0, result.stderr
+    assert link.is_symlink() and 'interval = "20m"' in real.read_text("utf-8")
+    assert real.with_name("ergo.toml.bak").read_text("utf-8") == '[posture]\ninterval = "25m"\n'
+
+
 def test_values_outside_ergos_range_are_listed_not_clamped() -> None:
     data = json.loads((DATA / "stretchly-config.json").read_text())
     data["microbreakInterval"] = 2 * 24 * 3600 * 1000

@@ -226,11 +226,12 @@ def test_auto_falls_back_to_none_and_says_why(nothing_here: None) -> None:
     assert isinstance(monitor, NoIdleMonitor)
     assert reason == (
         "none: no idle source (mutter: no session bus (DBUS_SESSION_BUS_ADDRESS is not set); "
-        "screensaver: no session bus (DBUS_SESSION_BUS_ADDRESS is not set); x11: DISPLAY is not set)"
+        "screensaver: no session bus (DBUS_SESSION_BUS_ADDRESS is not set); "
+        "swayidle: not a Wayland session (WAYLAND_DISPLAY is not set); x11: DISPLAY is not set)"
     )
 
 
-@pytest.mark.parametrize("name", ["mutter", "screensaver", "x11", "macos", "windows"])
+@pytest.mark.parametrize("name", ["mutter", "screensaver", "swayidle", "x11", "macos", "windows"])
 def test_named_unavailable_backend_raises_one_line(name: str, nothing_here: None) -> None:
     with pytest.raises(BackendUnavailable) as info:
         select_idle_monitor(name)
@@ -243,7 +244,7 @@ def test_unknown_backend_lists_valid_names() -> None:
     with pytest.raises(BackendUnavailable) as info:
         select_idle_monitor("xscreensaver")
     assert str(info.value) == (
-        "unknown idle backend 'xscreensaver'; choose one of: auto, mutter, screensaver, x11, macos, windows, none"
+        "unknown idle backend 'xscreensaver'; choose one of: auto, mutter, screensaver, swayidle, x11, macos, windows, none"
     )
 
 
@@ -256,7 +257,7 @@ def test_none_always_works(nothing_here: None) -> None:
 
 
 def test_auto_order_per_platform() -> None:
-    assert auto_order("linux") == ("mutter", "screensaver", "x11")
+    assert auto_order("linux") == ("mutter", "screensaver", "swayidle", "x11")
     assert auto_order("darwin") == ("macos",)
     assert auto_order("win32") == ("windows",)
     assert set(BACKENDS) >= {*auto_order("linux"), "macos", "windows", "none"}

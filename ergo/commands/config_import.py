@@ -61,6 +61,7 @@ def run(program: str, path: str | None, dry_run: bool, config: str | None, out: 
         return 0
     if not diff:
         return 0
+    target = target.resolve() if target.is_symlink() else target  # stow, home-manager: write through the link
     target.parent.mkdir(parents=True, exist_ok=True)
     if exists:
         backup = target.with_name(target.name + ".bak")

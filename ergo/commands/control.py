@@ -1,4 +1,4 @@
-"""Control commands for the running daemon: status, pause, resume, snooze, skip, now, reload, stop.
+"""Control commands for the running daemon: status, pause, resume, done, snooze, skip, now, reload, stop.
 
 Standard library plus ergo's light modules only: no apscheduler, pydantic or plyer.
 `status --json` (what status bars call every few seconds) needs only the socket and
@@ -59,6 +59,13 @@ def run(command: str, args: argparse.Namespace) -> int:
     """`args` is argparse's namespace or cli's light stand-in with the same attributes."""
     sock = socket_path()
     if command == "status":
+        follow = getattr(args, "follow", False)  # the light path's ControlArgs has no --follow
+        if getattr(args, "format", None) and not follow:
+            raise ErgoError("--format goes with --follow (for a single status, use --json)")
+        if follow:
+            from ergo.status_stream import follow as stream
+
+            return stream(sock, args.format or "json", sys.stdout)
         try:
             answer = request(sock, "status")
         except DaemonNotRunning as error:
@@ -89,9 +96,32 @@ def run(command: str, args: argparse.Namespace) -> int:
         print(f"paused until {_local(answer['paused_until'])}" if until else "paused until `ergo resume`")
         return 0
     if command == "snooze":
-        until = now + _duration(args.duration, "snooze")
-        request(sock, "snooze", kind=args.kind, until=until.isoformat())
-        print(f"{args.kind} snoozed until {_local(until.isoformat())}")
+        kind, duration = args.kind, args.duration
+        if kind is not None and duration is None and kind[:1].isdigit():  # `ergo snooze 20m`: the last reminder
+            kind, duration = None, kind
+        until = now + _duration(duration or "10m", "snooze")
+        answer = request(sock, "snooze", kind=kind, until=until.isoformat())
+        what = ", ".join(answer.get("answered") or []) or kind
+        print(f"{what} snoozed until {_local(until.isoformat())}")
+        return 0
+    if command == "break":
+        from datetime import timedelta
+
+        from ergo.durations import format_duration
+
+        answer = request(sock, "break", kind=args.kind)
+        length = timedelta(seconds=answer.get("break_seconds") or 0)
+        print(f"{args.kind}: break started, {format_duration(length)}; it counts as done when the countdown ends "
+              "(`ergo done` ends it early)")
+        return 0
+    if command in ("done", "skip"):
+        answer = request(sock, command, kind=args.kind)
+        answered = answer.get("answered")
+        if answered is not None:
+            print(f"{', '.join(answered)}: {'done, well done' if command == 'done' else 'skipped'}; next due "
+                  + ", ".join(f"{k} {_local(answer['reminders'][k]['next_due'])}" for k in answered))
+        else:
+            print(f"{args.kind}: next one skipped, due {_local(answer['reminders'][args.kind]['next_due'])}")
         return 0
     if command == "stop":
         answer = request(sock, "stop")
@@ -105,12 +135,10 @@ def run(command: str, args: argparse.Namespace) -> int:
         changed = answer.get("changed") or []
         print("config reloaded: " + (", ".join(changed) + " changed" if changed else "nothing changed"))
         return 0
-    arguments: dict[str, Any] = {"kind": args.kind} if command in ("skip", "now") else {}
+    arguments: dict[str, Any] = {"kind": args.kind} if command == "now" else {}
     answer = request(sock, command, **arguments)
     if command == "resume":
         print("resumed")
-    elif command == "skip":
-        print(f"{args.kind}: next one skipped, due {_local(answer['reminders'][args.kind]['next_due'])}")
     elif command == "now":
         print(f"{args.kind}: delivered; next due {_local(answer['reminders'][args.kind]['next_due'])}")
     return 0

@@ -6,7 +6,6 @@ import argparse
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -30,17 +29,31 @@ def _setup_logging(level: str) -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
+def _console_or_log(log_file: Any) -> None:
+    """Under pythonw (the Windows Startup entry) sys.stderr and sys.stdout are None: write them to the log file."""
+    if sys.stderr is not None and sys.stdout is not None:
+        return
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    stream = open(log_file, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 - lives as long as the process
+    if sys.stderr is None:
+        sys.stderr = stream
+    if sys.stdout is None:
+        sys.stdout = stream
+
+
 def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | None = None) -> int:
     """Run until SIGINT/SIGTERM (exit 0); SIGHUP reloads the config."""
     from ergo.config.frozen import finish_check, read_checked, start_check
 
     paths = Paths.resolve(config)
+    _console_or_log(paths.log_file)
     # The config is checked in a child (pydantic never loads here) while this process imports the rest;
     # `ergo start` starts that child itself, before this process, and hands its answer to our stdin.
     check = None if getattr(args, "settings_on_stdin", False) else start_check(paths.config_file, flags)
     from ergo.apscheduler_slim import load_apscheduler
 
     load_apscheduler()  # before anything else imports it: no asyncio, ssl or libcrypto in the daemon
+    from ergo.control_client import pipe_transport
     from ergo.control_server import ControlServer
     from ergo.daemon import Backends, Daemon
     from ergo.filewatch import POLL_SECONDS, ConfigWatcher
@@ -58,18 +71,23 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
     store = server = watcher = system_watcher = daemon = None
     try:
         store = Store(paths.state_db, alive_marker=paths.alive_marker)
-        notifier, notifier_reason = select_notifier(loaded.settings.notifier)
+        notifier, notifier_reason = select_notifier(loaded.settings.notifier, answers=True)
         idle, idle_reason = select_idle_monitor(loaded.settings.idle.backend)
         if idle_reason.startswith("none"):
             idle.close()
             idle = None
-        backends = Backends(FallbackNotifier(notifier), notifier_reason, idle, idle_reason, start_watchers)
+        backends = Backends(FallbackNotifier(notifier), notifier_reason, idle, idle_reason, start_watchers,
+                            answers=getattr(notifier, "answers", None))
         daemon = Daemon(paths, loaded, backends, store, flags=flags)
         watcher = ConfigWatcher(paths.config_file)
-        if hasattr(socket, "AF_UNIX"):
-            server = ControlServer(paths.socket, daemon.handle, housekeeping=daemon.housekeeping, period=HOUSEKEEPING_SECONDS)
+        if pipe_transport():  # Windows: no AF_UNIX; a named pipe with an authkey instead
+            from ergo.control_pipe import PipeControlServer
+
+            server = PipeControlServer(paths.socket, daemon.handle, housekeeping=daemon.housekeeping,
+                                       period=HOUSEKEEPING_SECONDS)
         else:
-            log.warning("no Unix sockets on this platform: the control commands (status, pause, ...) are unavailable")
+            server = ControlServer(paths.socket, daemon.handle, housekeeping=daemon.housekeeping, period=HOUSEKEEPING_SECONDS)
+            daemon.on_change = server.changed
         _watch_config(watcher, server, daemon, POLL_SECONDS)
         if paths.system_config_file is not None:
             system_watcher = SystemConfigWatcher(paths.system_config_file)
@@ -88,7 +106,7 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
         daemon.start()
         if server is not None:
             server.start()
-            log.info("control socket: %s", paths.socket)
+            log.info("control %s: %s", "pipe" if pipe_transport() else "socket", getattr(server, "address", paths.socket))
         if notifier.name == "console":
             log.info("no desktop notifications here: reminders are printed to this terminal (or the log)")
         if not daemon.stop_requested.wait(2.0):  # after `ergo start` has its first answer
@@ -137,7 +155,7 @@ def _watch_config(watcher: Any, server: Any, daemon: Any, poll_seconds: float, j
         timer.start()
 
     fd = watcher.fileno()
-    if fd is not None and server is not None:
+    if fd is not None and hasattr(server, "watch_fd"):  # the Unix socket's loop also watches inotify
         server.watch_fd(fd, lambda: watcher.drain() and reload_soon())
         return
     from apscheduler.triggers.interval import IntervalTrigger

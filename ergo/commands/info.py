@@ -20,8 +20,14 @@ def run(command: str, config: str | None, flags: dict[str, Any], args: argparse.
 
     paths = Paths.resolve(config)
     loaded = load_settings(paths.config_file, flags)
+    if command == "stats":
+        return stats(paths, loaded.settings, args.period, args.json)
+    if command == "report":
+        return report(paths, loaded.settings, args.html, args.open)
     if command == "schedule":
-        return schedule(loaded.settings, args.hours)
+        if getattr(args, "plan", False):
+            return plan_timeline(paths)
+        return schedule(loaded.settings, args.hours, paths)
     if command == "notify-test":
         return notify_test(loaded.settings, args.kind)
     raise ErgoError(f"unknown command {command!r}")
@@ -43,7 +49,7 @@ def tips(kind: str | None) -> int:
     return 0
 
 
-def schedule(settings: Any, hours: float) -> int:
+def schedule(settings: Any, hours: float, paths: Paths | None = None) -> int:
     """Simulate the coming reminders with a fresh start now, through the same Engine the daemon uses."""
     from ergo.daemon import specs_from
     from ergo.policy import Deliver, Engine
@@ -67,6 +73,7 @@ def schedule(settings: Any, hours: float) -> int:
             hours_seen.add(text)
             print(f"  work hours: {text}" + (f" (for {kind})" if len({s.hours for s in specs.values()}) > 1 else ""))
     events = _window_events(specs, now, end)
+    events += _plan_events(paths, now, end)
     moment = now
     printed = 0
     while printed < 500:
@@ -87,6 +94,52 @@ def schedule(settings: Any, hours: float) -> int:
         print(f"  {local:%H:%M}  {text}")
     if printed == 0:
         print("  nothing falls due in that time")
+    return 0
+
+
+def _plan_events(paths: Paths | None, start: datetime, end: datetime) -> list[tuple[datetime, str]]:
+    """The running plan's steps in (start, end], for the timeline (the plan lives in the state file)."""
+    from ergo.commands.plan import current
+    from ergo.plans import timing
+    from ergo.plans.catalog import load_plans
+    from ergo.worktime import local_zone
+
+    running = current(paths) if paths is not None else None
+    plans = load_plans()
+    if running is None or running.name not in plans or timing.finished(running, start):
+        return []
+    plan = plans[running.name]
+    events = [(at, f"plan {plan.name}: {step.title}") for at, step in timing.occurrences(plan, running, local_zone(), start, end)]
+    if running.ends <= end:
+        events.append((running.ends, f"-- plan {plan.name} ends"))
+    return events
+
+
+def plan_timeline(paths: Paths) -> int:
+    """`ergo schedule --plan`: every step of the running plan from now until it ends, day by day."""
+    from ergo.commands.plan import current
+    from ergo.plans import timing
+    from ergo.plans.catalog import load_plans
+    from ergo.worktime import local_zone
+
+    running = current(paths)
+    plans = load_plans()
+    now = datetime.now(timezone.utc)
+    if running is None or running.name not in plans or timing.finished(running, now):
+        print("no plan is running (`ergo plan start NAME`; `ergo plan list` shows them)")
+        return 0
+    plan = plans[running.name]
+    zone = local_zone()
+    print(f"Plan {plan.name} ({plan.title}), waking hours {running.waking}, until {running.ends.astimezone(zone):%a %d %b %H:%M}:")
+    last_day = None
+    for at, step in timing.occurrences(plan, running, zone, now, running.ends):
+        local = at.astimezone(zone)
+        if local.date() != last_day:
+            last_day = local.date()
+            day = (local.date() - running.started.astimezone(zone).date()).days + 1
+            print(f"{local:%a %d %b} (day {day})")
+        print(f"  {local:%H:%M}  {step.title}: {step.text}")
+    print(f"{running.ends.astimezone(zone):%a %d %b %H:%M}  -- the plan ends by itself")
     return 0
 
 
@@ -136,25 +189,99 @@ def notify_test(settings: Any, kind: str) -> int:
 
 
 def history(paths: Paths, days: float, as_json: bool) -> int:
+    """The diary: each reminder and what became of it, oldest first, grouped by day."""
+    from ergo.diary import describe, diary
     from ergo.store import Store
 
     if not paths.state_db.exists():
-        print("no history yet")
+        print("[]" if as_json else "no history yet")
         return 0
     store = Store(paths.state_db)
     try:
-        rows = store.history(datetime.now(timezone.utc) - timedelta(days=days))
+        rows = store.history(datetime.now(timezone.utc) - timedelta(days=days), limit=100_000)
     finally:
         store.close()
+    entries = diary(rows)
     if as_json:
-        print(json.dumps([{"at": r.at.isoformat(), "kind": r.kind, "event": r.event, "detail": r.detail} for r in rows], indent=2))
+        print(json.dumps([entry.as_json() for entry in entries], indent=2))
         return 0
-    counts: dict[tuple[str, str], int] = {}
-    for row in rows:
-        print(f"{row.at.astimezone():%a %H:%M:%S}  {row.kind:<10} {row.event.replace('_', ' '):<14} {row.detail}")
-        counts[(row.kind, row.event)] = counts.get((row.kind, row.event), 0) + 1
-    if counts:
-        print("totals: " + ", ".join(f"{kind} {event.replace('_', ' ')} {n}" for (kind, event), n in sorted(counts.items())))
-    else:
+    if not entries:
         print("nothing recorded in that time")
+        return 0
+    day = None
+    for entry in entries:
+        local = entry.at.astimezone()
+        if local.date() != day:
+            day = local.date()
+            print(f"{local:%a %d %b}")
+        print(f"  {local:%H:%M}  {entry.kind:<10} {describe(entry)}")
+    reminders = [e for e in entries if e.what == "reminder"]
+    done = sum(1 for e in reminders if e.outcome == "done")
+    print(f"{len(reminders)} reminders, {done} answered with a break; "
+          f"{sum(1 for e in entries if e.what == 'natural break')} natural breaks")
+    return 0
+
+
+def gather_stats(paths: Paths, settings: Any, length: str, today: Any = None) -> Any:
+    """Read the store and compute ergo.stats.Stats for the period ending today (local time)."""
+    from ergo.stats import compute, day_bounds, period
+    from ergo.store import Store
+    from ergo.worktime import local_zone
+
+    zone = local_zone()
+    today = today or datetime.now(zone).date()
+    first, last = period(today, length)
+    since, until = day_bounds(first, zone)[0], day_bounds(last, zone)[1]
+    kinds = [kind for kind, r in settings.reminders().items() if r.enabled]
+    goal = getattr(settings.reminders().get("hydration"), "daily_goal", None)
+    if not paths.state_db.exists():
+        return compute([], [], [], first, last, zone, kinds, goal)
+    store = Store(paths.state_db, alive_marker=paths.alive_marker)  # a running daemon's spans reach its last sign of life
+    try:
+        rows = store.history(since, limit=1_000_000, until=until)
+        running, present = store.spans("running", since, until), store.spans("present", since, until)
+    finally:
+        store.close()
+    return compute(rows, running, present, first, last, zone, kinds, goal)
+
+
+def stats(paths: Paths, settings: Any, length: str, as_json: bool) -> int:
+    """`ergo stats`: a table per kind and a bar chart per day (Unicode blocks, ASCII when the terminal is not UTF-8)."""
+    import sys
+
+    from ergo.stats import render
+
+    result = gather_stats(paths, settings, length)
+    if as_json:
+        print(json.dumps(result.as_json(), indent=2))
+        return 0
+    encoding = (getattr(sys.stdout, "encoding", None) or "ascii").lower().replace("-", "")
+    print(render(result, unicode=encoding.startswith("utf")))
+    return 0
+
+
+def report(paths: Paths, settings: Any, target: str, open_it: bool) -> int:
+    """`ergo report --html FILE [--open]`: the week as one page, written atomically."""
+    import os
+    from pathlib import Path
+
+    from ergo.report import render
+
+    page = render(gather_stats(paths, settings, "week"), datetime.now(timezone.utc))
+    path = Path(target).expanduser()
+    if path.is_dir():
+        raise ErgoError(f"--html {target}: is a directory; name a file, e.g. {path / 'ergo-week.html'}")
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        temporary.write_text(page, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise ErgoError(f"--html {target}: cannot write it ({error.strerror or error})") from None
+    print(f"report written to {path}")
+    if open_it:
+        import webbrowser
+
+        if not webbrowser.open(path.resolve().as_uri()):
+            print(f"no web browser found: open {path.resolve().as_uri()} yourself")
     return 0

@@ -10,20 +10,41 @@ from typing import TextIO
 
 from ergo.errors import ConfigError, ErgoError
 from ergo.paths import Paths
-from ergo.service import apply, current_platform, plan_install, plan_uninstall, service_python, service_status
+from ergo.service import (
+    ServicePlan,
+    apply,
+    current_platform,
+    plan_install,
+    plan_install_xdg,
+    plan_uninstall,
+    service_python,
+    service_status,
+    xdg_files,
+)
 
 ACTIONS = ("install", "uninstall", "status")
 
 
-def run(action: str, *, dry_run: bool, config_path: str | None, out: TextIO) -> int:
-    """Install, remove or describe autostart for this user on this OS; returns the exit code."""
+def run(action: str, *, dry_run: bool, config_path: str | None, out: TextIO, xdg: bool = False, tray: bool = False) -> int:
+    """Install, remove or describe autostart for this user on this OS; returns the exit code.
+
+    `xdg`: XDG autostart entries instead of systemd (Linux); `tray`: also start `ergo tray`.
+    """
     if action not in ACTIONS:
         raise ErgoError(f"unknown service action {action!r}; use one of: {', '.join(ACTIONS)}")
     platform = current_platform()
+    if xdg and platform != "linux":
+        raise ErgoError("--xdg (XDG autostart) is for Linux desktops; leave it out here")
+    if tray and platform != "linux":
+        raise ErgoError("--tray is for Linux desktops for now; start `ergo tray` from your login items instead")
     if action == "status":
         out.write(service_status(platform) + "\n")
         return 0
     if action == "uninstall":
+        if xdg:
+            present = tuple(p for p in xdg_files() if p.exists())
+            notes = () if present else (f"nothing to remove: {xdg_files()[0]} does not exist",)
+            return apply(ServicePlan("linux", "uninstall", xdg_files()[0], remove=present, notes=notes), dry_run=dry_run, out=out)
         return apply(plan_uninstall(platform), dry_run=dry_run, out=out)
     paths = Paths.resolve(config_path)
     config: Path | None = None
@@ -32,5 +53,7 @@ def run(action: str, *, dry_run: bool, config_path: str | None, out: TextIO) -> 
         if not config.is_file():
             # A service pointed at a missing file would fail and restart forever.
             raise ConfigError(f"--config {config}: no such file; create it first or leave --config out")
-    plan = plan_install(platform, python=service_python(platform), config_path=config, log_file=paths.log_file)
+    if xdg:
+        return apply(plan_install_xdg(python=service_python(platform), config_path=config, tray=tray), dry_run=dry_run, out=out)
+    plan = plan_install(platform, python=service_python(platform), config_path=config, log_file=paths.log_file, tray=tray)
     return apply(plan, dry_run=dry_run, out=out)

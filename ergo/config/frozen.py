@@ -35,6 +35,8 @@ class PlainReminder:
     natural_break: timedelta | None
     days: str | None
     hours: str | None
+    duration: timedelta | None = None
+    daily_goal: int | None = None
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,8 @@ class PlainSettings:
                 PlainReminder(
                     enabled=r["enabled"], interval=timedelta(seconds=r["interval"]), title=r["title"],
                     messages=tuple(r["messages"]), urgency=r["urgency"], natural_break=_seconds(r["natural_break"]),
-                    days=r["days"], hours=r["hours"],
+                    days=r["days"], hours=r["hours"], duration=_seconds(r.get("duration")),
+                    daily_goal=r.get("daily_goal"),
                 ),
             )
             for kind, r in data["reminders"].items()

@@ -20,7 +20,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer, ValidationError, create_model
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationError, create_model
 from pydantic_settings import (
     BaseSettings,
     InitSettingsSource,
@@ -35,7 +35,8 @@ from ergo.worktime import WorkHoursError, parse_days, parse_hours
 
 ENV_PREFIX = "ERGO_"
 #: ERGO_* variables that are not settings (locations and the test harness).
-NON_SETTING_ENV = frozenset({"ERGO_CONFIG", "ERGO_STATE_DIR", "ERGO_RUNTIME_DIR", "ERGO_REQUIRE_DESKTOP"})
+NON_SETTING_ENV = frozenset({"ERGO_CONFIG", "ERGO_STATE_DIR", "ERGO_RUNTIME_DIR", "ERGO_REQUIRE_DESKTOP",
+                             "ERGO_CONTROL_TRANSPORT", "ERGO_NO_SEEDS"})
 MAX_INTERVAL = timedelta(hours=24)
 
 
@@ -95,11 +96,13 @@ class Reminder(_Section):
     messages: list[str] = []
     urgency: Urgency = "normal"
     natural_break: Duration | None = None
+    duration: Interval | None = None  # how long the break itself lasts (a Start button counts it down)
     days: Days | None = None
     hours: Hours | None = None
 
 
-def _kind(name: str, enabled: bool, interval: str, title: str, natural_break: str | None) -> type[Reminder]:
+def _kind(name: str, enabled: bool, interval: str, title: str, natural_break: str | None,
+          duration: str | None = None, **extra: Any) -> type[Reminder]:
     """A Reminder subclass whose defaults are this kind's, so a partial [KIND] table keeps the rest."""
     return create_model(
         name,
@@ -109,14 +112,18 @@ def _kind(name: str, enabled: bool, interval: str, title: str, natural_break: st
         interval=(Interval, interval),
         title=(str | None, title),
         natural_break=(Duration | None, natural_break),
+        duration=(Interval | None, duration),
+        **extra,
     )
 
 
 Posture = _kind("Posture", True, "30m", "Posture check", "5m")
-Hydration = _kind("Hydration", True, "45m", "Drink some water", "15m")
-Stretch = _kind("Stretch", True, "1h", "Stretch break", "5m")
-Movement = _kind("Movement", True, "50m", "Time to move", "5m")
-Breathing = _kind("Breathing", False, "90m", "Breathe", "5m")
+# daily_goal: glasses of water a day that `ergo stats` counts against (none by default)
+Hydration = _kind("Hydration", True, "45m", "Drink some water", "15m",
+                  daily_goal=(Annotated[int, Field(ge=1, le=100)] | None, None))
+Stretch = _kind("Stretch", True, "1h", "Stretch break", "5m", "1m")
+Movement = _kind("Movement", True, "50m", "Time to move", "5m", "3m")
+Breathing = _kind("Breathing", False, "90m", "Breathe", "5m", "1m")
 Workspace = _kind("Workspace", False, "2h", "Check your workspace", None)
 Strength = _kind("Strength", False, "4h", "Core strength", None)
 
@@ -131,7 +138,7 @@ class Schedule(_Section):
 class Idle(_Section):
     """How ergo learns that the person is away."""
 
-    backend: Literal["auto", "mutter", "screensaver", "x11", "macos", "windows", "none"] = "auto"
+    backend: Literal["auto", "mutter", "screensaver", "swayidle", "x11", "macos", "windows", "none"] = "auto"
     away_after: Duration = timedelta(minutes=3)
 
 
@@ -147,7 +154,7 @@ class Settings(BaseSettings):
         case_sensitive=False,
     )
 
-    notifier: Literal["auto", "freedesktop", "plyer", "console"] = "auto"
+    notifier: Literal["auto", "freedesktop", "plyer", "osascript", "console"] = "auto"
     expire: Duration = timedelta(seconds=30)
     merge_window: Duration = timedelta(minutes=2)
     quiet_after_resume: Duration = timedelta(minutes=1)
@@ -519,6 +526,7 @@ def export_json(loaded: Loaded) -> dict[str, Any]:
         kind: {
             "enabled": r.enabled, "interval": seconds(r.interval), "title": r.title, "messages": list(r.messages),
             "urgency": r.urgency, "natural_break": seconds(r.natural_break), "days": r.days, "hours": r.hours,
+            "duration": seconds(r.duration), "daily_goal": getattr(r, "daily_goal", None),
         }
         for kind, r in s.reminders().items()
     }

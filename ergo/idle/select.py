@@ -12,7 +12,7 @@ from collections.abc import Callable
 from ergo.errors import BackendUnavailable
 from ergo.idle.base import IdleMonitor
 
-BACKENDS = ("mutter", "screensaver", "x11", "macos", "windows", "none")
+BACKENDS = ("mutter", "screensaver", "swayidle", "x11", "macos", "windows", "none")
 
 
 def auto_order(platform: str = sys.platform) -> tuple[str, ...]:
@@ -21,7 +21,7 @@ def auto_order(platform: str = sys.platform) -> tuple[str, ...]:
         return ("macos",)
     if platform == "win32":
         return ("windows",)
-    return ("mutter", "screensaver", "x11")  # Linux and the BSDs: D-Bus desktops, then X11
+    return ("mutter", "screensaver", "swayidle", "x11")  # Linux and the BSDs: D-Bus desktops, wlroots, then X11
 
 
 def _checked(name: str, reason: str | None) -> None:
@@ -42,6 +42,13 @@ def _open_screensaver(named: bool) -> IdleMonitor:
 
     _checked("screensaver", screensaver.probe())
     return screensaver.ScreenSaverIdleMonitor()
+
+
+def _open_swayidle(named: bool) -> IdleMonitor:
+    from ergo.idle import swayidle
+
+    _checked("swayidle", swayidle.probe())
+    return swayidle.SwayidleIdleMonitor()
 
 
 def _open_x11(named: bool) -> IdleMonitor:
@@ -74,6 +81,7 @@ def _open_none(named: bool) -> IdleMonitor:
 _OPENERS: dict[str, Callable[[bool], IdleMonitor]] = {
     "mutter": _open_mutter,
     "screensaver": _open_screensaver,
+    "swayidle": _open_swayidle,
     "x11": _open_x11,
     "macos": _open_macos,
     "windows": _open_windows,
@@ -106,6 +114,8 @@ def select_idle_monitor(preference: str = "auto") -> tuple[IdleMonitor, str]:
         except BackendUnavailable as e:
             skipped.append(f"{name}: {str(e).split(' is unavailable: ', 1)[-1]}")
             continue
+        if name == "swayidle":  # a fallback worth explaining: why not the desktop's own service
+            return monitor, f"{_explain(monitor)} (a Wayland session without {'; '.join(skipped)})"
         return monitor, _explain(monitor)
     from ergo.idle.none import NoIdleMonitor
 

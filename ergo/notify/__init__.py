@@ -1,6 +1,6 @@
 """Desktop notifications behind one small interface: pick a backend with select_notifier, wrap it in FallbackNotifier.
 
-Backends: freedesktop (D-Bus via jeepney), plyer (macOS, Windows, notify-send) and console (always works).
+Backends: freedesktop (D-Bus via jeepney), plyer (Windows, notify-send, old macOS), osascript (macOS) and console (always works).
 """
 
 from ergo.notify.base import Notification, Notifier

@@ -19,6 +19,8 @@ class Notification:
     body: str
     urgency: str = "normal"
     expire: timedelta = timedelta(seconds=30)
+    actions: tuple[tuple[str, str], ...] = ()  # (key, label) buttons; "default" is a click on the bubble
+    progress: int | None = None  # 0-100 for a countdown bar ("value" hint), where the server draws one
 
     def __post_init__(self) -> None:
         if not self.key:

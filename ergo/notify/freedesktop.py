@@ -143,12 +143,14 @@ class FreedesktopNotifier(ClosingContext):
 
     name = "freedesktop"
 
-    def __init__(self, *, app_name: str = APP_NAME, timeout: float = 5.0) -> None:
+    def __init__(self, *, app_name: str = APP_NAME, timeout: float = 5.0, answers: Any | None = None) -> None:
         self._app_name = app_name
         self._timeout = timeout
         self._lock = threading.Lock()
-        self._conn: DBusConnection | None = None
-        self._markup: bool | None = None
+        self._conn: Any | None = None  # a blocking DBusConnection, or the answers listener's routed one
+        self._caps: frozenset[str] | None = None
+        self.answers = answers  # ergo.notify.answers.AnswerListener: buttons need the connection that sent Notify
+        self.last_id: int | None = None  # the server's id for the latest notification sent
         self._ids: dict[str, int] = {}
         self._delivered = False  # whether the server answered the latest send: "went away" vs "not there"
         self._closed = False
@@ -180,7 +182,7 @@ class FreedesktopNotifier(ClosingContext):
                 if exc.name in _ABSENT_ERRORS:
                     # A restarted server numbers from 1 again: an old id could replace another app's notification.
                     self._ids.clear()
-                    self._markup = None
+                    self._caps = None
                     if self._delivered:
                         reason = SERVER_GONE
                     self._delivered = False
@@ -188,7 +190,27 @@ class FreedesktopNotifier(ClosingContext):
             except Exception as exc:
                 raise NotifyError(describe_error(exc, timeout=self._timeout)) from exc
             self._ids[notification.key] = new_id
+            self.last_id = new_id
             self._delivered = True
+
+    def supports_actions(self) -> bool:
+        """Whether the server shows buttons (the "actions" capability); False when it cannot be asked."""
+        with self._lock:
+            try:
+                if self._conn is None:
+                    self._open()
+                return "actions" in self._capabilities()
+            except Exception:
+                return False
+
+    def close_notification(self, key: str) -> None:
+        """Take a reminder off the screen (it was answered by command); quiet when it is already gone."""
+        with self._lock:
+            notification_id = self._ids.get(key)
+            if notification_id is None or self._conn is None:
+                return
+            with contextlib.suppress(Exception):
+                _call(self._conn, new_method_call(_server(), "CloseNotification", "u", (notification_id,)), self._timeout)
 
     def close(self) -> None:
         with self._lock:
@@ -196,10 +218,10 @@ class FreedesktopNotifier(ClosingContext):
             self._drop()
 
     def _open(self) -> None:
-        self._conn = _connect()
+        self._conn = self.answers.connect() if self.answers is not None else _connect()
         # Ids and capabilities belong to the server we talked to before, which may be gone.
         self._ids.clear()
-        self._markup = None
+        self._caps = None
         self._delivered = False
 
     def _drop(self) -> None:
@@ -210,7 +232,12 @@ class FreedesktopNotifier(ClosingContext):
 
     def _notify(self, n: Notification) -> int:
         assert self._conn is not None
-        body = _escape_markup(n.body) if self._body_markup() else n.body
+        caps = self._capabilities()
+        body = _escape_markup(n.body) if "body-markup" in caps else n.body
+        actions = [part for pair in n.actions for part in pair] if "actions" in caps else []
+        hints: dict[str, tuple[str, Any]] = {"urgency": ("y", URGENCY_BYTES[n.urgency])}
+        if n.progress is not None:
+            hints["value"] = ("i", max(0, min(100, n.progress)))
         msg = new_method_call(
             _server(),
             "Notify",
@@ -221,24 +248,25 @@ class FreedesktopNotifier(ClosingContext):
                 "",
                 n.title,
                 body,
-                [],
-                {"urgency": ("y", URGENCY_BYTES[n.urgency])},
+                actions,
+                hints,
                 n.expire_ms,
             ),
         )
         (new_id,) = _call(self._conn, msg, self._timeout)
         return int(new_id)
 
-    def _body_markup(self) -> bool:
-        """Servers with "body-markup" parse the body as markup, so a tip like "a < b & c" must be escaped."""
-        if self._markup is None:
+    def _capabilities(self) -> frozenset[str]:
+        """GetCapabilities, asked once per server: "body-markup" means a tip like "a < b & c" must be escaped,
+        "actions" that buttons are shown."""
+        if self._caps is None:
             assert self._conn is not None
             try:
                 (caps,) = _call(self._conn, new_method_call(_server(), "GetCapabilities"), self._timeout)
             except DBusErrorResponse:
                 caps = []
-            self._markup = "body-markup" in caps
-        return self._markup
+            self._caps = frozenset(caps)
+        return self._caps
 
 
 def _escape_markup(text: str) -> str:

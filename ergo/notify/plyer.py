@@ -4,7 +4,8 @@ plyer reports nothing: on Linux it shells out to notify-send with "never expire"
 code, and on Windows the balloon runs in a thread whose exceptions are lost. So on Linux this backend
 runs notify-send itself (exit code checked, real expire time); it uses plyer (via dbus-python, which
 does raise) only when notify-send is missing. Elsewhere it calls plyer after trimming the text to
-the Windows balloon limits, which would otherwise fail silently.
+the Windows balloon limits, which would otherwise fail silently, and on Windows it catches what the
+balloon thread raises (see _watch_balloon).
 """
 
 from __future__ import annotations
@@ -61,7 +62,17 @@ def _is_linux(platform: str) -> bool:
     return platform.startswith("linux")
 
 
-def probe(platform: str | None = None) -> str | None:
+def macos_version() -> tuple[int, ...]:
+    """This Mac's version, e.g. (14, 5); () when unknown or not a Mac."""
+    import platform as platform_module
+
+    try:
+        return tuple(int(part) for part in platform_module.mac_ver()[0].split("."))
+    except ValueError:
+        return ()
+
+
+def probe(platform: str | None = None, mac_version: tuple[int, ...] | None = None) -> str | None:
     """None when a notification sent this way would really be shown, else a one-line reason."""
     platform = platform or sys.platform
     if _is_linux(platform):
@@ -83,10 +94,52 @@ def probe(platform: str | None = None) -> str | None:
     if not _importable("plyer"):
         return "plyer is not installed"
     if platform == "darwin":
-        return None if _importable("pyobjus") else "pyobjus is not installed (plyer needs it on macOS)"
+        if not _importable("pyobjus"):
+            return "pyobjus is not installed (plyer needs it on macOS)"
+        version = macos_version() if mac_version is None else mac_version
+        if version and version >= (11,):
+            return f"plyer uses NSUserNotificationCenter, deprecated since macOS 11 (this is {'.'.join(map(str, version))})"
+        return None
     if platform in ("win32", "cygwin"):
         return None
     return f"plyer has no notifications on platform {platform!r}"
+
+
+class BalloonFailed(Exception):
+    """plyer's Windows balloon thread died; carries what it raised."""
+
+
+def _watch_balloon(call: Callable[[], None], grace: float) -> None:
+    """Run plyer's Windows notify and catch what its balloon thread raises, which plyer would lose.
+
+    The balloon fails at once if it fails (window class, window, Shell_NotifyIconW) and otherwise
+    stays alive for its whole display time; so a thread that dies with an exception within `grace`
+    seconds is a failed notification, and one still alive then is a shown one.
+    """
+    import threading
+    import time
+
+    before = set(threading.enumerate())
+    failures: list[BaseException] = []
+    previous = threading.excepthook
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        if args.thread is not None and args.thread not in before and args.exc_value is not None:
+            failures.append(args.exc_value)
+        else:
+            previous(args)
+
+    threading.excepthook = hook
+    try:
+        call()
+        deadline = time.monotonic() + grace
+        for thread in [t for t in threading.enumerate() if t not in before]:
+            thread.join(max(0.0, deadline - time.monotonic()))
+    finally:
+        threading.excepthook = previous
+    if failures:
+        error = failures[0]
+        raise BalloonFailed(f"{type(error).__name__}: {error}")
 
 
 class PlyerNotifier(ClosingContext):
@@ -94,9 +147,10 @@ class PlyerNotifier(ClosingContext):
 
     name = "plyer"
 
-    def __init__(self, *, platform: str | None = None, timeout: float = 10.0) -> None:
+    def __init__(self, *, platform: str | None = None, timeout: float = 10.0, balloon_grace: float = 0.5) -> None:
         self._platform = platform or sys.platform
         self._timeout = timeout
+        self._balloon_grace = balloon_grace
         self._notify_send: str | None = None
         self._notify: Callable[..., Any] | None = None
         if _is_linux(self._platform):
@@ -121,10 +175,17 @@ class PlyerNotifier(ClosingContext):
             return
         assert self._notify is not None
         seconds = max(1, round(notification.expire.total_seconds()))
+        notify = self._notify
         try:
-            self._notify(title=title, message=message, app_name=APP_NAME, timeout=seconds)
+            if self._platform in ("win32", "cygwin"):
+                _watch_balloon(lambda: notify(title=title, message=message, app_name=APP_NAME, timeout=seconds),
+                               self._balloon_grace)
+            else:
+                notify(title=title, message=message, app_name=APP_NAME, timeout=seconds)
         except NotImplementedError as exc:
             raise NotifyError(f"plyer has no working notification backend here: {exc}") from exc
+        except BalloonFailed as exc:
+            raise NotifyError(f"plyer's Windows balloon failed: {exc}") from exc
         except Exception as exc:  # plyer lets every platform's own exception through
             raise NotifyError(f"plyer failed: {type(exc).__name__}: {exc}") from exc
 

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import logging
+import sys
+from collections.abc import Callable
 from typing import TextIO
 
 from ergo.errors import BackendUnavailable, NotifyError
 from ergo.notify.base import ClosingContext, Notification, Notifier
 from ergo.notify.console import ConsoleNotifier
 
-BACKENDS = ("freedesktop", "plyer", "console")
+BACKENDS = ("freedesktop", "plyer", "osascript", "console")
 
 logger = logging.getLogger("ergo.notify")
 
 
-def _freedesktop() -> tuple[Notifier | None, str]:
+def _freedesktop(answers: bool = False) -> tuple[Notifier | None, str]:
     from ergo.notify import freedesktop
 
     reason = freedesktop.probe()
@@ -25,28 +27,51 @@ def _freedesktop() -> tuple[Notifier | None, str]:
         info = freedesktop.server_info()
     except NotifyError as exc:
         return None, str(exc)
+    if answers:
+        from ergo.notify.answers import AnswerListener
+
+        return freedesktop.FreedesktopNotifier(answers=AnswerListener()), f"{info.describe()} on the session bus"
     return freedesktop.FreedesktopNotifier(), f"{info.describe()} on the session bus"
 
 
-def _plyer() -> tuple[Notifier | None, str]:
+def _plyer(platform: str | None) -> tuple[Notifier | None, str]:
     from ergo.notify import plyer
 
-    reason = plyer.probe()
+    reason = plyer.probe(platform)
     if reason is not None:
         return None, reason
     try:
-        notifier = plyer.PlyerNotifier()
+        notifier = plyer.PlyerNotifier(platform=platform)
     except BackendUnavailable as exc:
         return None, str(exc)
     return notifier, f"via {notifier.route}"
 
 
-def select_notifier(preference: str = "auto", *, stream: TextIO | None = None) -> tuple[Notifier, str]:
-    """The notifier to use and a one-line reason (for the log and `ergo status`); raises BackendUnavailable."""
+def _osascript(platform: str | None) -> tuple[Notifier | None, str]:
+    from ergo.notify import osascript
+
+    reason = osascript.probe(platform)
+    if reason is not None:
+        return None, reason
+    notifier = osascript.OsascriptNotifier()
+    return notifier, f"display notification via {notifier.path} (built into macOS)"
+
+
+def select_notifier(preference: str = "auto", *, stream: TextIO | None = None, answers: bool = False,
+                    platform: str | None = None) -> tuple[Notifier, str]:
+    """The notifier to use and a one-line reason (for the log and `ergo status`); raises BackendUnavailable.
+
+    answers=True: the freedesktop notifier listens for button presses (the daemon wants them, notify-test not).
+    `auto` tries freedesktop, then plyer (macOS with pyobjus before macOS 11, Windows), then osascript (macOS).
+    """
     choice = preference.strip().lower()
     if choice == "console":
         return ConsoleNotifier(stream), "console: requested"
-    probes = {"freedesktop": _freedesktop, "plyer": _plyer}
+    probes: dict[str, Callable[[], tuple[Notifier | None, str]]] = {
+        "freedesktop": lambda: _freedesktop(answers),
+        "plyer": lambda: _plyer(platform),
+        "osascript": lambda: _osascript(platform),
+    }
     if choice in probes:
         notifier, reason = probes[choice]()
         if notifier is None:
@@ -57,6 +82,8 @@ def select_notifier(preference: str = "auto", *, stream: TextIO | None = None) -
             f"unknown notifier {preference!r}; choose one of: auto, {', '.join(BACKENDS)}"
         )
     failures: list[tuple[str, str]] = []
+    if (platform or sys.platform) != "darwin":
+        del probes["osascript"]  # no Mac, no osascript: not worth a reason in the log
     for backend, attempt in probes.items():
         notifier, reason = attempt()
         if notifier is not None:
@@ -82,10 +109,13 @@ class FallbackNotifier(ClosingContext):
         self.console = console if console is not None else ConsoleNotifier()
         self.name = primary.name
         self.last_error: str | None = None  # None while the primary's latest send succeeded
+        self.last_id: int | None = None  # the server's id of the latest notification, when the primary gives one
 
     def send(self, notification: Notification) -> None:
+        self.last_id = None
         try:
             self.primary.send(notification)
+            self.last_id = getattr(self.primary, "last_id", None)
         except NotifyError as exc:
             self._failed(str(exc))
         except Exception as exc:  # a bug in a backend must not stop the reminders either

@@ -1,0 +1,85 @@
+"""Timed breaks: what the countdown shows and when it updates, as pure decisions over plain data.
+
+A break started with the Start button or `ergo break KIND` counts down in the
+notification (updated in place, at most once a second) and, when it ends, is
+recorded as done. Nothing here reads a clock or does I/O (like ergo/policy.py).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+STEP = timedelta(seconds=1)  # the fastest the countdown may update
+
+WORDS = {  # what the break is, said in the reminder's text (general ergonomics practice, not from the documents)
+    "stretch": "stretch for {d}",
+    "movement": "walk for {d}",
+    "breathing": "breathe slowly for {d}",
+    "posture": "reset your posture for {d}",
+    "hydration": "fetch a glass of water, {d}",
+    "workspace": "adjust your workspace for {d}",
+    "strength": "take {d} for core exercises",
+}
+
+
+@dataclass(frozen=True)
+class TimedBreak:
+    """A running break: which reminders it answers (their delivery ids, None when none was waiting)."""
+
+    kinds: tuple[str, ...]
+    refs: tuple[int | None, ...]
+    started: datetime
+    length: timedelta
+    key: str  # the notification it counts down in (replaced in place)
+
+
+@dataclass(frozen=True)
+class Tick:
+    """What to show now, and when to look again (None once finished)."""
+
+    remaining: timedelta
+    progress: int  # percent of the break done, for the "value" hint
+    finished: bool
+    next_at: datetime | None
+
+
+def spoken(duration: timedelta) -> str:
+    """"1 minute", "3 minutes", "90 seconds", "1 minute 30 seconds"."""
+    seconds = int(duration.total_seconds())
+    minutes, rest = divmod(seconds, 60)
+    if minutes == 0:
+        return f"{rest} second{'s' if rest != 1 else ''}"
+    text = f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return text + (f" {rest} second{'s' if rest != 1 else ''}" if rest else "")
+
+
+def words(kind: str, duration: timedelta) -> str:
+    """"walk for 3 minutes": the break as the reminder's text says it."""
+    return WORDS.get(kind, "take {d} for it").format(d=spoken(duration))
+
+
+def step(timed: TimedBreak, now: datetime) -> Tick:
+    """The countdown at `now`: updates fall on whole seconds from the start, so at most one a second."""
+    elapsed = now - timed.started
+    if elapsed >= timed.length:
+        return Tick(timedelta(0), 100, True, None)
+    elapsed = max(elapsed, timedelta(0))
+    progress = min(99, int(elapsed / timed.length * 100))
+    steps_done = math.floor(elapsed / STEP) + 1
+    next_at = min(timed.started + steps_done * STEP, timed.started + timed.length)
+    remaining = timed.length - elapsed
+    return Tick(remaining, progress, False, next_at)
+
+
+def clock(remaining: timedelta) -> str:
+    """"2:41" (rounded up, so the last second shows 0:01, not 0:00)."""
+    seconds = math.ceil(remaining.total_seconds())
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def length_for(durations: dict[str, timedelta | None], kinds: tuple[str, ...]) -> timedelta | None:
+    """A merged reminder's break lasts as long as its longest part; None when no kind has a duration."""
+    found = [d for k in kinds if (d := durations.get(k)) is not None]
+    return max(found) if found else None

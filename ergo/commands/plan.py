@@ -1,0 +1,186 @@
+"""`ergo plan list | start NAME | status | stop`: opt-in routines from the documents (ergo.plans).
+
+With the daemon running, start and stop go through it (it delivers the steps); without it,
+they write the state file, and the daemon picks the plan up when it starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import textwrap
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from ergo.errors import DaemonNotRunning, ErgoError
+from ergo.paths import Paths
+
+FIRST_AID_LABEL = "General first-aid practice, not from the documents:"
+
+
+def run(action: str, config: str | None, flags: dict[str, Any], args: argparse.Namespace) -> int:
+    from ergo.plans.catalog import load_plans
+
+    plans = load_plans()
+    paths = Paths.resolve(config)
+    if action == "list":
+        return list_plans(plans)
+    if action == "start":
+        return start(plans, paths, config, flags, args)
+    if action == "stop":
+        return stop(paths)
+    return status(plans, paths)
+
+
+def _local(value: datetime) -> str:
+    return f"{value.astimezone():%a %d %b %H:%M}"
+
+
+def _wrap(text: str, indent: str = "  ") -> str:
+    return textwrap.fill(text, width=88, initial_indent=indent, subsequent_indent=indent)
+
+
+def list_plans(plans: dict) -> int:
+    for plan in plans.values():
+        print(f"{plan.name}: {plan.title}: {plan.summary}")
+        for step in plan.steps:
+            print(f"  {step.id:<8} {step.text}")
+            print(f"  {'':<8} source: {step.cite.source}, section \"{step.cite.section}\"")
+        if plan.options:
+            print("  options: " + ", ".join(f"--{o.name.replace('_', '-')} (default {_shown(o.default)}, "
+                                            f"{_shown(o.low)} to {_shown(o.high)})" for o in plan.options.values()))
+    print("Start one with `ergo plan start NAME`; plans are off until you do.")
+    return 0
+
+
+def _shown(value: Any) -> str:
+    from ergo.durations import format_duration
+
+    return format_duration(value) if isinstance(value, timedelta) else str(value)
+
+
+def _options(args: argparse.Namespace) -> dict[str, str | None]:
+    return {name: getattr(args, name, None) for name in ("days", "cold_every", "heat_per_day")}
+
+
+def start(plans: dict, paths: Paths, config: str | None, flags: dict[str, Any], args: argparse.Namespace) -> int:
+    from ergo.control_client import request
+    from ergo.plans import timing
+
+    plan = plans.get(args.name)
+    if plan is None:
+        raise ErgoError(f"no plan {args.name!r} (plans: {', '.join(plans)})")
+    given = {k: v for k, v in _options(args).items() if v is not None}
+    timing.resolve_options(plan, given)  # a bad option is one line, before anything starts
+    try:
+        answer = request(paths.socket, "plan_start", name=plan.name, options=given, waking=args.waking)
+        running_info = answer["plan"]
+        where = "the running ergo delivers its steps"
+    except DaemonNotRunning:
+        running_info = _start_offline(plan, paths, config, flags, given, args.waking)
+        where = "ergo is not running: its steps come once you `ergo start` it"
+    ends = datetime.fromisoformat(running_info["ends"])
+    print(f"Started {plan.name} ({plan.title}) until {_local(ends)}, waking hours {running_info['waking']}; {where}.")
+    if running_info.get("next_due"):
+        print(f"Next step: {running_info['next_step']} at {_local(datetime.fromisoformat(running_info['next_due']))}. "
+              "`ergo schedule --plan` shows them all.")
+    if plan.warning:
+        print("\nWarning signs (documents 002 and 003):")
+        print(_wrap(plan.warning))
+    if plan.skin_note:
+        print(f"\n{FIRST_AID_LABEL}")
+        print(_wrap(plan.skin_note))
+    if plan.stretch_note:
+        print(f"\nWhile it runs, stretch reminders add: \"{plan.stretch_note}\"")
+    return 0
+
+
+def _start_offline(plan: Any, paths: Paths, config: str | None, flags: dict[str, Any], given: dict, waking: str | None) -> dict:
+    from ergo.config.model import load_settings
+    from ergo.plans import timing
+    from ergo.store import Store
+    from ergo.worktime import local_zone
+
+    settings = load_settings(paths.config_file, flags).settings
+    now = datetime.now(timezone.utc)
+    store = Store(paths.state_db)
+    try:
+        saved = store.load_plan()
+        if saved is not None:
+            running = timing.Running.from_json(saved)
+            if not timing.finished(running, now):
+                raise ErgoError(f"plan {running.name} is already running (until {running.ends.isoformat(timespec='seconds')}): "
+                                "`ergo plan stop` ends it")
+        resolved = timing.resolve_options(plan, given)
+        running = timing.start(plan, now, timing.waking_window(plan, waking, settings.schedule.hours), resolved)
+        store.save_plan(running.to_json())
+        store.record(now, "plan", "started", f"{plan.name} until {running.ends.isoformat(timespec='seconds')} (waking {running.waking})")
+    finally:
+        store.close()
+    since = running.last or now
+    upcoming = timing.next_time(plan, running, local_zone(), since)
+    return {"ends": running.ends.isoformat(), "waking": running.waking, "next_due": upcoming.isoformat() if upcoming else None,
+            "next_step": next((s.id for at, s in timing.occurrences(plan, running, local_zone(), since, upcoming or since)), None)}
+
+
+def stop(paths: Paths) -> int:
+    from ergo.control_client import request
+
+    try:
+        answer = request(paths.socket, "plan_stop")
+        print(f"stopped {answer['stopped']}")
+        return 0
+    except DaemonNotRunning:
+        pass
+    from ergo.store import Store
+
+    if not paths.state_db.exists():
+        raise ErgoError("no plan is running (`ergo plan list` shows them)")
+    store = Store(paths.state_db)
+    try:
+        saved = store.load_plan()
+        if saved is None:
+            raise ErgoError("no plan is running (`ergo plan list` shows them)")
+        store.save_plan(None)
+        store.record(datetime.now(timezone.utc), "plan", "stopped", str(saved.get("name")))
+    finally:
+        store.close()
+    print(f"stopped {saved.get('name')}")
+    return 0
+
+
+def current(paths: Paths) -> Any:
+    """The stored running plan (ergo.plans.timing.Running), or None; read straight from the state file."""
+    from ergo.plans.timing import Running
+    from ergo.store import Store
+
+    if not paths.state_db.exists():
+        return None
+    store = Store(paths.state_db)
+    try:
+        saved = store.load_plan()
+    finally:
+        store.close()
+    return None if saved is None else Running.from_json(saved)
+
+
+def status(plans: dict, paths: Paths) -> int:
+    from ergo.plans import timing
+    from ergo.worktime import local_zone
+
+    running = current(paths)
+    now = datetime.now(timezone.utc)
+    if running is None or running.name not in plans or timing.finished(running, now):
+        print("no plan is running (`ergo plan list` shows them)")
+        return 0
+    plan = plans[running.name]
+    day = (now.astimezone().date() - running.started.astimezone().date()).days + 1
+    print(f"{plan.name} ({plan.title}): day {day}, started {_local(running.started)}, ends {_local(running.ends)}")
+    print(f"  waking hours {running.waking}; " + ", ".join(f"{k.replace('_', '-')} {v}" for k, v in running.options.items()))
+    upcoming = timing.occurrences(plan, running, local_zone(), now, min(running.ends, now + timedelta(days=2)))[:4]
+    for at, step in upcoming:
+        print(f"  {_local(at)}  {step.title}")
+    if not upcoming:
+        print("  no step left before it ends")
+    if plan.warning:
+        print(_wrap(plan.warning))
+    return 0

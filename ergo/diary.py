@@ -1,0 +1,146 @@
+"""`ergo history` as a diary: each reminder and what became of it, from the raw history rows.
+
+Pure: plain rows in, plain entries out, no clock and no I/O (like ergo/policy.py).
+An answer row points at the delivery it answers (`ref`); a natural break with no
+ref answers the latest unanswered delivery of its kind.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+HOLD_WORDS = {
+    "away": "you were away from the keyboard",
+    "locked": "the screen was locked",
+    "asleep": "the computer was asleep",
+    "quiet after resume": "the computer had just woken up",
+    "do not disturb": "do not disturb was on",
+    "paused": "reminders were paused",
+    "late": "it could not be delivered in time",
+}
+ANSWER_EVENTS = ("done", "snoozed", "skipped", "dismissed")
+
+
+class Row(Protocol):
+    """What the diary reads from one history row (ergo.store.HistoryRow fits)."""
+
+    id: int
+    at: datetime
+    kind: str
+    event: str
+    detail: str
+    ref: int | None
+
+
+@dataclass
+class Entry:
+    """One line of the diary: a reminder (with what became of it) or a thing that happened by itself."""
+
+    at: datetime
+    kind: str
+    event: str  # the history event this entry starts from: delivered, natural_break, skipped_stale, failed, done...
+    what: str  # "reminder", "natural break", "dropped", "failed", or an answer with no reminder waiting
+    outcome: str = ""  # for a reminder: done, snoozed, skipped, dismissed, natural break, or "no answer"
+    via: str = ""  # button, command, break, natural break
+    detail: str = ""  # plain words
+    answered_at: datetime | None = None
+    answers: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"at": self.at.isoformat(), "kind": self.kind, "event": self.event, "what": self.what, "outcome": self.outcome,
+                "via": self.via, "detail": self.detail,
+                "answered_at": self.answered_at.isoformat() if self.answered_at else None, "answers": self.answers}
+
+
+def _via(detail: str) -> str:
+    match = re.search(r"via (\w+)", detail)
+    return match.group(1) if match else ""
+
+
+def dropped_words(detail: str) -> str:
+    """"held since 10:02 (away)" -> plain words about why a reminder was held and then dropped."""
+    match = re.match(r"held since (\S+) \((.+)\)", detail)
+    if not match:
+        return f"held, then dropped ({detail})" if detail else "held, then dropped"
+    since, reason = match.groups()
+    return (f"held from {since} because {HOLD_WORDS.get(reason, reason)}, then dropped: "
+            "it had waited longer than its interval")
+
+
+def natural_words(detail: str) -> str:
+    """"idle, 12 min" -> "away from the keyboard for 12 min"."""
+    why, _, minutes = detail.partition(", ")
+    where = {"idle": "away from the keyboard", "locked": "screen locked", "asleep": "computer asleep",
+             "daemon not running": "ergo was not running", "clock jump or suspend": "computer asleep"}.get(why, why)
+    return f"{where} for {minutes}" if minutes else where
+
+
+def diary(rows: list[Row]) -> list[Entry]:
+    """Entries in time order; answers are folded into the reminder they answer."""
+    entries: list[Entry] = []
+    by_delivery: dict[int, Entry] = {}
+    open_by_kind: dict[str, Entry] = {}
+    for row in rows:
+        if row.event == "delivered":
+            via = _via(row.detail)
+            entry = Entry(row.at, row.kind, row.event, "reminder", "no answer", detail=f"shown via {via}" if via else "")
+            entries.append(entry)
+            by_delivery[row.id] = entry
+            open_by_kind[row.kind] = entry
+        elif row.event in ANSWER_EVENTS:
+            target = by_delivery.get(row.ref) if row.ref is not None else None
+            answer = {"at": row.at.isoformat(), "event": row.event, "via": _via(row.detail), "detail": row.detail}
+            if target is None:
+                entries.append(Entry(row.at, row.kind, row.event, row.event, row.event, _via(row.detail),
+                                     "no reminder was waiting" if row.event == "done" else row.detail,
+                                     row.at, [answer]))
+                if row.event != "dismissed":
+                    open_by_kind.pop(row.kind, None)
+                continue
+            target.answers.append(answer)
+            if row.event == "dismissed" and target.outcome != "no answer":
+                continue  # closing the bubble after pressing a button says nothing new
+            target.outcome, target.via, target.answered_at = row.event, _via(row.detail), row.at
+            if row.event != "dismissed":
+                open_by_kind.pop(row.kind, None)
+        elif row.event == "natural_break":
+            words = natural_words(row.detail)
+            entries.append(Entry(row.at, row.kind, row.event, "natural break", "done", "natural break", words))
+            waiting = open_by_kind.pop(row.kind, None)
+            if waiting is not None and waiting.outcome in ("no answer", "dismissed", "snoozed"):
+                waiting.outcome, waiting.via, waiting.answered_at = "done", "natural break", row.at
+        elif row.event == "skipped_stale":
+            entries.append(Entry(row.at, row.kind, row.event, "dropped", "dropped", detail=dropped_words(row.detail)))
+            open_by_kind.pop(row.kind, None)
+        elif row.event == "failed":
+            entries.append(Entry(row.at, row.kind, row.event, "failed", "failed", detail=f"could not be shown: {row.detail}"))
+        else:
+            entries.append(Entry(row.at, row.kind, row.event, row.event.replace("_", " "), detail=row.detail))
+    return entries
+
+
+def describe(entry: Entry, clock: str = "%H:%M") -> str:
+    """The words after the time and kind in `ergo history`."""
+    if entry.what == "reminder":
+        if entry.outcome == "no answer":
+            return "reminded, no answer" + (f" ({entry.detail})" if entry.detail else "")
+        when = f" at {entry.answered_at.astimezone():{clock}}" if entry.answered_at else ""
+        how = {"button": " with the button", "command": " by command", "break": " with a timed break",
+               "natural break": " by a natural break"}.get(entry.via, "")
+        words = {"done": "done", "snoozed": "snoozed", "skipped": "skipped", "dismissed": "closed without an answer"}
+        text = f"reminded, {words.get(entry.outcome, entry.outcome)}{how}{when}"
+        if entry.outcome == "snoozed":
+            until = re.search(r"until (\S+)", entry.answers[-1]["detail"]) if entry.answers else None
+            text += f" (until {until.group(1)})" if until else ""
+        return text
+    if entry.what == "natural break":
+        return f"natural break: {entry.detail}"
+    if entry.what in ("dropped", "failed"):
+        return f"{entry.what}: {entry.detail}" if entry.what == "failed" else entry.detail
+    if entry.what in ANSWER_EVENTS:
+        how = {"button": "with the button", "command": "by command", "break": "with a timed break"}.get(entry.via, "")
+        return f"{entry.what} {how}".strip() + (f" ({entry.detail})" if entry.detail else "")
+    return f"{entry.what}" + (f" ({entry.detail})" if entry.detail else "")

@@ -1,0 +1,199 @@
+"""When a plan's steps fall due: pure functions over plain data and the times passed in (like ergo.policy).
+
+Rules, all here:
+- a step runs between `start + step.start` and `start + step.end` (or the plan's end);
+- `every` steps come at the start of that range (or of a waking span), then every interval,
+  only inside waking hours; each waking span starts its own count, so there is no night-time step
+  and none in a burst at wake-up;
+- `per_day` steps are spread evenly over each day's waking span (at the middle of N equal parts,
+  rounded to 5 minutes, plus the step's `shift` so two kinds of step do not coincide);
+- an `after` step comes once, that long after the start;
+- waking hours hold every day (a back does not rest at the weekend);
+- a step more than STALE late (the daemon was down, ergo was paused) is skipped and recorded, not
+  delivered; the plan ends by itself at `ends`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from typing import Any
+
+from ergo.durations import DurationError, format_duration, parse_duration
+from ergo.errors import ErgoError
+from ergo.plans.catalog import Plan, Step
+from ergo.worktime import DAY_MINUTES, Window, WorkHoursError, parse_hours
+
+STALE = timedelta(minutes=30)
+ROUND = 5  # minutes: per_day steps land on a 5-minute mark
+
+
+@dataclass(frozen=True)
+class Running:
+    """A started plan, as stored: everything its timing needs, so restarts and edits do not move it."""
+
+    name: str
+    started: datetime
+    ends: datetime
+    waking: str  # one window, "08:00-22:00"
+    options: dict[str, Any] = field(default_factory=dict)  # durations as text, counts as int
+    last: datetime | None = None  # steps due at or before this are done (delivered or skipped)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "started": self.started.isoformat(), "ends": self.ends.isoformat(),
+                "waking": self.waking, "options": dict(self.options), "last": None if self.last is None else self.last.isoformat()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Running":
+        last = data.get("last")
+        return cls(data["name"], datetime.fromisoformat(data["started"]), datetime.fromisoformat(data["ends"]),
+                   data["waking"], dict(data.get("options", {})), None if last is None else datetime.fromisoformat(last))
+
+
+def resolve_options(plan: Plan, given: dict[str, str | None]) -> dict[str, Any]:
+    """The plan's options with the user's values, checked against the plan's bounds (one-line errors)."""
+    resolved: dict[str, Any] = {}
+    for name, option in plan.options.items():
+        raw = given.get(name)
+        flag = "--" + name.replace("_", "-")
+        if raw is None:
+            value = option.default
+        elif isinstance(option.default, int):
+            try:
+                value = int(raw)
+            except ValueError:
+                raise ErgoError(f"{flag} {raw}: not a whole number") from None
+        else:
+            try:
+                value = parse_duration(raw)
+            except DurationError as error:
+                raise ErgoError(f"{flag} {raw}: {error}") from None
+        if not option.low <= value <= option.high:  # type: ignore[operator]
+            shown = (lambda v: format_duration(v) if isinstance(v, timedelta) else str(v))
+            raise ErgoError(f"{flag} {raw}: {plan.name} takes {shown(option.low)} to {shown(option.high)}")
+        resolved[name] = format_duration(value) if isinstance(value, timedelta) else value
+    unknown = [k for k, v in given.items() if v is not None and k not in plan.options]
+    if unknown:
+        raise ErgoError(f"--{unknown[0].replace('_', '-')}: {plan.name} has no such option"
+                        + (f" (it has {', '.join('--' + o.replace('_', '-') for o in plan.options)})" if plan.options else ""))
+    return resolved
+
+
+def waking_window(plan: Plan, option: str | None, schedule_hours: str) -> str:
+    """Waking hours: --waking, else the span of [schedule] hours, else the plan's default (when
+    [schedule] covers the whole day, which would mean steps all night)."""
+    try:
+        if option:
+            windows = parse_hours(option)
+            if len(windows) != 1:
+                raise ErgoError(f"--waking {option}: give one window, e.g. 08:00-22:00")
+            return str(windows[0])
+        windows = parse_hours(schedule_hours)
+    except WorkHoursError as error:
+        raise ErgoError(f"--waking {option}: {error}") from None
+    span = Window(min(w.start for w in windows), max(w.end for w in windows))
+    if span.end - span.start >= DAY_MINUTES:
+        return plan.default_waking
+    return str(span)
+
+
+def start(plan: Plan, now: datetime, waking: str, options: dict[str, Any]) -> Running:
+    """A plan starting now; a step due at the start itself is due at once."""
+    days = options.get("days")
+    length = timedelta(days=days) if isinstance(days, int) else plan.length
+    return Running(plan.name, now, now + length, waking, dict(options), now - timedelta(microseconds=1))
+
+
+def _spans(waking: str, zone: tzinfo, lo: datetime, hi: datetime, merge: bool) -> list[tuple[datetime, datetime]]:
+    """Waking spans (UTC) that overlap [lo, hi]; with `merge`, touching spans join (a whole-day window)."""
+    window = parse_hours(waking)[0]
+    spans: list[tuple[datetime, datetime]] = []
+    day: date = lo.astimezone(zone).date() - timedelta(days=1)
+    last_day = hi.astimezone(zone).date() + timedelta(days=1)
+    while day <= last_day:
+        midnight = datetime(day.year, day.month, day.day)
+        begin = (midnight + timedelta(minutes=window.start)).replace(tzinfo=zone).astimezone(timezone.utc)
+        finish = (midnight + timedelta(minutes=window.end)).replace(tzinfo=zone).astimezone(timezone.utc)
+        if finish > lo and begin < hi:
+            if merge and spans and spans[-1][1] >= begin:
+                spans[-1] = (spans[-1][0], max(spans[-1][1], finish))
+            else:
+                spans.append((begin, finish))
+        day += timedelta(days=1)
+    return spans
+
+
+def _value(plan: Plan, running: Running, ref: str | int | None) -> Any:
+    if isinstance(ref, int) or ref is None:
+        return ref
+    if ref in running.options:
+        value = running.options[ref]
+    elif ref in plan.options:
+        value = plan.options[ref].default
+    else:
+        return parse_duration(ref)
+    return parse_duration(value) if isinstance(value, str) else value
+
+
+def _step_times(plan: Plan, running: Running, step: Step, zone: tzinfo, lo: datetime, hi: datetime) -> list[datetime]:
+    first = running.started + step.start
+    last = min(running.started + step.end, running.ends) if step.end is not None else running.ends
+    if step.after is not None:
+        at = running.started + step.after
+        return [at] if at <= running.ends else []
+    lo, hi = max(lo, first), min(hi, last)
+    if lo >= hi:
+        return []
+    times: list[datetime] = []
+    if step.every is not None:
+        interval: timedelta = _value(plan, running, step.every)
+        for begin, finish in _spans(running.waking, zone, lo - interval, hi, merge=True):
+            at = max(begin, first)
+            while at < min(finish, last):
+                times.append(at)
+                at += interval
+    elif step.per_day is not None:
+        count: int = _value(plan, running, step.per_day)
+        for begin, finish in _spans(running.waking, zone, lo, hi, merge=False):
+            length = (finish - begin).total_seconds() / 60
+            for i in range(count):
+                minutes = round(length * (i + 0.5) / count / ROUND) * ROUND
+                at = begin + timedelta(minutes=minutes) + step.shift
+                if first <= at < last and at < finish:
+                    times.append(at)
+    return times
+
+
+def occurrences(plan: Plan, running: Running, zone: tzinfo, lo: datetime, hi: datetime) -> list[tuple[datetime, Step]]:
+    """Every step due in (lo, hi], in time order (steps at the same moment keep the plan's order)."""
+    found = []
+    for order, step in enumerate(plan.steps):
+        for at in _step_times(plan, running, step, zone, lo, hi + timedelta(microseconds=1)):
+            if lo < at <= hi:
+                found.append((at, order, step))
+    return [(at, step) for at, _, step in sorted(found, key=lambda x: (x[0], x[1]))]
+
+
+def due(plan: Plan, running: Running, zone: tzinfo, now: datetime) -> tuple[list[tuple[datetime, Step]], list[tuple[datetime, Step]], Running]:
+    """Steps due since the last check: (to deliver, stale ones to skip, the plan with `last` = now)."""
+    since = running.last if running.last is not None else running.started
+    steps = occurrences(plan, running, zone, since, min(now, running.ends))
+    fresh = [(at, s) for at, s in steps if now - at <= STALE]
+    stale = [(at, s) for at, s in steps if now - at > STALE]
+    return fresh, stale, replace(running, last=now)
+
+
+def next_time(plan: Plan, running: Running, zone: tzinfo, after: datetime) -> datetime | None:
+    """When the next step falls due after `after`, or None when none is left before the end."""
+    horizon = after
+    while horizon < running.ends:
+        upper = min(horizon + timedelta(days=2), running.ends)
+        found = occurrences(plan, running, zone, after, upper)
+        if found:
+            return found[0][0]
+        horizon = upper
+    return None
+
+
+def finished(running: Running, now: datetime) -> bool:
+    return now >= running.ends

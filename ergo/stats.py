@@ -1,0 +1,250 @@
+"""`ergo stats`: counts per kind and per day, the longest stretch at the keyboard, hydration against a goal.
+
+Pure: history rows and time spans in, plain numbers out; the zone and the
+period are passed in (like ergo/policy.py). Days on which ergo never ran are
+gaps (None), never zeros: no data is not "no breaks".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any, Protocol
+
+from ergo.diary import Row, diary
+
+SAME_STRETCH = timedelta(minutes=1)  # presence spans closer than this are one stretch (a daemon restart, say)
+COUNTS = ("reminded", "done", "snoozed", "skipped", "natural_breaks", "dropped", "failed")
+
+
+class SpanLike(Protocol):
+    start: datetime
+    end: datetime
+
+
+@dataclass
+class KindStats:
+    """One kind's counts over a period (or a day)."""
+
+    reminded: int = 0
+    done: int = 0  # answers "done" (button, command, timed break), with or without a reminder waiting
+    snoozed: int = 0
+    skipped: int = 0
+    natural_breaks: int = 0
+    dropped: int = 0  # held too long and skipped
+    failed: int = 0
+    answered_with_break: int = 0  # reminders whose outcome was a break (done or a natural break)
+
+    @property
+    def breaks(self) -> int:
+        """Breaks taken: done answers plus natural breaks."""
+        return self.done + self.natural_breaks
+
+    @property
+    def share(self) -> float | None:
+        """Share of reminders answered with a break; None without reminders."""
+        return None if self.reminded == 0 else self.answered_with_break / self.reminded
+
+    def as_json(self) -> dict[str, Any]:
+        return {**{name: getattr(self, name) for name in COUNTS}, "breaks": self.breaks,
+                "answered_with_break": self.answered_with_break, "share_answered_with_break": self.share}
+
+
+@dataclass
+class DayStats:
+    """One local day; `kinds` is None when ergo did not run that day (a gap)."""
+
+    day: date
+    hours_covered: float
+    kinds: dict[str, KindStats] | None
+
+    @property
+    def ran(self) -> bool:
+        return self.kinds is not None
+
+    @property
+    def reminded(self) -> int | None:
+        return None if self.kinds is None else sum(k.reminded for k in self.kinds.values())
+
+    @property
+    def breaks(self) -> int | None:
+        return None if self.kinds is None else sum(k.breaks for k in self.kinds.values())
+
+
+@dataclass
+class Stats:
+    start: date
+    end: date  # inclusive
+    kinds: dict[str, KindStats]
+    days: list[DayStats]
+    hours_covered: float
+    longest_stretch: tuple[datetime, datetime] | None
+    hydration_goal: int | None
+    hydration_days_met: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def longest_stretch_seconds(self) -> float | None:
+        return None if self.longest_stretch is None else (self.longest_stretch[1] - self.longest_stretch[0]).total_seconds()
+
+    def as_json(self) -> dict[str, Any]:
+        def iso(value: datetime | None) -> str | None:
+            return None if value is None else value.isoformat()
+
+        return {
+            "from": self.start.isoformat(), "to": self.end.isoformat(),
+            "hours_covered": round(self.hours_covered, 2),
+            "kinds": {kind: k.as_json() for kind, k in self.kinds.items()},
+            "longest_stretch_seconds": self.longest_stretch_seconds,
+            "longest_stretch": None if self.longest_stretch is None else
+            {"start": iso(self.longest_stretch[0]), "end": iso(self.longest_stretch[1])},
+            "hydration": {"done": self.kinds.get("hydration", KindStats()).done, "daily_goal": self.hydration_goal,
+                          "days_goal_met": self.hydration_days_met},
+            "days": [{"date": d.day.isoformat(), "ran": d.ran, "hours_covered": round(d.hours_covered, 2),
+                      "reminded": d.reminded, "breaks": d.breaks,
+                      "kinds": None if d.kinds is None else {k: v.as_json() for k, v in d.kinds.items()}}
+                     for d in self.days],
+        }
+
+
+def period(end_day: date, length: str) -> tuple[date, date]:
+    """(first, last) local day of "day", "week" (7 days) or "month" (30 days) ending on `end_day`."""
+    days = {"day": 1, "week": 7, "month": 30}[length]
+    return end_day - timedelta(days=days - 1), end_day
+
+
+def day_bounds(day: date, zone: tzinfo) -> tuple[datetime, datetime]:
+    """The instants a local day starts and ends (DST days are 23 or 25 hours long)."""
+    start = datetime.combine(day, time(0), zone)
+    end = datetime.combine(day + timedelta(days=1), time(0), zone)
+    return start, end
+
+
+def _overlap(spans: list[SpanLike], start: datetime, end: datetime) -> timedelta:
+    total = timedelta(0)
+    for span in spans:
+        lo, hi = max(span.start, start), min(span.end, end)
+        if hi > lo:
+            total += hi - lo
+    return total
+
+
+def _ran(spans: list[SpanLike], start: datetime, end: datetime) -> bool:
+    return any(span.start < end and span.end >= start for span in spans)
+
+
+def longest_stretch(present: list[SpanLike], start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
+    """The longest time at the keyboard without a break, within [start, end): joined presence spans."""
+    best: tuple[datetime, datetime] | None = None
+    current: tuple[datetime, datetime] | None = None
+    for span in sorted(present, key=lambda s: s.start):
+        lo, hi = max(span.start, start), min(span.end, end)
+        if hi <= lo:
+            continue
+        if current is not None and lo - current[1] < SAME_STRETCH:
+            current = (current[0], max(current[1], hi))
+        else:
+            current = (lo, hi)
+        if best is None or current[1] - current[0] > best[1] - best[0]:
+            best = current
+    return best
+
+
+def _count(rows: list[Row], kinds: list[str]) -> dict[str, KindStats]:
+    stats = {kind: KindStats() for kind in kinds}
+    names = {"delivered": "reminded", "done": "done", "snoozed": "snoozed", "skipped": "skipped",
+             "natural_break": "natural_breaks", "skipped_stale": "dropped", "failed": "failed"}
+    for row in rows:
+        name = names.get(row.event)
+        if name is None:
+            continue
+        entry = stats.setdefault(row.kind, KindStats())
+        setattr(entry, name, getattr(entry, name) + 1)
+    for entry in diary(rows):
+        if entry.what == "reminder" and entry.outcome == "done":
+            stats.setdefault(entry.kind, KindStats()).answered_with_break += 1
+    return stats
+
+
+def compute(rows: list[Row], running: list[SpanLike], present: list[SpanLike], first: date, last: date,
+            zone: tzinfo, kinds: list[str], hydration_goal: int | None = None) -> Stats:
+    """Stats for the local days first..last (inclusive); `rows` may reach outside and are clipped by day."""
+    days: list[DayStats] = []
+    day = first
+    in_period: list[Row] = []
+    while day <= last:
+        start, end = day_bounds(day, zone)
+        todays = [r for r in rows if start <= r.at < end]
+        in_period += todays
+        covered = _overlap(running, start, end)
+        ran = bool(todays) or _ran(running, start, end)
+        days.append(DayStats(day, covered.total_seconds() / 3600, _count(todays, kinds) if ran else None))
+        day += timedelta(days=1)
+    period_start, period_end = day_bounds(first, zone)[0], day_bounds(last, zone)[1]
+    met = None
+    if hydration_goal is not None:
+        met = sum(1 for d in days if d.kinds is not None and d.kinds.get("hydration", KindStats()).done >= hydration_goal)
+    return Stats(first, last, _count(in_period, kinds), days, sum(d.hours_covered for d in days),
+                 longest_stretch(present, period_start, period_end), hydration_goal, met)
+
+
+# --- the terminal chart ---------------------------------------------------------------------------
+
+EIGHTHS = " ▏▎▍▌▋▊▉█"
+
+
+def bar(value: float, scale: float, width: int, unicode: bool) -> str:
+    """A horizontal bar `value/scale` of `width` cells: Unicode eighth blocks, or '#' in ASCII."""
+    if scale <= 0 or value <= 0:
+        return ""
+    cells = value / scale * width
+    if not unicode:
+        return "#" * max(1, round(cells))
+    full, rest = int(cells), int((cells - int(cells)) * 8)
+    return "█" * full + (EIGHTHS[rest] if rest else "") or "▏"
+
+
+def chart(stats: Stats, unicode: bool, width: int = 30) -> list[str]:
+    """One line per day: reminders and breaks taken; a day ergo did not run says so instead of a zero bar."""
+    scale = max([d.reminded or 0 for d in stats.days] + [d.breaks or 0 for d in stats.days] + [1])
+    lines = []
+    for d in stats.days:
+        label = f"{d.day:%a %d %b}"
+        if not d.ran:
+            lines.append(f"{label}  {'·' if unicode else '.'} ergo not running")
+            continue
+        reminded, breaks = d.reminded or 0, d.breaks or 0
+        lines.append(f"{label}  reminded {reminded:>3} {bar(reminded, scale, width, unicode)}")
+        lines.append(f"{'':<10}  breaks   {breaks:>3} {bar(breaks, scale, width, unicode).replace('█', '▓').replace('#', '=')}")
+    return lines
+
+
+def render(stats: Stats, unicode: bool) -> str:
+    """The whole `ergo stats` text."""
+    def hm(seconds: float) -> str:
+        minutes = int(seconds // 60)
+        return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
+
+    lines = [f"{stats.start:%a %d %b} to {stats.end:%a %d %b}: ergo ran {hm(stats.hours_covered * 3600)}"]
+    header = f"{'kind':<10} {'reminded':>8} {'done':>5} {'snoozed':>7} {'skipped':>7} {'natural':>7} {'answered':>8}"
+    lines += ["", header]
+    for kind, k in stats.kinds.items():
+        share = "-" if k.share is None else f"{k.share:.0%}"
+        lines.append(f"{kind:<10} {k.reminded:>8} {k.done:>5} {k.snoozed:>7} {k.skipped:>7} {k.natural_breaks:>7} {share:>8}")
+    lines.append("answered = share of reminders answered with a break (done or a natural break)")
+    lines.append("")
+    if stats.longest_stretch is None:
+        lines.append("longest stretch at the keyboard: no presence recorded")
+    else:
+        a, b = stats.longest_stretch
+        lines.append(f"longest stretch at the keyboard without a break: {hm(stats.longest_stretch_seconds or 0)} "
+                     f"({a.astimezone():%a %H:%M}-{b.astimezone():%H:%M})")
+    drinks = stats.kinds.get("hydration", KindStats()).done
+    ran_days = sum(1 for d in stats.days if d.ran)
+    if stats.hydration_goal is not None:
+        lines.append(f"hydration: {drinks} drinks on {ran_days} days; goal {stats.hydration_goal} a day met on "
+                     f"{stats.hydration_days_met} of them")
+    else:
+        lines.append(f"hydration: {drinks} drinks (set hydration.daily_goal to count against a goal)")
+    lines += ["", *chart(stats, unicode)]
+    return "\n".join(lines)

@@ -1,0 +1,107 @@
+"""Timed breaks: the pure countdown decisions, a Start press in real dunst counting down in place, and
+`ergo break KIND` on the console; each ends by recording the break as done."""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from ergo.breaks import TimedBreak, clock, length_for, spoken, step, words
+from tests.daemon_helpers import Daemon, ErgoEnv, wait_for
+from tests.desktop import desktop_session, require_desktop_tools
+
+T0 = datetime(2026, 11, 23, 10, tzinfo=UTC)
+
+
+@pytest.fixture
+def make_env() -> Iterator[Callable[..., ErgoEnv]]:
+    made: list[ErgoEnv] = []
+
+    def make(desktop_env: dict[str, str] | None = None, **settings: str | None) -> ErgoEnv:
+        env = ErgoEnv.create(desktop_env, **settings)
+        made.append(env)
+        return env
+
+    yield make
+    for env in made:
+        env.cleanup()
+
+
+def test_the_countdown_updates_at_most_once_a_second_and_finishes() -> None:
+    timed = TimedBreak(("movement",), (4,), T0, timedelta(minutes=3), "break")
+    first = step(timed, T0)
+    assert (first.remaining, first.progress, first.finished, first.next_at) == (timedelta(minutes=3), 0, False, T0 + timedelta(seconds=1))
+    late = step(timed, T0 + timedelta(seconds=1.7))  # a late wake-up does not bunch the next update up
+    assert late.next_at == T0 + timedelta(seconds=2)
+    half = step(timed, T0 + timedelta(seconds=90))
+    assert half.progress == 50 and clock(half.remaining) == "1:30"
+    # walking the whole break: 180 updates at most, one a second
+    t, updates = T0, 0
+    while True:
+        tick = step(timed, t)
+        if tick.finished:
+            break
+        assert tick.next_at is not None and tick.next_at - t <= timedelta(seconds=1) and tick.next_at > t
+        t, updates = tick.next_at, updates + 1
+    assert updates == 180 and t == T0 + timedelta(minutes=3)
+    assert step(timed, T0 + timedelta(minutes=5)).progress == 100
+    assert clock(timedelta(seconds=0.2)) == "0:01"
+
+
+def test_the_text_says_how_long() -> None:
+    assert words("movement", timedelta(minutes=3)) == "walk for 3 minutes"
+    assert words("stretch", timedelta(minutes=1)) == "stretch for 1 minute"
+    assert spoken(timedelta(seconds=90)) == "1 minute 30 seconds"
+    assert length_for({"stretch": timedelta(minutes=1), "movement": timedelta(minutes=3), "posture": None},
+                      ("posture", "stretch", "movement")) == timedelta(minutes=3)
+    assert length_for({"posture": None}, ("posture",)) is None
+
+
+def test_start_in_dunst_counts_down_in_place_and_records_the_break(make_env: Callable[..., ErgoEnv],
+                                                                   tmp_path: Path) -> None:
+    require_desktop_tools()
+    script = tmp_path / "pick.sh"
+    script.write_text(f"#!/bin/sh\ncat > {tmp_path}/menu.txt\ngrep -m1 'Start' {tmp_path}/menu.txt\n")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    with desktop_session(dunst_settings=f"dmenu = {script}") as desk:
+        env = make_env(desk.env, NOTIFIER="auto", POSTURE__ENABLED="false", HYDRATION__ENABLED="false",
+                       STRETCH__ENABLED="true", STRETCH__INTERVAL="3s", STRETCH__DURATION="3s")
+        with Daemon(env) as daemon:
+            wait_for(lambda: daemon.delivered(), 10, what="the stretch reminder")
+            [reminder, *_] = desk.notifications(count=1)
+            assert reminder["actions"][-2:] == ["start", "Start 3 seconds break"]
+            assert "Stretch for 3 seconds." in reminder["body"]
+            desk._dunstctl("context")
+            rows = wait_for(lambda: [r for r in env.history() if r["via"] == "break"], 10, what="the break recorded as done")
+            assert rows[0]["kind"] == "stretch" and rows[0]["outcome"] == "done" and rows[0]["what"] == "reminder"
+            countdown = [n for n in desk.notifications() if " left" in n["summary"]]
+            assert 2 <= len(countdown) <= 4, [n["summary"] for n in countdown]  # 3 s at most once a second
+            values = [n["hints"]["value"] for n in countdown]
+            assert values == sorted(values) and values[0] < values[-1]
+            ids = {n["id"] for n in countdown}
+            assert len(ids) == 1, "the countdown replaces itself in place"
+            assert all(n["replaces_id"] in (0, *ids) for n in countdown) and countdown[-1]["replaces_id"] in ids
+            assert any(n["summary"].endswith("break done") for n in desk.notifications())
+            assert "done with a timed break" in env.cli("history").stdout
+
+
+def test_ergo_break_on_the_console_ends_as_done(make_env: Callable[..., ErgoEnv]) -> None:
+    env = make_env(POSTURE__ENABLED="false", HYDRATION__ENABLED="false", STRETCH__ENABLED="true",
+                   STRETCH__INTERVAL="1h", STRETCH__DURATION="2s")
+    with Daemon(env) as daemon:
+        started = env.cli("break", "stretch")
+        assert started.returncode == 0, started.stderr
+        assert "break started, 2s" in started.stdout
+        assert daemon.status()["break"]["kinds"] == ["stretch"]
+        rows = wait_for(lambda: env.history(), 6, what="the break recorded")
+        assert (rows[0]["kind"], rows[0]["what"], rows[0]["via"]) == ("stretch", "done", "break")
+        assert daemon.status()["break"] is None
+        lines = daemon.reminder_lines()
+        assert any("0:02 left" in line for line in lines) and any("break done" in line for line in lines)
+        assert len(lines) == 2, "the console shows the start and the end, not every second"
+        none = env.cli("break", "posture")
+        assert none.returncode == 1 and "not an enabled reminder" in none.stderr

@@ -1,0 +1,252 @@
+"""Plans: the data files against the documents, the pure timing over simulated days, and the real daemon.
+
+The timing tests pass times in (a simulated clock, as for ergo.policy); the daemon tests run the
+real `ergo run` with a plan stored in its real SQLite state file.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ergo.errors import ErgoError
+from ergo.plans import timing
+from ergo.plans.catalog import load_plans
+from ergo.store import Store
+from tests.daemon_helpers import Daemon, ErgoEnv, wait_for
+from tests.helpers import ergo_env, run_ergo  # noqa: F401
+from tests.test_tips import DENY, _heading_lines, _words, seeds  # noqa: F401
+
+PLANS = load_plans()
+ACUTE = PLANS["acute-back"]
+WORKOUT = PLANS["after-workout"]
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def local(y: int, mo: int, d: int, h: int, mi: int = 0, zone=BERLIN) -> datetime:
+    return datetime(y, mo, d, h, mi, tzinfo=zone).astimezone(timezone.utc)
+
+
+def timeline(plan, running, zone=BERLIN) -> list[tuple[datetime, str]]:
+    return [(at, step.id) for at, step in timing.occurrences(plan, running, zone, running.last, running.ends)]
+
+
+# --- the data files against the documents ------------------------------------------------------
+
+
+def _texts(plan) -> list[str]:
+    return [plan.title, plan.summary, plan.warning, plan.skin_note, plan.stretch_note] + [
+        t for step in plan.steps for t in (step.title, step.text)]
+
+
+@pytest.mark.parametrize("plan", list(PLANS.values()), ids=lambda p: p.name)
+def test_every_step_cites_a_real_section_and_the_documents_own_words(plan, seeds) -> None:
+    cites = [step.cite for step in plan.steps] + list(plan.warning_sources)
+    assert cites
+    for cite in cites:
+        text = seeds[cite.source]
+        assert cite.section in _heading_lines(text), cite
+        assert cite.quote in text, cite
+        # the quote sits under that section: the section line comes before it, with no other heading cited between
+        assert text.index(cite.section) < text.index(cite.quote), cite
+
+
+@pytest.mark.parametrize("plan", list(PLANS.values()), ids=lambda p: p.name)
+def test_no_drug_brand_or_dose_and_no_copied_sentences(plan, seeds) -> None:
+    for text in _texts(plan):
+        assert not DENY.search(text), (plan.name, text)
+    runs = {tuple(words[i:i + 6]) for words in map(_words, seeds.values()) for i in range(len(words) - 5)}
+    for text in _texts(plan):
+        words = _words(text)
+        copied = [" ".join(words[i:i + 6]) for i in range(len(words) - 5) if tuple(words[i:i + 6]) in runs]
+        assert not copied, (plan.name, copied)
+
+
+def test_acute_back_warns_with_the_documents_signs_and_labels_its_own_first_aid_note() -> None:
+    warning = ACUTE.warning.lower()
+    for sign in ("persist", "severe", "numbness", "tingling", "weakness", "leg", "numb", "medical attention"):
+        assert sign in warning, sign
+    assert {w.source for w in ACUTE.warning_sources} == {"002_ff3d92e87014b7ae.txt", "003_1a43569451269b77.txt"}
+    assert "skin" in ACUTE.skin_note.lower()
+    assert "only if the pain allows" in ACUTE.stretch_note
+
+
+# --- timing, simulated ----------------------------------------------------------------------------
+
+
+def test_acute_back_week_matches_the_documents() -> None:
+    start = local(2026, 11, 23, 9, 7)  # a Monday morning
+    running = timing.start(ACUTE, start, "08:00-22:00", timing.resolve_options(ACUTE, {}))
+    steps = timeline(ACUTE, running)
+    assert running.ends == start + timedelta(days=7)
+    assert all(start <= at < running.ends for at, _ in steps)
+    for at, step in steps:  # nothing at night, whatever the step
+        assert 8 * 60 <= at.astimezone(BERLIN).hour * 60 + at.astimezone(BERLIN).minute < 22 * 60, (at, step)
+    cold = [at for at, s in steps if s == "cold"]
+    assert cold[0] == start  # the first cold pack at once
+    assert all(at < start + timedelta(hours=72) for at in cold)  # the first 72 hours only (003)
+    assert cold[-1] > start + timedelta(hours=60)  # ... and right up to the end of them
+    same_day_gaps = {b - a for a, b in zip(cold, cold[1:]) if a.astimezone(BERLIN).date() == b.astimezone(BERLIN).date()}
+    assert same_day_gaps == {timedelta(hours=3)}  # every few hours: the default 3 h
+    heat = [at for at, s in steps if s == "heat"]
+    assert heat and all(at >= start + timedelta(hours=72) for at in heat)  # beyond the first 72 hours (003)
+    per_day = Counter(at.astimezone(BERLIN).date() for at in heat)
+    assert set(list(per_day.values())[1:-1]) == {3}  # three a day on the full days
+    moves = Counter((at - start).days + 1 for at, s in steps if s.startswith("move"))
+    assert moves[1] == 0  # day 1 is rest (002)
+    assert moves[2] <= moves[4] <= moves[6] and moves[2] < moves[6]  # and movement ramps up (004)
+    assert not any(s == "move-3" and at < start + timedelta(hours=120) for at, s in steps)
+    heat_times = {at for at in heat}
+    assert not any(at in heat_times for at, s in steps if s.startswith("move"))  # no walk during the heat pack
+    days = {at.astimezone(BERLIN).date() for at, _ in steps}
+    assert len(days) >= 5  # the five-day timeline `ergo schedule --plan` prints
+
+
+@pytest.mark.parametrize(("every", "gap"), [("2h", timedelta(hours=2)), ("4h", timedelta(hours=4))])
+def test_cold_interval_is_configurable_within_two_to_four_hours(every: str, gap: timedelta) -> None:
+    start = local(2026, 11, 23, 8)
+    running = timing.start(ACUTE, start, "08:00-22:00", timing.resolve_options(ACUTE, {"cold_every": every}))
+    cold = [at for at, s in timeline(ACUTE, running) if s == "cold"][:3]
+    assert [b - a for a, b in zip(cold, cold[1:])] == [gap, gap]
+
+
+@pytest.mark.parametrize(
+    ("given", "fragment"),
+    [({"cold_every": "5h"}, "--cold-every 5h: acute-back takes 2h to 4h"), ({"cold_every": "1h"}, "2h to 4h"),
+     ({"days": "3"}, "--days 3: acute-back takes 4 to 14"), ({"heat_per_day": "x"}, "not a whole number"),
+     ({"cold_every": "45"}, "ambiguous")],
+)
+def test_options_out_of_bounds_are_one_line(given: dict, fragment: str) -> None:
+    with pytest.raises(ErgoError) as caught:
+        timing.resolve_options(ACUTE, given)
+    assert fragment in str(caught.value) and "\n" not in str(caught.value)
+    with pytest.raises(ErgoError, match="after-workout has no such option"):
+        timing.resolve_options(WORKOUT, {"days": "5"})
+
+
+def test_waking_hours_come_from_the_option_then_schedule_then_the_plans_default() -> None:
+    assert timing.waking_window(ACUTE, "07:30-21:00", "09:00-17:00") == "07:30-21:00"
+    assert timing.waking_window(ACUTE, None, "09:00-12:30, 13:30-18:00") == "09:00-18:00"
+    assert timing.waking_window(ACUTE, None, "00:00-24:00") == "08:00-22:00"  # never all night
+    with pytest.raises(ErgoError, match="one window"):
+        timing.waking_window(ACUTE, "08:00-12:00, 13:00-20:00", "00:00-24:00")
+
+
+def test_waking_hours_stay_local_across_a_dst_change() -> None:
+    start = local(2026, 3, 27, 9)  # Berlin springs forward on Sunday 29 March
+    running = timing.start(ACUTE, start, "08:00-22:00", timing.resolve_options(ACUTE, {}))
+    firsts = {}
+    for at, s in timeline(ACUTE, running):
+        firsts.setdefault(at.astimezone(BERLIN).date(), at.astimezone(BERLIN).strftime("%H:%M"))
+    assert list(firsts.values())[1:4] == ["08:00", "08:00", "08:00"]
+
+
+def test_after_workout_is_one_reminder_ten_minutes_on_then_it_ends() -> None:
+    start = local(2026, 11, 23, 18, 2)
+    running = timing.start(WORKOUT, start, "00:00-24:00", {})
+    assert timeline(WORKOUT, running) == [(start + timedelta(minutes=10), "stretch")]
+    assert "10 minutes" in WORKOUT.steps[0].text
+    assert timing.finished(running, start + timedelta(minutes=15)) and not timing.finished(running, start + timedelta(minutes=11))
+
+
+def test_after_a_restart_a_late_step_goes_out_once_and_a_stale_one_is_skipped() -> None:
+    start = local(2026, 11, 23, 9)
+    running = timing.start(ACUTE, start, "08:00-22:00", timing.resolve_options(ACUTE, {}))
+    fresh, stale, running = timing.due(ACUTE, running, BERLIN, start + timedelta(seconds=1))
+    assert [s.id for _, s in fresh] == ["cold"] and not stale
+    fresh, stale, after = timing.due(ACUTE, running, BERLIN, start + timedelta(hours=3, minutes=10))  # down 10 min late
+    assert [s.id for _, s in fresh] == ["cold"] and not stale
+    again, _, _ = timing.due(ACUTE, after, BERLIN, start + timedelta(hours=3, minutes=11))
+    assert again == []  # never twice
+    fresh, stale, _ = timing.due(ACUTE, running, BERLIN, start + timedelta(hours=6, minutes=20))  # down for hours
+    assert [at for at, _ in stale] == [start + timedelta(hours=3)]  # 12:00: 3 h late, skipped
+    assert [at for at, _ in fresh] == [start + timedelta(hours=6)]  # 15:00: 20 min late, still useful
+    assert timing.next_time(ACUTE, after, BERLIN, start + timedelta(hours=3, minutes=11)) == start + timedelta(hours=6)
+
+
+# --- the real daemon --------------------------------------------------------------------------------
+
+
+def _store_plan(env: ErgoEnv, running: timing.Running) -> None:
+    env.state_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(env.state_dir / "state.sqlite3")
+    try:
+        store.save_plan(running.to_json())
+    finally:
+        store.close()
+
+
+@pytest.mark.slow
+def test_a_stored_plan_survives_the_restart_delivers_its_step_and_ends_by_itself() -> None:
+    with ErgoEnv.create(POSTURE__INTERVAL="1h", HYDRATION__INTERVAL="1h") as env:
+        now = datetime.now(timezone.utc)
+        started = now - timedelta(minutes=10) + timedelta(seconds=2)  # its one step falls due in 2 s
+        _store_plan(env, timing.Running("after-workout", started, started + timedelta(minutes=10, seconds=3), "00:00-24:00", {},
+                                        started - timedelta(microseconds=1)))
+        with Daemon(env) as daemon:
+            plan = daemon.status()["plan"]
+            assert plan["name"] == "after-workout" and plan["next_step"] == "stretch"
+            wait_for(lambda: "Stretch after your workout" in daemon.stdout(), 6, what="the plan's step")
+            assert "stretch your main muscle groups, slowly, for about 10 minutes" in daemon.stdout()
+            wait_for(lambda: daemon.status()["plan"] is None, 6, what="the plan ending by itself")
+            assert "Plan finished: After your workout" in daemon.stdout()
+            assert daemon.stdout().count("Stretch after your workout") == 1
+        events = [(h["kind"], h["event"]) for h in env.history()]
+        assert ("plan", "delivered") in events and ("plan", "finished") in events
+        assert run_ergo(["plan", "status"], env.env).stdout.strip().startswith("no plan is running")
+
+
+@pytest.mark.slow
+def test_plan_start_through_the_daemon_warns_once_softens_stretches_and_persists_until_stopped() -> None:
+    with ErgoEnv.create(POSTURE__INTERVAL="1h", HYDRATION__INTERVAL="1h", STRETCH__ENABLED="true",
+                        STRETCH__INTERVAL="3s", SCHEDULE__HOURS="00:00-24:00") as env:
+        with Daemon(env) as daemon:
+            started = env.cli("plan", "start", "acute-back", "--waking", "00:00-24:00", "--cold-every", "2h")
+            assert started.returncode == 0, started.stderr
+            assert "Warning signs" in started.stdout and "numbness, tingling" in started.stdout
+            assert "General first-aid practice, not from the documents:" in started.stdout
+            assert "ergo is not running" not in started.stdout
+            wait_for(lambda: "Plan started: Acute back spasm" in daemon.stdout(), 5, what="the start notification")
+            out = daemon.stdout()
+            assert "Time for the cold pack" in out and "Seek medical attention" in out  # first step and the warning, once
+            wait_for(lambda: "Gently, and only if the pain allows." in daemon.stdout(), 8, what="a softened stretch reminder")
+            twice = env.cli("plan", "start", "after-workout")
+            assert twice.returncode == 1 and "acute-back is already running" in twice.stderr
+            status = json.loads(env.cli("status", "--json").stdout)["plan"]
+            assert status["name"] == "acute-back" and status["options"]["cold_every"] == "2h"
+            assert daemon.terminate() == 0
+        with Daemon(env) as daemon:  # a restart keeps it, and does not deliver the first step again
+            assert daemon.status()["plan"]["name"] == "acute-back"
+            time.sleep(1.0)
+            assert "cold pack" not in daemon.stdout().lower()
+            shown = env.cli("schedule", "--plan")
+            assert shown.returncode == 0 and "Cold pack" in shown.stdout and "Moist heat" in shown.stdout
+            assert "(day 4)" in shown.stdout or "(day 5)" in shown.stdout
+            stopped = env.cli("plan", "stop")
+            assert stopped.returncode == 0 and "stopped acute-back" in stopped.stdout
+            assert daemon.status()["plan"] is None
+        events = [(h["kind"], h["event"]) for h in env.history()]
+        assert events.count(("plan", "started")) == 1 and ("plan", "stopped") in events
+
+
+def test_plan_start_without_a_daemon_stores_it_and_schedule_shows_it(ergo_env) -> None:
+    started = run_ergo(["plan", "start", "acute-back", "--waking", "08:00-22:00"], ergo_env)
+    assert started.returncode == 0 and "ergo is not running" in started.stdout, started.stderr
+    shown = run_ergo(["schedule", "--plan"], ergo_env)
+    lines = shown.stdout.splitlines()
+    assert any("(day 5)" in line for line in lines) and any("Moist heat" in line for line in lines)
+    assert lines[-1].endswith("-- the plan ends by itself")
+    merged = run_ergo(["schedule", "--hours", "24"], ergo_env)
+    assert "plan acute-back: Cold pack" in merged.stdout
+    bad = run_ergo(["plan", "start", "acute-back", "--cold-every", "5h"], ergo_env)
+    assert bad.returncode == 1 and bad.stderr.strip() == "ergo: --cold-every 5h: acute-back takes 2h to 4h"
+    unknown = run_ergo(["plan", "start", "marathon"], ergo_env)
+    assert unknown.returncode == 1 and "no plan 'marathon' (plans: acute-back, after-workout)" in unknown.stderr
+    assert run_ergo(["plan", "stop"], ergo_env).returncode == 0
+    assert run_ergo(["plan", "stop"], ergo_env).returncode == 1

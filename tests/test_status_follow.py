@@ -1,0 +1,354 @@
+"""`ergo status --follow`: pushed status lines over the real control socket, from a real daemon.
+
+The daemon pushes to subscribers from its one selector loop; these tests run `ergo run` and
+`ergo status --follow` as subprocesses and read the stream line by line, plus one in-process
+ControlServer (real socket, a plain handler) for the minute tick and the de-duplication.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ergo import control_server
+from ergo.control_server import ControlServer
+from ergo.glance import glance, minutes_text, render
+from tests.daemon_helpers import Daemon, ErgoEnv
+
+CALM = {"POSTURE__INTERVAL": "20m", "HYDRATION__INTERVAL": "30m"}
+
+
+@pytest.fixture
+def make_env() -> Iterator[Callable[..., ErgoEnv]]:
+    made: list[ErgoEnv] = []
+
+    def make(**settings: str | None) -> ErgoEnv:
+        env = ErgoEnv.create(**settings)
+        made.append(env)
+        return env
+
+    yield make
+    for env in made:
+        env.cleanup()
+
+
+class Follower:
+    """`python -m ergo status --follow --format FMT` as a child; `next_line()` reads with a deadline."""
+
+    def __init__(self, env: ErgoEnv, fmt: str) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "ergo", "status", "--follow", "--format", fmt], env=env.env,
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert self.proc.stdout is not None
+        self._fd = self.proc.stdout.fileno()
+        self._buffer = b""
+
+    def next_line(self, timeout: float) -> str | None:
+        """The next line, or None if none came within `timeout` s."""
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self._fd], [], [], left)[0]:
+                return None
+            chunk = os.read(self._fd, 65536)
+            if not chunk:
+                return None
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return line.decode()
+
+    def until(self, check: Callable[[str], bool], timeout: float) -> str:
+        """Read lines until one passes `check`; fail after `timeout` s."""
+        deadline = time.monotonic() + timeout
+        seen = []
+        while time.monotonic() < deadline:
+            line = self.next_line(deadline - time.monotonic())
+            if line is None:
+                break
+            seen.append(line)
+            if check(line):
+                return line
+        raise AssertionError(f"no matching line within {timeout:g} s; saw {seen!r}")
+
+    def close(self) -> None:
+        self.proc.kill()
+        self.proc.wait(timeout=5)
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def test_pause_and_resume_reach_a_json_follower_within_a_second(make_env: Callable[..., ErgoEnv]) -> None:
+    env = make_env(**CALM)
+    with Daemon(env) as daemon:
+        follower = Follower(env, "json")
+        try:
+            first = json.loads(follower.until(lambda line: True, timeout=10))
+            assert first["running"] is True and first["pid"] == daemon.pid and first["paused"] is False
+            time.sleep(6)  # longer than the 5 s that drops a silent ordinary client: subscribers stay
+            env.request("pause")
+            paused = json.loads(follower.until(lambda line: True, timeout=1.0))
+            assert paused["paused"] is True, paused
+            assert follower.next_line(timeout=0.5) is None  # one line per change, no repeats
+            env.request("resume")
+            resumed = json.loads(follower.until(lambda line: True, timeout=1.0))
+            assert resumed["paused"] is False
+            env.request("snooze", kind="posture", until=(datetime.now(UTC) + timedelta(minutes=5)).isoformat())
+            snoozed = json.loads(follower.until(lambda line: True, timeout=1.0))
+            assert snoozed["reminders"]["posture"]["held"] == "snoozed"
+            env.request("now", kind="hydration")
+            delivered = json.loads(follower.until(lambda line: True, timeout=1.0))
+            assert delivered["reminders"]["hydration"]["last_fired"] is not None
+            env.cli("reload")
+            json.loads(follower.until(lambda line: True, timeout=2.0))  # a reload always says so, even unchanged
+        finally:
+            follower.close()
+
+
+def test_waybar_and_plain_formats_follow_the_same_changes(make_env: Callable[..., ErgoEnv]) -> None:
+    env = make_env(**CALM)
+    with Daemon(env):
+        waybar, plain = Follower(env, "waybar"), Follower(env, "plain")
+        try:
+            first = json.loads(waybar.until(lambda line: True, timeout=10))
+            assert first["class"] == "running" and first["text"] == "posture in 20 min", first
+            assert "hydration in 30 min" in first["tooltip"]
+            assert plain.until(lambda line: True, timeout=10) == "posture in 20 min"
+            done = env.cli("pause", "1h")
+            assert done.returncode == 0, done.stderr
+            paused = json.loads(waybar.until(lambda line: True, timeout=1.0))
+            assert paused["class"] == "paused" and paused["text"].startswith("paused "), paused
+            assert plain.until(lambda line: True, timeout=1.0) in ("paused 1 h", "paused 60 min")
+        finally:
+            waybar.close()
+            plain.close()
+
+
+def test_the_stream_says_when_the_daemon_stops_and_reconnects_to_the_next_one(make_env: Callable[..., ErgoEnv]) -> None:
+    env = make_env(**CALM)
+    follower = Follower(env, "json")
+    try:
+        assert json.loads(follower.until(lambda line: True, timeout=10)) == {"running": False}
+        with Daemon(env) as first:
+            assert json.loads(follower.until(lambda line: True, timeout=5))["pid"] == first.pid
+            assert first.terminate() == 0
+        assert json.loads(follower.until(lambda line: True, timeout=5)) == {"running": False}
+        with Daemon(env) as second:
+            assert json.loads(follower.until(lambda line: True, timeout=5))["pid"] == second.pid
+            second.proc.kill()  # a crash leaves the socket file behind: the stream still notices
+            second.proc.wait()
+            assert json.loads(follower.until(lambda line: True, timeout=5)) == {"running": False}
+        with Daemon(env) as third:
+            assert json.loads(follower.until(lambda line: True, timeout=5))["pid"] == third.pid
+    finally:
+        follower.close()
+    assert follower.proc.returncode is not None
+
+
+def test_a_stuck_subscriber_is_dropped_and_never_delays_the_daemon(make_env: Callable[..., ErgoEnv]) -> None:
+    env = make_env(**CALM)
+    with Daemon(env) as daemon:
+        stuck = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        stuck.connect(str(env.socket))
+        stuck.sendall(b'{"cmd": "subscribe"}\n')  # and then never read
+        follower = Follower(env, "json")
+        try:
+            follower.until(lambda line: True, timeout=10)
+            slowest = 0.0
+            for round_ in range(300):
+                started = time.monotonic()
+                env.request("pause" if round_ % 2 == 0 else "resume")
+                slowest = max(slowest, time.monotonic() - started)
+            assert daemon.alive()
+            assert "dropped a status subscriber that stopped reading" in daemon.stderr()
+            # the reading subscriber was kept and ends on the last state (resumed)
+            last = None
+            while (line := follower.next_line(timeout=1.0)) is not None:
+                last = json.loads(line)
+            assert last is not None and last["paused"] is False
+            # the stuck one was cut off: after its queued bytes comes end-of-file
+            stuck.settimeout(5)
+            while stuck.recv(1 << 20):
+                pass
+        finally:
+            follower.close()
+            stuck.close()
+    assert slowest < 5, slowest  # no request waited for the stuck reader (CLIENT_TIMEOUT would show)
+
+
+def test_follow_keeps_the_client_light(make_env: Callable[..., ErgoEnv]) -> None:
+    """The stream client imports neither apscheduler, pydantic nor plyer; plain `status` does not load it at all."""
+    env = make_env(**CALM)
+    probe = ("import sys, io; from ergo.cli import main; main(['status', '--json']); "
+             "print('STREAM', 'ergo.status_stream' in sys.modules, file=sys.stderr); "
+             "import ergo.status_stream, ergo.glance; "
+             "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('apscheduler', 'pydantic', 'pydantic_settings', 'plyer')); "
+             "print('HEAVY', heavy, file=sys.stderr)")
+    with Daemon(env):
+        done = subprocess.run([sys.executable, "-c", probe], env=env.env, capture_output=True, text=True, timeout=20,
+                              check=False)
+    assert "STREAM False" in done.stderr, done.stderr
+    assert "HEAVY []" in done.stderr, done.stderr
+
+
+def test_format_without_follow_is_one_line_exit_1(make_env: Callable[..., ErgoEnv]) -> None:
+    env = make_env(**CALM)
+    done = env.cli("status", "--format", "plain")
+    assert done.returncode == 1
+    assert done.stderr.strip() == "ergo: --format goes with --follow (for a single status, use --json)"
+
+
+# --- the server loop in-process: a real socket, a handler that returns plain data --------------
+
+
+def _subscribe(path: Path) -> socket.socket:
+    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    client.connect(str(path))
+    client.sendall(b'{"cmd": "subscribe"}\n')
+    client.settimeout(0.1)
+    return client
+
+
+def _read_lines(client: socket.socket, wait: float) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + wait
+    data = b""
+    while time.monotonic() < deadline:
+        try:
+            chunk = client.recv(65536)
+        except TimeoutError:
+            continue
+        if not chunk:
+            break
+        data += chunk
+    return [json.loads(line) for line in data.splitlines() if line.strip()]
+
+
+def test_server_pushes_changes_once_and_ticks_without_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(control_server, "TICK", 0.6)
+    state = {"paused": False, "now": "0"}
+
+    def handler(request: dict[str, Any]) -> dict[str, Any]:
+        state["now"] = str(time.monotonic())  # "now" changes on every call and must not count as a change
+        return {"ok": True, "running": True, **state}
+
+    server = ControlServer(tmp_path / "s.sock", handler)
+    server.start()
+    try:
+        client = _subscribe(tmp_path / "s.sock")
+        assert [line["paused"] for line in _read_lines(client, 0.3)] == [False]  # the status at once
+        server.changed()  # nothing differs: no line
+        assert _read_lines(client, 0.2) == []
+        state["paused"] = True
+        server.changed()
+        assert [line["paused"] for line in _read_lines(client, 0.25)] == [True]
+        server.changed(force=True)  # e.g. a reload: a line even though nothing differs
+        assert len(_read_lines(client, 0.25)) == 1
+        ticks = _read_lines(client, 2.0)  # nothing changes: a line every TICK anyway
+        assert 2 <= len(ticks) <= 4, ticks
+        client.close()
+    finally:
+        server.stop()
+
+
+# --- what a bar shows: pure rendering ------------------------------------------------------------
+
+
+def _status(now: datetime, **overrides: Any) -> dict[str, Any]:
+    def entry(minutes: float | None, interval: float, **extra: Any) -> dict[str, Any]:
+        due = None if minutes is None else (now + timedelta(minutes=minutes)).isoformat()
+        return {"enabled": True, "interval": "x", "interval_seconds": interval, "next_due": due, "snoozed_until": None,
+                "last_fired": None, "held": None, "resumes_at": None, **extra}
+
+    status = {"running": True, "now": now.isoformat(), "paused": False, "paused_until": None, "hold": None,
+              "reminders": {"posture": entry(12, 1800), "hydration": entry(40, 2700),
+                            "stretch": {**entry(None, 3600), "enabled": False}}}
+    status.update(overrides)
+    return status
+
+
+def test_glance_names_the_next_reminder_and_how_far_its_interval_has_run() -> None:
+    now = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    view = glance(_status(now))
+    assert (view.text, view.state, view.next_kind) == ("posture in 12 min", "running", "posture")
+    assert view.percentage == 60  # 18 of 30 minutes gone
+    assert "hydration in 40 min" in view.tooltip and "stretch" not in view.tooltip
+    soon = _status(now)
+    soon["reminders"]["posture"]["next_due"] = (now + timedelta(seconds=90)).isoformat()
+    assert glance(soon).state == "due-soon" and glance(soon).text == "posture in 2 min"
+
+
+def test_glance_shows_paused_held_and_stopped() -> None:
+    now = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    paused = glance(_status(now, paused=True, paused_until=(now + timedelta(minutes=30)).isoformat()))
+    assert (paused.text, paused.state) == ("paused 30 min", "paused")
+    held = glance(_status(now, hold="away"))
+    assert (held.text, held.state) == ("held: away", "held")
+    assert glance(None).state == glance({"running": False}).state == "stopped"
+    assert json.loads(render({"running": False}, "json")) == {"running": False}
+    bar = json.loads(render(_status(now), "waybar"))
+    assert set(bar) == {"text", "tooltip", "class", "alt", "percentage"} and bar["class"] == "running"
+    assert render(_status(now), "plain") == "posture in 12 min"
+
+
+def test_minutes_round_up_so_a_countdown_never_shows_zero_early() -> None:
+    assert [minutes_text(s) for s in (-1, 0, 1, 60, 61, 3600, 3700)] == [
+        "now", "now", "1 min", "1 min", "2 min", "1 h", "1 h 2 min"]
+
+
+def _readme_bar_commands() -> dict[str, str]:
+    """The command each README bar snippet runs, exactly as a user pastes it."""
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = text[text.index("### Status bars"):text.index("On the daemon's side the subscribers")]
+    found = {}
+    for bar, pattern in (("waybar", '"exec": "'), ("polybar", "exec = "), ("i3blocks", "command=")):
+        line = next(line for line in section.splitlines() if line.strip().startswith(pattern))
+        found[bar] = line.strip()[len(pattern):].rstrip('",')
+    return found
+
+
+def test_the_readme_bar_snippets_print_what_each_bar_reads(make_env: Callable[..., ErgoEnv]) -> None:
+    commands = _readme_bar_commands()
+    assert commands == {"waybar": "ergo status --follow --format waybar",
+                        "polybar": "ergo status --follow --format plain",
+                        "i3blocks": "ergo status --follow --format plain"}
+    env = make_env(**CALM)
+    with Daemon(env):
+        for bar, command in commands.items():
+            args = command.split()[1:]
+            proc = subprocess.Popen([sys.executable, "-m", "ergo", *args], env=env.env, stdout=subprocess.PIPE,
+                                    stdin=subprocess.DEVNULL, text=True)
+            try:
+                assert proc.stdout is not None
+                line = proc.stdout.readline().rstrip("\n")
+            finally:
+                proc.kill()
+                proc.wait()
+            if bar == "waybar":
+                assert json.loads(line)["text"] == "posture in 20 min"  # waybar's return-type json: one object per line
+            else:
+                assert line == "posture in 20 min"  # polybar tail / i3blocks persist: each line is the text
+
+
+def test_subscribers_beyond_the_cap_get_a_one_line_refusal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(control_server, "MAX_SUBSCRIBERS", 1)
+    server = ControlServer(tmp_path / "s.sock", lambda request: {"ok": True, "running": True, "now": "0"})
+    server.start()
+    try:
+        first = _subscribe(tmp_path / "s.sock")
+        assert _read_lines(first, 0.3) == [{"running": True, "now": "0"}]
+        second = _subscribe(tmp_path / "s.sock")
+        assert _read_lines(second, 0.5) == [{"ok": False, "error": "too many status subscribers (at most 1)"}]
+        first.close()
+        second.close()
+    finally:
+        server.stop()
