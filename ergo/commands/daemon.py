@@ -12,16 +12,22 @@ import threading
 import time
 from typing import Any
 
-from ergo.errors import AlreadyRunning, ErgoError
-from ergo.paths import Paths
+from ergo.errors import AlreadyRunning, ErgoError, StateError
+from ergo.paths import Paths, ensure_private_dir, private_state_dir
 
 log = logging.getLogger("ergo")
 #: the control thread's clock-jump check and sign of life; every idle reading checks the clock too
 HOUSEKEEPING_SECONDS = 60.0
 
 
-def _setup_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+def _setup_logging(level: str, log_file: Any = None) -> None:
+    """Log to stderr; when stderr is ergo's own log file (`ergo start`), cap its size by rotating it."""
+    handler: logging.Handler = logging.StreamHandler(sys.stderr)
+    if log_file is not None:
+        from ergo.logfile import RotatingStderrHandler, writes_to
+
+        if writes_to(log_file):
+            handler = RotatingStderrHandler(log_file)
     handler.setFormatter(logging.Formatter("%(asctime)s ergo: %(message)s", "%Y-%m-%d %H:%M:%S"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -62,13 +68,16 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
     from ergo.notify.select import FallbackNotifier, select_notifier
     from ergo.session.select import start_watchers
     from ergo.store import Store
-    from ergo.system_watch import SystemConfigWatcher
 
+    if os.name == "posix":
+        os.umask(0o077)  # every file the daemon creates (state, WAL, logs) is private
     loaded = finish_check(check, paths.config_file) if check else read_checked(sys.stdin.read(), paths.config_file)
-    _setup_logging(loaded.settings.log_level)
+    _setup_logging(loaded.settings.log_level, paths.log_file)
     lock = InstanceLock(paths.lock_file)  # after the check: a bad config says so even when ergo runs already
     lock.acquire()
-    store = server = watcher = system_watcher = daemon = None
+    from ergo.system_watch import SystemConfigWatcher
+
+    store = server = watcher = system_watcher = daemon = late = None
     try:
         store = Store(paths.state_db, alive_marker=paths.alive_marker)
         notifier, notifier_reason = select_notifier(loaded.settings.notifier, answers=True)
@@ -76,7 +85,12 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
         if idle_reason.startswith("none"):
             idle.close()
             idle = None
-        backends = Backends(FallbackNotifier(notifier), notifier_reason, idle, idle_reason, start_watchers,
+        fallback = FallbackNotifier(notifier, reason=notifier_reason)
+        if loaded.settings.notifier in ("auto", "freedesktop") and sys.platform.startswith("linux"):
+            from ergo.notify.late import LateDesktop
+
+            late = LateDesktop(fallback)  # a notification server (or bus) that comes up after ergo is used
+        backends = Backends(fallback, notifier_reason, idle, idle_reason, start_watchers,
                             answers=getattr(notifier, "answers", None))
         daemon = Daemon(paths, loaded, backends, store, flags=flags)
         watcher = ConfigWatcher(paths.config_file)
@@ -95,7 +109,7 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
 
         def on_signal(signum: int, _frame: object) -> None:
             if signum == getattr(signal, "SIGHUP", None):
-                threading.Thread(target=daemon.reload, args=("SIGHUP",), daemon=True).start()
+                daemon.request_reload("SIGHUP")  # folded: a storm of signals runs one check at a time
             else:
                 daemon.request_stop()
 
@@ -104,6 +118,8 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
         if hasattr(signal, "SIGHUP"):
             signal.signal(signal.SIGHUP, on_signal)
         daemon.start()
+        if late is not None:
+            late.start()
         if server is not None:
             server.start()
             log.info("control %s: %s", "pipe" if pipe_transport() else "socket", getattr(server, "address", paths.socket))
@@ -114,6 +130,8 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
         while not daemon.stop_requested.wait(3600):
             pass
     finally:
+        if late is not None:
+            late.stop()
         if server is not None:
             server.stop()
         if daemon is not None:
@@ -168,13 +186,14 @@ def start(config: str | None, flags: dict[str, Any], args: argparse.Namespace) -
     """Start `ergo run` detached, wait until it answers, say where it logs."""
     from ergo.config.frozen import start_check
     from ergo.control_client import request
-    from ergo.errors import ConfigError, DaemonNotRunning
+    from ergo.errors import ConfigError
     from ergo.instance import running_pid
 
     # The config is checked once: this process starts the check child at once (it never loads
     # pydantic itself) and the daemon, started alongside, reads the child's answer on its stdin.
     # A broken config makes the daemon exit 2, and the child's one-line error is printed here.
     paths = Paths.resolve(config)
+    ensure_private_dir(paths.runtime_dir)  # before reading a lock file someone else may have put there
     pid = running_pid(paths.lock_file)
     if pid is not None:
         raise AlreadyRunning(f"ergo is already running (pid {pid})")
@@ -186,8 +205,8 @@ def start(config: str | None, flags: dict[str, Any], args: argparse.Namespace) -
         argv += ["--notifier", args.notifier]
     for item in getattr(args, "overrides", None) or []:
         argv += ["--set", item]
-    paths.state_dir.mkdir(parents=True, exist_ok=True)
-    with open(paths.log_file, "ab") as log_file:
+    private_state_dir(paths.state_dir)
+    with _open_log(paths.log_file) as log_file:
         options: dict[str, Any] = {"start_new_session": True} if os.name == "posix" else {
             "creationflags": getattr(subprocess, "DETACHED_PROCESS", 0) | getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
         process = subprocess.Popen(argv, stdin=check.stdout, stdout=log_file, stderr=log_file, close_fds=True, **options)
@@ -195,7 +214,8 @@ def start(config: str | None, flags: dict[str, Any], args: argparse.Namespace) -
     check.stdout.close()  # the daemon holds the read end now
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
-        if process.poll() is not None:
+        exited = process.poll() is not None
+        if exited and running_pid(paths.lock_file) is None:
             check.wait()
             problems = [line for line in check.stderr.read().splitlines() if line.strip()]
             if check.returncode != 0 and problems:
@@ -205,18 +225,25 @@ def start(config: str | None, flags: dict[str, Any], args: argparse.Namespace) -
                 raise ConfigError(tail.removeprefix("ergo: "))
             raise ErgoError(f"ergo exited at start (code {process.returncode}): {tail}")
         try:
-            request(paths.socket, "status", timeout=1)
-        except DaemonNotRunning:
-            time.sleep(0.01)  # a connect attempt costs ~0.1 ms: poll often, answer soon
-            continue
+            answer = request(paths.socket, "status", timeout=1)
         except ErgoError:
             time.sleep(0.01)
             continue
         check.wait()
         check.stderr.close()
+        if answer.get("pid") != process.pid:  # a parallel `ergo start` won the lock: say so, with the live pid
+            raise AlreadyRunning(f"ergo is already running (pid {answer.get('pid')})")
         print(f"ergo started (pid {process.pid}); log: {paths.log_file}")
         return 0
     raise ErgoError(f"ergo did not answer within 15 s; see {paths.log_file}")
+
+
+def _open_log(path: Any) -> Any:
+    """The log file for appending, created 0600 (reminders and history details are personal)."""
+    try:
+        return os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab")
+    except OSError as error:
+        raise StateError(f"log file {path}: cannot write it ({error.strerror or error})") from None
 
 
 def _tail(path: Any) -> str:
