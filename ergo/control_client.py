@@ -11,14 +11,32 @@ from __future__ import annotations
 import _socket
 import json
 import os
+import sys
 
-from ergo.errors import ControlError, DaemonNotRunning
+from ergo.errors import ControlError, DaemonNotRunning, UnsafeLocation
 
 TYPE_CHECKING = False  # typing and pathlib would cost `ergo status` about 7 ms
 if TYPE_CHECKING:
     from typing import Any
 
 MAX_MESSAGE = 64 * 1024
+
+
+def _check_peer(client: Any, socket_path: str | os.PathLike[str]) -> None:
+    """On Linux, trust only a daemon of our own uid: someone else may have put a socket where ours belongs."""
+    peercred = getattr(_socket, "SO_PEERCRED", None)
+    if peercred is None or not sys.platform.startswith("linux"):
+        return  # elsewhere the 0700 runtime dir is the guard
+    creds = client.getsockopt(_socket.SOL_SOCKET, peercred, 12)  # struct ucred: pid, uid, gid (3 ints)
+    uid = int.from_bytes(creds[4:8], sys.byteorder)
+    if uid != os.getuid():
+        try:
+            import pwd
+
+            who = f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+        except (ImportError, KeyError):
+            who = f"uid {uid}"
+        raise UnsafeLocation(f"refusing to talk to {os.fspath(socket_path)}: it is served by {who}, not by you")
 
 
 def request(socket_path: str | os.PathLike[str], command: str, timeout: float = 5.0, **arguments: Any) -> dict[str, Any]:
@@ -35,6 +53,7 @@ def request(socket_path: str | os.PathLike[str], command: str, timeout: float = 
             client.connect(os.fspath(socket_path))
         except (FileNotFoundError, ConnectionRefusedError, NotADirectoryError):
             raise DaemonNotRunning("not running (start it with `ergo start` or `ergo run`)") from None
+        _check_peer(client, socket_path)
         client.sendall(payload)
         chunks: list[bytes] = []
         size = 0

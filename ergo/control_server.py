@@ -40,13 +40,23 @@ MAX_SUBSCRIBERS = 32
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 
 
+MAX_CLIENTS = 64  # more at once and the oldest idle one is dropped: fds stay bounded under abuse
+ACCEPT_PAUSE = 0.5  # seconds without accepting after the process ran out of file descriptors
+WARN_EVERY = 60.0  # seconds between two warnings about connection limits
+
+
 class _Client:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.inbox = bytearray()
         self.outbox = b""
         self.since = time.monotonic()
-        self.subscriber = False
+        self.subscriber = False  # long-lived subscribers are dropped last, and never as "idle"
+
+    @property
+    def idle(self) -> bool:
+        """Connected but has sent nothing yet, and owes nothing: the cheapest to drop."""
+        return not self.subscriber and not self.inbox and not self.outbox
 
 
 class ControlServer:
@@ -61,6 +71,9 @@ class ControlServer:
         self._stop_r, self._stop_w = os.pipe()
         self._thread: threading.Thread | None = None
         self._extra: dict[int, Callable[[], None]] = {}
+        self._clients: dict[int, _Client] = {}  # by fd, oldest first
+        self._accept_paused_until = 0.0
+        self._last_warning = -WARN_EVERY
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
@@ -125,10 +138,12 @@ class ControlServer:
     def _loop(self) -> None:
         last_housekeeping = time.monotonic()
         while True:
-            clients = [k.data for k in self._selector.get_map().values() if isinstance(k.data, _Client)]
+            clients = list(self._clients.values())
             timeout = CLIENT_TIMEOUT if any(not c.subscriber for c in clients) else self._period
             if any(c.subscriber for c in clients):
                 timeout = max(0.0, min(timeout, self._last_push + TICK - time.monotonic()))
+            if self._accept_paused_until:
+                timeout = min(timeout, max(0.0, self._accept_paused_until - time.monotonic()))
             try:
                 events = self._selector.select(timeout=timeout)
             except (OSError, ValueError):
@@ -151,6 +166,9 @@ class ControlServer:
                     if isinstance(key.data, _Client):
                         self._drop(key.data)
             now = time.monotonic()
+            if self._accept_paused_until and now >= self._accept_paused_until:
+                self._accept_paused_until = 0.0
+                self._selector.register(self._listener, selectors.EVENT_READ, "listen")
             for client in clients:
                 if not client.subscriber and now - client.since > CLIENT_TIMEOUT and client.sock.fileno() != -1:
                     self._drop(client)
@@ -168,12 +186,42 @@ class ControlServer:
             sock, _ = self._listener.accept()
         except (BlockingIOError, InterruptedError):
             return
+        except OSError as error:  # EMFILE, ENFILE, ENOBUFS: out of resources; never spin on it
+            if not self._drop_oldest_idle():
+                self._accept_paused_until = time.monotonic() + ACCEPT_PAUSE
+                self._selector.unregister(self._listener)
+            self._warn(f"cannot accept control connections ({error.strerror or error}); "
+                       f"dropping the oldest idle client and backing off")
+            return
         if not _same_user(sock):
             log.warning("refused a control connection from another user")
             sock.close()
             return
+        if len(self._clients) >= MAX_CLIENTS and not self._drop_oldest_idle():
+            self._warn(f"more than {MAX_CLIENTS} control connections at once; refusing new ones until some end")
+            sock.close()
+            return
         sock.setblocking(False)
-        self._selector.register(sock, selectors.EVENT_READ, _Client(sock))
+        client = _Client(sock)
+        self._clients[sock.fileno()] = client
+        self._selector.register(sock, selectors.EVENT_READ, client)
+
+    def _drop_oldest_idle(self) -> bool:
+        """Make room: the oldest client that has sent nothing goes (subscribers stay). False if none."""
+        for client in self._clients.values():
+            if client.idle:
+                self._drop(client)
+                self._warn(f"more than {MAX_CLIENTS} control connections at once (or out of file descriptors); "
+                           "dropping the oldest idle ones")
+                return True
+        return False
+
+    def _warn(self, message: str) -> None:
+        """At most one warning a minute: abuse must not fill the disk with log lines."""
+        now = time.monotonic()
+        if now - self._last_warning >= WARN_EVERY:
+            self._last_warning = now
+            log.warning("%s", message)
 
     def _serve(self, client: _Client, mask: int) -> None:
         if client.subscriber:
@@ -303,6 +351,9 @@ class ControlServer:
         self._flush(client)
 
     def _drop(self, client: _Client) -> None:
+        fd = client.sock.fileno()
+        if fd != -1 and self._clients.get(fd) is client:
+            del self._clients[fd]
         try:
             self._selector.unregister(client.sock)
         except (KeyError, ValueError):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
@@ -25,7 +26,7 @@ from ergo.clock import Clock, JumpDetector, SystemClock
 from ergo.breaks import TimedBreak, clock as break_clock, length_for, spoken, step as break_step, words as break_words
 from ergo.compose import KindText, compose, kind_texts
 from ergo.durations import format_duration
-from ergo.errors import ConfigError, ErgoError, NotifyError
+from ergo.errors import ConfigError, ErgoError, NotifyError, StateError
 from ergo.notify.base import Notification, Notifier
 from ergo.paths import Paths
 from ergo.policy import Deliver, Engine, Outcome, Record, ReminderSpec, Timing
@@ -39,6 +40,7 @@ from ergo.worktime import WorkHours, local_zone
 log = logging.getLogger("ergo")
 NEAR = timedelta(seconds=60)  # poll idle often only this close to a due reminder
 IDLE_FASTEST, IDLE_FAST, IDLE_AWAY, IDLE_SLOW = 1.0, 5.0, 30.0, 60.0  # seconds between idle readings
+MAX_UNSAVED_ROWS = 10_000  # history rows kept in memory while the disk is full
 ALIVE_EVERY = 55.0  # seconds between signs of life for the "daemon was down" estimate (no disk write)
 BUTTON_SNOOZE = timedelta(minutes=10)
 ACTIONS = (("default", "Done"), ("done", "Done"), ("snooze", "Snooze 10 min"), ("skip", "Skip"))
@@ -98,6 +100,13 @@ class Daemon:
         self.clock = clock or SystemClock()
         self.zone = local_zone()
         self.config_error: str | None = None
+        self.state_error: str | None = None  # why the latest save failed (full disk...); None when saved
+        self._reload_lock = threading.Lock()  # one config check child at a time
+        self._pruned_at: datetime | None = None
+        self._reload_state = threading.Lock()  # guards the two fields below
+        self._reload_wanted: str | None = None
+        self._reload_worker = False
+        self._unsaved_rows: list[tuple[datetime, str, str, str, int | None]] = []
         self._notified_error: str | None = None
         self._lock = threading.RLock()
         self._catalog = load_catalog()
@@ -151,6 +160,9 @@ class Daemon:
     def start(self) -> None:
         if self.store.warning:
             log.warning("%s", self.store.warning)
+        if self.store.interrupted:
+            log.warning("%d reminder(s) were saved but maybe not sent when ergo last stopped; "
+                        "`ergo history` marks them interrupted", self.store.interrupted)
         log.info("ergo %s started (pid %d)", __version__, os.getpid())
         log.info("notifications: %s", self.backends.notifier_reason)
         log.info("idle detection: %s", self.backends.idle_reason)
@@ -163,8 +175,9 @@ class Daemon:
         with self._lock:
             now = self.clock.now()
             self._save(now)
-            self.store.close_stale_spans()  # a crashed daemon's spans end at its last sign of life
-            self._run_span = self.store.open_span("running", now)
+            self._prune_history(now)
+            self._store_call(self.store.close_stale_spans)  # a crashed daemon's spans end at its last sign of life
+            self._run_span = self._span_open("running", now)
             self._track_presence(now)
             self.scheduler.start()
             self.plans.sync(now)
@@ -195,7 +208,7 @@ class Daemon:
         with self._lock:
             now = self.clock.now()
             self._save(now)
-            self.store.heartbeat(now)  # the next start measures downtime from here
+            self._store_call(self.store.heartbeat, now)  # the next start measures downtime from here
             self._close_spans(now)
         for closable in (self.backends.notifier, self.backends.idle):
             try:
@@ -249,14 +262,19 @@ class Daemon:
             log.exception("reminder job failed")
 
     def _apply(self, outcomes: list[Outcome], now: datetime) -> None:
-        """Save first (so a crash never delivers twice), then deliver, record, and resync the timers."""
-        self._save(now)
+        """Save first (so a crash never delivers twice), then deliver, record, and resync the timers.
+
+        Each delivery is saved as a "sending" history row in the same transaction, settled once sent:
+        a kill -9 in between leaves a row that says so. A failed save never stops a delivery.
+        """
+        intents = [(o.at, kind, "saved, not yet sent") for o in outcomes if isinstance(o, Deliver) for kind in o.kinds]
+        row_ids = iter(self._save(now, intents))
         for outcome in outcomes:
             if isinstance(outcome, Deliver):
-                self._deliver(outcome)
+                self._deliver(outcome, [next(row_ids, None) for _ in outcome.kinds])
             elif isinstance(outcome, Record):
                 log.info("%s: %s (%s)", outcome.kind, outcome.event.replace("_", " "), outcome.detail)
-                self.store.record(outcome.at, outcome.kind, outcome.event, outcome.detail, outcome.ref)
+                self._record(outcome.at, outcome.kind, outcome.event, outcome.detail, outcome.ref)
         self._track_presence(now)
         self._sync_jobs(now)
         self._announce(now)
@@ -276,24 +294,34 @@ class Daemon:
             return
         gone = [t for t in (self.engine.away_since, *self.engine.gone.values()) if t is not None]
         if gone and self._present_span is not None:
-            self.store.close_span(self._present_span, min(gone))  # you left then
+            self._store_call(self.store.close_span, self._present_span, min(gone))  # you left then
             self._present_span = None
         elif not gone and self._present_span is None:
-            self._present_span = self.store.open_span("present", now)
+            self._present_span = self._span_open("present", now)
 
     def _close_spans(self, now: datetime) -> None:
         """ergo ran (and you were present) until now: at stop. While running, open spans reach the sign of life."""
         for span in (self._run_span, self._present_span):
             if span is not None:
-                self.store.close_span(span, now)
+                self._store_call(self.store.close_span, span, now)
         self._run_span = self._present_span = None
 
-    def _deliver(self, decision: Deliver) -> None:
+    def _span_open(self, what: str, now: datetime) -> int | None:
+        """Open a span; None while the state cannot be written (a full disk), which costs only statistics."""
+        try:
+            span = self.store.open_span(what, now)
+        except StateError as error:
+            self._state_failed(str(error))
+            return None
+        self._state_ok()
+        return span
+
+    def _deliver(self, decision: Deliver, row_ids: list[int | None]) -> None:
         message, self._shown = compose(decision.kinds, self._texts, self._shown)
         note = self.plans.stretch_note()
         if note and "stretch" in decision.kinds:  # a running plan (acute-back) asks for care
             message = replace(message, body=f"{message.body}\n{note}")
-        self.store.save_shown_tips(self._shown)
+        self._store_call(self.store.save_shown_tips, self._shown)
         settings = self.loaded.settings
         urgency = max((settings.reminders()[k].urgency for k in decision.kinds), key=("low", "normal", "critical").index)
         actions = ACTIONS
@@ -313,25 +341,103 @@ class Daemon:
             backend = "console (fallback)"
         merged = f" [merged with {len(decision.kinds) - 1} more]" if len(decision.kinds) > 1 else ""
         rows: list[int] = []
-        for kind in decision.kinds:
+        for kind, row_id in zip(decision.kinds, row_ids):
             tip = message.tips.get(kind, "-")
-            if failure:
-                rows.append(self.store.record(decision.at, kind, "failed", failure))
+            if failure:  # the "sending" row (if saved) says what became of it
+                if row_id is None or not self._store_call(self.store.settle, row_id, "failed", failure):
+                    self._record(decision.at, kind, "failed", failure)
                 continue
             log.info("reminder %s delivered via %s (tip %s)%s", kind, backend, tip, merged)
-            rows.append(self.store.record(decision.at, kind, "delivered", f"via {backend}, tip {tip}{merged}"))
+            detail = f"via {backend}, tip {tip}{merged}"
+            if row_id is not None and self._store_call(self.store.settle, row_id, "delivered", detail):
+                rows.append(row_id)
+            else:
+                written = self._record(decision.at, kind, "delivered", detail)
+                if written:
+                    rows.append(written)
         notice = getattr(self.backends.notifier, "last_id", None)
         if notice and not failure:
             self._notices[notice] = rows  # a replaced notification keeps its id: the newest rows win
             while len(self._notices) > MAX_NOTICES:
                 self._notices.pop(next(iter(self._notices)))
 
-    def _save(self, now: datetime) -> None:
-        """Write the Engine's state when it changed (idle polls mostly change nothing)."""
+    def _save(self, now: datetime, sending: list[tuple[datetime, str, str]] | None = None) -> list[int]:
+        """Write the Engine's state when it changed (idle polls mostly change nothing); [] when saving failed.
+
+        A failed save keeps the state in memory and is retried at the next change or housekeeping.
+        """
         snapshot = self.engine.snapshot()
-        if snapshot != self._saved:
-            self.store.save_engine(snapshot, now)
-            self._saved = snapshot
+        if snapshot == self._saved and not sending:
+            return []
+        try:
+            ids = self.store.save_engine(snapshot, now, sending or ())
+        except StateError as error:
+            self._state_failed(str(error))
+            return []
+        self._saved = snapshot
+        self._state_ok()
+        return ids
+
+    def _store_call(self, method: Callable[..., Any], *args: Any) -> bool:
+        """Call a Store method; a failure is remembered and logged once, never raised."""
+        try:
+            method(*args)
+        except StateError as error:
+            self._state_failed(str(error))
+            return False
+        self._state_ok()
+        return True
+
+    def _record(self, at: datetime, kind: str, event: str, detail: str, ref: int | None = None) -> int | None:
+        """A history row, or None while the disk is full: then it is kept in memory and written when space returns."""
+        if len(self._unsaved_rows) < MAX_UNSAVED_ROWS:
+            self._unsaved_rows.append((at, kind, event, detail, ref))
+        return self._flush_rows()
+
+    def _flush_rows(self) -> int | None:
+        """Write the rows kept in memory, oldest first; the id of the last one written."""
+        written = None
+        while self._unsaved_rows:
+            try:
+                written = self.store.record(*self._unsaved_rows[0])
+            except StateError as error:
+                self._state_failed(str(error))
+                return None
+            self._unsaved_rows.pop(0)
+            self._state_ok()
+        return written
+
+    def _state_failed(self, message: str) -> None:
+        if message != self.state_error:  # once per reason, not once per tick
+            log.error("state not saved: %s (reminders go on; the state is kept in memory and saved when possible)",
+                      message)
+        self.state_error = message
+
+    def _state_ok(self) -> None:
+        if self.state_error is not None:
+            self.state_error = None
+            log.info("state saved again")
+            self._flush_rows()
+
+    def _prune_history(self, now: datetime) -> None:
+        """Keep history for `history_retention` (default a year): at start and then once a day."""
+        if self._pruned_at is not None and now - self._pruned_at < timedelta(days=1):
+            return
+        self._pruned_at = now
+        try:
+            gone = self.store.prune(now - self.loaded.settings.history_retention)
+        except StateError as error:
+            self._state_failed(str(error))
+            return
+        if gone:
+            log.info("history: deleted %d row(s) older than %s", gone, format_duration(self.loaded.settings.history_retention))
+
+    def _retry_state(self, now: datetime) -> None:
+        """Catch up by itself once the disk has space again, even when nothing else happens."""
+        if self.state_error is not None or self._unsaved_rows:
+            self._saved = None
+            self._save(now)
+            self._flush_rows()
 
     # --- idle, clock and session ----------------------------------------------
 
@@ -410,6 +516,8 @@ class Daemon:
         with self._lock:
             now = self.clock.now()
             self._check_clock(now)
+            self._retry_state(now)
+            self._prune_history(now)
             if self.clock.monotonic() - self._last_alive >= ALIVE_EVERY:
                 self._last_alive = self.clock.monotonic()
                 self.store.mark_alive(now)
@@ -592,9 +700,41 @@ class Daemon:
 
     # --- configuration ----------------------------------------------------------
 
+    def request_reload(self, reason: str) -> None:
+        """Reload soon, folding requests: 1000 SIGHUPs run at most one check at a time, and one more after it."""
+        with self._reload_state:
+            self._reload_wanted = reason
+            if self._reload_worker:
+                return
+            self._reload_worker = True
+        threading.Thread(target=self._reload_loop, name="ergo-reload", daemon=True).start()
+
+    def _reload_loop(self) -> None:
+        while True:
+            with self._reload_state:
+                reason, self._reload_wanted = self._reload_wanted, None
+                if reason is None:
+                    self._reload_worker = False
+                    return
+            try:
+                self.reload(reason)
+            except Exception:
+                log.exception("reload failed")
+
     def reload(self, reason: str) -> dict[str, Any]:
-        """Re-read the config; an invalid file keeps the last good settings and says why, once."""
+        """Re-read the config; an invalid file keeps the last good settings and says why, once.
+
+        One check child at a time, whoever asks (signal, file change, `ergo reload`).
+        """
+        with self._reload_lock:
+            return self._reload(reason)
+
+    def _reload(self, reason: str) -> dict[str, Any]:
         try:
+            if self.loaded.file_exists and not _exists(self.loaded.config_file):
+                # Deleted (or a dangling link): the defaults would re-enable kinds the person turned off.
+                raise ConfigError(f"{self.loaded.config_file} was deleted; keeping the last good settings read from it "
+                                  "(restart ergo to use the built-in defaults)")
             loaded = load_checked(self.paths.config_file, self.flags)
             specs, timing = specs_from(loaded.settings, self.zone)
         except ConfigError as error:
@@ -691,6 +831,16 @@ class Daemon:
             self._apply(outcomes, now)
         return self.status()
 
+    def _reminders_reach(self) -> str:
+        """"desktop", "terminal" or "log only": where a reminder would show up right now."""
+        notifier = self.backends.notifier
+        if notifier.name != "console" and not getattr(notifier, "last_error", None):
+            return "desktop"
+        try:
+            return "terminal" if sys.stdout is not None and sys.stdout.isatty() else "log only"
+        except (OSError, ValueError):
+            return "log only"
+
     # --- plans (ergo.plans) ------------------------------------------------------
 
     def _plan_command(self, command: str, request: dict[str, Any]) -> dict[str, Any]:
@@ -782,11 +932,14 @@ class Daemon:
                 "hold": hold,
                 "away_since": _iso(engine.away_since),
                 "dnd": engine.dnd,
-                "notifier": self.backends.notifier.name, "notifier_reason": self.backends.notifier_reason,
+                "notifier": self.backends.notifier.name,
+                "notifier_reason": getattr(self.backends.notifier, "reason", "") or self.backends.notifier_reason,
+                "reminders_reach": self._reminders_reach(),
                 "idle_backend": self.backends.idle_reason.split(":", 1)[0], "idle_reason": self.backends.idle_reason,
                 "session_watchers": list(self.session_reasons),
                 "config_file": str(self.loaded.config_file), "config_found": self.loaded.file_exists,
                 "config_error": self.config_error,
+                "state_error": self.state_error,
                 "plan": self.plans.status(now),
                 "system_config_file": str(self.loaded.system_file) if self.loaded.system_exists else None,
                 "config_notices": list(self.loaded.notices),
@@ -794,6 +947,17 @@ class Daemon:
                 "break": None if self._break is None else {
                     "kinds": list(self._break.kinds), "ends": _iso(self._break.started + self._break.length)},
             }
+
+
+def _exists(path: Any) -> bool:
+    """Whether the config file is there (a symlink loop or unreadable folder counts as there: its error says why)."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:  # also a symlink whose target was deleted
+        return False
+    except OSError:
+        return True
+    return True
 
 
 @dataclass(frozen=True)

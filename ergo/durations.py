@@ -40,9 +40,13 @@ def parse_duration(text: object) -> timedelta:
     if not raw or match is None or not any(match.groupdict().values()):
         raise DurationError(f'"{text}" is not a duration ({HINT})')
     parts = {k: float(v) for k, v in match.groupdict().items() if v}
-    return timedelta(
-        days=parts.get("d", 0), hours=parts.get("h", 0), minutes=parts.get("m", 0), seconds=parts.get("s", 0)
-    )
+    try:
+        return timedelta(
+            days=parts.get("d", 0), hours=parts.get("h", 0), minutes=parts.get("m", 0), seconds=parts.get("s", 0)
+        )
+    except (OverflowError, ValueError):  # beyond what a timedelta holds (about 2.7 million years)
+        shown = text if len(text) <= 24 else text[:20] + "..."
+        raise DurationError(f'"{shown}" is far too long ({HINT})') from None
 
 
 def format_duration(value: timedelta) -> str:

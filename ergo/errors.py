@@ -6,7 +6,9 @@
     ├── NotifyError            a notification was not delivered
     ├── DaemonNotRunning       a control command found no daemon
     ├── AlreadyRunning         a second daemon for the same user
-    └── ControlError           the daemon answered a control request with an error
+    ├── ControlError           the daemon answered a control request with an error
+    ├── StateError             the state dir or database cannot be used (unwritable, full, not ours)
+    └── UnsafeLocation         a runtime dir or socket another user could control
 """
 
 from __future__ import annotations
@@ -42,3 +44,11 @@ class AlreadyRunning(ErgoError):
 
 class ControlError(ErgoError):
     """The daemon rejected a control request."""
+
+
+class StateError(ErgoError):
+    """ergo's own files cannot be written or trusted; the message names the path and the real reason."""
+
+
+class UnsafeLocation(ErgoError):
+    """A path ergo must own (runtime dir, control socket) is controlled by someone else; refused."""

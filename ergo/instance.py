@@ -22,7 +22,9 @@ class InstanceLock:
 
     def acquire(self) -> None:
         ensure_private_dir(self.path.parent)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o600)  # a lock file left by an older ergo may be looser
         if not _try_lock(fd):
             os.close(fd)
             pid = running_pid(self.path)
@@ -58,8 +60,8 @@ def _try_lock(fd: int) -> bool:
 def running_pid(path: Path) -> int | None:
     """The pid of the daemon holding the lock, or None if no daemon holds it."""
     try:
-        fd = os.open(path, os.O_RDWR)
-    except FileNotFoundError:
+        fd = os.open(path, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0))
+    except (FileNotFoundError, NotADirectoryError):
         return None
     try:
         if _try_lock(fd):

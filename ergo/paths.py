@@ -11,6 +11,7 @@ else, so pathlib, tempfile and platformdirs load inside the functions that use t
 from __future__ import annotations
 
 import os
+import stat  # already loaded by os: free
 import sys
 
 TYPE_CHECKING = False  # typing itself costs `ergo status` 3 ms
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 APP = "ergo"
+MAX_CONFIG_BYTES = 1024 * 1024
 
 
 def _platformdirs():
@@ -124,16 +126,119 @@ def runtime_dir_name() -> str:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create `path` (0700) if needed; the control socket and lock live only in such a dir."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if os.name == "posix":
-        os.chmod(path, 0o700)
+    """Create `path` 0700, or accept it only as a real directory of ours with mode 0700.
+
+    Another local user may have prepared the path (a /tmp fallback is guessable): ergo never
+    follows a symlink there, never chmods or chowns what it did not create, and refuses in one line.
+    """
+    if os.name != "posix":
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    from ergo.errors import UnsafeLocation
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            pass
+        info = os.lstat(path)
+    except OSError as error:
+        raise UnsafeLocation(f"runtime dir {path}: cannot create it ({error.strerror or error})") from None
+    owner = _owner(info.st_uid)
+    fix = "remove it, or set XDG_RUNTIME_DIR or ERGO_RUNTIME_DIR to a private directory"
+    if stat.S_ISLNK(info.st_mode):
+        raise UnsafeLocation(f"refusing runtime dir {path}: it is a symlink owned by {owner} ({fix})")
+    if not stat.S_ISDIR(info.st_mode):
+        raise UnsafeLocation(f"refusing runtime dir {path}: it is not a directory (owned by {owner}; {fix})")
+    if info.st_uid != os.getuid():
+        raise UnsafeLocation(f"refusing runtime dir {path}: it is owned by {owner}, not by you ({fix})")
+    if stat.S_IMODE(info.st_mode) & 0o077:
+        raise UnsafeLocation(f"refusing runtime dir {path}: mode {stat.S_IMODE(info.st_mode):04o} lets others in "
+                             f"(owned by {owner}; it must be 0700: {fix})")
     return path
+
+
+def _owner(uid: int) -> str:
+    """'alice (uid 1000)', or just the uid when it has no name."""
+    try:
+        import pwd
+
+        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+    except (ImportError, KeyError):
+        return f"uid {uid}"
 
 
 def socket_path() -> str:
     """The control socket, found with os.path alone: the light path of `ergo status`."""
     return os.path.join(runtime_dir_name(), "ergo.sock")
+
+
+def private_state_dir(path: Path) -> Path:
+    """Create the state dir 0700 and make it and every file in it private, also files of an older ergo.
+
+    Raises StateError (one line naming the path) when it cannot be created or is not a directory.
+    """
+    from ergo.errors import StateError
+
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        info = path.stat()
+    except OSError as error:
+        raise StateError(f"state dir {path}: cannot create it ({error.strerror or error})") from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise StateError(f"state dir {path} is not a directory")
+    if os.name != "posix" or info.st_uid != os.getuid():
+        return path  # not ours to chmod (e.g. root looking at another user's dir)
+    try:
+        if stat.S_IMODE(info.st_mode) != 0o700:
+            os.chmod(path, 0o700)
+        for entry in os.scandir(path):
+            if entry.is_file(follow_symlinks=False) and stat.S_IMODE(entry.stat(follow_symlinks=False).st_mode) & 0o177:
+                os.chmod(entry.path, 0o600)
+    except OSError:
+        pass  # a read-only state dir is reported by whoever writes to it, with the real reason
+    return path
+
+
+def read_config_bytes(path: Path) -> bytes | None:
+    """The config file's bytes, or None when it does not exist; a ConfigError (one line) otherwise.
+
+    Opened without blocking and checked with fstat, so a FIFO or device is refused instead of
+    hanging (or reading /dev/zero forever); a symlink loop is named as a loop.
+    """
+    import errno
+
+    from ergo.errors import ConfigError
+
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise ConfigError(f"{path}: symlink loop (the link points back at itself)") from None
+        if error.errno == errno.ENOTDIR:
+            return None
+        raise ConfigError(f"{path}: cannot read the file ({error.strerror or error})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            what = "a directory" if stat.S_ISDIR(info.st_mode) else "a FIFO" if stat.S_ISFIFO(info.st_mode) else \
+                "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else \
+                "a socket" if stat.S_ISSOCK(info.st_mode) else "a special file"
+            raise ConfigError(f"{path}: cannot read the file: it is {what}, not a regular file")
+        if info.st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: {info.st_size} bytes is too large for a config file (at most 1 MiB)")
+        chunks = []
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read the file ({error.strerror or error})") from None
+    finally:
+        os.close(fd)
 
 
 def isolated_env(root: str | os.PathLike[str], base: dict[str, str] | None = None, *, keep: tuple[str, ...] = (),

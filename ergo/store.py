@@ -16,9 +16,13 @@ import json
 import os
 import sqlite3
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+
+from ergo.errors import StateError
+from ergo.paths import private_state_dir
 
 WAL_PAGES = 64  # autocheckpoint after this many pages (256 KiB with 4 KiB pages; SQLite's default is 1000)
 WAL_LIMIT = 512 * 1024  # after a checkpoint the -wal file shrinks back to at most this
@@ -70,24 +74,61 @@ class Span:
     end: datetime
 
 
-class Store:
-    """One SQLite file; safe to call from the daemon's threads."""
+#: SQLite's words for a file that really is damaged; every other error (full, read-only, locked) is not.
+CORRUPTION = ("SQLITE_CORRUPT", "SQLITE_NOTADB", "file is not a database", "malformed", "integrity check failed")
+SENDING = "sending"  # a delivery saved but not yet confirmed sent; left behind only by a crash in between
+INTERRUPTED = "interrupted"
 
-    def __init__(self, path: Path, alive_marker: Path | None = None) -> None:
+
+
+def is_corruption(error: BaseException) -> bool:
+    """Only a damaged file may be moved aside; a full disk or a read-only file never is."""
+    text = f"{getattr(error, 'sqlite_errorname', '')} {error}"
+    return any(marker in text for marker in CORRUPTION)
+
+
+class Store:
+    """One SQLite file; safe to call from the daemon's threads. Failures are StateError with the real reason.
+
+    `read_only=True` (ergo history) never creates, moves or deletes anything.
+    """
+
+    def __init__(self, path: Path, alive_marker: Path | None = None, *, read_only: bool = False) -> None:
         self.path = path
         self.alive_marker = alive_marker
         self.warning: str | None = None
+        self.interrupted = 0  # deliveries a crash left between saving and sending (now marked in history)
         self._lock = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if read_only:
+            self._db = _open_read_only(path)
+            return
+        private_state_dir(path.parent)
+        _check_writable(path.parent)
+        try:
+            if not path.exists():  # created 0600 here: SQLite gives its -wal and -shm files the same mode
+                os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        except OSError as error:
+            raise StateError(f"state file {path}: cannot create it ({error.strerror or error})") from None
         try:
             self._db = self._open()
         except sqlite3.DatabaseError as error:
+            if not is_corruption(error):
+                raise StateError(f"state file {path}: {error}") from None
             aside = path.with_name(f"{path.name}.corrupt-{datetime.now():%Y%m%d-%H%M%S}")
             path.replace(aside)
             for suffix in ("-wal", "-shm", "-journal"):
                 path.with_name(path.name + suffix).unlink(missing_ok=True)
             self.warning = f"state file {path} was unreadable ({error}); moved it to {aside.name} and started fresh"
             self._db = self._open()
+        try:
+            self.interrupted = self._db.execute(
+                "UPDATE history SET event = ?, detail = ? WHERE event = ?",
+                (INTERRUPTED, "ergo stopped between saving and sending: this reminder may not have been shown", SENDING),
+            ).rowcount
+        except sqlite3.Error as error:
+            if not _is_full(error):
+                raise StateError(f"state file {path}: {error}") from None
+            self.warning = f"state file {path}: {error} (reminders continue; state is kept in memory)"
 
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=5)
@@ -105,6 +146,10 @@ class Store:
             raise
         return db
 
+    def _failed(self, error: sqlite3.Error) -> StateError:
+        """The real reason ("database or disk is full"), never a follow-up error of the rollback."""
+        return StateError(f"cannot save to {self.path}: {error}")
+
     def _get(self, key: str) -> object | None:
         with self._lock:
             row = self._db.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
@@ -115,18 +160,39 @@ class Store:
         except json.JSONDecodeError:
             return None
 
-    def _put(self, items: dict[str, object]) -> None:
+    def _put(self, items: dict[str, object], rows: Sequence[tuple[datetime, str, str, str]] = ()) -> list[int]:
+        """One transaction: the key-value items plus history rows (whose ids are returned)."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
             try:
+                self._db.execute("BEGIN IMMEDIATE")
                 self._db.executemany(
                     "INSERT INTO kv(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                     [(k, json.dumps(v)) for k, v in items.items()],
                 )
+                ids = [self._insert(*row) for row in rows]
                 self._db.execute("COMMIT")
+                return ids
+            except sqlite3.Error as error:
+                self._rollback()
+                raise self._failed(error) from None
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
+
+    def _rollback(self) -> None:
+        """SQLite may already have rolled back (a full disk does): never hide the real error behind this one."""
+        if self._db.in_transaction:
+            try:
+                self._db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+
+    def _insert(self, at: datetime, kind: str, event: str, detail: str, ref: int | None = None) -> int:
+        cursor = self._db.execute(
+            "INSERT INTO history(at, kind, event, detail, ref) VALUES(?, ?, ?, ?, ?)",
+            (at.astimezone(timezone.utc).isoformat(), kind, event, detail, ref),
+        )
+        return int(cursor.lastrowid or 0)
 
     # --- engine state -------------------------------------------------------
 
@@ -134,8 +200,21 @@ class Store:
         value = self._get("engine")
         return value if isinstance(value, dict) else None
 
-    def save_engine(self, snapshot: dict, now: datetime) -> None:
-        self._put({"engine": snapshot, "alive": now.isoformat()})
+    def save_engine(self, snapshot: dict, now: datetime, sending: Sequence[tuple[datetime, str, str]] = ()) -> list[int]:
+        """Save the state; `sending` (at, kind, detail) rows go in the same transaction, marked "sending".
+
+        The daemon turns each into "delivered" once the notification is out; a kill -9 in between
+        leaves it, and the next start marks it "interrupted".
+        """
+        return self._put({"engine": snapshot, "alive": now.isoformat()}, [(at, kind, SENDING, d) for at, kind, d in sending])
+
+    def settle(self, row_id: int, event: str, detail: str) -> None:
+        """Turn a "sending" row into what happened."""
+        with self._lock:
+            try:
+                self._db.execute("UPDATE history SET event = ?, detail = ? WHERE id = ?", (event, detail, row_id))
+            except sqlite3.Error as error:
+                raise self._failed(error) from None
 
     def heartbeat(self, now: datetime) -> None:
         """A clean stop's last word: lets the next start tell how long no daemon was running."""
@@ -200,11 +279,10 @@ class Store:
     def record(self, at: datetime, kind: str, event: str, detail: str = "", ref: int | None = None) -> int:
         """Append one event (committed when this returns, so an answer is stored before it is acknowledged)."""
         with self._lock:
-            cursor = self._db.execute(
-                "INSERT INTO history(at, kind, event, detail, ref) VALUES(?, ?, ?, ?, ?)",
-                (at.astimezone(timezone.utc).isoformat(), kind, event, detail, ref),
-            )
-        return int(cursor.lastrowid or 0)
+            try:
+                return self._insert(at, kind, event, detail, ref)
+            except sqlite3.Error as error:
+                raise self._failed(error) from None
 
     def history(self, since: datetime | None = None, limit: int = 1000, until: datetime | None = None) -> list[HistoryRow]:
         query = "SELECT id, at, kind, event, detail, ref FROM history WHERE 1"
@@ -217,7 +295,10 @@ class Store:
             args += (until.astimezone(timezone.utc).isoformat(),)
         query += " ORDER BY id DESC LIMIT ?"
         with self._lock:
-            rows = self._db.execute(query, args + (limit,)).fetchall()
+            try:
+                rows = self._db.execute(query, args + (limit,)).fetchall()
+            except sqlite3.Error as error:
+                raise StateError(f"state file {self.path}: {error}") from None
         return [HistoryRow(datetime.fromisoformat(at), kind, event, detail, id_, ref)
                 for id_, at, kind, event, detail, ref in reversed(rows)]
 
@@ -259,41 +340,45 @@ class Store:
         """Start a span; it stays listed as open (ending at the daemon's last sign of life) until closed."""
         iso = start.astimezone(timezone.utc).isoformat()
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
             try:
+                self._db.execute("BEGIN IMMEDIATE")
                 span_id = int(self._db.execute("INSERT INTO spans(what, start, end) VALUES(?, ?, ?)",
                                                (what, iso, iso)).lastrowid or 0)
                 self._set_open(self._open_ids() | {span_id})
                 self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+            except sqlite3.Error as error:
+                self._rollback()
+                raise self._failed(error) from None
         return span_id
 
     def close_span(self, span_id: int, end: datetime) -> None:
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
             try:
+                self._db.execute("BEGIN IMMEDIATE")
                 self._db.execute("UPDATE spans SET end = max(end, ?) WHERE id = ?",
                                  (end.astimezone(timezone.utc).isoformat(), span_id))
                 self._set_open(self._open_ids() - {span_id})
                 self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+            except sqlite3.Error as error:
+                self._rollback()
+                raise self._failed(error) from None
 
     def extend_span(self, span_id: int, end: datetime) -> None:
         with self._lock:
-            self._db.execute("UPDATE spans SET end = max(end, ?) WHERE id = ?", (end.astimezone(timezone.utc).isoformat(), span_id))
+            try:
+                self._db.execute("UPDATE spans SET end = max(end, ?) WHERE id = ?",
+                                 (end.astimezone(timezone.utc).isoformat(), span_id))
+            except sqlite3.Error as error:
+                raise self._failed(error) from None
 
     def close_stale_spans(self) -> None:
         """Spans a crashed daemon left open end at its last sign of life (called before a new start)."""
         open_ids = self._open_ids()
         if not open_ids:
             return
-        alive = self.last_alive()
+        alive = self.last_alive() or datetime.min.replace(tzinfo=timezone.utc)  # none known: the span keeps its end
         for span_id in sorted(open_ids):
-            self.close_span(span_id, alive) if alive is not None else self.close_span(span_id, datetime.min.replace(tzinfo=timezone.utc))
+            self.close_span(span_id, alive)
 
     def _open_ids(self) -> set[int]:
         row = self._db.execute("SELECT value FROM kv WHERE key = 'open_spans'").fetchone()
@@ -322,9 +407,58 @@ class Store:
         spans = [Span(what, datetime.fromisoformat(a), datetime.fromisoformat(b)) for _id, a, b in found]
         return sorted((span for span in spans if span.end >= lo and span.start < hi), key=lambda span: span.start)
 
+    def prune(self, before: datetime) -> int:
+        """Delete history older than `before` (the retention period); returns how many rows went."""
+        with self._lock:
+            try:
+                return self._db.execute("DELETE FROM history WHERE at < ?",
+                                        (before.astimezone(timezone.utc).isoformat(),)).rowcount
+            except sqlite3.Error as error:
+                raise self._failed(error) from None
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _is_full(error: BaseException) -> bool:
+    return "SQLITE_FULL" in str(getattr(error, "sqlite_errorname", "")) or "disk is full" in str(error)
+
+
+def _check_writable(folder: Path) -> None:
+    """A read-only or unwritable state dir stops the start with one line naming it."""
+    if os.access(folder, os.W_OK):
+        return
+    readonly = False
+    try:
+        readonly = bool(os.statvfs(folder).f_flag & getattr(os, "ST_RDONLY", 1))
+    except (OSError, AttributeError):
+        pass
+    why = "it is on a read-only file system" if readonly else "permission denied"
+    raise StateError(f"state dir {folder} is not writable ({why})")
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """Read without writing anything; on a full disk (no room for the -shm file) read the main file as is."""
+    from urllib.parse import quote
+
+    error: sqlite3.Error | None = None
+    for options in ("mode=ro", "immutable=1"):
+        try:
+            db = sqlite3.connect(f"file:{quote(str(path))}?{options}", uri=True, check_same_thread=False,
+                                 isolation_level=None, timeout=5)
+        except sqlite3.Error as failed:
+            error = failed
+            continue
+        try:
+            db.execute("SELECT key, value FROM kv LIMIT 1").fetchall()
+            return db
+        except sqlite3.Error as failed:
+            db.close()
+            error = failed
+            if is_corruption(failed):
+                break
+    raise StateError(f"state file {path}: {error}")
 
 
 def _migrate(db: sqlite3.Connection) -> None:

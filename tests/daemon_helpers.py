@@ -130,6 +130,21 @@ class ErgoEnv:
             return []
         return json.loads(done.stdout)
 
+    def history_all(self) -> list[dict[str, Any]]:
+        """Every raw history row, however old, read from the state file (read-only)."""
+        from datetime import timezone
+
+        from ergo.store import Store
+
+        if not (self.state_dir / "state.sqlite3").exists():
+            return []
+        store = Store(self.state_dir / "state.sqlite3", read_only=True)
+        try:
+            rows = store.history(datetime(1970, 1, 2, tzinfo=timezone.utc), limit=1_000_000)
+        finally:
+            store.close()
+        return [{"at": r.at.isoformat(), "kind": r.kind, "event": r.event, "detail": r.detail} for r in rows]
+
     def deliveries(self) -> list[tuple[datetime, str]]:
         """(at, kind) of every delivery in the history, oldest first."""
         return [(datetime.fromisoformat(r["at"]), r["kind"]) for r in self.history() if r["event"] == "delivered"]

@@ -220,6 +220,7 @@ def test_plan_start_through_the_daemon_warns_once_softens_stretches_and_persists
             assert twice.returncode == 1 and "acute-back is already running" in twice.stderr
             status = json.loads(env.cli("status", "--json").stdout)["plan"]
             assert status["name"] == "acute-back" and status["options"]["cold_every"] == "2h"
+            assert "plan: acute-back until" in env.cli("status").stdout
             assert daemon.terminate() == 0
         with Daemon(env) as daemon:  # a restart keeps it, and does not deliver the first step again
             assert daemon.status()["plan"]["name"] == "acute-back"

@@ -140,4 +140,5 @@ def test_the_running_daemon_reloads_when_an_admin_creates_and_edits_the_system_f
             assert daemon.status()["reminders"]["hydration"]["interval"] == "12m"
             assert daemon.status()["config_notices"] == [
                 f"{env.config}: hydration.interval: locked by {system}: your value is ignored (ask whoever manages this computer)"]
+            assert f"note: {env.config}: hydration.interval: locked by {system}" in env.cli("status").stdout
             assert daemon.alive()

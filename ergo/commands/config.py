@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ergo.errors import ErgoError
-from ergo.paths import Paths
+from ergo.paths import Paths, read_config_bytes
 from ergo.templates_dir import read_template
 
 DEFAULT_CONFIG = "ergo.toml"
@@ -34,7 +34,7 @@ def run(action: str, config: str | None, flags: dict[str, Any], args: argparse.N
 
     if action == "validate":
         target = Path(args.path) if args.path else paths.config_file
-        if not target.exists():
+        if read_config_bytes(target) is None:
             raise ErgoError(f"{target}: no such file (built-in defaults apply; `ergo config init` creates it)")
         if paths.system_config_file is not None and target.resolve() == paths.system_config_file.resolve():
             checked = load_settings(paths.config_file, flags, target)  # the system file, under the user's

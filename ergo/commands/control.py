@@ -92,7 +92,7 @@ def run(command: str, args: argparse.Namespace) -> int:
             until = _until_clock(args.until, now)
         elif args.duration:
             until = now + _duration(args.duration, "pause")
-        answer = request(sock, "pause", until=until.isoformat() if until else None)
+        answer = _ask(sock, "pause", until=until.isoformat() if until else None)
         print(f"paused until {_local(answer['paused_until'])}" if until else "paused until `ergo resume`")
         return 0
     if command == "snooze":
@@ -100,7 +100,7 @@ def run(command: str, args: argparse.Namespace) -> int:
         if kind is not None and duration is None and kind[:1].isdigit():  # `ergo snooze 20m`: the last reminder
             kind, duration = None, kind
         until = now + _duration(duration or "10m", "snooze")
-        answer = request(sock, "snooze", kind=kind, until=until.isoformat())
+        answer = _ask(sock, "snooze", kind=kind, until=until.isoformat())
         what = ", ".join(answer.get("answered") or []) or kind
         print(f"{what} snoozed until {_local(until.isoformat())}")
         return 0
@@ -109,13 +109,13 @@ def run(command: str, args: argparse.Namespace) -> int:
 
         from ergo.durations import format_duration
 
-        answer = request(sock, "break", kind=args.kind)
+        answer = _ask(sock, "break", kind=args.kind)
         length = timedelta(seconds=answer.get("break_seconds") or 0)
         print(f"{args.kind}: break started, {format_duration(length)}; it counts as done when the countdown ends "
               "(`ergo done` ends it early)")
         return 0
     if command in ("done", "skip"):
-        answer = request(sock, command, kind=args.kind)
+        answer = _ask(sock, command, kind=args.kind)
         answered = answer.get("answered")
         if answered is not None:
             print(f"{', '.join(answered)}: {'done, well done' if command == 'done' else 'skipped'}; next due "
@@ -124,24 +124,33 @@ def run(command: str, args: argparse.Namespace) -> int:
             print(f"{args.kind}: next one skipped, due {_local(answer['reminders'][args.kind]['next_due'])}")
         return 0
     if command == "stop":
-        answer = request(sock, "stop")
+        answer = _ask(sock, "stop")
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and os.path.exists(sock):
             time.sleep(0.05)
         print(f"ergo stopped (pid {answer.get('pid')})")
         return 0
     if command == "reload":
-        answer = request(sock, "reload")
+        answer = _ask(sock, "reload")
         changed = answer.get("changed") or []
         print("config reloaded: " + (", ".join(changed) + " changed" if changed else "nothing changed"))
         return 0
     arguments: dict[str, Any] = {"kind": args.kind} if command == "now" else {}
-    answer = request(sock, command, **arguments)
+    answer = _ask(sock, command, **arguments)
     if command == "resume":
         print("resumed")
     elif command == "now":
         print(f"{args.kind}: delivered; next due {_local(answer['reminders'][args.kind]['next_due'])}")
     return 0
+
+
+def _ask(sock: str, command: str, **arguments: Any) -> dict[str, Any]:
+    """A control request; when the daemon could not save the change (a full disk), one line says so."""
+    answer = request(sock, command, **arguments)
+    if answer.get("state_error"):
+        print(f"ergo: done, but not saved: {answer['state_error']} (kept in memory until it can be saved)",
+              file=sys.stderr)
+    return answer
 
 
 def _local(iso: str | None, with_day: bool = False) -> str:
@@ -174,11 +183,20 @@ def render_status(status: dict[str, Any]) -> str:
     from datetime import datetime
 
     now = datetime.fromisoformat(status["now"])
-    lines = [f"ergo is running (pid {status['pid']}); notifications: {status['notifier']}; idle detection: {status['idle_backend']}"]
+    notifier = status["notifier"]
+    reason = status.get("notifier_reason") or ""
+    if notifier == "freedesktop" and " on the session bus" in reason:  # name the server that is there now
+        notifier += f" ({reason.removeprefix('freedesktop: ').split(' on the session bus')[0]})"
+    lines = [f"ergo is running (pid {status['pid']}); notifications: {notifier}; idle detection: {status['idle_backend']}"]
     config = status["config_file"] + ("" if status.get("config_found") else " (not found: built-in defaults)")
     lines.append(f"config: {config}")
     if status.get("config_error"):
         lines.append(f"config error (keeping the last good settings): {status['config_error']}")
+    if status.get("reminders_reach") == "log only":
+        lines.append("reminders reach only the log file: no notification server yet "
+                     "(ergo switches to one as soon as it appears)")
+    if status.get("state_error"):
+        lines.append(f"state NOT saved (reminders go on, kept in memory): {status['state_error']}")
     if status["paused"]:
         lines.append("paused " + (f"until {_local(status['paused_until'])}" if status["paused_until"] else "until `ergo resume`"))
     elif status.get("hold"):
@@ -198,4 +216,10 @@ def render_status(status: dict[str, Any]) -> str:
     disabled = [k for k, e in status["reminders"].items() if not e["enabled"]]
     if disabled:
         lines.append(f"  off: {', '.join(disabled)}")
+    plan = status.get("plan")
+    if plan:
+        step = f"next {plan['next_step']} {_local(plan['next_due'], with_day=True)}" if plan.get("next_due") else "no step left"
+        lines.append(f"plan: {plan['name']} until {_local(plan['ends'], with_day=True)}; {step} (`ergo plan status`)")
+    for notice in status.get("config_notices") or []:
+        lines.append(f"note: {notice}")
     return "\n".join(lines)

@@ -12,14 +12,20 @@ import threading
 import time
 from typing import Any
 
-from ergo.errors import AlreadyRunning, ErgoError
-from ergo.paths import Paths
+from ergo.errors import AlreadyRunning, ErgoError, StateError
+from ergo.paths import Paths, ensure_private_dir, private_state_dir
 
 log = logging.getLogger("ergo")
 
 
-def _setup_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+def _setup_logging(level: str, log_file: Any = None) -> None:
+    """Log to stderr; when stderr is ergo's own log file (`ergo start`), cap its size by rotating it."""
+    handler: logging.Handler = logging.StreamHandler(sys.stderr)
+    if log_file is not None:
+        from ergo.logfile import RotatingStderrHandler, writes_to
+
+        if writes_to(log_file):
+            handler = RotatingStderrHandler(log_file)
     handler.setFormatter(logging.Formatter("%(asctime)s ergo: %(message)s", "%Y-%m-%d %H:%M:%S"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -56,20 +62,27 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
     from ergo.session.select import start_watchers
     from ergo.store import Store
 
+    if os.name == "posix":
+        os.umask(0o077)  # every file the daemon creates (state, WAL, logs) is private
     loaded = finish_check(check, paths.config_file)
-    _setup_logging(loaded.settings.log_level)
+    _setup_logging(loaded.settings.log_level, paths.log_file)
     lock = InstanceLock(paths.lock_file)
     lock.acquire()
     from ergo.system_watch import SystemConfigWatcher
 
-    store = server = watcher = system_watcher = daemon = None
+    store = server = watcher = system_watcher = daemon = late = None
     try:
         notifier, notifier_reason = select_notifier(loaded.settings.notifier, answers=True)
         idle, idle_reason = select_idle_monitor(loaded.settings.idle.backend)
         if idle_reason.startswith("none"):
             idle.close()
             idle = None
-        backends = Backends(FallbackNotifier(notifier), notifier_reason, idle, idle_reason, start_watchers,
+        fallback = FallbackNotifier(notifier, reason=notifier_reason)
+        if loaded.settings.notifier in ("auto", "freedesktop") and sys.platform.startswith("linux"):
+            from ergo.notify.late import LateDesktop
+
+            late = LateDesktop(fallback)  # a notification server (or bus) that comes up after ergo is used
+        backends = Backends(fallback, notifier_reason, idle, idle_reason, start_watchers,
                             answers=getattr(notifier, "answers", None))
         store = Store(paths.state_db, alive_marker=paths.alive_marker)
         daemon = Daemon(paths, loaded, backends, store, flags=flags)
@@ -88,7 +101,7 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
 
         def on_signal(signum: int, _frame: object) -> None:
             if signum == getattr(signal, "SIGHUP", None):
-                threading.Thread(target=daemon.reload, args=("SIGHUP",), daemon=True).start()
+                daemon.request_reload("SIGHUP")  # folded: a storm of signals runs one check at a time
             else:
                 daemon.request_stop()
 
@@ -97,6 +110,8 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
         if hasattr(signal, "SIGHUP"):
             signal.signal(signal.SIGHUP, on_signal)
         daemon.start()
+        if late is not None:
+            late.start()
         if server is not None:
             server.start()
             log.info("control %s: %s", "pipe" if pipe_transport() else "socket", getattr(server, "address", paths.socket))
@@ -105,6 +120,8 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
         while not daemon.stop_requested.wait(3600):
             pass
     finally:
+        if late is not None:
+            late.stop()
         if server is not None:
             server.stop()
         if daemon is not None:
@@ -144,13 +161,13 @@ def _watch_config(watcher: Any, server: Any, daemon: Any, poll_seconds: float, j
 def start(config: str | None, flags: dict[str, Any], args: argparse.Namespace) -> int:
     """Start `ergo run` detached, wait until it answers, say where it logs."""
     from ergo.control_client import request
-    from ergo.errors import DaemonNotRunning
     from ergo.errors import ConfigError
     from ergo.instance import running_pid
 
     # The config is checked once, by the daemon's own check child: a broken one makes it exit 2 at
     # once, and its one-line error comes back here, to the terminal (this process never loads pydantic).
     paths = Paths.resolve(config)
+    ensure_private_dir(paths.runtime_dir)  # before reading a lock file someone else may have put there
     pid = running_pid(paths.lock_file)
     if pid is not None:
         raise AlreadyRunning(f"ergo is already running (pid {pid})")
@@ -161,29 +178,37 @@ def start(config: str | None, flags: dict[str, Any], args: argparse.Namespace) -
         argv += ["--notifier", args.notifier]
     for item in getattr(args, "overrides", None) or []:
         argv += ["--set", item]
-    paths.state_dir.mkdir(parents=True, exist_ok=True)
-    with open(paths.log_file, "ab") as log_file, open(os.devnull, "rb") as devnull:
+    private_state_dir(paths.state_dir)
+    with _open_log(paths.log_file) as log_file, open(os.devnull, "rb") as devnull:
         options: dict[str, Any] = {"start_new_session": True} if os.name == "posix" else {
             "creationflags": getattr(subprocess, "DETACHED_PROCESS", 0) | getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
         process = subprocess.Popen(argv, stdin=devnull, stdout=log_file, stderr=log_file, close_fds=True, **options)
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
-        if process.poll() is not None:
+        exited = process.poll() is not None
+        if exited and running_pid(paths.lock_file) is None:
             tail = _tail(paths.log_file)
             if process.returncode == ConfigError.exit_code:
                 raise ConfigError(tail.removeprefix("ergo: "))
             raise ErgoError(f"ergo exited at start (code {process.returncode}): {tail}")
         try:
-            request(paths.socket, "status", timeout=1)
-        except DaemonNotRunning:
-            time.sleep(0.05)
-            continue
+            answer = request(paths.socket, "status", timeout=1)
         except ErgoError:
             time.sleep(0.05)
             continue
+        if answer.get("pid") != process.pid:  # a parallel `ergo start` won the lock: say so, with the live pid
+            raise AlreadyRunning(f"ergo is already running (pid {answer.get('pid')})")
         print(f"ergo started (pid {process.pid}); log: {paths.log_file}")
         return 0
     raise ErgoError(f"ergo did not answer within 15 s; see {paths.log_file}")
+
+
+def _open_log(path: Any) -> Any:
+    """The log file for appending, created 0600 (reminders and history details are personal)."""
+    try:
+        return os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab")
+    except OSError as error:
+        raise StateError(f"log file {path}: cannot write it ({error.strerror or error})") from None
 
 
 def _tail(path: Any) -> str:

@@ -196,7 +196,7 @@ def history(paths: Paths, days: float, as_json: bool) -> int:
     if not paths.state_db.exists():
         print("[]" if as_json else "no history yet")
         return 0
-    store = Store(paths.state_db)
+    store = Store(paths.state_db, read_only=True)  # a read-only command never moves or creates anything
     try:
         rows = store.history(datetime.now(timezone.utc) - timedelta(days=days), limit=100_000)
     finally:

@@ -63,6 +63,7 @@ class PlainSettings:
     schedule: PlainSchedule
     idle: PlainIdle
     kinds: tuple[tuple[str, PlainReminder], ...]
+    history_retention: timedelta = timedelta(days=365)
 
     def reminders(self) -> dict[str, PlainReminder]:
         return dict(self.kinds)
@@ -91,7 +92,7 @@ class PlainSettings:
             quiet_after_resume=timedelta(seconds=data["quiet_after_resume"]), log_level=data["log_level"],
             schedule=PlainSchedule(**data["schedule"]),
             idle=PlainIdle(data["idle"]["backend"], timedelta(seconds=data["idle"]["away_after"])),
-            kinds=kinds,
+            kinds=kinds, history_retention=timedelta(seconds=data.get("history_retention", 365 * 86400)),
         )
 
 

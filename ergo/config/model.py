@@ -31,6 +31,7 @@ from pydantic_settings import (
 
 from ergo.durations import DurationError, format_duration, parse_duration
 from ergo.errors import ConfigError
+from ergo.paths import read_config_bytes
 from ergo.worktime import WorkHoursError, parse_days, parse_hours
 
 ENV_PREFIX = "ERGO_"
@@ -49,10 +50,27 @@ def _positive(value: timedelta) -> timedelta:
 def _interval(value: timedelta) -> timedelta:
     _positive(value)
     if value > MAX_INTERVAL:
-        raise ValueError(f"{format_duration(value)} is longer than 24h (try 45m or 1h30m)")
+        raise ValueError(f"{format_duration(value)} is longer than 24h: at most 24h (try 45m or 1h30m)")
     if value < timedelta(seconds=1):
         raise ValueError("intervals shorter than 1s are not supported")
     return value
+
+
+def _at_most(limit: timedelta) -> Any:
+    """A validator for a positive duration with an upper bound that the error states."""
+
+    def check(value: timedelta) -> timedelta:
+        _positive(value)
+        if value > limit:
+            raise ValueError(f"{_short(value)} is too long: at most {format_duration(limit)}")
+        return value
+
+    return check
+
+
+def _short(value: timedelta) -> str:
+    text = format_duration(value)
+    return text if len(text) <= 24 else f"{value.days} days"
 
 
 def _duration(value: Any) -> timedelta:
@@ -76,7 +94,27 @@ def _checked_by(parse: Any) -> Any:
 
 
 _as_text = PlainSerializer(format_duration, return_type=str)
-Duration = Annotated[timedelta, BeforeValidator(_duration), AfterValidator(_positive), _as_text]
+#: Upper bounds (issue 7): a value the daemon could not schedule is refused when the config is read.
+MAX_SHORT = timedelta(hours=1)  # expire, merge_window, quiet_after_resume
+MAX_LONG = timedelta(hours=24)  # natural_break, idle.away_after
+Duration = Annotated[timedelta, BeforeValidator(_duration), AfterValidator(_at_most(MAX_SHORT)), _as_text]
+LongDuration = Annotated[timedelta, BeforeValidator(_duration), AfterValidator(_at_most(MAX_LONG)), _as_text]
+MAX_RETENTION = timedelta(days=3650)
+
+
+def _retention(value: timedelta) -> timedelta:
+    _at_most(MAX_RETENTION)(value)
+    if value < timedelta(days=1):
+        raise ValueError(f"{format_duration(value)} is too short: at least 1d")
+    return value
+
+
+def _days_text(value: timedelta) -> str:
+    return f"{value.days}d" if value == timedelta(days=value.days) else format_duration(value)
+
+
+Retention = Annotated[timedelta, BeforeValidator(_duration), AfterValidator(_retention),
+                      PlainSerializer(_days_text, return_type=str)]
 Interval = Annotated[timedelta, BeforeValidator(_duration), AfterValidator(_interval), _as_text]
 Days = Annotated[str, AfterValidator(_checked_by(parse_days))]
 Hours = Annotated[str, AfterValidator(_checked_by(parse_hours))]
@@ -95,7 +133,7 @@ class Reminder(_Section):
     title: str | None = None
     messages: list[str] = []
     urgency: Urgency = "normal"
-    natural_break: Duration | None = None
+    natural_break: LongDuration | None = None
     duration: Interval | None = None  # how long the break itself lasts (a Start button counts it down)
     days: Days | None = None
     hours: Hours | None = None
@@ -111,7 +149,7 @@ def _kind(name: str, enabled: bool, interval: str, title: str, natural_break: st
         enabled=(bool, enabled),
         interval=(Interval, interval),
         title=(str | None, title),
-        natural_break=(Duration | None, natural_break),
+        natural_break=(LongDuration | None, natural_break),
         duration=(Interval | None, duration),
         **extra,
     )
@@ -139,7 +177,7 @@ class Idle(_Section):
     """How ergo learns that the person is away."""
 
     backend: Literal["auto", "mutter", "screensaver", "swayidle", "x11", "macos", "windows", "none"] = "auto"
-    away_after: Duration = timedelta(minutes=3)
+    away_after: LongDuration = timedelta(minutes=3)
 
 
 class Settings(BaseSettings):
@@ -159,6 +197,7 @@ class Settings(BaseSettings):
     merge_window: Duration = timedelta(minutes=2)
     quiet_after_resume: Duration = timedelta(minutes=1)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    history_retention: Retention = timedelta(days=365)
     schedule: Schedule = Schedule()
     idle: Idle = Idle()
     posture: Posture = Posture()
@@ -253,16 +292,19 @@ def _suggest(word: str, choices: list[str]) -> str:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text("utf-8")
-    except FileNotFoundError:
+    raw = read_config_bytes(path)  # FIFOs, devices and symlink loops are refused here, without blocking
+    if raw is None:
         return {}
-    except (OSError, UnicodeDecodeError) as error:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
         raise ConfigError(f"{path}: cannot read the file ({error.__class__.__name__}: {error})") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}{_toml_hint(text, str(error))}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
 
 
 def _toml_hint(text: str, message: str) -> str:
@@ -318,6 +360,8 @@ def _json_env_error() -> str | None:
         if wants_json:
             try:
                 json.loads(value)
+            except RecursionError:
+                return f"{var}: JSON nested too deeply"
             except json.JSONDecodeError:
                 example = "'[\"Sit tall\"]'" if var.endswith("__MESSAGES") else "'{\"interval\": \"20m\"}'"
                 return f"{var}: {value!r} is not JSON (write e.g. {var}={example})"
@@ -384,7 +428,10 @@ def _render_error(error: dict[str, Any], layers: _Layers) -> str:
     message = error["msg"].removeprefix("Value error, ")
     value = error.get("input")
     if error["type"] == "extra_forbidden":
-        return f"{layers.user_file}: {'.'.join(loc)}: unknown key"
+        origin = _origin(loc, layers)
+        where = origin[4:] if origin.startswith("env ") else "--set" if origin == "flag" else \
+            str(layers.system_file) if origin.startswith("system file ") else str(layers.user_file)
+        return f"{where}: {'.'.join(loc)}: unknown key"
     if error["type"] == "literal_error":
         message = f'"{value}" is not one of {message.removeprefix("Input should be ")}'
     elif error["type"] in ("bool_parsing", "bool_type"):
@@ -434,6 +481,8 @@ def _locked_values(layers: _Layers) -> tuple[dict[str, Any], list[str]]:
     """The system's value (or the built-in default) of each locked key, and one notice per attempt to change it."""
     values: dict[str, Any] = {}
     notices: list[str] = []
+    if not layers.locked:
+        return values, notices
     fallback = flat_values(defaults())
     who = f"locked by {layers.system_file}: your value is ignored (ask whoever manages this computer)"
     for dotted in sorted(layers.locked):
@@ -492,10 +541,20 @@ def load_settings(config_file: Path, flags: dict[str, Any] | None = None, system
         raise ConfigError(_render_error(error.errors()[0], layers)) from None
     except (ValueError, tomllib.TOMLDecodeError) as error:  # e.g. ERGO_IDLE='x' that is not JSON
         raise ConfigError(_json_env_error() or f"environment: {error}".splitlines()[0]) from None
+    except RecursionError:  # JSON in a variable nested 100k deep
+        raise ConfigError(_json_env_error() or "environment: a value is nested too deeply") from None
     origins = {".".join(loc): _origin(loc, layers) for loc in _all_keys()}
     plain = Settings.model_construct(**{name: getattr(settings, name) for name in Settings.model_fields})
-    return Loaded(plain, config_file, config_file.exists(), origins, system_file,
-                  system_file is not None and system_file.is_file(), tuple(sorted(locked)), notices)
+    return Loaded(plain, config_file, bool(file_data) or _is_file(config_file), origins, system_file,
+                  system_file is not None and _is_file(system_file), tuple(sorted(locked)), notices)
+
+
+def _is_file(path: Path) -> bool:
+    """Whether the config file is there; a symlink loop or unreadable dir counts as absent, never raises."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
 
 
 def defaults() -> Settings:
@@ -540,6 +599,7 @@ def export_json(loaded: Loaded) -> dict[str, Any]:
         "settings": {
             "notifier": s.notifier, "expire": seconds(s.expire), "merge_window": seconds(s.merge_window),
             "quiet_after_resume": seconds(s.quiet_after_resume), "log_level": s.log_level,
+            "history_retention": seconds(s.history_retention),
             "schedule": {"days": s.schedule.days, "hours": s.schedule.hours},
             "idle": {"backend": s.idle.backend, "away_after": seconds(s.idle.away_after)},
             "reminders": reminders,

@@ -89,14 +89,7 @@ class MutterIdleMonitor:
         except BusError as e:
             raise IdleError(f"mutter: {e}") from None
         try:
-            from jeepney import MatchRule, message_bus
-
-            rule = MatchRule(type="signal", interface=INTERFACE, member="WatchFired", path=PATH)
-            call(conn, message_bus.AddMatch(rule))
-            fired: deque[Message] = deque()
-            conn.filter(rule, queue=fired)
-            (idle_id,) = _call(conn, "AddIdleWatch", "t", (interval_ms,))
-            (now_ms,) = _call(conn, "GetIdletime")
+            fired, idle_id, now_ms = _subscribe(conn, interval_ms)
         except BusError as e:
             close_quietly(conn)
             raise IdleError(f"mutter: cannot add an idle watch: {e}") from None
@@ -104,37 +97,78 @@ class MutterIdleMonitor:
         self._watch_conn = conn
         self._thread = threading.Thread(
             target=self._watch_loop,
-            args=(conn, fired, int(idle_id), int(now_ms) >= interval_ms, on_away, on_back),
+            args=(conn, fired, idle_id, now_ms >= interval_ms, interval_ms, on_away, on_back),
             name="ergo-idle-mutter", daemon=True)
         self._thread.start()
 
-    def _watch_loop(self, conn: DBusConnection, fired: deque[Message], idle_id: int,
-                    already_away: bool, on_away: Callable[[], None],
-                    on_back: Callable[[], None]) -> None:
-        """Turn WatchFired into on_away/on_back until close(); a user-active watch fires once."""
-        active_id: int | None = None
-        try:
-            if already_away:
-                active_id = int(_call(conn, "AddUserActiveWatch")[0])
-                _safely(on_away)
-            while not self._stop.is_set():
+    def _watch_loop(self, conn: DBusConnection, fired: deque[Message], idle_id: int, already_away: bool,
+                    interval_ms: int, on_away: Callable[[], None], on_back: Callable[[], None]) -> None:
+        """Turn WatchFired into on_away/on_back until close(); a user-active watch fires once.
+
+        When the session bus goes away (it restarted), reconnect with a growing pause and add the
+        watches again; the idle time read then says whether the person is still away.
+        """
+        away = False
+        while True:
+            try:
+                away = self._follow(conn, fired, idle_id, already_away, away, on_away, on_back)
+                return  # stopped
+            except (BusError, OSError, ValueError, EOFError) as e:
+                if self._stop.is_set():
+                    return
+                log.warning("mutter idle watch lost the session bus (%s); reconnecting", e)
+            finally:
+                close_quietly(conn)  # Mutter drops a connection's watches when it goes
+            delay = 0.5
+            while True:
+                if self._stop.wait(delay):
+                    return
+                delay = min(delay * 2, 30.0)
                 try:
-                    conn.recv_messages(timeout=POLL_STOP)
-                except TimeoutError:
+                    conn = connect(self._bus)
+                except BusError:
                     continue
-                while fired:
-                    (watch_id,) = fired.popleft().body
-                    if watch_id == idle_id and active_id is None:
-                        active_id = int(_call(conn, "AddUserActiveWatch")[0])
-                        _safely(on_away)
-                    elif watch_id == active_id:
-                        active_id = None
-                        _safely(on_back)
-        except (BusError, OSError, ValueError) as e:
-            if not self._stop.is_set():
-                log.warning("mutter idle watch stopped: %s", e)
-        finally:
-            close_quietly(conn)  # Mutter drops a connection's watches when it goes
+                try:
+                    fired, idle_id, now_ms = _subscribe(conn, interval_ms)
+                except (BusError, OSError, ValueError, EOFError):
+                    close_quietly(conn)
+                    continue
+                break
+            self._watch_conn = conn
+            if self._stop.is_set():
+                close_quietly(conn)
+                return
+            log.info("mutter idle watch reconnected")
+            already_away = now_ms >= interval_ms
+            if away and not already_away:
+                away = False
+                _safely(on_back)
+
+    def _follow(self, conn: DBusConnection, fired: deque[Message], idle_id: int, already_away: bool, away: bool,
+                on_away: Callable[[], None], on_back: Callable[[], None]) -> bool:
+        """One connection's life; returns whether the person is away when stopped, raises on bus loss."""
+        active_id: int | None = None
+        if already_away:
+            active_id = int(_call(conn, "AddUserActiveWatch")[0])
+            if not away:
+                _safely(on_away)
+            away = True
+        while not self._stop.is_set():
+            try:
+                conn.recv_messages(timeout=POLL_STOP)
+            except TimeoutError:
+                continue
+            while fired:
+                (watch_id,) = fired.popleft().body
+                if watch_id == idle_id and active_id is None:
+                    active_id = int(_call(conn, "AddUserActiveWatch")[0])
+                    away = True
+                    _safely(on_away)
+                elif watch_id == active_id:
+                    active_id = None
+                    away = False
+                    _safely(on_back)
+        return away
 
     def close(self) -> None:
         """Stop the watch thread (woken at once, joined) and close both connections."""
@@ -148,6 +182,19 @@ class MutterIdleMonitor:
         with self._lock:
             close_quietly(self._conn)
             self._conn = None
+
+
+def _subscribe(conn: DBusConnection, interval_ms: int) -> tuple[deque[Message], int, int]:
+    """Listen for WatchFired and add the idle watch: (their queue, the watch id, the idle time now in ms)."""
+    from jeepney import MatchRule, message_bus
+
+    rule = MatchRule(type="signal", interface=INTERFACE, member="WatchFired", path=PATH)
+    call(conn, message_bus.AddMatch(rule))
+    fired: deque[Message] = deque()
+    conn.filter(rule, queue=fired)
+    (idle_id,) = _call(conn, "AddIdleWatch", "t", (interval_ms,))
+    (now_ms,) = _call(conn, "GetIdletime")
+    return fired, int(idle_id), int(now_ms)
 
 
 def _safely(callback: Callable[[], None]) -> None:

@@ -104,15 +104,34 @@ def _join_reasons(failures: list[tuple[str, str]]) -> str:
 class FallbackNotifier(ClosingContext):
     """Never lets a broken desktop cost a reminder: on failure it logs why and prints to the console instead."""
 
-    def __init__(self, primary: Notifier, console: ConsoleNotifier | None = None) -> None:
+    def __init__(self, primary: Notifier, console: ConsoleNotifier | None = None, reason: str = "") -> None:
         self.primary = primary
         self.console = console if console is not None else ConsoleNotifier()
-        self.name = primary.name
+        self.reason = reason  # what `ergo status` shows: the backend and, for freedesktop, the server now
         self.last_error: str | None = None  # None while the primary's latest send succeeded
         self.last_id: int | None = None  # the server's id of the latest notification, when the primary gives one
+        self.before_send: Callable[[], None] | None = None  # e.g. a re-probe for a server that came up late
+
+    @property
+    def name(self) -> str:
+        return self.primary.name
+
+    def replace(self, primary: Notifier, reason: str) -> None:
+        """Switch to another backend (a notification server appeared after ergo started)."""
+        old, self.primary, self.reason, self.last_error = self.primary, primary, reason, None
+        if old is not self.console:
+            try:
+                old.close()
+            except Exception:
+                pass
 
     def send(self, notification: Notification) -> None:
         self.last_id = None
+        if self.before_send is not None:
+            try:
+                self.before_send()
+            except Exception:
+                logger.exception("checking for a notification server failed")
         try:
             self.primary.send(notification)
             self.last_id = getattr(self.primary, "last_id", None)

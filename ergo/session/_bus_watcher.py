@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 JOIN_TIMEOUT = 0.9  # seconds stop() waits for the thread; it is a daemon thread, so never longer
+RECONNECT_FIRST, RECONNECT_LAST = 0.5, 30.0  # seconds between attempts to reach a bus that went away
 
 
 class BusSignalWatcher:
@@ -100,31 +101,73 @@ class BusSignalWatcher:
 
     def _run(self, conn: DBusConnection, queue: deque[Message], emit: Emit,
              initial: list[SessionEvent]) -> None:
-        """The thread: receive, dispatch, tick; ends on stop() or when the bus goes away."""
-        try:
-            self._emit_all(emit, initial)
-            next_tick = time.monotonic() + self.tick_interval if self.tick_interval else None
-            while not self._stop.is_set():
-                timeout = None if next_tick is None else max(0.0, next_tick - time.monotonic())
-                try:
-                    conn.recv_messages(timeout=timeout)  # stop() makes this return (end-of-file)
-                except TimeoutError:
-                    pass
-                while queue and not self._stop.is_set():
-                    self._emit_all(emit, self.on_signal(conn, queue.popleft()))
-                if next_tick is not None and time.monotonic() >= next_tick and not self._stop.is_set():
-                    self._emit_all(emit, self.on_tick(conn))
-                    next_tick = time.monotonic() + (self.tick_interval or 0)
-        except (BusError, OSError, ValueError) as e:
-            if not self._stop.is_set():
-                log.warning("%s watcher stopped: the %s went away (%s)", self.name, self.where, e)
-        except Exception:  # a bug in a subclass must not leave a half-dead watcher behind silently
-            log.exception("%s watcher failed", self.name)
-        finally:
-            with self._conn_lock:
-                if self._conn is conn:
-                    self._conn = None
+        """The thread: receive, dispatch, tick; ends on stop(). When the bus goes away (it restarted,
+        or the session ended), it reconnects with a growing pause (0.5 s to 30 s) and subscribes again."""
+        pending = initial
+        while True:
+            try:
+                self._emit_all(emit, pending)
+                self._receive(conn, queue, emit)
+                return  # stopped
+            except (BusError, OSError, ValueError, EOFError) as e:
+                if self._stop.is_set():
+                    return
+                log.warning("%s watcher lost the %s (%s); reconnecting", self.name, self.where, e)
+            except Exception:  # a bug in a subclass must not leave a half-dead watcher behind silently
+                log.exception("%s watcher failed", self.name)
+                return
+            finally:
+                with self._conn_lock:
+                    if self._conn is conn:
+                        self._conn = None
+                    close_quietly(conn)
+            again = self._reconnect()
+            if again is None:
+                return
+            conn, queue, pending = again
+            log.info("%s watcher reconnected to the %s", self.name, self.where)
+
+    def _receive(self, conn: DBusConnection, queue: deque[Message], emit: Emit) -> None:
+        next_tick = time.monotonic() + self.tick_interval if self.tick_interval else None
+        while not self._stop.is_set():
+            timeout = None if next_tick is None else max(0.0, next_tick - time.monotonic())
+            try:
+                conn.recv_messages(timeout=timeout)  # stop() makes this return (end-of-file)
+            except TimeoutError:
+                pass
+            while queue and not self._stop.is_set():
+                self._emit_all(emit, self.on_signal(conn, queue.popleft()))
+            if next_tick is not None and time.monotonic() >= next_tick and not self._stop.is_set():
+                self._emit_all(emit, self.on_tick(conn))
+                next_tick = time.monotonic() + (self.tick_interval or 0)
+
+    def _reconnect(self) -> tuple[DBusConnection, deque[Message], list[SessionEvent]] | None:
+        """Connect and subscribe again, waiting longer after each failure; None once stopped."""
+        from jeepney import message_bus
+
+        delay = RECONNECT_FIRST
+        while not self._stop.wait(delay):
+            delay = min(delay * 2, RECONNECT_LAST)
+            try:
+                conn = connect(self.bus)
+            except BusError:
+                continue
+            queue: deque[Message] = deque()
+            try:
+                for bus_rule, local_rule in self.rules():
+                    call(conn, message_bus.AddMatch(bus_rule))
+                    conn.filter(local_rule, queue=queue)
+                initial = list(self.on_start(conn))
+            except (BusError, OSError, ValueError, EOFError):
                 close_quietly(conn)
+                continue
+            with self._conn_lock:
+                if self._stop.is_set():
+                    close_quietly(conn)
+                    return None
+                self._conn = conn
+            return conn, queue, initial
+        return None
 
     def _emit_all(self, emit: Emit, events: Iterable[SessionEvent]) -> None:
         """Hand events to the daemon; a failing callback is logged, never kills the thread."""
