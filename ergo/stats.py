@@ -93,14 +93,14 @@ class Stats:
 
         return {
             "from": self.start.isoformat(), "to": self.end.isoformat(),
-            "hours_covered": round(self.hours_covered, 2),
+            "hours_covered": round(self.hours_covered, 4),
             "kinds": {kind: k.as_json() for kind, k in self.kinds.items()},
             "longest_stretch_seconds": self.longest_stretch_seconds,
             "longest_stretch": None if self.longest_stretch is None else
             {"start": iso(self.longest_stretch[0]), "end": iso(self.longest_stretch[1])},
             "hydration": {"done": self.kinds.get("hydration", KindStats()).done, "daily_goal": self.hydration_goal,
                           "days_goal_met": self.hydration_days_met},
-            "days": [{"date": d.day.isoformat(), "ran": d.ran, "hours_covered": round(d.hours_covered, 2),
+            "days": [{"date": d.day.isoformat(), "ran": d.ran, "hours_covered": round(d.hours_covered, 4),
                       "reminded": d.reminded, "breaks": d.breaks,
                       "kinds": None if d.kinds is None else {k: v.as_json() for k, v in d.kinds.items()}}
                      for d in self.days],

@@ -376,9 +376,9 @@ class Store:
         open_ids = self._open_ids()
         if not open_ids:
             return
-        alive = self.last_alive()
+        alive = self.last_alive() or datetime.min.replace(tzinfo=timezone.utc)  # none known: the span keeps its end
         for span_id in sorted(open_ids):
-            self.close_span(span_id, alive) if alive is not None else self.close_span(span_id, datetime.min.replace(tzinfo=timezone.utc))
+            self.close_span(span_id, alive)
 
     def _open_ids(self) -> set[int]:
         row = self._db.execute("SELECT value FROM kv WHERE key = 'open_spans'").fetchone()

@@ -78,6 +78,38 @@ def test_done_pressed_in_dunst_is_recorded_and_restarts_the_countdown(make_env: 
             text = env.cli("history").stdout
             assert "posture" in text and "done with the button" in text, text
             assert any("answered posture: done via button" in line for line in daemon.log_lines())
+            # ... and in stats and the report, as the issue's "done means" asks
+            stats = json.loads(env.cli("stats", "--day", "--json").stdout)
+            assert stats["kinds"]["posture"]["done"] == 1 and stats["kinds"]["posture"]["answered_with_break"] == 1
+            assert stats["days"][0]["ran"] is True and stats["hours_covered"] > 0
+            page = tmp_path / "week.html"
+            assert env.cli("report", "--html", str(page)).returncode == 0
+            assert "posture: 1 breaks" in page.read_text()  # the SVG bar's title
+
+
+def test_snooze_and_skip_buttons_in_dunst(make_env: Callable[..., ErgoEnv], tmp_path: Path) -> None:
+    """"Snooze 10 min" brings the reminder back ten minutes after the press; "Skip" restarts its countdown."""
+    require_desktop_tools()
+    script = _pick_script(tmp_path, "Snooze 10 min")
+    with desktop_session(dunst_settings=f"dmenu = {script}") as desk:
+        env = make_env(desk.env, NOTIFIER="auto", POSTURE__INTERVAL="3s", HYDRATION__ENABLED="false")
+        with Daemon(env) as daemon:
+            wait_for(lambda: daemon.delivered(), 10, what="the first reminder")
+            pressed = datetime.now(UTC)
+            desk._dunstctl("context")
+            [row] = wait_for(lambda: [r for r in env.history() if r["outcome"] == "snoozed"], 5, what="the snooze")
+            assert row["via"] == "button"
+            entry = daemon.status()["reminders"]["posture"]
+            assert abs((parse_iso(entry["next_due"]) - (pressed + timedelta(minutes=10))).total_seconds()) < 3
+            assert entry["held"] == "snoozed"
+            assert len(daemon.delivered()) == 1, "nothing more until the snooze ends"
+            # the same menu, now picking Skip on a fresh reminder
+            script.write_text(script.read_text().replace("Snooze 10 min", "Skip"))
+            daemon.env.cli("now", "posture")
+            wait_for(lambda: len(daemon.delivered()) == 2, 5, what="the reminder asked for")
+            desk._dunstctl("context")
+            wait_for(lambda: [r for r in env.history() if r["outcome"] == "skipped" and r["via"] == "button"], 5,
+                     what="the skip")
 
 
 def test_merged_done_marks_every_kind(make_env: Callable[..., ErgoEnv], tmp_path: Path) -> None:
@@ -138,6 +170,8 @@ def test_done_snooze_and_skip_commands_answer_the_last_reminder(make_env: Callab
         assert "posture: done" in done.stdout
         again = env.cli("done")
         assert again.returncode == 1, "an answered reminder is not answered twice"
+        stats = json.loads(env.cli("stats", "--day", "--json").stdout)
+        assert stats["kinds"]["posture"]["done"] == 1 and stats["kinds"]["posture"]["answered_with_break"] == 1
 
         wait_for(lambda: len(daemon.delivered()) >= 2, 5, what="the next reminder")
         asked = datetime.now(UTC)
