@@ -189,8 +189,13 @@ class Daemon:
         if self.backends.start_session_watchers is not None:
             self._watchers, self.session_reasons = self.backends.start_session_watchers(self._on_session_event)
         if self.backends.answers is not None:
-            self.backends.answers.start(self._on_answer)
-            self._watchers.append(self.backends.answers)
+            self.attach_answers(self.backends.answers)
+
+    def attach_answers(self, listener: Any) -> None:
+        """Hear buttons through `listener` (at start, or when a notification server came up after ergo)."""
+        self.backends.answers = listener
+        listener.start(self._on_answer)
+        self._watchers.append(listener)
 
     def stop(self) -> None:
         """Stop timers and watchers and save state; safe to call twice."""

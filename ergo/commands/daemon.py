@@ -119,6 +119,7 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
             signal.signal(signal.SIGHUP, on_signal)
         daemon.start()
         if late is not None:
+            late.on_answers = daemon.attach_answers
             late.start()
         if server is not None:
             server.start()
