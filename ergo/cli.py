@@ -89,7 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     _settings_flags(common)
 
-    sub.add_parser("run", parents=[common], help="run the daemon in the foreground (for terminals, systemd, launchd)")
+    run = sub.add_parser("run", parents=[common], help="run the daemon in the foreground (for terminals, systemd, launchd)")
+    run.add_argument("--checked-settings-on-stdin", action="store_true", dest="settings_on_stdin",
+                     help=argparse.SUPPRESS)  # `ergo start` runs the one config check itself, see commands/daemon.py
     sub.add_parser("start", parents=[common], help="start the daemon in the background")
     sub.add_parser("stop", parents=[common], help="stop the background daemon")
 
@@ -251,6 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.command:
             parser.print_help()
             return 0
+        del parser  # `ergo run` stays in dispatch for its whole life: the parser need not stay in memory
     try:
         return dispatch(args)
     except ErgoError as error:

@@ -34,12 +34,13 @@ from ergo.config.frozen import PlainLoaded, PlainSettings, load_checked
 from ergo.store import Store
 from ergo.plans.driver import PlanDriver
 from ergo.tips import load_catalog
-from ergo.triggers import CatchUpIntervalTrigger
+from ergo.triggers import CatchUpIntervalTrigger, FollowingTrigger
 from ergo.worktime import WorkHours, local_zone
 
 log = logging.getLogger("ergo")
 NEAR = timedelta(seconds=60)  # poll idle often only this close to a due reminder
 IDLE_FASTEST, IDLE_FAST, IDLE_AWAY, IDLE_SLOW = 1.0, 5.0, 30.0, 60.0  # seconds between idle readings
+IDLE_NONE = 300.0  # no idle source to read: the job only checks the clock, as the control thread does
 MAX_UNSAVED_ROWS = 10_000  # history rows kept in memory while the disk is full
 ALIVE_EVERY = 55.0  # seconds between signs of life for the "daemon was down" estimate (no disk write)
 BUTTON_SNOOZE = timedelta(minutes=10)
@@ -56,7 +57,7 @@ def idle_poll_delay(engine: Engine, now: datetime, away_after: timedelta, pollin
     Otherwise once a minute, which still notices a departure long before `away_after` matters.
     """
     if not polling:
-        return IDLE_SLOW
+        return IDLE_NONE
     fast = min(max(away_after.total_seconds() / 2, IDLE_FASTEST), IDLE_FAST)
     if engine.away_since is not None:
         held = any(state.pending_since is not None for state in engine.reminders.values())
@@ -115,6 +116,7 @@ class Daemon:
         self._jumps = JumpDetector(self.clock)
         self._job_keys: dict[str, tuple[datetime, timedelta]] = {}
         self._last_alive = float("-inf")
+        self._idle_delay = IDLE_SLOW  # read by the idle job's FollowingTrigger in APScheduler's thread
         self._watchers: list[Any] = []
         self._idle_events = False
         self._resumed = ""  # set when saved countdowns continue; told in the start-up line
@@ -186,8 +188,13 @@ class Daemon:
         if self.backends.start_session_watchers is not None:
             self._watchers, self.session_reasons = self.backends.start_session_watchers(self._on_session_event)
         if self.backends.answers is not None:
-            self.backends.answers.start(self._on_answer)
-            self._watchers.append(self.backends.answers)
+            self.attach_answers(self.backends.answers)
+
+    def attach_answers(self, listener: Any) -> None:
+        """Hear buttons through `listener` (at start, or when a notification server came up after ergo)."""
+        self.backends.answers = listener
+        listener.start(self._on_answer)
+        self._watchers.append(listener)
 
     def startup_line(self) -> str:
         """The one line a person needs at start: version, where reminders go, idle source, config file."""
@@ -271,7 +278,7 @@ class Daemon:
                 now = self.clock.now()
                 self._check_clock(now)
                 self._apply(self.engine.tick(now), now)
-                self._schedule_idle(now, sooner_only=True)  # a reminder now held for a return: watch for it
+                self._schedule_idle(now)  # a reminder now held for a return: watch for it sooner
         except Exception:  # a failing job is logged; the daemon goes on
             log.exception("reminder job failed")
 
@@ -455,16 +462,16 @@ class Daemon:
 
     # --- idle, clock and session ----------------------------------------------
 
-    def _schedule_idle(self, now: datetime, sooner_only: bool = False) -> None:
-        """The next idle reading, at idle_poll_delay; `sooner_only` leaves an earlier one in place."""
+    def _schedule_idle(self, now: datetime) -> None:
+        """Idle readings every idle_poll_delay seconds: the job's trigger follows `_idle_delay`, and
+        the job is moved only when the next reading must come sooner than already planned."""
         polling = self.backends.idle is not None and not self._idle_events
-        delay = idle_poll_delay(self.engine, now, self.loaded.settings.idle.away_after, polling)
-        if sooner_only:
-            job = self.scheduler.get_job("idle")
-            if job is not None and job.next_run_time is not None and job.next_run_time <= now + timedelta(seconds=delay):
-                return
-        self.scheduler.add_job(self._on_idle_poll, DateTrigger(run_date=now + timedelta(seconds=delay), timezone=timezone.utc),
-                               id="idle", replace_existing=True)
+        self._idle_delay = idle_poll_delay(self.engine, now, self.loaded.settings.idle.away_after, polling)
+        job = self.scheduler.get_job("idle")
+        if job is None:
+            self.scheduler.add_job(self._on_idle_poll, FollowingTrigger(lambda: self._idle_delay), id="idle")
+        elif job.next_run_time is None or job.next_run_time > now + timedelta(seconds=self._idle_delay):
+            job.modify(next_run_time=now + timedelta(seconds=self._idle_delay))
 
     def _watch_idle(self) -> None:
         """Use idle events where the backend has them (Mutter), so nothing polls."""
@@ -525,7 +532,7 @@ class Daemon:
             self.scheduler.wakeup()
 
     def housekeeping(self) -> None:
-        """Called from the control thread every ~30 s: catches clock jumps that stall APScheduler, and
+        """Called from the control thread every minute: catches clock jumps that stall APScheduler, and
         leaves a sign of life for the next start's downtime estimate (a file time, not a database write)."""
         with self._lock:
             now = self.clock.now()

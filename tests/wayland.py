@@ -45,7 +45,7 @@ class Sway:
 
 
 def require_sway() -> None:
-    require_tools("sway", "swayidle", "wtype", "runuser", "useradd", "userdel")
+    require_tools("sway", "swayidle", "wtype", "useradd", "userdel")
     if os.geteuid() != 0:
         cannot_run("headless sway runs as a separate test user, which needs root to create (useradd)")
 
@@ -63,11 +63,12 @@ def headless_sway(timeout: float = 10.0) -> Iterator[Sway]:
     config = runtime.with_name(runtime.name + ".conf")
     config.write_text("")
     os.chmod(config, 0o644)
-    env = ["env", "-i", "PATH=/usr/bin:/bin", f"HOME={runtime}", f"XDG_RUNTIME_DIR={runtime}", "WLR_BACKENDS=headless",
-           "WLR_LIBINPUT_NO_DEVICES=1", "WLR_RENDERER=pixman"]
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(runtime), "XDG_RUNTIME_DIR": str(runtime), "WLR_BACKENDS": "headless",
+           "WLR_LIBINPUT_NO_DEVICES": "1", "WLR_RENDERER": "pixman"}
     log = open(runtime.with_name(runtime.name + ".log"), "wb")
-    proc = subprocess.Popen(["runuser", "-u", USER, "--", *env, "sway", "-c", str(config)], stdout=log, stderr=log,
-                            stdin=subprocess.DEVNULL, cwd="/")
+    # sway is our own child, running as USER (no runuser in between), so we reap it and userdel finds nobody
+    proc = subprocess.Popen([shutil.which("sway") or "sway", "-c", str(config)], stdout=log, stderr=log,
+                            stdin=subprocess.DEVNULL, cwd="/", env=env, user=USER, group=USER, extra_groups=[])
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -91,5 +92,7 @@ def headless_sway(timeout: float = 10.0) -> Iterator[Sway]:
         for leftover in (config, Path(log.name)):
             with suppress(FileNotFoundError):
                 leftover.unlink()
-        if created:
-            subprocess.run(["userdel", USER], capture_output=True)
+        if created:  # userdel refuses while any process of USER is left (even a zombie): give it a moment
+            deadline = time.monotonic() + 5
+            while subprocess.run(["userdel", USER], capture_output=True).returncode == 8 and time.monotonic() < deadline:
+                time.sleep(0.1)
