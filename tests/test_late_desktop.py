@@ -185,3 +185,24 @@ def test_the_mutter_idle_watch_comes_back_after_the_bus_restarts() -> None:
         assert time.monotonic() - started < 2.0
     finally:
         shutil.rmtree(sock.parent, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_buttons_work_on_a_server_that_came_late(tmp_path: Path) -> None:
+    """Done pressed in a dunst started after ergo reaches the daemon (the answers listener is attached late)."""
+    import stat as stat_module
+
+    require_desktop_tools()
+    script = tmp_path / "pick.sh"
+    script.write_text(f"#!/bin/sh\ncat > {tmp_path}/menu.txt\ngrep -m1 'Done' {tmp_path}/menu.txt\n")
+    script.chmod(script.stat().st_mode | stat_module.S_IXUSR)
+    with desktop_session(server="none", dunst_settings=f"dmenu = {script}") as desk:
+        with ErgoEnv.create(desk.env, NOTIFIER="auto", POSTURE__INTERVAL="3s", HYDRATION__ENABLED="false") as env:
+            with Daemon(env):
+                assert env.status()["notifier"] == "console"
+                desk.start_server()
+                wait_for(lambda: env.status()["notifier"] == "freedesktop", timeout=5, what="the switch")
+                [note, *_] = desk.notifications(count=1, timeout=10)
+                assert "done" in note["actions"], note["actions"]
+                desk._dunstctl("context")
+                wait_for(lambda: [r for r in env.history() if r.get("outcome") == "done"], 5, what="the Done answer")

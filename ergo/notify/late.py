@@ -17,7 +17,7 @@ import logging
 import os
 import stat
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from ergo.errors import BackendUnavailable, NotifyError
@@ -83,6 +83,7 @@ class LateDesktop:
         self._lock = threading.Lock()
         self._watcher: ServerWatcher | None = None
         self._stopped = False
+        self.on_answers: Callable[[Any], None] | None = None  # hands a new answers listener to the daemon
         notifier.before_send = self.before_send
 
     def start(self) -> None:
@@ -125,8 +126,13 @@ class LateDesktop:
                 return
             reason = f"freedesktop: {info.describe()} on the session bus"
             if self.notifier.name == "console":
-                self.notifier.replace(freedesktop.FreedesktopNotifier(), reason)
+                from ergo.notify.answers import AnswerListener
+
+                listener = AnswerListener() if self.on_answers is not None else None
+                self.notifier.replace(freedesktop.FreedesktopNotifier(answers=listener), reason)
                 log.info("notifications: switched from the console to %s (%s)", reason, why)
+                if listener is not None and self.on_answers is not None:
+                    self.on_answers(listener)  # buttons work on a server that came late too
             elif reason != self.notifier.reason:
                 self.notifier.reason = reason
                 log.info("notifications: the server is now %s", info.describe())
