@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
-import sys
 import tempfile
 import threading
 from collections.abc import Iterator
