@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import hashlib
 import os
 import struct
 import sys
@@ -113,12 +112,12 @@ class ConfigWatcher:
         self._digest = digest
         return True
 
-    def _read_digest(self) -> str | None:
+    def _read_digest(self) -> bytes | str | None:
         try:
             raw = read_config_bytes(self.path)  # never blocks on a FIFO swapped in for the file
         except ConfigError as error:
             return f"unreadable: {error}"  # the reload then says why, in one line
-        return None if raw is None else hashlib.sha256(raw).hexdigest()
+        return raw  # config files are small: compare them whole, no hashlib (libcrypto)
 
     def close(self) -> None:
         if self._fd is not None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import hashlib
 import os
 import sys
 from pathlib import Path
@@ -85,9 +84,9 @@ class SystemConfigWatcher:
         self._digest = digest
         return True
 
-    def _read_digest(self) -> str | None:
+    def _read_digest(self) -> bytes | None:
         try:
-            return hashlib.sha256(self.path.read_bytes()).hexdigest()
+            return self.path.read_bytes()  # config files are small: compare them whole, no hashlib (libcrypto)
         except OSError:
             return None
 

@@ -230,7 +230,7 @@ def test_an_idle_hour_writes_nothing_and_a_crash_still_counts_downtime_from_the_
 
 
 def test_idle_readings_back_off_while_away_unless_a_reminder_waits_for_the_return():
-    from ergo.daemon import IDLE_AWAY, IDLE_FAST, IDLE_SLOW, idle_poll_delay
+    from ergo.daemon import IDLE_AWAY, IDLE_FAST, IDLE_NONE, IDLE_SLOW, idle_poll_delay
     from ergo.policy import Engine, ReminderSpec, Timing
     from ergo.worktime import WorkHours
 
@@ -240,7 +240,7 @@ def test_idle_readings_back_off_while_away_unless_a_reminder_waits_for_the_retur
     away_after = timedelta(minutes=3)
     assert idle_poll_delay(engine, t0, away_after, polling=True) == IDLE_SLOW
     assert idle_poll_delay(engine, t0 + timedelta(minutes=29, seconds=30), away_after, polling=True) == IDLE_FAST
-    assert idle_poll_delay(engine, t0 + timedelta(minutes=29, seconds=30), away_after, polling=False) == IDLE_SLOW
+    assert idle_poll_delay(engine, t0 + timedelta(minutes=29, seconds=30), away_after, polling=False) == IDLE_NONE
     engine.observe_idle(t0 + timedelta(minutes=10), timedelta(minutes=4))  # away since 09:06
     assert engine.away_since is not None
     assert idle_poll_delay(engine, t0 + timedelta(minutes=10), away_after, polling=True) == IDLE_AWAY

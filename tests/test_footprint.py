@@ -6,6 +6,7 @@ this checks the structural promise that makes them possible.
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -22,4 +23,17 @@ def test_daemon_process_never_loads_pydantic_or_plyer() -> None:
         assert daemon.status()["reminders"]["stretch"]["interval"] == "7m"
         maps = Path(f"/proc/{daemon.pid}/maps").read_text()
         assert "pydantic_core" not in maps
+        # nor asyncio and ssl (APScheduler would import them; ergo.apscheduler_slim), nor hashlib's libcrypto
+        for library in ("_asyncio", "_ssl", "libssl", "_hashlib", "libcrypto"):
+            assert library not in maps, library
         assert daemon.terminate() == 0
+
+
+def test_apscheduler_loads_without_asyncio_and_asyncio_still_imports_after() -> None:
+    code = ("import sys; from ergo.apscheduler_slim import load_apscheduler; load_apscheduler(); "
+            "import apscheduler.schedulers.background, apscheduler.util; "
+            "assert 'asyncio' not in sys.modules and 'ssl' not in sys.modules, sorted(sys.modules); "
+            "import asyncio; assert asyncio.get_event_loop_policy() is not None; "
+            "assert apscheduler.util.iscoroutinefunction_partial(lambda: 1) is False; print('ok')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=False)
+    assert done.stdout.strip() == "ok", done.stderr

@@ -16,6 +16,8 @@ from ergo.errors import AlreadyRunning, ErgoError, StateError
 from ergo.paths import Paths, ensure_private_dir, private_state_dir
 
 log = logging.getLogger("ergo")
+#: the control thread's clock-jump check and sign of life; every idle reading checks the clock too
+HOUSEKEEPING_SECONDS = 60.0
 
 
 def _setup_logging(level: str, log_file: Any = None) -> None:
@@ -47,11 +49,16 @@ def _console_or_log(log_file: Any) -> None:
 
 def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | None = None) -> int:
     """Run until SIGINT/SIGTERM (exit 0); SIGHUP reloads the config."""
-    from ergo.config.frozen import finish_check, start_check
+    from ergo.config.frozen import finish_check, read_checked, start_check
 
     paths = Paths.resolve(config)
     _console_or_log(paths.log_file)
-    check = start_check(paths.config_file, flags)  # in a child (pydantic never loads here), while we import
+    # The config is checked in a child (pydantic never loads here) while this process imports the rest;
+    # `ergo start` starts that child itself, before this process, and hands its answer to our stdin.
+    check = None if getattr(args, "settings_on_stdin", False) else start_check(paths.config_file, flags)
+    from ergo.apscheduler_slim import load_apscheduler
+
+    load_apscheduler()  # before anything else imports it: no asyncio, ssl or libcrypto in the daemon
     from ergo.control_client import pipe_transport
     from ergo.control_server import ControlServer
     from ergo.daemon import Backends, Daemon
@@ -64,14 +71,15 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
 
     if os.name == "posix":
         os.umask(0o077)  # every file the daemon creates (state, WAL, logs) is private
-    loaded = finish_check(check, paths.config_file)
+    loaded = finish_check(check, paths.config_file) if check else read_checked(sys.stdin.read(), paths.config_file)
     _setup_logging(loaded.settings.log_level, paths.log_file)
-    lock = InstanceLock(paths.lock_file)
+    lock = InstanceLock(paths.lock_file)  # after the check: a bad config says so even when ergo runs already
     lock.acquire()
     from ergo.system_watch import SystemConfigWatcher
 
     store = server = watcher = system_watcher = daemon = late = None
     try:
+        store = Store(paths.state_db, alive_marker=paths.alive_marker)
         notifier, notifier_reason = select_notifier(loaded.settings.notifier, answers=True)
         idle, idle_reason = select_idle_monitor(loaded.settings.idle.backend)
         if idle_reason.startswith("none"):
@@ -84,15 +92,15 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
             late = LateDesktop(fallback)  # a notification server (or bus) that comes up after ergo is used
         backends = Backends(fallback, notifier_reason, idle, idle_reason, start_watchers,
                             answers=getattr(notifier, "answers", None))
-        store = Store(paths.state_db, alive_marker=paths.alive_marker)
         daemon = Daemon(paths, loaded, backends, store, flags=flags)
         watcher = ConfigWatcher(paths.config_file)
         if pipe_transport():  # Windows: no AF_UNIX; a named pipe with an authkey instead
             from ergo.control_pipe import PipeControlServer
 
-            server = PipeControlServer(paths.socket, daemon.handle, housekeeping=daemon.housekeeping)
+            server = PipeControlServer(paths.socket, daemon.handle, housekeeping=daemon.housekeeping,
+                                       period=HOUSEKEEPING_SECONDS)
         else:
-            server = ControlServer(paths.socket, daemon.handle, housekeeping=daemon.housekeeping)
+            server = ControlServer(paths.socket, daemon.handle, housekeeping=daemon.housekeeping, period=HOUSEKEEPING_SECONDS)
             daemon.on_change = server.changed
         _watch_config(watcher, server, daemon, POLL_SECONDS)
         if paths.system_config_file is not None:
@@ -115,9 +123,11 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
             late.start()
         if server is not None:
             server.start()
-            log.info("control %s: %s", "pipe" if pipe_transport() else "socket", getattr(server, "address", paths.socket))
-        if notifier.name == "console":
-            log.info("no desktop notifications here: reminders are printed to this terminal (or the log)")
+            # The Unix socket is where the README says; a named pipe (Windows) is worth the one extra line.
+            (log.info if pipe_transport() else log.debug)("control %s: %s", "pipe" if pipe_transport() else "socket",
+                                                          getattr(server, "address", paths.socket))
+        if not daemon.stop_requested.wait(2.0):  # after `ergo start` has its first answer
+            _release_startup_memory()
         while not daemon.stop_requested.wait(3600):
             pass
     finally:
@@ -135,6 +145,20 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
             store.close()
         lock.release()
     return 0
+
+
+def _release_startup_memory() -> None:
+    """Hand back to the OS the heap that imports and startup left free (glibc keeps it otherwise)."""
+    import gc
+
+    gc.collect()
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None).malloc_trim(0)
+        except (OSError, AttributeError):  # not glibc
+            pass
 
 
 def _watch_config(watcher: Any, server: Any, daemon: Any, poll_seconds: float, job_id: str = "config-poll") -> None:
@@ -161,18 +185,21 @@ def _watch_config(watcher: Any, server: Any, daemon: Any, poll_seconds: float, j
 
 def start(config: str | None, flags: dict[str, Any], args: argparse.Namespace) -> int:
     """Start `ergo run` detached, wait until it answers, say where it logs."""
+    from ergo.config.frozen import start_check
     from ergo.control_client import request
     from ergo.errors import ConfigError
     from ergo.instance import running_pid
 
-    # The config is checked once, by the daemon's own check child: a broken one makes it exit 2 at
-    # once, and its one-line error comes back here, to the terminal (this process never loads pydantic).
+    # The config is checked once: this process starts the check child at once (it never loads
+    # pydantic itself) and the daemon, started alongside, reads the child's answer on its stdin.
+    # A broken config makes the daemon exit 2, and the child's one-line error is printed here.
     paths = Paths.resolve(config)
     ensure_private_dir(paths.runtime_dir)  # before reading a lock file someone else may have put there
     pid = running_pid(paths.lock_file)
     if pid is not None:
         raise AlreadyRunning(f"ergo is already running (pid {pid})")
-    argv = [sys.executable, "-m", "ergo", "run"]
+    check = start_check(paths.config_file, flags)
+    argv = [sys.executable, "-m", "ergo", "run", "--checked-settings-on-stdin"]
     if config:
         argv += ["--config", str(config)]
     if getattr(args, "notifier", None):
@@ -180,14 +207,20 @@ def start(config: str | None, flags: dict[str, Any], args: argparse.Namespace) -
     for item in getattr(args, "overrides", None) or []:
         argv += ["--set", item]
     private_state_dir(paths.state_dir)
-    with _open_log(paths.log_file) as log_file, open(os.devnull, "rb") as devnull:
+    with _open_log(paths.log_file) as log_file:
         options: dict[str, Any] = {"start_new_session": True} if os.name == "posix" else {
             "creationflags": getattr(subprocess, "DETACHED_PROCESS", 0) | getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
-        process = subprocess.Popen(argv, stdin=devnull, stdout=log_file, stderr=log_file, close_fds=True, **options)
+        process = subprocess.Popen(argv, stdin=check.stdout, stdout=log_file, stderr=log_file, close_fds=True, **options)
+    assert check.stdout is not None and check.stderr is not None
+    check.stdout.close()  # the daemon holds the read end now
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         exited = process.poll() is not None
         if exited and running_pid(paths.lock_file) is None:
+            check.wait()
+            problems = [line for line in check.stderr.read().splitlines() if line.strip()]
+            if check.returncode != 0 and problems:
+                raise ConfigError(problems[-1].removeprefix("ergo: "))
             tail = _tail(paths.log_file)
             if process.returncode == ConfigError.exit_code:
                 raise ConfigError(tail.removeprefix("ergo: "))
@@ -195,8 +228,10 @@ def start(config: str | None, flags: dict[str, Any], args: argparse.Namespace) -
         try:
             answer = request(paths.socket, "status", timeout=1)
         except ErgoError:
-            time.sleep(0.05)
+            time.sleep(0.01)
             continue
+        check.wait()
+        check.stderr.close()
         if answer.get("pid") != process.pid:  # a parallel `ergo start` won the lock: say so, with the live pid
             raise AlreadyRunning(f"ergo is already running (pid {answer.get('pid')})")
         print(f"ergo started (pid {process.pid}); log: {paths.log_file}")

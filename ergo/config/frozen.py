@@ -128,6 +128,14 @@ def start_check(config_file: Path, flags: dict[str, Any]) -> subprocess.Popen[st
         raise ConfigError(f"{config_file}: could not check the config ({error})") from None
 
 
+def read_checked(text: str, config_file: Path) -> PlainLoaded:
+    """Plain settings from the check child's output, handed over by `ergo start` (empty: the check failed)."""
+    try:
+        return PlainLoaded.from_json(json.loads(text))
+    except (ValueError, KeyError, TypeError):
+        raise ConfigError(f"{config_file}: the config check failed") from None
+
+
 def finish_check(process: subprocess.Popen[str], config_file: Path) -> PlainLoaded:
     """Wait for the check child of start_check and read its answer."""
     try:
