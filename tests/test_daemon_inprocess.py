@@ -208,7 +208,7 @@ def test_an_idle_hour_writes_nothing_and_a_crash_still_counts_downtime_from_the_
         for _ in range(120):  # an idle hour in 30 s steps: what the control thread and the idle job do
             clock.offset += 30
             first.housekeeping()
-            first._on_idle_poll()
+            first.presence.on_idle_poll()
         assert _files(tmp_path / "state") == written  # no heartbeat, no checkpoint: nothing on disk
     finally:
         first.scheduler.shutdown(wait=False)  # then a crash: no stop(), so no last save

@@ -250,7 +250,7 @@ def test_status_names_the_spacing_for_a_due_reminder_and_renders_it(tmp_path, mo
     daemon = Daemon(paths, loaded, Backends(FallbackNotifier(ConsoleNotifier(io.StringIO())), "console: test"),
                     Store(paths.state_db), flags=flags)
     try:
-        with daemon._lock:
+        with daemon.lock:
             now = daemon.clock.now()
             daemon.engine.reminders["posture"].anchor = now - 61 * M  # due a minute ago
             daemon.engine.last_delivery = now - 30 * S  # `ergo now` of another kind, 30 s ago
