@@ -30,7 +30,7 @@ CONTROL_COMMANDS: dict[str, tuple[tuple[str, ...], int, tuple[str, ...]]] = {
     "skip": (("kind",), 0, ()),
     "done": (("kind",), 0, ()),
     "break": (("kind",), 1, ()),
-    "now": (("kind",), 1, ()),
+    "now": (("kind",), 0, ()),  # no kind: the reminder delivered last
     "reload": ((), 0, ()),
     "stop": ((), 0, ()),
 }
@@ -116,8 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     take = sub.add_parser("break", parents=[common],
                           help="take a timed break now: a countdown, recorded as done when it ends")
     take.add_argument("kind", help=KINDS_HINT)
-    now = sub.add_parser("now", parents=[common], help="take a break now: deliver a reminder and restart its countdown")
-    now.add_argument("kind", help=KINDS_HINT)
+    now = sub.add_parser("now", parents=[common],
+                         help="take a break now: deliver a reminder and restart its countdown (no kind: the last one delivered again)")
+    now.add_argument("kind", nargs="?", help=KINDS_HINT)
     sub.add_parser("reload", parents=[common], help="re-read the config file now")
 
     tips = sub.add_parser("tips", parents=[common], help="list the tips and where each comes from")
@@ -157,7 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     config = sub.add_parser("config", help="inspect or create the config file")
     config_sub = config.add_subparsers(dest="action", metavar="ACTION", required=True)
     config_sub.add_parser("path", parents=[common], help="where the config file is")
-    config_sub.add_parser("show", parents=[common], help="effective settings and where each came from")
+    show = config_sub.add_parser("show", parents=[common], help="effective settings and where each came from (* = not the default)")
+    show.add_argument("--changed", action="store_true", help="only the values that differ from the built-in defaults")
+    config_sub.add_parser("edit", parents=[common], help="open the config file in $VISUAL/$EDITOR, check it, reload the daemon")
     init = config_sub.add_parser("init", parents=[common], help="write the documented default config file")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
     validate = config_sub.add_parser("validate", parents=[common], help="check a config file")

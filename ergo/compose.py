@@ -66,7 +66,7 @@ def compose(
         if texts[kind].break_words:
             body += f"\n{texts[kind].break_words[:1].upper()}{texts[kind].break_words[1:]}."
         return Message(kind, texts[kind].title, body, tip_ids), shown
-    title = " · ".join(texts[kind].title for kind, _ in picked)
+    title = f"{len(picked)} breaks due"  # short: the kinds are named once each, in the bullets
     body = "\n".join(
         f"• {texts[kind].title}: {tip.text if tip else ''}".rstrip(": ")
         + (f" ({texts[kind].break_words})" if texts[kind].break_words else "")

@@ -29,7 +29,7 @@ from ergo.durations import format_duration
 from ergo.errors import ConfigError, ErgoError, NotifyError, StateError
 from ergo.notify.base import Notification, Notifier
 from ergo.paths import Paths
-from ergo.policy import Deliver, Engine, Outcome, Record, ReminderSpec, Timing
+from ergo.policy import Deliver, Engine, Outcome, Record, ReminderSpec, Timing, event_words
 from ergo.config.frozen import PlainLoaded, PlainSettings, load_checked
 from ergo.store import Store
 from ergo.plans.driver import PlanDriver
@@ -119,6 +119,7 @@ class Daemon:
         self._idle_delay = IDLE_SLOW  # read by the idle job's FollowingTrigger in APScheduler's thread
         self._watchers: list[Any] = []
         self._idle_events = False
+        self._resumed = ""  # set when saved countdowns continue; told in the start-up line
         self._saved: dict | None = None
         self._idle_error: str | None = None
         self.session_reasons: list[str] = []
@@ -156,7 +157,7 @@ class Daemon:
             return Engine.start(specs, timing, now)
         alive = self.store.last_alive()
         downtime = max(now - alive, timedelta(0)) if alive else timedelta(0)
-        log.info("continuing saved countdowns (daemon was down for %s)", format_duration(downtime))
+        self._resumed = f"continuing saved countdowns (daemon was down for {format_duration(timedelta(seconds=round(downtime.total_seconds())))})"
         return Engine.restore(saved, specs, timing, now, downtime)
 
     def start(self) -> None:
@@ -165,11 +166,8 @@ class Daemon:
         if self.store.interrupted:
             log.warning("%d reminder(s) were saved but maybe not sent when ergo last stopped; "
                         "`ergo history` marks them interrupted", self.store.interrupted)
-        log.info("ergo %s started (pid %d)", __version__, os.getpid())
-        log.info("notifications: %s", self.backends.notifier_reason)
-        log.info("idle detection: %s", self.backends.idle_reason)
-        log.info("config: %s (%s)", self.loaded.config_file,
-                 "found" if self.loaded.file_exists else "not found: using built-in defaults")
+        log.debug("notifications: %s", self.backends.notifier_reason)
+        log.debug("idle detection: %s", self.backends.idle_reason)
         if self.loaded.system_exists:
             log.info("system-wide config: %s", self.loaded.system_file)
         for notice in self.loaded.notices:
@@ -186,6 +184,7 @@ class Daemon:
             self._sync_jobs(now)
             self._schedule_idle(now)
         self._watch_idle()
+        log.info("%s", self.startup_line())
         if self.backends.start_session_watchers is not None:
             self._watchers, self.session_reasons = self.backends.start_session_watchers(self._on_session_event)
         if self.backends.answers is not None:
@@ -196,6 +195,21 @@ class Daemon:
         self.backends.answers = listener
         listener.start(self._on_answer)
         self._watchers.append(listener)
+
+    def startup_line(self) -> str:
+        """The one line a person needs at start: version, where reminders go, idle source, config file."""
+        notifier = self.backends.notifier_reason
+        if self.backends.notifier.name == "console" or notifier.startswith("console"):
+            notifier += "; reminders are printed to this terminal (or the log)"
+        idle = self.backends.idle_reason.split(":", 1)[0]
+        if idle == "none":
+            idle = "none (you count as present; `ergo status --json` says why)"
+        elif self._idle_events:
+            idle += ", event-driven (no polling)"
+        found = "" if self.loaded.file_exists else " (not found: built-in defaults)"
+        resumed = f"; {self._resumed}" if self._resumed else ""
+        return (f"ergo {__version__} started (pid {os.getpid()}); notifications: {notifier}; idle detection: {idle}; "
+                f"config: {self.loaded.config_file}{found}{resumed}")
 
     def stop(self) -> None:
         """Stop timers and watchers and save state; safe to call twice."""
@@ -280,7 +294,7 @@ class Daemon:
             if isinstance(outcome, Deliver):
                 self._deliver(outcome, [next(row_ids, None) for _ in outcome.kinds])
             elif isinstance(outcome, Record):
-                log.info("%s: %s (%s)", outcome.kind, outcome.event.replace("_", " "), outcome.detail)
+                log.info("%s: %s: %s", outcome.kind, event_words(outcome.event), outcome.detail)
                 self._record(outcome.at, outcome.kind, outcome.event, outcome.detail, outcome.ref)
         self._track_presence(now)
         self._sync_jobs(now)
@@ -479,7 +493,7 @@ class Daemon:
             log.warning("idle events unavailable, polling instead: %s", error)
             return
         self._idle_events = True
-        log.info("idle detection: event-driven (no polling)")
+        log.debug("idle detection: event-driven (no polling)")
 
     def _on_idle_poll(self) -> None:
         try:
@@ -791,7 +805,13 @@ class Daemon:
         with self._lock:
             now = self.clock.now()
             kind = request.get("kind")
-            if command in ("snooze", "skip", "now", "done", "break") and not (kind is None and command not in ("now", "break")):
+            kinds: tuple[str, ...] = (kind,) if isinstance(kind, str) else ()
+            if command == "now" and kind is None and "kind" not in request:  # no kind: the reminder delivered last
+                kinds = self.engine.last_delivered()
+                if not kinds:
+                    known = ", ".join(self.engine.specs) or "none"
+                    return {"ok": False, "error": f"no reminder was delivered yet: name one ({known})"}
+            elif command in ("snooze", "skip", "now", "done", "break") and not (kind is None and command not in ("now", "break")):
                 if not isinstance(kind, str) or kind not in self.engine.specs:
                     known = ", ".join(self.engine.specs) or "none"
                     return {"ok": False, "error": f"{kind!r} is not an enabled reminder (enabled: {known})"}
@@ -828,15 +848,18 @@ class Daemon:
             elif command == "snooze":
                 if until is None or until <= now:
                     return {"ok": False, "error": "snooze needs a time in the future"}
-                outcomes = self.engine.snooze(now, kind, until)
+                outcomes = [o for k in kinds for o in self.engine.snooze(now, k, until)]
             elif command == "skip":
-                outcomes = self.engine.skip(now, kind)
+                outcomes = [o for k in kinds for o in self.engine.skip(now, k)]
             elif command == "now":
-                outcomes = self.engine.deliver_now(now, kind)
+                outcomes = self.engine.deliver_now(now, *kinds)
             else:
                 return {"ok": False, "error": f"unknown command {command!r}"}
             self._apply(outcomes, now)
-        return self.status()
+        answer = self.status()
+        if kinds:
+            answer["acted_on"] = list(kinds)
+        return answer
 
     def _reminders_reach(self) -> str:
         """"desktop", "terminal" or "log only": where a reminder would show up right now."""
@@ -931,6 +954,9 @@ class Daemon:
                         entry["held"] = hold or state.pending_reason
                     elif state.snoozed_until is not None:
                         entry["held"] = "snoozed"
+                    elif due is not None and due <= now and engine.spaced_until(now) is not None:
+                        entry["held"] = "spacing"
+                        entry["resumes_at"] = _iso(engine.spaced_until(now))
                 reminders[kind] = entry
             return {
                 "ok": True, "running": True, "pid": os.getpid(), "version": __version__,
@@ -950,6 +976,7 @@ class Daemon:
                 "plan": self.plans.status(now),
                 "system_config_file": str(self.loaded.system_file) if self.loaded.system_exists else None,
                 "config_notices": list(self.loaded.notices),
+                "last_delivered": list(engine.last_delivered()),
                 "reminders": reminders,
                 "break": None if self._break is None else {
                     "kinds": list(self._break.kinds), "ends": _iso(self._break.started + self._break.length)},

@@ -62,6 +62,8 @@ def _via(detail: str) -> str:
 
 def dropped_words(detail: str) -> str:
     """"held since 10:02 (away)" -> plain words about why a reminder was held and then dropped."""
+    if detail.startswith("held back longer than its interval"):  # the engine's own plain words (issue 8)
+        return f"skipped: {detail}"
     match = re.match(r"held since (\S+) \((.+)\)", detail)
     if not match:
         return f"held, then dropped ({detail})" if detail else "held, then dropped"

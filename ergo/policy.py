@@ -13,9 +13,14 @@ Rules, in one place:
   a resume, or in do-not-disturb, due reminders are held (pending);
 - an absence (idle, lock, suspend) at least as long as a reminder's natural_break counts
   as that break taken: its countdown restarts when the person is back;
-- a reminder held for longer than its interval has gone stale: it is skipped and recorded;
-- reminders due within merge_window of each other go out as one notification, and two
-  notifications are never closer than merge_window (explicit `ergo now` aside).
+- a reminder held (by one of the holds above) for longer than its interval has gone stale:
+  it is skipped and recorded; keeping notifications apart is not a hold and never makes one stale;
+- the spacing is merge_window, but at most half the shortest enabled interval, so it never
+  starves a short interval; reminders due within the spacing of each other go out as one
+  notification, and two notifications are never closer than the spacing (`ergo now` aside);
+- a reminder delayed only by the spacing, or pulled forward to merge, keeps its countdown grid
+  (its next one is due an interval after this one was due); after a hold, the countdown
+  starts afresh at the delivery.
 """
 
 from __future__ import annotations
@@ -26,7 +31,16 @@ from typing import Literal
 
 from ergo.worktime import WorkHours
 
-ON_TIME = timedelta(seconds=1)
+
+ON_TIME = timedelta(seconds=1)  # a timer this late still counts as on time
+
+
+def format_seconds(value: timedelta) -> str:
+    """A short duration such as 2m or 0.5s, for the spacing in plain words."""
+    seconds = value.total_seconds()
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{int(seconds // 60)}m"
+    return f"{seconds:g}s"
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,8 @@ class ReminderState:
     last_fired: datetime | None = None
     pending_since: datetime | None = None
     pending_reason: str | None = None
+    after_hold: bool = False  # was held, the hold ended, delivery waits only for the spacing
+    spaced: bool = False  # due with nothing holding it, kept back only by the spacing
 
 
 @dataclass(frozen=True)
@@ -81,7 +97,32 @@ class Record:
 
 Outcome = Deliver | Record
 
+#: History events in the words `ergo history` and the log use.
+EVENT_WORDS = {"skipped_stale": "skipped", "natural_break": "natural break", "skipped": "skipped", "snoozed": "snoozed",
+               "delivered": "delivered"}
+
+
+def event_words(event: str) -> str:
+    """A history event as a person reads it (old names stay in the database for `--json`)."""
+    return EVENT_WORDS.get(event, event.replace("_", " "))
+
 HoldReason = Literal["paused", "asleep", "locked", "quiet after resume", "away", "do not disturb"]
+
+#: Each hold in plain words, for history, logs and `ergo status`.
+PLAIN_HOLD: dict[str, str] = {
+    "paused": "ergo was paused",
+    "asleep": "the computer was asleep",
+    "locked": "the screen was locked",
+    "quiet after resume": "in the quiet minute after a wake-up or unlock",
+    "away": "you were away",
+    "do not disturb": "do not disturb was on",
+}
+
+
+def stale_detail(reason: str | None) -> str:
+    """Why a reminder was skipped, in words a person reads in history and the log."""
+    because = PLAIN_HOLD.get(reason or "", reason or "it was held back")
+    return f"held back longer than its interval ({because})"
 
 
 @dataclass
@@ -149,6 +190,43 @@ class Engine:
             return anchor
         return anchor + (now - max(anchor, self.paused_at))
 
+    @property
+    def spacing(self) -> timedelta:
+        """The least time between two notifications: merge_window, but at most half the shortest interval."""
+        if not self.specs:
+            return self.timing.merge_window
+        return min(self.timing.merge_window, min(s.interval for s in self.specs.values()) / 2)
+
+    def spaced_until(self, now: datetime) -> datetime | None:
+        """When the spacing since the last notification ends, if it has not yet."""
+        if self.last_delivery is None:
+            return None
+        end = self.last_delivery + self.spacing
+        return end if now < end else None
+
+    def waiting_for(self, kind: str, now: datetime) -> str | None:
+        """Why a due reminder has not gone out yet, in plain words; None if it is not due."""
+        due = None if self.paused else self.next_due(kind, now)
+        if self.paused:
+            return "paused"
+        if due is None or due > now:
+            return None
+        reason = self.hold(now)
+        if reason is not None:
+            return reason
+        spaced = self.spaced_until(now)
+        if spaced is not None:
+            return f"keeping notifications {format_seconds(self.spacing)} apart, until {spaced:%H:%M:%S} UTC"
+        return "being delivered now"
+
+    def last_delivered(self) -> tuple[str, ...]:
+        """The kinds of the notification delivered last (several when it was merged), for commands with no kind."""
+        fired = {kind: s.last_fired for kind, s in self.reminders.items() if s.last_fired is not None and kind in self.specs}
+        if not fired:
+            return ()
+        latest = max(fired.values())
+        return tuple(sorted((k for k, at in fired.items() if at == latest), key=lambda k: list(self.specs).index(k)))
+
     def outside_hours(self, kind: str, now: datetime) -> bool:
         return self.specs[kind].hours.window_at(now) is None
 
@@ -159,7 +237,7 @@ class Engine:
             if self.pause_until is not None:
                 candidates.append(self.pause_until)
             return min(candidates) if candidates else None
-        spaced = self.last_delivery + self.timing.merge_window if self.last_delivery is not None else now
+        spaced = self.last_delivery + self.spacing if self.last_delivery is not None else now
         free = self.hold(now) is None
         for kind in self.specs:
             due = self.next_due(kind, now)
@@ -192,6 +270,7 @@ class Engine:
         for kind, state in self.reminders.items():
             if kind not in due_now:  # e.g. a new work window began: an old hold no longer applies
                 state.pending_since = state.pending_reason = None
+                state.after_hold = state.spaced = False
         if not due_now:
             return outcomes
         reason = self.hold(now)
@@ -201,18 +280,26 @@ class Engine:
                 if state.pending_since is None:
                     state.pending_since, state.pending_reason = due, reason
             return outcomes
+        held: set[str] = set()
         for kind in list(due_now):
             state, spec = self.reminders[kind], self.specs[kind]
-            since = state.pending_since or due_now[kind]
-            if now - since > spec.interval:
-                outcomes.append(Record(kind, "skipped_stale", now, f"held since {since:%H:%M} ({state.pending_reason or 'late'})"))
+            if state.pending_since is None:
+                continue  # nothing held it: late only by the timer or the spacing, never stale
+            held.add(kind)
+            if now - state.pending_since > spec.interval:
+                outcomes.append(Record(kind, "skipped_stale", now, stale_detail(state.pending_reason)))
                 self._restart(kind, now)
                 del due_now[kind]
+            else:
+                state.pending_since = state.pending_reason = None  # the hold is over; spacing is not one
+                state.after_hold = True
         if not due_now:
             return outcomes
-        if self.last_delivery is not None and now < self.last_delivery + self.timing.merge_window:
+        if self.spaced_until(now) is not None:
+            for kind in due_now:
+                self.reminders[kind].spaced = True
             return outcomes  # keep notifications apart; next_wakeup brings us back
-        horizon = now + self.timing.merge_window
+        horizon = now + self.spacing
         for kind in self.specs:
             if kind in due_now:
                 continue
@@ -224,10 +311,12 @@ class Engine:
                 due_now[kind] = due
         kinds = tuple(sorted(due_now, key=lambda k: (due_now[k], k)))
         for kind in kinds:
-            due = due_now[kind]
-            on_time = timedelta(0) <= now - due < ON_TIME and self.reminders[kind].pending_since is None
-            self._restart(kind, due if on_time else now)
-            self.reminders[kind].last_fired = now
+            due, state, spec = due_now[kind], self.reminders[kind], self.specs[kind]
+            # On time, merged early, or late only because of the spacing: keep the grid (if it stays ahead).
+            late = now - due
+            on_grid = not (kind in held or state.after_hold) and (late < ON_TIME or state.spaced) and late < spec.interval
+            self._restart(kind, due if on_grid else now)
+            state.last_fired = now
         self.last_delivery = now
         outcomes.append(Deliver(kinds, now))
         return outcomes
@@ -235,6 +324,7 @@ class Engine:
     def _restart(self, kind: str, anchor: datetime) -> None:
         state = self.reminders[kind]
         state.anchor, state.pending_since, state.pending_reason, state.snoozed_until = anchor, None, None, None
+        state.after_hold = state.spaced = False
 
     # --- presence -----------------------------------------------------------
 
@@ -316,7 +406,7 @@ class Engine:
 
     def skip(self, now: datetime, kind: str) -> list[Outcome]:
         self._restart(kind, now)
-        return [Record(kind, "skipped", now, "by request")]
+        return [Record(kind, "skipped", now, "you asked (ergo skip)")]
 
     def answer(self, now: datetime, kind: str, answer: Literal["done", "snoozed", "skipped"], *,
                until: datetime | None = None, detail: str = "", ref: int | None = None) -> list[Outcome]:
@@ -332,11 +422,14 @@ class Engine:
             self._restart(kind, now)
         return [Record(kind, answer, now, detail, ref)]
 
-    def deliver_now(self, now: datetime, kind: str) -> list[Outcome]:
-        self._restart(kind, now)
-        self.reminders[kind].last_fired = now
+    def deliver_now(self, now: datetime, kind: str, *more: str) -> list[Outcome]:
+        """`ergo now`: deliver at once, whatever holds; several kinds go out as one notification."""
+        kinds = (kind, *more)
+        for name in kinds:
+            self._restart(name, now)
+            self.reminders[name].last_fired = now
         self.last_delivery = now
-        return [Deliver((kind,), now, requested=True)]
+        return [Deliver(kinds, now, requested=True)]
 
     def reconfigure(self, now: datetime, specs: dict[str, ReminderSpec], timing: Timing) -> set[str]:
         """Apply new settings; only reminders whose interval changed (or that are new) restart now."""

@@ -349,11 +349,14 @@ def _plan_uninstall_linux(path: Path, *, env: Mapping[str, str] | None, home: Pa
     units = [p for p in (path, tray_path) if p.exists()]
     if not units and not autostart:
         return ServicePlan("linux", "uninstall", path, notes=(f"nothing to remove: {path} does not exist",))
-    before = tuple(_systemctl("disable", "--now", p.name) for p in units)
-    after = (_systemctl("daemon-reload"),) if units else ()
-    manual = f"remove it by hand with: {' && '.join(map(str, before))} && rm {' '.join(shlex.quote(str(p)) for p in units)}" if units else ""
-    return ServicePlan("linux", "uninstall", units[0] if units else autostart[0], remove=(*units, *autostart),
-                       before=before, after=after, manual=manual)
+    # The units go even when no user systemd answers (containers, SSH, a broken session): disabling
+    # is tried, and the links `systemctl enable` made are removed by hand as well.
+    before = tuple(_systemctl("disable", "--now", p.name, required=False) for p in units)
+    after = (_systemctl("daemon-reload", required=False),) if units else ()
+    links = tuple(sorted(link for unit in units for link in unit.parent.glob(f"*.wants/{unit.name}")))
+    notes = ("if systemd cannot be reached, an ergo it started keeps running until you log out or run `ergo stop`",) if units else ()
+    return ServicePlan("linux", "uninstall", units[0] if units else autostart[0], remove=(*links, *units, *autostart),
+                       before=before, after=after, notes=notes)
 
 
 def xdg_files(*, env: Mapping[str, str] | None = None, home: Path | None = None) -> tuple[Path, Path]:
@@ -460,6 +463,20 @@ def apply(plan: ServicePlan, dry_run: bool, out: TextIO) -> int:
     return 1
 
 
+def _systemd_status() -> str:
+    """One line from systemd. Whether the manager answers is asked first, so the same state always
+    gives the same line (is-enabled alone reads unit files and works even with no manager running)."""
+    active = _run(("systemctl", "--user", "is-active", UNIT))  # prints "inactive" and exits 3 when stopped
+    if not active.stdout:
+        if "bus" in active.detail.lower() or "connect" in active.detail.lower():
+            return (f"systemd: no user service manager reachable ({active.detail}); "
+                    "normal in containers and CI, where nothing starts at login")
+        return f"systemd: cannot tell ({active.detail})"
+    enabled = _run(("systemctl", "--user", "is-enabled", UNIT))
+    state = enabled.stdout or ("not installed" if "no such file" in enabled.detail.lower() else "unknown")
+    return f"systemd: {state}, {active.stdout}"
+
+
 def service_status(
     platform: Platform,
     *,
@@ -478,19 +495,7 @@ def service_status(
         for entry in xdg_files(env=env, home=home):
             if entry.exists():
                 extra.append(f"xdg autostart: {entry} (present; runs: {_desktop_exec(entry)})")
-        # is-enabled/is-active print the state ("disabled", "inactive") even when they exit non-zero.
-        answers = [_run(("systemctl", "--user", query, UNIT)) for query in ("is-enabled", "is-active")]
-        if all(a.stdout for a in answers):
-            lines.append(f"systemd: {answers[0].stdout}, {answers[1].stdout}")
-        else:
-            detail = next(a.detail for a in answers if not a.stdout)
-            if "bus" in detail.lower():
-                lines.append(
-                    f"systemd: no user service manager reachable ({detail}); "
-                    "normal in containers and CI, where nothing starts at login"
-                )
-            else:
-                lines.append(f"systemd: cannot tell ({detail})")
+        lines.append(_systemd_status())
     elif platform == "macos":
         loaded = _run(("launchctl", "print", f"gui/{_uid(uid)}/{LABEL}"))
         lines.append("launchd: loaded" if loaded.ok else f"launchd: not loaded ({loaded.detail})")

@@ -173,8 +173,9 @@ def test_config_path_init_validate(ergo_env, tmp_path) -> None:
         (["config", "validate"], ergo_env),
     ])
     assert before[0].returncode == 0
-    assert before[0].stdout.startswith(f"{config}  (ERGO_CONFIG; does not exist yet")
-    assert before[1].stdout.startswith(f"{other}  (--config; ")
+    assert before[0].stdout == f"{config}\n"  # only the path: `$EDITOR "$(ergo config path)"` opens it
+    assert before[0].stderr.startswith("ergo: ERGO_CONFIG; does not exist yet")
+    assert before[1].stdout == f"{other}\n" and before[1].stderr.startswith("ergo: --config; ")
     assert one_line_error(before[2], 1) == f"ergo: {config}: no such file (built-in defaults apply; `ergo config init` creates it)"
 
     first = run_ergo(["config", "init"], ergo_env)
@@ -193,7 +194,7 @@ def test_config_path_init_validate(ergo_env, tmp_path) -> None:
         (["config", "init", "--config", str(other)], ergo_env),  # creates missing parent folders
     ])
     assert after[0].returncode == 0 and after[0].stdout.strip() == f"{config}: ok"
-    assert after[1].stdout.strip() == f"{config}  (ERGO_CONFIG; exists)"
+    assert after[1].stdout == f"{config}\n" and after[1].stderr.strip() == "ergo: ERGO_CONFIG; exists"
     assert after[2].returncode == 0
     assert config.read_bytes() == (REPO / "config" / "ergo.toml").read_bytes()
     assert after[3].returncode == 0 and other.read_bytes() == config.read_bytes()
@@ -201,12 +202,17 @@ def test_config_path_init_validate(ergo_env, tmp_path) -> None:
     assert good.returncode == 0 and good.stdout.strip() == f"{other}: ok"
 
 
-def _show(stdout: str) -> dict[str, tuple[str, str]]:
+def _show(stdout: str, marks: dict[str, bool] | None = None) -> dict[str, tuple[str, str]]:
+    """key -> (value, origin); `marks` collects whether each row carries the differs-from-default *."""
     rows = {}
-    for line in stdout.splitlines()[1:]:
-        match = re.fullmatch(r"(\S+)\s+= (.*?)\s+# (.+)", line)
+    for line in stdout.splitlines():
+        if line.startswith("#"):
+            continue
+        match = re.fullmatch(r"(\S+)\s+= (.*?)\s+(\*?) # (.+)", line)
         assert match, line
-        rows[match.group(1)] = (match.group(2), match.group(3))
+        rows[match.group(1)] = (match.group(2), match.group(4))
+        if marks is not None:
+            marks[match.group(1)] = match.group(3) == "*"
     return rows
 
 
@@ -230,7 +236,26 @@ def test_config_show_marks_every_origin(ergo_env) -> None:
     assert rows["workspace.natural_break"] == ("-", "default")
     assert missing.returncode == 0
     assert missing.stdout.splitlines()[0].endswith("(not found: built-in defaults apply)")
-    assert {origin for _, origin in _show(missing.stdout).values()} == {"default"}
+    marks: dict[str, bool] = {}
+    assert {origin for _, origin in _show(missing.stdout, marks).values()} == {"default"}
+    assert not any(marks.values())
+    _show(shown.stdout, marks)
+    assert {k for k, marked in marks.items() if marked} == {"notifier", "posture.interval", "stretch.interval", "hydration.interval"}
+
+
+def test_config_show_changed_lists_only_what_differs_from_the_defaults(ergo_env) -> None:
+    write(Path(ergo_env["ERGO_CONFIG"]), '[hydration]\ninterval = "20m"\n[posture]\ninterval = "30m"\n')  # 30m is the default
+    changed, nothing = run_all([
+        (["config", "show", "--changed"], {**ergo_env, "ERGO_STRETCH__ENABLED": "false"}),
+        (["config", "show", "--changed"], {**ergo_env, "ERGO_CONFIG": ergo_env["ERGO_CONFIG"] + ".absent"}),
+    ])
+    assert changed.returncode == 0, changed.stderr
+    rows = _show(changed.stdout)
+    assert rows == {
+        "hydration.interval": ('"20m"', f"file {ergo_env['ERGO_CONFIG']}; default \"45m\""),
+        "stretch.enabled": ("false", "env ERGO_STRETCH__ENABLED; default true"),
+    }
+    assert nothing.returncode == 0 and nothing.stdout.splitlines()[-1] == "# everything is at its built-in default"
 
 
 # --- tips -----------------------------------------------------------------------
@@ -245,13 +270,17 @@ def test_tips(ergo_env) -> None:
     assert all(int(count) >= 2 for _, count in headings)
 
     assert hydration.returncode == 0
-    lines = hydration.stdout.splitlines()
+    lines = hydration.stdout.split("\n\n", 1)[1].splitlines()  # after the red flag
     assert re.fullmatch(r"hydration \(\d+ tips\)", lines[0])
     assert not any(re.fullmatch(r"\w+ \(\d+ tips\)", line) for line in lines[1:])  # only this kind
     tips = [line for line in lines[1:] if not line.strip().startswith("source:")]
     sources = [line for line in lines[1:] if line.strip().startswith("source:")]
     assert len(tips) == len(sources) == int(lines[0].split("(")[1].split()[0])
-    assert all(re.fullmatch(r'\s+source: \S+\.txt, section ".+"', line) for line in sources)
+    assert all(re.fullmatch(r'\s+source: .+ \(\d{3}_\w+\.txt\), section ".+"', line) for line in sources)
+    assert "source: Deconstructing the Primary Source of Back Pain (000_f4b6bc79e35247ba.txt)" in everything.stdout
+    for output in (everything, hydration):  # the warning signs, once, at the top
+        assert output.stdout.startswith("! See a doctor or other health professional if back pain or spasms persist")
+        assert sum(line.startswith("! ") for line in output.stdout.splitlines()) == 1
 
     message = one_line_error(nosuch, 1)
     assert "'nosuch'" in message and "hydration" in message
@@ -382,14 +411,17 @@ def test_light_parser_takes_plain_control_commands_and_leaves_the_rest_to_argpar
     pause = light_control_args(["pause", "30m"])
     assert pause is not None and (pause.duration, pause.until) == ("30m", None)
     # help, other flags, missing or extra arguments and other commands: argparse decides (and says why)
-    for argv in (["status", "--help"], ["pause", "--until", "13:30"], ["now"], ["break"], ["status", "x"], ["--config", "f", "status"],
+    for bare in ("skip", "now", "snooze"):  # no kind: the reminder delivered last (issue 8)
+        parsed = light_control_args([bare])
+        assert parsed is not None and parsed.kind is None
+    for argv in (["status", "--help"], ["pause", "--until", "13:30"], ["break"], ["status", "x"], ["--config", "f", "status"],
                  ["tips"], ["now", "posture", "extra"], []):
         assert light_control_args(argv) is None, argv
 
 
 def test_control_command_errors_are_still_argparse_errors(ergo_env) -> None:
-    missing, extra = run_all([(["now"], ergo_env), (["status", "x"], ergo_env)])
-    assert missing.returncode == 2 and "required: kind" in missing.stderr
+    missing, extra = run_all([(["pause", "--until"], ergo_env), (["status", "x"], ergo_env)])
+    assert missing.returncode == 2 and "expected one argument" in missing.stderr  # (`now` alone is valid: the last reminder)
     assert extra.returncode == 2 and "unrecognized arguments: x" in extra.stderr
 
 

@@ -2,19 +2,16 @@
 
 The disk is a real 256 KiB tmpfs mounted for the test (root only; CI runs as root); a
 read-only state dir is a tmpfs remounted read-only. The kill -9 between saving and sending
-uses a real notification server on a private bus that never answers Notify, so the daemon is
-caught exactly between the two.
+uses SilentNotificationServerDouble (tests/dbus_doubles.py), a hung notification server on a
+private bus that takes Notify and never answers, so the daemon is caught exactly between the two.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
-import sys
 import tempfile
-import threading
 from collections.abc import Iterator
 from contextlib import suppress
 from datetime import datetime, timezone
@@ -25,6 +22,7 @@ import pytest
 from ergo.errors import StateError
 from ergo.store import Store
 from tests.daemon_helpers import Daemon, ErgoEnv, wait_for
+from tests.dbus_doubles import SilentNotificationServerDouble
 from tests.desktop import desktop_session, require_desktop_tools
 
 
@@ -162,58 +160,15 @@ def test_a_read_only_database_at_start_is_one_line_and_kept(tiny_fs: Path) -> No
 
 # --- kill -9 between saving and sending -----------------------------------------------------------
 
-class SilentServer:
-    """A real notification server on the bus that answers who it is but never answers Notify."""
-
-    def __init__(self, address: str) -> None:
-        from jeepney.io.blocking import open_dbus_connection
-
-        self.conn = open_dbus_connection(bus=address)
-        self.notified = threading.Event()
-        self._stop = threading.Event()
-        from jeepney.bus_messages import message_bus
-
-        self.conn.send_and_get_reply(message_bus.RequestName("org.freedesktop.Notifications"), timeout=5)
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        from jeepney import MessageType, new_method_return
-        from jeepney.low_level import HeaderFields
-
-        while not self._stop.is_set():
-            try:
-                msg = self.conn.receive(timeout=0.2)
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            if msg.header.message_type != MessageType.method_call:
-                continue
-            member = msg.header.fields.get(HeaderFields.member)
-            if member == "GetServerInformation":
-                self.conn.send(new_method_return(msg, "ssss", ("silent", "ergo-tests", "1.0", "1.2")))
-            elif member == "GetCapabilities":
-                self.conn.send(new_method_return(msg, "as", (["body"],)))
-            elif member == "Notify":
-                self.notified.set()  # and never answer
-
-    def close(self) -> None:
-        self._stop.set()
-        self.thread.join(timeout=2)
-        self.conn.close()
-
-
 @pytest.mark.slow
 def test_a_kill_between_saving_and_sending_leaves_a_history_row() -> None:
     require_desktop_tools()
     with desktop_session(server="none", display=False) as desk:
-        server = SilentServer(desk.bus_address)
-        try:
+        with SilentNotificationServerDouble(desk.bus_address) as server:
             with ErgoEnv.create(desk.env, NOTIFIER="freedesktop", POSTURE__INTERVAL="2s",
                                 HYDRATION__ENABLED="false") as env:
                 with Daemon(env, wait=False) as daemon:  # status would wait for the send: the lock is held
-                    assert server.notified.wait(20), "the daemon never tried to send"
+                    assert wait_for(lambda: server.notify_calls(), timeout=20, what="the daemon sending")
                     os.kill(daemon.pid, signal.SIGKILL)
                     daemon.proc.wait(timeout=5)  # type: ignore[union-attr]
                 rows = env.history_all()
@@ -226,5 +181,3 @@ def test_a_kill_between_saving_and_sending_leaves_a_history_row() -> None:
                 interrupted = [r for r in rows if r["event"] == "interrupted"]
                 assert interrupted and interrupted[0]["kind"] == "posture", rows
                 assert "may not have been shown" in interrupted[0]["detail"]
-        finally:
-            server.close()

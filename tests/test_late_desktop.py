@@ -6,12 +6,10 @@ the login race is real), Xvfb, dunst and GNOME's notification-daemon as a second
 
 from __future__ import annotations
 
-import os
 import queue
 import shutil
 import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -64,7 +62,7 @@ def bus_at(socket_path: Path) -> Iterator[subprocess.Popen[bytes]]:
         socket_path.unlink(missing_ok=True)
 
 
-def test_session_watchers_come_back_after_the_bus_restarts(tmp_path: Path) -> None:
+def test_session_watchers_come_back_after_the_bus_restarts() -> None:
     require_tools("dbus-daemon")
     sock = Path(tempfile.mkdtemp(prefix="e7b", dir="/tmp")) / "bus"
     address = f"unix:path={sock}"

@@ -9,9 +9,8 @@ import sqlite3
 import stat
 from pathlib import Path
 
-import pytest
 
-from tests.daemon_helpers import Daemon, ErgoEnv, pid_alive, wait_for
+from tests.daemon_helpers import Daemon, ErgoEnv, wait_for
 
 
 def _modes(state_dir: Path) -> dict[str, int]:
@@ -36,7 +35,7 @@ def test_fresh_state_dir_and_files_are_private() -> None:
         assert env.cli("stop").returncode == 0
 
 
-def test_files_from_an_older_version_are_made_private(tmp_path: Path) -> None:
+def test_files_from_an_older_version_are_made_private() -> None:
     with ErgoEnv.create() as env:
         env.state_dir.mkdir(mode=0o755)
         env.state_dir.chmod(0o755)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ergo.tips import DEFAULT_KINDS, Tip, load_catalog, next_tip
+from ergo.tips import DEFAULT_KINDS, Tip, load_catalog, load_sources, next_tip, red_flag
 from tests.helpers import cannot_run
 
 ALLOWED_KINDS = frozenset(DEFAULT_KINDS) | {"breathing", "workspace", "strength"}
@@ -85,8 +85,67 @@ def test_source_and_section_exist(tip: Tip, seeds: dict[str, str]) -> None:
     assert tip.section in _heading_lines(seeds[tip.source]), (
         f"{tip.id}: section {tip.section!r} is not a line of {tip.source}"
     )
-    # A section is a heading, not a sentence lifted from a paragraph.
-    assert len(tip.section) <= 80 and not tip.section.endswith("."), f"{tip.id}: {tip.section!r} is not a heading"
+    # A section is a heading, not a sentence lifted from a paragraph (a bulleted heading may end in a full stop).
+    bulleted = any(line.strip().startswith("•") and line.strip().lstrip("•").strip() == tip.section
+                   for line in seeds[tip.source].splitlines())
+    assert len(tip.section) <= 80 and (bulleted or not tip.section.endswith(".")), f"{tip.id}: {tip.section!r} is not a heading"
+
+
+def test_sources_table_titles_match_their_documents(seeds: dict[str, str]) -> None:
+    """Each document's title comes from its first line; a bare label ("Overview :") gets a phrase of the document."""
+    sources = load_sources()
+    assert set(sources) == set(seeds), "every seed document, and only those, is in ergo/tips/sources.toml"
+    for file, source in sources.items():
+        first_line = seeds[file].splitlines()[0].strip()
+        assert source.heading == first_line, f"{file}: first line is {first_line!r}"
+        if source.title != first_line:
+            label = first_line.rstrip(" :")
+            assert first_line.endswith(":") and source.title.startswith(f"{label}: "), source.title
+            phrase = source.title[len(label) + 2:]
+            assert phrase.lower() in seeds[file].lower(), f"{file}: {phrase!r} is not in the document"
+    assert {tip.source for tip in _all_tips()} <= set(sources)
+
+
+def test_red_flag_says_what_the_document_says(seeds: dict[str, str]) -> None:
+    flag = red_flag()
+    document = seeds[flag.source]
+    assert flag.section in _heading_lines(document)
+    for word in ("persist", "severe", "numbness", "tingling", "weakness", "medical attention"):
+        assert word in document
+    for word in ("persist", "severe", "numbness", "tingling", "weakness"):
+        assert word in flag.text, f"the red flag leaves out {word!r}"
+    assert PROFESSIONAL.search(flag.text)
+    assert DENY.search(flag.text) is None
+
+
+def test_no_tip_starts_with_its_kinds_title() -> None:
+    """The notification's heading is the kind's title; a body that repeats it reads "Posture check: Posture check: ..."."""
+    from ergo.config.model import defaults
+
+    titles = {kind: reminder.title for kind, reminder in defaults().reminders().items()}
+    for tip in _all_tips():
+        title = titles[tip.kind]
+        assert title and not _words(tip.text)[: len(_words(title))] == _words(title), f"{tip.id} starts with {title!r}"
+
+
+def test_reviewed_tips_cite_what_supports_them(seeds: dict[str, str]) -> None:
+    """The issue-8 review: each fix and each added topic, checked against the documents."""
+    tips = {tip.id: tip for tip in _all_tips()}
+    # movement-04 no longer cites 003's "take a few steps", a step for a spasm in progress
+    assert tips["movement-04"].source == "004_13427e315021f412.txt" and "avoiding prolonged sitting or standing" in seeds[tips["movement-04"].source]
+    assert tips["movement-03"].section == "Muscle Overuse and Strain" and "prolonged periods of sitting" in seeds[tips["movement-03"].source]
+    assert all(mineral in tips["hydration-07"].text for mineral in ("calcium", "magnesium", "potassium"))
+    assert "foods high in calcium, magnesium, and potassium" in seeds[tips["hydration-07"].source]
+    # stretch tips arrive hourly: one says not to stretch into acute pain, as 002 does
+    assert "Once the acute pain subsides" in seeds[tips["stretch-05"].source]
+    assert re.search(r"acute", tips["stretch-05"].text) and re.search(r"never stretch into pain", tips["stretch-05"].text)
+    # prevention advice that was missing: sleeping posture, sudden or repetitive movements, listening to your body
+    sleeping = [t for t in tips.values() if re.search(r"\b(bed|sleep)", t.text)]
+    assert {t.kind for t in sleeping} == {"posture"} and len({t.source for t in sleeping}) == 2
+    assert any(re.search(r"sudden", t.text) and t.kind == "movement" for t in tips.values())
+    assert any(re.search(r"same motion over and over", t.text) for t in tips.values())
+    assert any(re.search(r"listen to your body", t.text, re.I) for t in tips.values())
+    assert "listen to your body" in seeds["004_13427e315021f412.txt"]
 
 
 def test_tips_are_in_our_own_words(seeds: dict[str, str]) -> None:

@@ -325,3 +325,35 @@ def test_todays_stats_opens_the_stats_or_history_text(monkeypatch: pytest.Monkey
         first = target.read_text().splitlines()[0]
         assert first in ("$ ergo stats", "$ ergo history --days 1")
         assert perform(Action("pause", (("minutes", 30),))).startswith("pause: not running")
+
+
+def test_the_icon_docks_again_when_the_panel_restarts_and_hovering_shows_the_tooltip(
+        desktop: DesktopSession, trayer: subprocess.Popen[bytes]) -> None:
+    with ErgoEnv.create(desktop.full_env(), **CALM) as env:
+        xenv = desktop.full_env()
+        with Daemon(env):
+            tray = Tray(env.env, env.root, "--backend", "xembed")
+            second = None
+            try:
+                window, _name, left, top = wait_for(lambda: (w := ergo_window(xenv)) and "posture" in w[1] and w,
+                                                    timeout=10, what="the icon")
+                x(xenv, "xdotool", "mousemove", str(left + 11), str(top + 11))
+                wait_for(lambda: '"ergo tooltip"' in x(xenv, "xwininfo", "-root", "-tree"), timeout=5,
+                         what="the tooltip window on hover")
+                x(xenv, "xdotool", "mousemove", "5", "400")
+                wait_for(lambda: '"ergo tooltip"' not in x(xenv, "xwininfo", "-root", "-tree"), timeout=5,
+                         what="the tooltip to go when the pointer leaves")
+                trayer.terminate()  # the panel goes away (the icon window survives, back on the root) ...
+                trayer.wait(timeout=5)
+                second = subprocess.Popen(["trayer", "--edge", "bottom", "--width", "10", "--SetDockType", "false"],
+                                          env=xenv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                # ... and a new one announces itself (MANAGER): the icon asks to be docked again
+                wait_for(lambda: tray.text().count("asked the system tray") >= 2, timeout=10, what="a second dock request")
+                window = wait_for(lambda: ergo_window(xenv), timeout=5, what="the icon")[0]
+                wait_for(lambda: "panel" in parent_chain(xenv, window), timeout=5, what="the icon in the new panel")
+                assert tray.proc.poll() is None
+            finally:
+                assert tray.close() == 0, tray.text()
+                if second is not None:
+                    second.terminate()
+                    second.wait(timeout=5)

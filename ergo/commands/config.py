@@ -1,8 +1,9 @@
-"""`ergo config path | show | init | validate | import` (import lives in ergo.commands.config_import)."""
+"""`ergo config path | show | edit | init | validate | import` (edit and import live in their own modules)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,17 +21,22 @@ def default_config_text() -> str:
 
 def run(action: str, config: str | None, flags: dict[str, Any], args: argparse.Namespace) -> int:
     paths = Paths.resolve(config)
-    if action == "path":
-        state = "exists" if paths.config_file.exists() else "does not exist yet: `ergo config init` creates it"
-        print(f"{paths.config_file}  ({paths.config_from}; {state})")
+    if action == "path":  # stdout is the path alone, for `$EDITOR "$(ergo config path)"`; the note goes to stderr
+        state = "exists" if paths.config_file.exists() else "does not exist yet: `ergo config init` or `ergo config edit` creates it"
+        print(paths.config_file)
+        print(f"ergo: {paths.config_from}; {state}", file=sys.stderr)
         return 0
     if action == "init":
         return init(paths.config_file, force=args.force)
+    if action == "edit":
+        from ergo.commands.config_edit import edit
+
+        return edit(paths.config_file, flags)
     if action == "import":
         from ergo.commands import config_import
 
         return config_import.run(args.program, args.path, args.dry_run, config)
-    from ergo.config.model import flat_values, load_settings
+    from ergo.config.model import defaults, flat_values, load_settings
 
     if action == "validate":
         target = Path(args.path) if args.path else paths.config_file
@@ -48,11 +54,34 @@ def run(action: str, config: str | None, flags: dict[str, Any], args: argparse.N
     print(f"# config file: {paths.config_file}{found}")
     _print_system_layer(loaded)
     values = flat_values(loaded.settings)
+    built_in = flat_values(defaults())
+    changed_only = getattr(args, "changed", False)
+    if changed_only:
+        values = {k: v for k, v in values.items() if v != built_in.get(k)}
+        if not values:
+            print("# everything is at its built-in default")
+            return 0
+    else:
+        print("# a * before the comment marks a value that differs from the built-in default (`--changed` lists only those)")
     width = max(len(k) for k in values)
     for key, value in values.items():
-        shown = "-" if value is None else (f'"{value}"' if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else value)
-        print(f"{key:<{width}} = {shown!s:<24} # {loaded.origins.get(key, 'default')}")
+        mark = "*" if value != built_in.get(key) else " "
+        origin = loaded.origins.get(key, "default")
+        if changed_only:
+            origin += f"; default {_shown(built_in.get(key))}"
+        print(f"{key:<{width}} = {_shown(value):<24} {mark} # {origin}")
     return 0
+
+
+def _shown(value: Any) -> str:
+    """A value as TOML would spell it; None (not set) as a dash."""
+    if value is None:
+        return "-"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
 
 
 def _print_system_layer(loaded: Any) -> None:
@@ -65,8 +94,6 @@ def _print_system_layer(loaded: Any) -> None:
 
 
 def _print_notices(notices: list[str]) -> None:
-    import sys
-
     for notice in notices:
         print(f"ergo: {notice}", file=sys.stderr)
 

@@ -135,12 +135,14 @@ def run(command: str, args: argparse.Namespace) -> int:
         changed = answer.get("changed") or []
         print("config reloaded: " + (", ".join(changed) + " changed" if changed else "nothing changed"))
         return 0
-    arguments: dict[str, Any] = {"kind": args.kind} if command == "now" else {}
-    answer = _ask(sock, command, **arguments)
+    kind = getattr(args, "kind", None)
+    answer = _ask(sock, command, **({"kind": kind} if command == "now" and kind is not None else {}))
     if command == "resume":
         print("resumed")
     elif command == "now":
-        print(f"{args.kind}: delivered; next due {_local(answer['reminders'][args.kind]['next_due'])}")
+        for name in answer.get("acted_on") or [kind]:
+            print(f"{name}: delivered; next due {_local(answer['reminders'][name]['next_due'])}"
+                  + ("" if kind else " (the reminder delivered last)"))
     return 0
 
 
@@ -206,7 +208,7 @@ def _in(iso: str | None, now: float) -> str:
         return ""
     delta = _epoch(iso) - now
     if delta <= 0:
-        return "(due)"
+        return "(due now: being delivered)"
     return f"(in {_format_seconds(round(delta))})"
 
 
@@ -239,6 +241,8 @@ def render_status(status: dict[str, Any]) -> str:
             state = f"outside work hours until {_local(entry.get('resumes_at'), with_day=True)}; next {_local(entry['next_due'], with_day=True)}"
         elif entry["held"] == "snoozed":
             state = f"snoozed until {_local(entry['snoozed_until'])}"
+        elif entry["held"] == "spacing":
+            state = f"due; keeping notifications apart until {_local(entry.get('resumes_at'))}"
         elif entry["held"]:
             state = f"held: {entry['held']}"
         last = f"last {_local(entry['last_fired'])}" if entry["last_fired"] else ""

@@ -133,9 +133,9 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
             late.start()
         if server is not None:
             server.start()
-            log.info("control %s: %s", "pipe" if pipe_transport() else "socket", getattr(server, "address", paths.socket))
-        if notifier.name == "console":
-            log.info("no desktop notifications here: reminders are printed to this terminal (or the log)")
+            # The Unix socket is where the README says; a named pipe (Windows) is worth the one extra line.
+            (log.info if pipe_transport() else log.debug)("control %s: %s", "pipe" if pipe_transport() else "socket",
+                                                          getattr(server, "address", paths.socket))
         if not daemon.stop_requested.wait(2.0):  # after `ergo start` has its first answer
             _release_startup_memory()
         while not daemon.stop_requested.wait(3600):

@@ -29,23 +29,34 @@ def run(command: str, config: str | None, flags: dict[str, Any], args: argparse.
             return plan_timeline(paths)
         return schedule(loaded.settings, args.hours, paths)
     if command == "notify-test":
-        return notify_test(loaded.settings, args.kind)
+        return notify_test(loaded.settings, args.kind, paths)
     raise ErgoError(f"unknown command {command!r}")
 
 
 def tips(kind: str | None) -> int:
-    from ergo.tips import load_catalog
+    from ergo.tips import load_catalog, load_sources, red_flag
 
     catalog = load_catalog()
     if kind is not None and kind not in catalog:
         raise ErgoError(f"no tips of kind {kind!r} (kinds: {', '.join(catalog)})")
+    sources = load_sources()
+
+    def cite(file: str, section: str) -> str:
+        known = sources.get(file)
+        title = f"{known.title} ({file})" if known else file
+        return f"source: {title}, section \"{section}\""
+
+    flag = red_flag()
+    print(f"! {flag.text}")
+    print(f"  {cite(flag.source, flag.section)}")
+    print()
     for name, items in catalog.items():
         if kind is not None and name != kind:
             continue
         print(f"{name} ({len(items)} tips)")
         for tip in items:
             print(f"  {tip.id:<14} {tip.text}")
-            print(f"  {'':<14} source: {tip.source}, section \"{tip.section}\"")
+            print(f"  {'':<14} {cite(tip.source, tip.section)}")
     return 0
 
 
@@ -164,9 +175,28 @@ def _window_events(specs: dict, start: datetime, end: datetime) -> list[tuple[da
     return sorted(events)
 
 
-def notify_test(settings: Any, kind: str) -> int:
-    """Send one reminder through the configured backend, with no fallback, and say exactly what happened."""
-    from ergo.compose import compose, kind_texts
+def _shown_in_this_cycle(paths: Paths) -> dict[str, set[str]]:
+    """The tips the daemon has shown in its current rotation cycle, read only (no state file: none)."""
+    if not paths.state_db.exists():
+        return {}
+    from ergo.store import Store
+
+    store = Store(paths.state_db)
+    try:
+        return store.shown_tips()
+    finally:
+        store.close()
+
+
+def notify_test(settings: Any, kind: str, paths: Paths) -> int:
+    """Send one reminder through the configured backend, with no fallback, and say exactly what happened.
+
+    The rotation is left alone: the test reuses a tip already shown in this cycle, which the
+    daemon will not pick next, so the next real reminder never repeats the test.
+    """
+    import random
+
+    from ergo.compose import Message, kind_texts
     from ergo.notify.base import Notification
     from ergo.notify.select import select_notifier
     from ergo.tips import load_catalog
@@ -176,8 +206,10 @@ def notify_test(settings: Any, kind: str) -> int:
         raise ErgoError(f"{kind!r} is not a reminder kind ({', '.join(reminders)})")
     notifier, reason = select_notifier(settings.notifier)
     reminder = reminders[kind]
-    texts = {kind: kind_texts(kind, reminder.title, reminder.messages, load_catalog())}
-    message, _ = compose((kind,), texts, {})
+    text = kind_texts(kind, reminder.title, reminder.messages, load_catalog())
+    shown = _shown_in_this_cycle(paths).get(kind, set())
+    tip = random.choice([t for t in text.tips if t.id in shown] or list(text.tips)) if text.tips else None
+    message = Message(kind, text.title, tip.text if tip else f"Time for your {kind} reminder.", {kind: tip.id} if tip else {})
     try:
         notifier.send(Notification(message.key, message.title, message.body, reminder.urgency, settings.expire))
     except NotifyError as error:

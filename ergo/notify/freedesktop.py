@@ -19,6 +19,7 @@ from jeepney.wrappers import DBusErrorResponse
 
 from ergo.errors import NotifyError
 from ergo.notify.base import ClosingContext, Notification
+from ergo.notify.icon import app_icon
 
 BUS_NAME = "org.freedesktop.Notifications"
 OBJECT_PATH = "/org/freedesktop/Notifications"
@@ -145,6 +146,7 @@ class FreedesktopNotifier(ClosingContext):
 
     def __init__(self, *, app_name: str = APP_NAME, timeout: float = 5.0, answers: Any | None = None) -> None:
         self._app_name = app_name
+        self._icon = app_icon()
         self._timeout = timeout
         self._lock = threading.Lock()
         self._conn: Any | None = None  # a blocking DBusConnection, or the answers listener's routed one
@@ -245,7 +247,7 @@ class FreedesktopNotifier(ClosingContext):
             (
                 self._app_name,
                 self._ids.get(n.key, 0),
-                "",
+                self._icon,
                 n.title,
                 body,
                 actions,

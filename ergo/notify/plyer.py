@@ -21,6 +21,7 @@ from typing import Any
 from ergo.errors import BackendUnavailable, NotifyError
 from ergo.notify import freedesktop
 from ergo.notify.base import ClosingContext, Notification
+from ergo.notify.icon import app_icon
 
 APP_NAME = "ergo"
 # Windows NOTIFYICONDATAW holds WCHAR[64] and WCHAR[256], terminator included; harmless elsewhere.
@@ -196,6 +197,7 @@ class PlyerNotifier(ClosingContext):
             f"--app-name={APP_NAME}",
             f"--expire-time={n.expire_ms}",
             f"--urgency={n.urgency}",
+            f"--icon={app_icon()}",
             "--",
             title,
             message,

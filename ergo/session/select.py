@@ -29,7 +29,7 @@ def start_watchers(emit: Emit, *, system_bus: str = "SYSTEM",
             watcher.start(emit)
         except BackendUnavailable as e:
             reason = f"{watcher.name}: unavailable: {str(e).split(' is unavailable: ', 1)[-1]}"
-            log.info("%s", reason)
+            log.debug("%s", reason)
             reasons.append(reason)
             continue
         except Exception as e:  # a bug in one watcher must not stop the daemon
@@ -38,7 +38,7 @@ def start_watchers(emit: Emit, *, system_bus: str = "SYSTEM",
             continue
         started.append(watcher)
         reasons.append(watcher.description)
-        log.info("%s", watcher.description)
+        log.debug("%s", watcher.description)
     return started, reasons
 
 

@@ -34,6 +34,38 @@ def load_catalog() -> dict[str, list[Tip]]:
     return catalog
 
 
+@dataclass(frozen=True)
+class Source:
+    """One seed document: its file name, its first line, and the title a reader is shown."""
+
+    file: str
+    heading: str
+    title: str
+
+
+@dataclass(frozen=True)
+class RedFlag:
+    """The warning signs that call for a professional, shown once at the top of `ergo tips`."""
+
+    text: str
+    source: str
+    section: str
+
+
+def _sources_toml() -> dict:
+    return tomllib.loads(resources.files(__package__).joinpath("sources.toml").read_text("utf-8"))
+
+
+def load_sources() -> dict[str, Source]:
+    """The seed documents by file name, so a tip's `source` can be shown as a title."""
+    return {entry["file"]: Source(entry["file"], entry["heading"], entry["title"]) for entry in _sources_toml()["source"]}
+
+
+def red_flag() -> RedFlag:
+    entry = _sources_toml()["red_flag"]
+    return RedFlag(entry["text"], entry["source"], entry["section"])
+
+
 def next_tip(tips: list[Tip], shown: set[str], rng: random.Random | None = None) -> tuple[Tip, set[str]]:
     """Pick a tip not yet shown in this cycle; start a new cycle once all were shown.
 
