@@ -97,7 +97,8 @@ def system_config_file() -> Path:
     if sys.platform.startswith("linux"):
         dirs = [d for d in os.environ.get("XDG_CONFIG_DIRS", "").split(":") if d.strip() and os.path.isabs(d)]
         candidates = [Path(d) / APP / "config.toml" for d in dirs or ["/etc/xdg"]]
-        return next((c for c in candidates if c.is_file()), candidates[0])
+        # os.path.isfile, not Path.is_file: a folder we may not enter (EACCES) is "not here", not a crash.
+        return next((c for c in candidates if os.path.isfile(c)), candidates[0])
     return Path(_platformdirs().site_config_dir(APP, appauthor=False)) / "config.toml"
 
 

@@ -41,6 +41,16 @@ def test_system_file_is_found_through_xdg_config_dirs_first_existing_wins(tmp_pa
     assert Paths.resolve().system_config_file == Path("/etc/xdg/ergo/config.toml")
 
 
+def test_a_config_dir_that_cannot_be_searched_is_passed_over_not_a_crash(tmp_path: Path, monkeypatch) -> None:
+    """A folder in XDG_CONFIG_DIRS that stat refuses (EACCES for a normal user; a name too long
+    here, since root may enter anything) is "no system file there", not a traceback."""
+    real = tmp_path / "real"
+    (real / "ergo").mkdir(parents=True)
+    (real / "ergo" / "config.toml").write_text("", "utf-8")
+    monkeypatch.setenv("XDG_CONFIG_DIRS", f"/{'x' * 300}:{real}")
+    assert system_config_file() == real / "ergo" / "config.toml"
+
+
 def test_precedence_flags_env_user_system_defaults_with_each_layer_named(ergo_env, tmp_path: Path, monkeypatch) -> None:
     system = system_dir(tmp_path, SYSTEM)
     user = tmp_path / "config.toml"
