@@ -71,7 +71,6 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
 
     if os.name == "posix":
         os.umask(0o077)  # every file the daemon creates (state, WAL, logs) is private
-    from ergo.system_watch import SystemConfigWatcher
 
     lock = InstanceLock(paths.lock_file)
     if check is None:  # under `ergo start`, which reports a bad config itself: lock and open while the check runs
@@ -114,7 +113,7 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
             daemon.on_change = server.changed
         _watch_config(watcher, server, daemon, POLL_SECONDS)
         if paths.system_config_file is not None:
-            system_watcher = SystemConfigWatcher(paths.system_config_file)
+            system_watcher = ConfigWatcher(paths.system_config_file, create_folder=False)
             _watch_config(system_watcher, server, daemon, POLL_SECONDS, job_id="system-config-poll")
 
         def on_signal(signum: int, _frame: object) -> None:
