@@ -8,6 +8,10 @@ may be re-pointed). A watched folder that is deleted is replaced by a watch on
 its nearest existing ancestor until it comes back. Any event leads to a content
 check (`changed()`), so a false alarm costs one read, never a reload. Elsewhere,
 or when no folder can be watched, a stat check every 2 s.
+
+The same watcher serves the system-wide file (`create_folder=False`): a user's
+daemon must not create /etc/xdg/ergo, so it watches the nearest existing folder on
+the way until an admin adds it.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ POLL_SECONDS = 2.0
 class ConfigWatcher:
     """`fileno()` is an inotify fd (or None: poll `changed()` every POLL_SECONDS instead)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, create_folder: bool = True) -> None:
         self.path = path
         self._fd: int | None = None
         self._watched: dict[str, int] = {}  # folder -> inotify watch descriptor
@@ -43,10 +47,11 @@ class ConfigWatcher:
         if sys.platform.startswith("linux"):
             self._fd = _inotify_init()
             if self._fd is not None:
-                try:
-                    self.path.parent.mkdir(parents=True, exist_ok=True)
-                except OSError:
-                    pass  # an ancestor is watched instead
+                if create_folder:
+                    try:
+                        self.path.parent.mkdir(parents=True, exist_ok=True)
+                    except OSError:
+                        pass  # an ancestor is watched instead
                 self._arm()
                 if not self._watched:
                     os.close(self._fd)

@@ -423,3 +423,22 @@ def test_control_command_errors_are_still_argparse_errors(ergo_env) -> None:
     missing, extra = run_all([(["pause", "--until"], ergo_env), (["status", "x"], ergo_env)])
     assert missing.returncode == 2 and "expected one argument" in missing.stderr  # (`now` alone is valid: the last reminder)
     assert extra.returncode == 2 and "unrecognized arguments: x" in extra.stderr
+
+
+def test_status_times_read_without_datetime_match_datetime() -> None:
+    """`ergo status` parses and formats the daemon's times with `time` alone; the answers equal datetime's."""
+    from ergo.commands.control import _epoch, _format_seconds, _local
+    from ergo.durations import format_duration
+
+    for moment in (datetime(2026, 11, 27, 10, 26, 13, tzinfo=UTC), datetime(2024, 2, 29, 23, 59, 59, tzinfo=UTC),
+                   datetime(2000, 3, 1, tzinfo=UTC), datetime(1969, 12, 31, 12, tzinfo=UTC),
+                   datetime.now(UTC).replace(microsecond=0), datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)):
+        iso = moment.isoformat(timespec="seconds")
+        assert _epoch(iso) == moment.timestamp(), iso
+        local = moment.astimezone()
+        expected = local.strftime("%a %H:%M") if local.date() != datetime.now().astimezone().date() else \
+            local.strftime("%H:%M:%S" if local.second else "%H:%M")
+        assert _local(iso) == expected, iso
+    assert _epoch("2026-11-27T10:26:13.500000+01:00") == datetime.fromisoformat("2026-11-27T10:26:13.500000+01:00").timestamp()
+    for seconds in (0, 1, 59, 60, 61, 3599, 3600, 3661, 86399, 90061, 400000, -75):
+        assert _format_seconds(seconds) == format_duration(timedelta(seconds=seconds)), seconds

@@ -50,6 +50,8 @@ def test_safe_eyes_dry_run_prints_a_diff_with_sources_and_lists_the_rest(ergo_en
     assert '+interval = "1h"  # imported from Safe Eyes long_break_interval = 60 (minutes)' in out
     assert '+away_after = "4m"  # imported from Safe Eyes smartpause idle_time = 4 (minutes)' in out
     assert '+natural_break = "5m"  # imported from Safe Eyes long_break_duration = 300 (seconds)' in out
+    assert '+duration = "5m"  # imported from Safe Eyes long_break_duration = 300 (seconds)' in out
+    assert '+duration = "15s"  # imported from Safe Eyes short_break_duration = 15 (seconds)' in out
     assert "not imported from Safe Eyes (no counterpart in ergo):" in out
     for unmapped in ("postpone_duration", "short_breaks", "strict_break", "trayicon plugin", "do-not-disturb"):
         assert unmapped in out, unmapped
@@ -66,8 +68,9 @@ def test_safe_eyes_import_writes_a_config_that_loads_with_the_mapped_values(ergo
     assert s.posture.natural_break == timedelta(seconds=15) and s.movement.natural_break == timedelta(minutes=5)
     assert s.hydration.interval == timedelta(minutes=45)  # untouched: the documented default file
     lines = imported_lines(config.read_text("utf-8"))
-    assert set(lines) == {"interval", "away_after", "natural_break"} and len(
-        [l for l in config.read_text().splitlines() if "# imported from Safe Eyes" in l]) == 5
+    assert s.posture.duration == timedelta(seconds=15) and s.movement.duration == timedelta(minutes=5)
+    assert set(lines) == {"interval", "away_after", "natural_break", "duration"} and len(
+        [l for l in config.read_text().splitlines() if "# imported from Safe Eyes" in l]) == 7
     again = run_ergo(["config", "import", "--from", "safeeyes", str(DATA / "safeeyes.json")], ergo_env)
     assert again.returncode == 0 and "already has these values" in again.stdout
 
@@ -85,10 +88,11 @@ def test_stretchly_long_breaks_replace_every_nth_mini_break_and_the_users_file_k
     assert s.posture.interval == timedelta(minutes=15)
     assert s.movement.interval == timedelta(hours=1)  # 15 min x (3 + 1), as in breaksPlanner.js
     assert s.posture.natural_break == timedelta(minutes=7) == s.movement.natural_break
+    assert s.posture.duration == timedelta(seconds=20) and s.movement.duration == timedelta(minutes=5)
     assert s.posture.messages == ["Roll your shoulders back."]  # the disabled idea is left out
     assert s.movement.messages == ["Walk: Walk to the kitchen and back."]
     assert "microbreakInterval x (breakInterval + 1) = 900000 ms x (3 + 1)" in text
-    for unmapped in ("breakPostponeTime", "morningHour", "monitorDnd = true", "breakDuration"):
+    for unmapped in ("breakPostponeTime", "morningHour", "monitorDnd = true"):
         assert unmapped in result.stdout, unmapped
 
 
@@ -117,7 +121,8 @@ def test_workrave_ini_layout_of_its_windows_build_reads_like_the_dconf_keys() ->
     ini = "[timers]\nmicro_pause.limit=240\nmicro_pause.auto_reset=25\nrest_break.limit=3600\n[breaks]\nrest_break.enabled=false\n"
     result = workrave.parse(workrave.from_ini_text(ini, "workrave.ini"), "workrave.ini")
     got = {m.key: m.value for m in result.mapped}
-    assert got == {"posture.interval": "4m", "posture.natural_break": "25s", "movement.interval": "1h",
+    assert got == {"posture.interval": "4m", "posture.natural_break": "25s", "posture.duration": "25s",
+                   "movement.interval": "1h",
                    "movement.enabled": False}
 
 
@@ -209,6 +214,7 @@ dconf dump /org/workrave/ > {dump}
     assert s.posture.interval == timedelta(minutes=4) and s.posture.natural_break == timedelta(seconds=20)
     assert s.movement.interval == timedelta(minutes=55) and s.movement.enabled is False
     assert s.movement.natural_break == timedelta(minutes=10)  # Workrave's default auto-reset, read live
+    assert s.posture.duration == timedelta(seconds=20) and s.movement.duration == timedelta(minutes=10)
     assert "timers/daily-limit, breaks/daily-limit: ergo has no daily limit" in result.stdout
     assert "distribution/port" in result.stdout  # every other live key is listed, none dropped
 

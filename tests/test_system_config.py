@@ -137,6 +137,7 @@ def test_the_running_daemon_reloads_when_an_admin_creates_and_edits_the_system_f
         with Daemon(env) as daemon:
             assert daemon.status()["reminders"]["hydration"]["interval"] == "45m"
             system = xdg / "ergo" / "config.toml"
+            assert not system.parent.exists()  # the user's daemon watches /etc/xdg, never creates its ergo/
             system.parent.mkdir()
             tmp = system.with_name("config.toml.new")
             tmp.write_text('[hydration]\ninterval = "11m"\n', "utf-8")

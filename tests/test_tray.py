@@ -312,7 +312,7 @@ def test_icon_pixmaps_are_a_disc_or_a_ring() -> None:
     assert disc[0:4] == b"\0\0\0\0"  # the corner is transparent
 
 
-def test_todays_stats_opens_the_stats_or_history_text(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_todays_stats_opens_the_stats_text(monkeypatch: pytest.MonkeyPatch) -> None:
     from ergo.tray.actions import perform
     from ergo.tray.model import Action
 
@@ -322,9 +322,27 @@ def test_todays_stats_opens_the_stats_or_history_text(monkeypatch: pytest.Monkey
         monkeypatch.setenv("PATH", str(Path(sys.executable).parent))  # no xdg-open: the tray says where the file is
         target = env.runtime_dir / "today.txt"
         assert perform(Action("open_stats")) == f"no xdg-open here: read {target}"
-        first = target.read_text().splitlines()[0]
-        assert first in ("$ ergo stats", "$ ergo history --days 1")
+        text = target.read_text()
+        assert text.splitlines()[0] == "$ ergo stats --day" and "kind" in text and "Traceback" not in text
         assert perform(Action("pause", (("minutes", 30),))).startswith("pause: not running")
+
+
+def test_edit_config_creates_the_documented_file_and_opens_it_without_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tray has no terminal for $EDITOR: it hands the file to the desktop's opener (absent here: it says where)."""
+    from ergo.tray.actions import perform
+    from ergo.tray.model import Action
+
+    with ErgoEnv.create(**CALM) as env:
+        for key in ("ERGO_CONFIG", "ERGO_STATE_DIR", "ERGO_RUNTIME_DIR"):
+            monkeypatch.setenv(key, env.env[key])
+        monkeypatch.setenv("PATH", str(Path(sys.executable).parent))
+        config = Path(env.env["ERGO_CONFIG"])
+        config.unlink(missing_ok=True)
+        assert perform(Action("edit_config")) == f"no xdg-open here: read {config}"
+        assert "[posture]" in config.read_text()  # the documented default file, from `ergo config init`
+        config.write_text('[posture]\ninterval = "20m"  # mine\n')
+        assert perform(Action("edit_config")) == f"no xdg-open here: read {config}"
+        assert "# mine" in config.read_text()  # an existing file is opened as it is
 
 
 def test_the_icon_docks_again_when_the_panel_restarts_and_hovering_shows_the_tooltip(

@@ -71,15 +71,24 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
 
     if os.name == "posix":
         os.umask(0o077)  # every file the daemon creates (state, WAL, logs) is private
-    loaded = finish_check(check, paths.config_file) if check else read_checked(sys.stdin.read(), paths.config_file)
-    _setup_logging(loaded.settings.log_level, paths.log_file)
-    lock = InstanceLock(paths.lock_file)  # after the check: a bad config says so even when ergo runs already
-    lock.acquire()
-    from ergo.system_watch import SystemConfigWatcher
 
-    store = server = watcher = system_watcher = daemon = late = None
-    try:
+    lock = InstanceLock(paths.lock_file)
+    if check is None:  # under `ergo start`, which reports a bad config itself: lock and open while the check runs
+        lock.acquire()
+        store: Store | None = Store(paths.state_db, alive_marker=paths.alive_marker)
+        try:
+            loaded = read_checked(sys.stdin.read(), paths.config_file)
+        except BaseException:
+            store.close()
+            lock.release()
+            raise
+    else:  # `ergo run`: the check first, so a bad config says so even when ergo runs already
+        loaded = finish_check(check, paths.config_file)
+        lock.acquire()
         store = Store(paths.state_db, alive_marker=paths.alive_marker)
+    _setup_logging(loaded.settings.log_level, paths.log_file)
+    server = watcher = system_watcher = daemon = late = None
+    try:
         notifier, notifier_reason = select_notifier(loaded.settings.notifier, answers=True)
         idle, idle_reason = select_idle_monitor(loaded.settings.idle.backend)
         if idle_reason.startswith("none"):
@@ -104,7 +113,7 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
             daemon.on_change = server.changed
         _watch_config(watcher, server, daemon, POLL_SECONDS)
         if paths.system_config_file is not None:
-            system_watcher = SystemConfigWatcher(paths.system_config_file)
+            system_watcher = ConfigWatcher(paths.system_config_file, create_folder=False)
             _watch_config(system_watcher, server, daemon, POLL_SECONDS, job_id="system-config-poll")
 
         def on_signal(signum: int, _frame: object) -> None:

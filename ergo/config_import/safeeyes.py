@@ -16,7 +16,6 @@ from ergo.config_import.base import Imported, Mapped, number, refuse
 
 PROGRAM = "Safe Eyes"
 KNOWN_MAJOR = "6"
-NO_BREAK_WINDOW = "ergo reminds with a notification and does not time the break itself"
 HANDLED = {"meta", "short_break_interval", "long_break_interval", "short_break_duration", "long_break_duration",
            "postpone_duration", "allow_postpone", "plugins", "short_breaks", "long_breaks"}
 
@@ -42,6 +41,10 @@ def parse(text: str, where: str) -> Imported:
     long = number(data, "long_break_interval", where, PROGRAM)
     out.interval("posture.interval", short * 60, f"{PROGRAM} short_break_interval = {short:g} (minutes)")
     out.interval("movement.interval", long * 60, f"{PROGRAM} long_break_interval = {long:g} (minutes)")
+    for key, kind in (("short_break_duration", "posture"), ("long_break_duration", "movement")):
+        if key in data:
+            seconds = number(data, key, where, PROGRAM)
+            out.interval(f"{kind}.duration", seconds, f"{PROGRAM} {key} = {seconds:g} (seconds)")
     plugins = {p.get("id"): p for p in data.get("plugins", []) if isinstance(p, dict)}
     smart = plugins.get("smartpause")
     if smart is not None and smart.get("enabled"):
@@ -59,8 +62,6 @@ def parse(text: str, where: str) -> Imported:
                      "ergo keeps its own natural_break for each reminder (an absence that long counts as the break)")
     elif smart is not None:
         out.mapped.append(Mapped("idle.backend", "none", f"{PROGRAM} smartpause plugin disabled (no idle detection)"))
-    if not (smart is not None and smart.get("enabled") and (smart.get("settings") or {}).get("interpret_idle_as_break")):
-        out.skip([k for k in ("short_break_duration", "long_break_duration") if k in data], NO_BREAK_WINDOW)
     out.skip([k for k in ("postpone_duration", "allow_postpone") if k in data],
              "ergo has no default snooze length: `ergo snooze KIND 10m` says how long each time")
     out.skip([k for k in ("short_breaks", "long_breaks") if k in data],

@@ -23,7 +23,7 @@ BUILT_IN = {
     "pauseForSuspendOrLock": "ergo always holds reminders while the screen is locked or the machine sleeps",
 }
 SNOOZE = "ergo has no default snooze length: `ergo snooze KIND 10m` says how long each time"
-HANDLED = {"microbreak", "microbreakInterval", "break", "breakInterval", "naturalBreaks",
+HANDLED = {"microbreak", "microbreakInterval", "microbreakDuration", "break", "breakInterval", "breakDuration", "naturalBreaks",
            "naturalBreaksInactivityResetTime", "useIdeasFromSettings", "microbreakIdeas", "breakIdeas", "__internal__"}
 
 
@@ -71,6 +71,10 @@ def parse(text: str, where: str) -> Imported:
         out.mapped.append(Mapped("movement.enabled", bool(data["break"]), f"{PROGRAM} break = {_js(data['break'])}"))
     out.interval("movement.interval", micro_ms * (every + 1) / 1000,
                  f"{PROGRAM} microbreakInterval x (breakInterval + 1) = {micro_ms:g} ms x ({every:g} + 1)")
+    for key, kind in (("microbreakDuration", "posture"), ("breakDuration", "movement")):
+        if key in data:
+            length = number(data, key, where, PROGRAM)
+            out.interval(f"{kind}.duration", length / 1000, f"{PROGRAM} {key} = {length:g} (ms)")
     if data.get("naturalBreaks", True) and "naturalBreaksInactivityResetTime" in data:
         reset = number(data, "naturalBreaksInactivityResetTime", where, PROGRAM)
         for kind in ("posture", "movement"):

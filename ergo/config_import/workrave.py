@@ -93,7 +93,10 @@ def parse(flat: dict[str, Any], where: str) -> Imported:
         if isinstance(flat.get(enabled), bool):
             out.mapped.append(Mapped(f"{kind}.enabled", flat[enabled], f"{PROGRAM} {enabled} = {str(flat[enabled]).lower()}"))
             used.add(enabled)
-        for name, target, method in (("limit", "interval", out.interval), ("auto-reset", "natural_break", out.duration)):
+        # auto-reset is how long Workrave's break lasts, and a pause that long resets its timer:
+        # both ergo's timed break (duration) and its natural break.
+        for name, target, method in (("limit", "interval", out.interval), ("auto-reset", "natural_break", out.duration),
+                                     ("auto-reset", "duration", out.interval)):
             key = f"timers/{timer}/{name}"
             value = flat.get(key)
             if isinstance(value, int) and not isinstance(value, bool):

@@ -1,8 +1,9 @@
 """Carry out a tray menu choice: control requests over the socket, or a command whose output opens in a viewer.
 
-"Today's stats" runs `ergo stats` when this ergo has it, else `ergo history --days 1`, writes the
-text to a file in the runtime dir and opens it with xdg-open. "Edit config" runs `ergo config edit`
-when present, else creates the documented file if missing and opens it with xdg-open.
+"Today's stats" runs `ergo stats --day`, writes the text to a file in the runtime dir and opens it
+with xdg-open. "Edit config" creates the documented file if missing and opens it with xdg-open, the
+desktop's editor for text: a tray has no terminal for `ergo config edit`'s $EDITOR, and the daemon
+reloads the saved file by itself.
 """
 
 from __future__ import annotations
@@ -27,11 +28,6 @@ SNOOZE = timedelta(minutes=10)
 def _ergo(*args: str, capture: bool = True, timeout: float = 30) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "ergo", *args], capture_output=capture, text=True,
                           stdin=subprocess.DEVNULL, timeout=timeout, check=False)
-
-
-def _has_command(name: str, *sub: str) -> bool:
-    """True when this ergo knows `ergo NAME ...` (the tray may be newer or older than the CLI's commands)."""
-    return _ergo(name, *sub, "--help").returncode == 0
 
 
 def _open(path: Path) -> str:
@@ -63,20 +59,21 @@ def perform(action: Action) -> str:
             done = _ergo("start")
             return (done.stdout or done.stderr).strip()
         if action.command == "open_stats":
-            command = ("stats",) if _has_command("stats") else ("history", "--days", "1")
+            command = ("stats", "--day")
             done = _ergo(*command)
             target = Path(runtime_dir()) / "today.txt"
             target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             target.write_text(f"$ ergo {' '.join(command)}\n\n{done.stdout}{done.stderr}")
             return _open(target)
         if action.command == "edit_config":
-            if _has_command("config", "edit"):
-                subprocess.Popen([sys.executable, "-m", "ergo", "config", "edit"], start_new_session=True,
-                                 stdin=subprocess.DEVNULL)
-                return "ergo config edit"
-            path = Path(_ergo("config", "path").stdout.strip().splitlines()[0].split(" (")[0].strip() or "config.toml")
+            found = _ergo("config", "path")
+            if found.returncode != 0 or not found.stdout.strip():
+                return f"edit_config: {found.stderr.strip() or 'no config path'}"
+            path = Path(found.stdout.strip())
             if not path.exists():
-                _ergo("config", "init")
+                made = _ergo("config", "init")
+                if made.returncode != 0:
+                    return f"edit_config: {made.stderr.strip()}"
             return _open(path)
     except ErgoError as error:
         return f"{action.command}: {error}"
