@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
+from tests.daemon_helpers import ErgoEnv
 from tests.desktop import DesktopSession, desktop_session, require_desktop_tools
 
 
@@ -25,3 +26,18 @@ def desktop(monkeypatch: pytest.MonkeyPatch) -> Iterator[DesktopSession]:
             monkeypatch.setenv(key, value)
         monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
         yield session
+
+
+@pytest.fixture
+def make_env() -> Iterator[Callable[..., ErgoEnv]]:
+    """Build isolated ergo environments; every daemon left in them is killed and every dir removed at the end."""
+    made: list[ErgoEnv] = []
+
+    def make(desktop_env: dict[str, str] | None = None, **settings: str | None) -> ErgoEnv:
+        env = ErgoEnv.create(desktop_env, **settings)
+        made.append(env)
+        return env
+
+    yield make
+    for env in made:
+        env.cleanup()

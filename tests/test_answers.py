@@ -10,7 +10,7 @@ import sqlite3
 import stat
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -29,20 +29,6 @@ from tests.desktop import DesktopSession, desktop_session, require_desktop_tools
 ACTIONS = ["default", "Done", "done", "Done", "snooze", "Snooze 10 min", "skip", "Skip"]
 ONE = {"POSTURE__INTERVAL": "3s", "HYDRATION__ENABLED": "false"}
 NOTIFICATION_DAEMON = "/usr/lib/notification-daemon/notification-daemon"
-
-
-@pytest.fixture
-def make_env() -> Iterator[Callable[..., ErgoEnv]]:
-    made: list[ErgoEnv] = []
-
-    def make(desktop_env: dict[str, str] | None = None, **settings: str | None) -> ErgoEnv:
-        env = ErgoEnv.create(desktop_env, **settings)
-        made.append(env)
-        return env
-
-    yield make
-    for env in made:
-        env.cleanup()
 
 
 def _pick_script(tmp: Path, choice: str) -> Path:

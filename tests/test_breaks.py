@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,20 +15,6 @@ from tests.daemon_helpers import Daemon, ErgoEnv, wait_for
 from tests.desktop import desktop_session, require_desktop_tools
 
 T0 = datetime(2026, 11, 23, 10, tzinfo=UTC)
-
-
-@pytest.fixture
-def make_env() -> Iterator[Callable[..., ErgoEnv]]:
-    made: list[ErgoEnv] = []
-
-    def make(desktop_env: dict[str, str] | None = None, **settings: str | None) -> ErgoEnv:
-        env = ErgoEnv.create(desktop_env, **settings)
-        made.append(env)
-        return env
-
-    yield make
-    for env in made:
-        env.cleanup()
 
 
 def test_the_countdown_updates_at_most_once_a_second_and_finishes() -> None:

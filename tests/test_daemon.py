@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -32,21 +32,6 @@ KINDS = ("posture", "hydration", "stretch", "movement", "breathing", "workspace"
 ENTRY_KEYS = {"enabled", "interval", "next_due", "snoozed_until", "last_fired"}
 #: slow reminders, for tests that steer countdowns and must not be disturbed by deliveries
 CALM = {"POSTURE__INTERVAL": "20s", "HYDRATION__INTERVAL": "30s"}
-
-
-@pytest.fixture
-def make_env() -> Iterator[Callable[..., ErgoEnv]]:
-    """Build isolated ergo environments; every daemon left in them is killed and every dir removed at the end."""
-    made: list[ErgoEnv] = []
-
-    def make(desktop_env: dict[str, str] | None = None, **settings: str | None) -> ErgoEnv:
-        env = ErgoEnv.create(desktop_env, **settings)
-        made.append(env)
-        return env
-
-    yield make
-    for env in made:
-        env.cleanup()
 
 
 def utcnow() -> datetime:

@@ -12,27 +12,13 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.daemon_helpers import Daemon, ErgoEnv, parse_iso, wait_for
 from tests.dbus_doubles import SilentNotificationServerDouble, private_bus, require_tools
-
-
-@pytest.fixture
-def make_env() -> Iterator[Callable[..., ErgoEnv]]:
-    made: list[ErgoEnv] = []
-
-    def make(desktop_env: dict[str, str] | None = None, **settings: str | None) -> ErgoEnv:
-        env = ErgoEnv.create(desktop_env, **settings)
-        made.append(env)
-        return env
-
-    yield make
-    for env in made:
-        env.cleanup()
 
 
 def utcnow() -> datetime:

@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,20 +27,6 @@ from ergo.glance import glance, minutes_text, render
 from tests.daemon_helpers import Daemon, ErgoEnv
 
 CALM = {"POSTURE__INTERVAL": "20m", "HYDRATION__INTERVAL": "30m"}
-
-
-@pytest.fixture
-def make_env() -> Iterator[Callable[..., ErgoEnv]]:
-    made: list[ErgoEnv] = []
-
-    def make(**settings: str | None) -> ErgoEnv:
-        env = ErgoEnv.create(**settings)
-        made.append(env)
-        return env
-
-    yield make
-    for env in made:
-        env.cleanup()
 
 
 class Follower:

@@ -43,20 +43,6 @@ def pipe_transport(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ERGO_CONTROL_TRANSPORT", "pipe")
 
 
-@pytest.fixture
-def make_env() -> Iterator[Callable[..., ErgoEnv]]:
-    made: list[ErgoEnv] = []
-
-    def make(**settings: str | None) -> ErgoEnv:
-        env = ErgoEnv.create(**settings)
-        made.append(env)
-        return env
-
-    yield make
-    for env in made:
-        env.cleanup()
-
-
 # --- the control transport ------------------------------------------------------------------------
 
 
