@@ -251,3 +251,15 @@ def test_plan_start_without_a_daemon_stores_it_and_schedule_shows_it(ergo_env) -
     assert unknown.returncode == 1 and "no plan 'marathon' (plans: acute-back, after-workout)" in unknown.stderr
     assert run_ergo(["plan", "stop"], ergo_env).returncode == 0
     assert run_ergo(["plan", "stop"], ergo_env).returncode == 1
+
+
+def test_plan_list_names_each_steps_document_by_its_title_like_ergo_tips(ergo_env) -> None:
+    from ergo.tips import load_sources
+
+    result = run_ergo(["plan", "list"], ergo_env)
+    assert result.returncode == 0, result.stderr
+    sources = load_sources()
+    for plan in PLANS.values():
+        for step in plan.steps:
+            title = sources[step.cite.source].title
+            assert f'source: {title} ({step.cite.source}), section "{step.cite.section}"' in result.stdout

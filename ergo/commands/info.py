@@ -34,21 +34,16 @@ def run(command: str, config: str | None, flags: dict[str, Any], args: argparse.
 
 
 def tips(kind: str | None) -> int:
-    from ergo.tips import load_catalog, load_sources, red_flag
+    from ergo.tips import cite, load_catalog, load_sources, red_flag
 
     catalog = load_catalog()
     if kind is not None and kind not in catalog:
         raise ErgoError(f"no tips of kind {kind!r} (kinds: {', '.join(catalog)})")
     sources = load_sources()
 
-    def cite(file: str, section: str) -> str:
-        known = sources.get(file)
-        title = f"{known.title} ({file})" if known else file
-        return f"source: {title}, section \"{section}\""
-
     flag = red_flag()
     print(f"! {flag.text}")
-    print(f"  {cite(flag.source, flag.section)}")
+    print(f"  {cite(flag.source, flag.section, sources)}")
     print()
     for name, items in catalog.items():
         if kind is not None and name != kind:
@@ -56,7 +51,7 @@ def tips(kind: str | None) -> int:
         print(f"{name} ({len(items)} tips)")
         for tip in items:
             print(f"  {tip.id:<14} {tip.text}")
-            print(f"  {'':<14} {cite(tip.source, tip.section)}")
+            print(f"  {'':<14} {cite(tip.source, tip.section, sources)}")
     return 0
 
 

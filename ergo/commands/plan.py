@@ -40,11 +40,14 @@ def _wrap(text: str, indent: str = "  ") -> str:
 
 
 def list_plans(plans: dict) -> int:
+    from ergo.tips import cite, load_sources
+
+    sources = load_sources()
     for plan in plans.values():
         print(f"{plan.name}: {plan.title}: {plan.summary}")
         for step in plan.steps:
             print(f"  {step.id:<8} {step.text}")
-            print(f"  {'':<8} source: {step.cite.source}, section \"{step.cite.section}\"")
+            print(f"  {'':<8} {cite(step.cite.source, step.cite.section, sources)}")
         if plan.options:
             print("  options: " + ", ".join(f"--{o.name.replace('_', '-')} (default {_shown(o.default)}, "
                                             f"{_shown(o.low)} to {_shown(o.high)})" for o in plan.options.values()))

@@ -61,6 +61,13 @@ def load_sources() -> dict[str, Source]:
     return {entry["file"]: Source(entry["file"], entry["heading"], entry["title"]) for entry in _sources_toml()["source"]}
 
 
+def cite(file: str, section: str, sources: dict[str, Source]) -> str:
+    """How a tip or a plan step names where it comes from: the document's title, its file, the section."""
+    known = sources.get(file)
+    title = f"{known.title} ({file})" if known else file
+    return f"source: {title}, section \"{section}\""
+
+
 def red_flag() -> RedFlag:
     entry = _sources_toml()["red_flag"]
     return RedFlag(entry["text"], entry["source"], entry["section"])
