@@ -23,6 +23,12 @@ def load_apscheduler() -> None:
     sys.modules["asyncio"] = stand_in
     try:
         import apscheduler.util  # noqa: F401
+    except ImportError:
+        pass  # a later APScheduler 3.x wants more of asyncio: load it for real below (2 MB, but it runs)
     finally:
         if sys.modules.get("asyncio") is stand_in:
             del sys.modules["asyncio"]
+    if "apscheduler.util" not in sys.modules:
+        for name in [n for n in sys.modules if n == "apscheduler" or n.startswith("apscheduler.")]:
+            del sys.modules[name]  # half-imported under the stand-in
+        import apscheduler.util  # noqa: F401

@@ -37,3 +37,18 @@ def test_apscheduler_loads_without_asyncio_and_asyncio_still_imports_after() -> 
             "assert apscheduler.util.iscoroutinefunction_partial(lambda: 1) is False; print('ok')")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=False)
     assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_an_apscheduler_that_wants_more_of_asyncio_still_loads_with_the_real_one(tmp_path) -> None:
+    """A stand-in for a future APScheduler 3.x whose util imports more than iscoroutinefunction:
+    the slim load must fall back to the real asyncio, never leave the daemon unable to start."""
+    package = tmp_path / "apscheduler"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "util.py").write_text("from asyncio import iscoroutinefunction, get_running_loop\n")
+    code = (f"import sys; sys.path.insert(0, {str(tmp_path)!r}); "
+            "from ergo.apscheduler_slim import load_apscheduler; load_apscheduler(); "
+            "import apscheduler.util, asyncio; "
+            "assert apscheduler.util.get_running_loop is asyncio.get_running_loop; print('ok')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=False)
+    assert done.stdout.strip() == "ok", done.stderr
