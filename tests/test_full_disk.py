@@ -129,6 +129,34 @@ def test_reminders_go_on_through_a_full_disk_and_catch_up_after(tiny_fs: Path) -
             assert daemon.alive()
 
 
+def test_a_plan_started_on_a_full_disk_is_kept_and_written_when_space_returns(tiny_fs: Path) -> None:
+    """Plan history rows and the running plan go through the same in-memory buffer as reminders."""
+    import sqlite3
+
+    def plan_rows() -> list[str]:
+        db = sqlite3.connect(f"file:{tiny_fs / 'state' / 'state.sqlite3'}?mode=ro", uri=True, timeout=2)
+        try:
+            return [event for (event,) in db.execute("SELECT event FROM history WHERE kind = 'plan' ORDER BY id")]
+        finally:
+            db.close()
+
+    with ErgoEnv.create(POSTURE__INTERVAL="1s", HYDRATION__ENABLED="false") as env:
+        env.env["ERGO_STATE_DIR"] = str(tiny_fs / "state")
+        with Daemon(env) as daemon:
+            wait_for(lambda: env.db_deliveries(), what="a first delivery on disk")
+            filler = _fill(tiny_fs)
+            wait_for(lambda: daemon.status().get("state_error"), timeout=15, what="state_error in status")
+            started = env.cli("plan", "start", "after-workout")
+            assert started.returncode == 0, started.stderr
+            assert (daemon.status().get("plan") or {}).get("name") == "after-workout"  # runs from memory
+            assert "started" not in plan_rows()
+            filler.unlink()
+            wait_for(lambda: "started" in plan_rows(), timeout=15, what="the plan's row written after the outage")
+            wait_for(lambda: daemon.status().get("state_error") is None, timeout=15, what="state saved again")
+        with Daemon(env) as again:  # the plan itself was written too: it survives the restart
+            assert (again.status().get("plan") or {}).get("name") == "after-workout"
+
+
 @pytest.mark.parametrize("command", ["run", "start"])
 def test_a_read_only_state_dir_at_start_is_one_line(tiny_fs: Path, command: str) -> None:
     state = tiny_fs / "state"

@@ -23,6 +23,7 @@ from ergo.daemon.delivery import Deliverer
 from ergo.errors import NotifyError
 from ergo.notify.base import Notification, Notifier
 from ergo.policy import Engine, Outcome
+from ergo.daemon.state import BufferedStore
 from ergo.store import Store
 
 log = logging.getLogger("ergo")
@@ -44,7 +45,7 @@ class Answers:
     """Records answers to deliveries and runs the timed break; the countdowns change only through `apply`."""
 
     def __init__(self, engine: Engine, clock: Clock, zone: tzinfo, lock: threading.RLock, scheduler: BackgroundScheduler,
-                 store: Store, notifier: Notifier, deliverer: Deliverer, apply: Apply) -> None:
+                 store: Store | BufferedStore, notifier: Notifier, deliverer: Deliverer, apply: Apply) -> None:
         self.engine = engine
         self.clock = clock
         self.zone = zone

@@ -28,7 +28,7 @@ from ergo.daemon.delivery import Deliverer, Timers
 from ergo.daemon.plans import PlanSteps
 from ergo.daemon.presence import Presence
 from ergo.daemon.specs import specs_from
-from ergo.daemon.state import StateKeeper
+from ergo.daemon.state import BufferedStore, StateKeeper
 from ergo.durations import format_duration
 from ergo.notify.base import Notifier
 from ergo.paths import Paths
@@ -83,11 +83,13 @@ class Daemon:
         notifier = backends.notifier
         self.state = StateKeeper(store, self.engine.snapshot)
         self.timers = Timers(self.engine, self.scheduler, self._on_timer)
-        self.plans = PlanSteps(self.engine, self.clock, self.zone, self.lock, self.scheduler, store, notifier, self.settings)
+        buffered = BufferedStore(store, self.state)  # history rows and the plan survive a full disk
+        self.plans = PlanSteps(self.engine, self.clock, self.zone, self.lock, self.scheduler, buffered, notifier,
+                               self.settings)
         self.deliverer = Deliverer(notifier, self.state, self.settings, self.plans.driver.stretch_note)
         self.presence = Presence(self.engine, self.clock, self.lock, self.scheduler, self.state, backends.idle,
                                  lambda: self.settings().idle.away_after, self.apply, self.timers.forget)
-        self.answers = Answers(self.engine, self.clock, self.zone, self.lock, self.scheduler, store, notifier,
+        self.answers = Answers(self.engine, self.clock, self.zone, self.lock, self.scheduler, buffered, notifier,
                                self.deliverer, self.apply)
         self.control = Control(self)
 

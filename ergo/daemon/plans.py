@@ -20,6 +20,7 @@ from ergo.errors import ErgoError, NotifyError
 from ergo.notify.base import Notification, Notifier
 from ergo.plans.driver import PlanDriver
 from ergo.policy import Engine
+from ergo.daemon.state import BufferedStore
 from ergo.store import Store
 
 log = logging.getLogger("ergo")
@@ -29,7 +30,7 @@ class PlanSteps:
     """Runs a plan's steps beside the reminders: same notifier, own timer, held only by a pause or do-not-disturb."""
 
     def __init__(self, engine: Engine, clock: Clock, zone: tzinfo, lock: threading.RLock, scheduler: BackgroundScheduler,
-                 store: Store, notifier: Notifier, settings: Callable[[], PlainSettings]) -> None:
+                 store: Store | BufferedStore, notifier: Notifier, settings: Callable[[], PlainSettings]) -> None:
         self.engine = engine
         self.clock = clock
         self.lock = lock

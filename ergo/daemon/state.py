@@ -30,6 +30,7 @@ class StateKeeper:
         self.error: str | None = None  # why the latest save failed (full disk...); None when saved
         self.saved: dict | None = None  # the snapshot last written, so unchanged state is not written again
         self.unsaved_rows: list[Row] = []
+        self.unsaved_plan: tuple[dict | None] | None = None  # (plan,) while the running plan waits for space
         self._pruned_at: datetime | None = None
 
     def save(self, now: datetime, sending: list[tuple[datetime, str, str]] | None = None) -> list[int]:
@@ -101,6 +102,8 @@ class StateKeeper:
             self.error = None
             log.info("state saved again")
             self.flush_rows()
+            if self.unsaved_plan is not None:
+                self.save_plan(self.unsaved_plan[0])
 
     def prune(self, now: datetime, retention: timedelta) -> None:
         """Keep history for `history_retention` (default a year): at start and then once a day."""
@@ -115,9 +118,35 @@ class StateKeeper:
         if gone:
             log.info("history: deleted %d row(s) older than %s", gone, format_duration(retention))
 
+    def save_plan(self, plan: dict | None) -> None:
+        """The running plan, or kept in memory while the disk is full (the newest wins)."""
+        self.unsaved_plan = (plan,)
+        if self.call(self.store.save_plan, plan):
+            self.unsaved_plan = None
+
     def retry(self, now: datetime) -> None:
         """Catch up by itself once the disk has space again, even when nothing else happens."""
-        if self.error is not None or self.unsaved_rows:
+        if self.error is not None or self.unsaved_rows or self.unsaved_plan is not None:
             self.saved = None
             self.save(now)
             self.flush_rows()
+            if self.unsaved_plan is not None:
+                self.save_plan(self.unsaved_plan[0])
+
+
+class BufferedStore:
+    """The store as the plan driver and the button listener use it: reads go to SQLite, history
+    rows and the plan go through the keeper, so a full disk delays them instead of losing them."""
+
+    def __init__(self, store: Store, keeper: StateKeeper) -> None:
+        self._store = store
+        self._keeper = keeper
+
+    def record(self, at: datetime, kind: str, event: str, detail: str = "", ref: int | None = None) -> int | None:
+        return self._keeper.record(at, kind, event, detail, ref)
+
+    def save_plan(self, plan: dict[str, Any] | None) -> None:
+        self._keeper.save_plan(plan)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)  # reads: rows, answered, open_deliveries, load_plan
