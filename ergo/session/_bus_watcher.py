@@ -77,21 +77,10 @@ class BusSignalWatcher:
         """Connect and subscribe here, then hand the connection to the daemon thread."""
         if self._thread is not None:
             return
-        from jeepney import message_bus
-
         self._stop.clear()  # a stop() before this start() does not cancel it; one after it always counts
         try:
-            conn = connect(self.bus)
+            conn, queue, initial = self._subscribe()
         except BusError as e:
-            raise BackendUnavailable(f"session watcher '{self.name}' is unavailable: {e}") from None
-        queue: deque[Message] = deque()
-        try:
-            for bus_rule, local_rule in self.rules():
-                call(conn, message_bus.AddMatch(bus_rule))
-                conn.filter(local_rule, queue=queue)
-            initial = list(self.on_start(conn))
-        except BusError as e:
-            close_quietly(conn)
             raise BackendUnavailable(f"session watcher '{self.name}' is unavailable: {e}") from None
         with self._conn_lock:
             self._conn = conn
@@ -141,25 +130,30 @@ class BusSignalWatcher:
                 self._emit_all(emit, self.on_tick(conn))
                 next_tick = time.monotonic() + (self.tick_interval or 0)
 
-    def _reconnect(self) -> tuple[DBusConnection, deque[Message], list[SessionEvent]] | None:
-        """Connect and subscribe again, waiting longer after each failure; None once stopped."""
+    def _subscribe(self) -> tuple[DBusConnection, deque[Message], list[SessionEvent]]:
+        """Connect, add the match rules and take the initial events; the connection is closed on failure."""
         from jeepney import message_bus
 
+        conn = connect(self.bus)
+        queue: deque[Message] = deque()
+        try:
+            for bus_rule, local_rule in self.rules():
+                call(conn, message_bus.AddMatch(bus_rule))
+                conn.filter(local_rule, queue=queue)
+            initial = list(self.on_start(conn))
+        except BaseException:
+            close_quietly(conn)
+            raise
+        return conn, queue, initial
+
+    def _reconnect(self) -> tuple[DBusConnection, deque[Message], list[SessionEvent]] | None:
+        """Connect and subscribe again, waiting longer after each failure; None once stopped."""
         delay = RECONNECT_FIRST
         while not self._stop.wait(delay):
             delay = min(delay * 2, RECONNECT_LAST)
             try:
-                conn = connect(self.bus)
-            except BusError:
-                continue
-            queue: deque[Message] = deque()
-            try:
-                for bus_rule, local_rule in self.rules():
-                    call(conn, message_bus.AddMatch(bus_rule))
-                    conn.filter(local_rule, queue=queue)
-                initial = list(self.on_start(conn))
+                conn, queue, initial = self._subscribe()
             except (BusError, OSError, ValueError, EOFError):
-                close_quietly(conn)
                 continue
             with self._conn_lock:
                 if self._stop.is_set():
