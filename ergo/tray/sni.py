@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 import os
 import select
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from ergo.idle._dbus import BusError, call, close_quietly, connect
+from ergo.tray.mailbox import ViewMailbox
 from ergo.tray.model import Item, TrayView, pixmap
 
 log = logging.getLogger("ergo.tray")
@@ -102,24 +102,18 @@ class StatusNotifierTray:
         rule.add_arg_condition(0, WATCHER)
         call(self.conn, message_bus.AddMatch(rule))
         self._view: TrayView | None = None
-        self._pending: TrayView | None = None
         self._revision = 1
-        self._lock = threading.Lock()
-        self._wake_r, self._wake_w = os.pipe()
-        self._stop = False
+        self.mailbox = ViewMailbox()
         self._hosts: set[str] = set()
         self.source = f"StatusNotifierItem {self.bus_name} registered with {WATCHER}"
 
     # --- from other threads ------------------------------------------------------
 
     def show(self, view: TrayView) -> None:
-        with self._lock:
-            self._pending = view
-        os.write(self._wake_w, b"x")
+        self.mailbox.post(view)
 
     def stop(self) -> None:
-        self._stop = True
-        os.write(self._wake_w, b"q")
+        self.mailbox.stop()
 
     # --- the loop ------------------------------------------------------------------
 
@@ -134,22 +128,20 @@ class StatusNotifierTray:
     def run(self) -> None:
         self._register()
         sock = self.conn.sock
-        while not self._stop:
-            readable, _, _ = select.select([sock, self._wake_r], [], [])
-            if self._wake_r in readable:
-                os.read(self._wake_r, 4096)
-                with self._lock:
-                    pending, self._pending = self._pending, None
+        while not self.mailbox.stopped:
+            readable, _, _ = select.select([sock, self.mailbox.fileno()], [], [])
+            if self.mailbox.fileno() in readable:
+                pending = self.mailbox.take()
                 if pending is not None:
                     self._update(pending)
-            while not self._stop:
+            while not self.mailbox.stopped:
                 try:
                     message = self.conn.receive(timeout=0)
                 except TimeoutError:
                     break
                 except (OSError, EOFError, ValueError) as error:
                     log.error("the session bus went away (%s); the tray ends", error)
-                    self._stop = True
+                    self.mailbox.stopped = True
                     break
                 self._dispatch(message)
         close_quietly(self.conn)

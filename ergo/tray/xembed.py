@@ -13,13 +13,13 @@ from __future__ import annotations
 import logging
 import os
 import select
-import threading
 from collections.abc import Callable
 
 from Xlib import X, Xutil, display
 from Xlib.error import XError
 from Xlib.protocol import event
 
+from ergo.tray.mailbox import ViewMailbox
 from ergo.tray.model import Item, TrayView
 
 log = logging.getLogger("ergo.tray")
@@ -76,10 +76,7 @@ class XEmbedTray:
         self._menu_items: tuple[Item, ...] = ()
         self._tip = None
         self._view: TrayView | None = None
-        self._pending: TrayView | None = None
-        self._lock = threading.Lock()
-        self._wake_r, self._wake_w = os.pipe()
-        self._stop = False
+        self.mailbox = ViewMailbox()
         self.docked_to: int | None = None
         self.source = f"XEmbed system tray on {os.environ.get('DISPLAY', '?')}"
 
@@ -87,13 +84,10 @@ class XEmbedTray:
 
     def show(self, view: TrayView) -> None:
         """Any thread: the next loop turn draws `view`."""
-        with self._lock:
-            self._pending = view
-        os.write(self._wake_w, b"x")
+        self.mailbox.post(view)
 
     def stop(self) -> None:
-        self._stop = True
-        os.write(self._wake_w, b"q")
+        self.mailbox.stop()
 
     # --- the loop ------------------------------------------------------------------
 
@@ -114,18 +108,16 @@ class XEmbedTray:
         """Serve X events and wake-ups until stop() or "Quit tray"."""
         self.dock()
         xfd = self.d.fileno()
-        while not self._stop:
+        while not self.mailbox.stopped:
             if not self.d.pending_events():
-                readable, _, _ = select.select([xfd, self._wake_r], [], [])
-                if self._wake_r in readable:
-                    os.read(self._wake_r, 4096)
-                    with self._lock:
-                        pending, self._pending = self._pending, None
+                readable, _, _ = select.select([xfd, self.mailbox.fileno()], [], [])
+                if self.mailbox.fileno() in readable:
+                    pending = self.mailbox.take()
                     if pending is not None:
                         self._view = pending
                         self._redraw()
                         self.d.flush()
-            while self.d.pending_events() and not self._stop:
+            while self.d.pending_events() and not self.mailbox.stopped:
                 self._handle(self.d.next_event())
         try:
             self.win.destroy()
