@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from ergo.errors import ErgoError
+from ergo.errors import ErgoError, one_line
 
 TYPE_CHECKING = False  # typing, argparse and collections stay off the light path
 if TYPE_CHECKING:
@@ -257,7 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return dispatch(args)
     except ErgoError as error:
-        print(f"ergo: {error}", file=sys.stderr)
+        print(one_line(error), file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         return 130

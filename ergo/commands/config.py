@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ergo.errors import ErgoError
+from ergo.errors import ErgoError, one_line
 from ergo.paths import Paths, read_config_bytes
 from ergo.templates_dir import read_template
 
@@ -95,7 +95,7 @@ def _print_system_layer(loaded: Any) -> None:
 
 def _print_notices(notices: list[str]) -> None:
     for notice in notices:
-        print(f"ergo: {notice}", file=sys.stderr)
+        print(one_line(notice), file=sys.stderr)
 
 
 def init(target: Path, *, force: bool) -> int:

@@ -244,8 +244,9 @@ def history(paths: Paths, days: float, as_json: bool) -> int:
         print(f"  {local:%H:%M}  {entry.kind:<10} {describe(entry)}")
     reminders = [e for e in entries if e.what == "reminder"]
     done = sum(1 for e in reminders if e.outcome == "done")
-    print(f"{len(reminders)} reminders, {done} answered with a break; "
-          f"{sum(1 for e in entries if e.what == 'natural break')} natural breaks")
+    natural = sum(1 for e in entries if e.what == "natural break")
+    print(f"{len(reminders)} reminder{'' if len(reminders) == 1 else 's'}, {done} answered with a break; "
+          f"{natural} natural break{'' if natural == 1 else 's'}")
     return 0
 
 

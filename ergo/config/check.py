@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from ergo.errors import ConfigError
+from ergo.errors import ConfigError, one_line
 
 
 def main(argv: list[str]) -> int:
@@ -19,7 +19,7 @@ def main(argv: list[str]) -> int:
     try:
         loaded = load_settings(Path(argv[0]), json.loads(argv[1]) if len(argv) > 1 else {})
     except ConfigError as error:
-        print(f"ergo: {error}", file=sys.stderr)
+        print(one_line(error), file=sys.stderr)
         return error.exit_code
     print(json.dumps(export_json(loaded)))
     return 0

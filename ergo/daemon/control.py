@@ -99,6 +99,7 @@ class Control:
                 engine.pause(now, until)
                 outcomes: list[Outcome] = []
             elif command == "resume":
+                was_paused = engine.paused
                 engine.resume(now)
                 outcomes = engine.tick(now)
             elif command == "snooze":
@@ -106,6 +107,9 @@ class Control:
                     return {"ok": False, "error": "snooze needs a time in the future"}
                 outcomes = [o for k in kinds for o in engine.snooze(now, k, until)]
             elif command == "skip":
+                # what the skip really did: a reminder already due (held back, not yet shown) is dropped;
+                # otherwise the countdown restarts from now
+                before = {k: (engine.next_due(k, now), engine.reminders[k].pending_reason or engine.hold(now)) for k in kinds}
                 outcomes = [o for k in kinds for o in engine.skip(now, k)]
             elif command == "now":
                 outcomes = engine.deliver_now(now, *kinds)
@@ -115,6 +119,12 @@ class Control:
         answer = self.status()
         if kinds:
             answer["acted_on"] = list(kinds)
+        if command == "resume":
+            answer["was_paused"] = was_paused
+        if command == "skip":
+            answer["skipped"] = {k: {"was_due": _iso(due), "overdue": due is not None and due <= now,
+                                     "held": held if due is not None and due <= now else None}
+                                 for k, (due, held) in before.items()}
         return answer
 
     def status(self) -> dict[str, Any]:
