@@ -218,6 +218,13 @@ def dispatch(args: argparse.Namespace | ControlArgs) -> int:
         if command == "run":
             return daemon.run(config, _flags(args), args)
         return daemon.start(config, _flags(args), args)
+    if command == "schedule" and not getattr(args, "plan", False) and not _flags(args):
+        from ergo.commands import control
+        from ergo.paths import Paths
+
+        shown = control.schedule(str(Paths.resolve(config).socket), args.hours)  # the running ergo's own timeline
+        if shown is not None:
+            return shown
     if command == "plan":
         from ergo.commands import plan as plan_commands
 

@@ -41,7 +41,15 @@ def run(action: str, config: str | None, flags: dict[str, Any], args: argparse.N
     if action == "validate":
         target = Path(args.path) if args.path else paths.config_file
         if read_config_bytes(target) is None:
-            raise ErgoError(f"{target}: no such file (built-in defaults apply; `ergo config init` creates it)")
+            if args.path:  # a file named on the command line must be there
+                raise ErgoError(f"{target}: no such file")
+            # No config file: check what `ergo run` would use, the defaults plus the system file and the
+            # environment (ERGO_*), and exit 0 or 2 exactly as `ergo run` would.
+            checked = load_settings(paths.config_file, flags)
+            _print_notices(checked.notices)
+            print(f"{target}: no such file; the built-in defaults with the environment and flags are ok "
+                  "(`ergo config init` writes a file to edit)")
+            return 0
         if paths.system_config_file is not None and target.resolve() == paths.system_config_file.resolve():
             checked = load_settings(paths.config_file, flags, target)  # the system file, under the user's
         else:

@@ -147,6 +147,43 @@ def run(command: str, args: argparse.Namespace) -> int:
     return 0
 
 
+def schedule(sock: str, hours: float) -> int | None:
+    """`ergo schedule` while ergo runs: the daemon's own timeline (pauses, snoozes, a plan), or None with no daemon."""
+    import time
+
+    try:
+        answer = request(sock, "schedule", hours=hours)
+    except DaemonNotRunning:
+        return None
+    print(f"Coming reminders for the next {hours:g}h, from the running ergo (pid {answer['pid']}):")
+    if not answer["enabled"]:
+        print("  no reminder is enabled")
+    for line in answer["work_hours"]:
+        print(f"  work hours: {line}")
+    if answer["paused"]:
+        print("  paused " + (f"until {_local(answer['paused_until'])}" if answer["paused_until"]
+                             else "until `ergo resume`: no reminder comes before that"))
+    for kind, until in answer["snoozed"].items():
+        print(f"  {kind} snoozed until {_local(until)}")
+    if answer.get("break"):
+        timed = answer["break"]
+        print(f"  break in progress: {', '.join(timed['kinds'])} until {_local(timed['ends'])}")
+    if answer.get("held"):
+        print(f"  held now: {answer['held']}; the times below assume you are at the keyboard")
+    last_day = None
+    reminders = 0
+    for iso, text in answer["events"]:
+        local = time.localtime(_epoch(iso))
+        if local[:3] != last_day:
+            last_day = local[:3]
+            print(time.strftime("%a %d %b", local))
+        print(f"  {time.strftime('%H:%M', local)}  {text}")
+        reminders += not text.startswith(("-- ", "plan "))
+    if reminders == 0 and answer["enabled"]:
+        print("  no reminder falls due in that time")
+    return 0
+
+
 def _skip_words(kind: str, answer: dict[str, Any]) -> str:
     """What `ergo skip KIND` did when no notification was waiting for an answer: never more than happened."""
     after = _local(answer["reminders"][kind]["next_due"])

@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from ergo import __version__
@@ -49,6 +49,8 @@ class Control:
             return self.status()
         if command == "reload":
             return self.reload("ergo reload")
+        if command == "schedule":
+            return self.schedule(request.get("hours"))
         if command in ("plan_start", "plan_stop"):
             return d.plans.command(command, request)
         if command == "stop":
@@ -185,6 +187,45 @@ class Control:
                 "reminders": reminders,
                 "break": None if timed is None else {
                     "kinds": list(timed.kinds), "ends": _iso(timed.started + timed.length)},
+            }
+
+    def schedule(self, hours: Any) -> dict[str, Any]:
+        """`ergo schedule` while ergo runs: a copy of the live Engine played forward, with its pauses, snoozes
+        and plan. Presence holds (away, locked, do not disturb) are taken to end now: the times assume you
+        are at the keyboard, and `held` says what holds reminders at this moment."""
+        import copy
+
+        from ergo import timeline
+        from ergo.plans import timing
+
+        if isinstance(hours, bool) or not isinstance(hours, (int, float)) or not 0 < hours <= 24 * 14:
+            return {"ok": False, "error": "--hours must be between 0 and 336"}
+        d = self.daemon
+        with d.lock:
+            now = d.clock.now().replace(microsecond=0)
+            end = now + timedelta(hours=hours)
+            live = d.engine
+            held = None if live.paused else live.hold(now)
+            # specs and timing are read-only settings (their work hours hold a ZoneInfo, which cannot be copied)
+            engine = copy.deepcopy(live, {id(live.specs): live.specs, id(live.timing): live.timing})
+            engine.away_since, engine.gone, engine.dnd, engine.quiet_until = None, {}, False, None
+            events = timeline.window_events(engine.specs, now, end) + timeline.reminders(engine, now, end)
+            plan, running = d.plans.driver.plan, d.plans.driver.running
+            if plan is not None and running is not None:
+                events += [(at, f"plan {plan.name}: {step.title}")
+                           for at, step in timing.occurrences(plan, running, d.zone, now, end)]
+                if running.ends <= end:
+                    events.append((running.ends, f"-- plan {plan.name} ends"))
+            timed = d.answers.timed
+            return {
+                "ok": True, "pid": os.getpid(), "now": _iso(now), "hours": hours,
+                "enabled": list(live.specs), "work_hours": timeline.work_hours(live.specs),
+                "paused": live.paused, "paused_until": _iso(live.pause_until), "held": held,
+                "snoozed": {kind: _iso(state.snoozed_until) for kind, state in live.reminders.items()
+                            if kind in live.specs and state.snoozed_until is not None and state.snoozed_until > now},
+                "break": None if timed is None else {"kinds": list(timed.kinds), "ends": _iso(timed.started + timed.length)},
+                "plan": None if plan is None or running is None else {"name": plan.name, "ends": _iso(running.ends)},
+                "events": [[_iso(at), text] for at, text in sorted(events)],
             }
 
     def _reminders_reach(self) -> str:
