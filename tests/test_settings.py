@@ -337,7 +337,6 @@ def test_a_number_where_a_boolean_belongs_is_not_quoted(tmp_path: Path) -> None:
 
 
 def test_the_test_suites_own_variables_are_not_settings(ergo_env, monkeypatch, tmp_path):
-    """ERGO_SEEDS_DIR and ERGO_NO_SEEDS steer the tests only; a shell that sets them still runs ergo."""
+    """ERGO_SEEDS_DIR steers the tests only; a shell that sets it still runs ergo."""
     monkeypatch.setenv("ERGO_SEEDS_DIR", str(tmp_path))
-    monkeypatch.setenv("ERGO_NO_SEEDS", "1")
     assert load_settings(tmp_path / "absent.toml").settings.posture.interval == timedelta(minutes=30)

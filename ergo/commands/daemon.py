@@ -233,6 +233,8 @@ def start(config: str | None, flags: dict[str, Any], args: argparse.Namespace) -
             tail = _tail(paths.log_file)
             if process.returncode == ConfigError.exit_code:
                 raise ConfigError(tail.removeprefix("ergo: "))
+            if process.returncode == ErgoError.exit_code and tail.startswith("ergo: "):
+                raise ErgoError(tail.removeprefix("ergo: "))  # the daemon's own one line (a state file it cannot open...)
             raise ErgoError(f"ergo exited at start (code {process.returncode}): {tail}")
         try:
             answer = request(paths.socket, "status", timeout=1)

@@ -177,7 +177,7 @@ def _shown_in_this_cycle(paths: Paths) -> dict[str, set[str]]:
         return {}
     from ergo.records.store import Store
 
-    store = Store(paths.state_db)
+    store = Store(paths.state_db, read_only=True)
     try:
         return store.shown_tips()
     finally:
@@ -264,7 +264,8 @@ def gather_stats(paths: Paths, settings: Any, length: str, today: Any = None) ->
     goal = getattr(settings.reminders().get("hydration"), "daily_goal", None)
     if not paths.state_db.exists():
         return compute([], [], [], first, last, zone, kinds, goal)
-    store = Store(paths.state_db, alive_marker=paths.alive_marker)  # a running daemon's spans reach its last sign of life
+    # read only: stats never creates, moves or migrates anything; a running daemon's spans reach its last sign of life
+    store = Store(paths.state_db, alive_marker=paths.alive_marker, read_only=True)
     try:
         rows = store.history(since, limit=1_000_000, until=until)
         running, present = store.spans("running", since, until), store.spans("present", since, until)

@@ -7,6 +7,7 @@ ergo.config.frozen). A bad config prints the usual one line and exits 2.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -21,7 +22,12 @@ def main(argv: list[str]) -> int:
     except ConfigError as error:
         print(f"ergo: {error}", file=sys.stderr)
         return error.exit_code
-    print(json.dumps(export_json(loaded)))
+    try:
+        print(json.dumps(export_json(loaded)), flush=True)
+    except BrokenPipeError:
+        # The daemon that was to read this exited first (its log and exit code say why, and
+        # `ergo start` reports that): not a config problem, so no line and no error here.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

@@ -35,7 +35,7 @@ from ergo.timing.worktime import WorkHoursError, parse_days, parse_hours
 ENV_PREFIX = "ERGO_"
 #: ERGO_* variables that are not settings (locations and the test harness).
 NON_SETTING_ENV = frozenset({"ERGO_CONFIG", "ERGO_STATE_DIR", "ERGO_RUNTIME_DIR", "ERGO_REQUIRE_DESKTOP",
-                             "ERGO_CONTROL_TRANSPORT", "ERGO_NO_SEEDS", "ERGO_SEEDS_DIR"})
+                             "ERGO_CONTROL_TRANSPORT", "ERGO_SEEDS_DIR"})
 MAX_INTERVAL = timedelta(hours=24)
 
 

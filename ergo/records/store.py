@@ -44,11 +44,13 @@ CREATE INDEX IF NOT EXISTS history_at ON history(at);
 MIGRATIONS: tuple[tuple[int, str], ...] = (
     (1, SCHEMA),
     # 2: answers point at the delivery they answer (ref); spans record when ergo ran and when you were present.
+    # Every step may find its work done already (a foreign WAL can leave the columns of version 2 under
+    # version 1): ADD COLUMN is skipped for a column that exists, the rest says IF NOT EXISTS.
     (2, """
 ALTER TABLE history ADD COLUMN ref INTEGER;
-CREATE INDEX history_ref ON history(ref);
-CREATE TABLE spans (id INTEGER PRIMARY KEY, what TEXT NOT NULL, start TEXT NOT NULL, end TEXT NOT NULL);
-CREATE INDEX spans_start ON spans(start);
+CREATE INDEX IF NOT EXISTS history_ref ON history(ref);
+CREATE TABLE IF NOT EXISTS spans (id INTEGER PRIMARY KEY, what TEXT NOT NULL, start TEXT NOT NULL, end TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS spans_start ON spans(start);
 """),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
@@ -99,8 +101,17 @@ class Store:
         self.warning: str | None = None
         self.interrupted = 0  # deliveries a crash left between saving and sending (now marked in history)
         self._lock = threading.Lock()
+        self._ref = "ref"  # a file from before versioning (read only, never migrated) has no ref column, nor spans
+        self._spans = True
         if read_only:
             self._db = _open_read_only(path)
+            try:
+                if "ref" not in _columns(self._db, "history"):
+                    self._ref = "NULL AS ref"
+                self._spans = bool(_columns(self._db, "spans"))
+            except sqlite3.Error as error:
+                self._db.close()
+                raise StateError(f"state file {path}: {error}") from None
             return
         private_state_dir(path.parent)
         _check_writable(path.parent)
@@ -114,6 +125,7 @@ class Store:
         except sqlite3.DatabaseError as error:
             if not is_corruption(error):
                 raise StateError(f"state file {path}: {error}") from None
+            _refuse_if_newer(path, error)  # a newer ergo's file is never moved aside
             aside = path.with_name(f"{path.name}.corrupt-{datetime.now():%Y%m%d-%H%M%S}")
             path.replace(aside)
             for suffix in ("-wal", "-shm", "-journal"):
@@ -285,7 +297,7 @@ class Store:
                 raise self._failed(error) from None
 
     def history(self, since: datetime | None = None, limit: int = 1000, until: datetime | None = None) -> list[HistoryRow]:
-        query = "SELECT id, at, kind, event, detail, ref FROM history WHERE 1"
+        query = f"SELECT id, at, kind, event, detail, {self._ref} FROM history WHERE 1"
         args: tuple = ()
         if since is not None:
             query += " AND at >= ?"
@@ -308,7 +320,7 @@ class Store:
             return []
         marks = ",".join("?" * len(ids))
         with self._lock:
-            found = self._db.execute(f"SELECT id, at, kind, event, detail, ref FROM history WHERE id IN ({marks}) ORDER BY id",
+            found = self._db.execute(f"SELECT id, at, kind, event, detail, {self._ref} FROM history WHERE id IN ({marks}) ORDER BY id",
                                      tuple(ids)).fetchall()
         return [HistoryRow(datetime.fromisoformat(at), kind, event, detail, id_, ref) for id_, at, kind, event, detail, ref in found]
 
@@ -393,7 +405,9 @@ class Store:
                          (json.dumps(sorted(ids)),))
 
     def spans(self, what: str, since: datetime, until: datetime) -> list[Span]:
-        """Spans of `what` overlapping [since, until), oldest first."""
+        """Spans of `what` overlapping [since, until), oldest first (none in a file from before spans)."""
+        if not self._spans:
+            return []
         with self._lock:
             open_ids = self._open_ids()
         alive = self.last_alive() if open_ids else None
@@ -439,11 +453,16 @@ def _check_writable(folder: Path) -> None:
 
 
 def _open_read_only(path: Path) -> sqlite3.Connection:
-    """Read without writing anything; on a full disk (no room for the -shm file) read the main file as is."""
+    """Read without writing anything (no -wal or -shm file either)."""
     from urllib.parse import quote
 
     error: sqlite3.Error | None = None
-    for options in ("mode=ro", "immutable=1"):
+    # Without a -wal beside it no daemon has the file open (a clean stop removes both), and `mode=ro` on a
+    # WAL-mode file would create -wal and -shm: read it as immutable, which creates nothing. With a -wal
+    # (a running daemon, or a crash's log still to replay) read through it; on a full disk (no room for
+    # the -shm file) read the main file as is.
+    wal = path.with_name(path.name + "-wal")
+    for options in (("mode=ro", "immutable=1") if wal.exists() else ("immutable=1",)):
         try:
             db = sqlite3.connect(f"file:{quote(str(path))}?{options}", uri=True, check_same_thread=False,
                                  isolation_level=None, timeout=5)
@@ -458,7 +477,17 @@ def _open_read_only(path: Path) -> sqlite3.Connection:
             error = failed
             if is_corruption(failed):
                 break
+    _refuse_if_newer(path, error)
     raise StateError(f"state file {path}: {error}")
+
+
+def _refuse_if_newer(path: Path, error: BaseException | None) -> None:
+    """A file of a newer ergo that this SQLite cannot read: one line saying so (it is left as it is)."""
+    version = header_version(path)
+    if version is not None and version > SCHEMA_VERSION:
+        raise StateError(f"state file {path}: written by a newer ergo (schema version {version}) that this SQLite "
+                         f"{sqlite3.sqlite_version} cannot read ({error}); left as it is: use that ergo, or move the "
+                         "file away yourself")
 
 
 def _migrate(db: sqlite3.Connection) -> None:
@@ -472,9 +501,35 @@ def _migrate(db: sqlite3.Connection) -> None:
         db.execute("BEGIN IMMEDIATE")
         try:
             for statement in filter(str.strip, script.split(";")):
-                db.execute(statement)
+                if not _already_done(db, statement):
+                    db.execute(statement)
             db.execute(f"PRAGMA user_version = {target}")
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
+
+
+def _already_done(db: sqlite3.Connection, statement: str) -> bool:
+    """An `ALTER TABLE t ADD COLUMN c ...` whose column is there already."""
+    words = statement.split()
+    if [w.upper() for w in words[:2]] + [w.upper() for w in words[3:5]] != ["ALTER", "TABLE", "ADD", "COLUMN"]:
+        return False
+    return words[5] in _columns(db, words[2])
+
+
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+
+
+def header_version(path: Path) -> int | None:
+    """The schema version (user_version) in the file's header, read without SQLite (whose schema parse may
+    fail on a newer file); None when the file is no SQLite database."""
+    try:
+        with open(path, "rb") as file:
+            header = file.read(100)
+    except OSError:
+        return None
+    if len(header) < 100 or not header.startswith(b"SQLite format 3\0"):
+        return None
+    return int.from_bytes(header[60:64], "big", signed=True)
