@@ -51,7 +51,7 @@ def _read_source(source: Path, program: str) -> str:
 
 def run(program: str, path: str | None, dry_run: bool, config: str | None, out: Any = None) -> int:
     """Print the change as a diff; write it unless --dry-run (the old file is kept as a new .bak)."""
-    from ergo.commands.config import default_config_text
+    from ergo.templates_dir import default_config_text
 
     out = out or sys.stdout
     target = Paths.resolve(config).config_file
@@ -85,7 +85,7 @@ def _merge(current: str, imported: Any, target: Path) -> str:
     """The user's text with the mapped keys set, checked to load as an ergo config. A value ergo's
     checks refuse (e.g. an idle time over 24h) and a key the system-wide file locks are listed and
     left out; anything else wrong (the user's own file does not load) writes nothing."""
-    from ergo.config.model import load_settings
+    from ergo.config.load import load_settings
     from ergo.config_import.base import Unmapped
     from ergo.config_import.merge import apply
 
