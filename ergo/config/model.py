@@ -32,6 +32,7 @@ from pydantic_settings import (
 from ergo.durations import DurationError, format_duration, parse_duration
 from ergo.errors import ConfigError
 from ergo.paths import read_config_bytes
+from ergo.safetext import undeliverable
 from ergo.worktime import WorkHoursError, parse_days, parse_hours
 
 ENV_PREFIX = "ERGO_"
@@ -118,6 +119,28 @@ Retention = Annotated[timedelta, BeforeValidator(_duration), AfterValidator(_ret
 Interval = Annotated[timedelta, BeforeValidator(_duration), AfterValidator(_interval), _as_text]
 Days = Annotated[str, AfterValidator(_checked_by(parse_days))]
 Hours = Annotated[str, AfterValidator(_checked_by(parse_hours))]
+
+
+def _deliverable(value: str | None) -> str | None:
+    """Refuse what a notification cannot carry (ergo.safetext), naming the character and its position."""
+    found = None if value is None else undeliverable(value)
+    if found is not None:
+        position, what = found
+        raise ValueError(f"character {position} is {what}, which a notification cannot carry: remove it")
+    return value
+
+
+def _deliverable_each(values: list[str]) -> list[str]:
+    for number, value in enumerate(values, 1):
+        try:
+            _deliverable(value)
+        except ValueError as error:
+            raise ValueError(f"message {number}: {error}") from None
+    return values
+
+
+Text = Annotated[str | None, AfterValidator(_deliverable)]
+Messages = Annotated[list[str], AfterValidator(_deliverable_each)]
 Urgency = Literal["low", "normal", "critical"]
 
 
@@ -130,8 +153,8 @@ class Reminder(_Section):
 
     enabled: bool = True
     interval: Interval = timedelta(minutes=30)
-    title: str | None = None
-    messages: list[str] = []
+    title: Text = None
+    messages: Messages = []
     urgency: Urgency = "normal"
     natural_break: LongDuration | None = None
     duration: Interval | None = None  # how long the break itself lasts (a Start button counts it down)
@@ -148,7 +171,7 @@ def _kind(name: str, enabled: bool, interval: str, title: str, natural_break: st
         __doc__=f"The {name.lower()} reminder.",
         enabled=(bool, enabled),
         interval=(Interval, interval),
-        title=(str | None, title),
+        title=(Text, title),
         natural_break=(LongDuration | None, natural_break),
         duration=(Interval | None, duration),
         **extra,
