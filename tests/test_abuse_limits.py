@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ergo.store import Store
+from ergo.records.store import Store
 from tests.daemon_helpers import Daemon, ErgoEnv, pid_alive, wait_for
 
 

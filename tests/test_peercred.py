@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from ergo.control_client import request
-from ergo.control_server import ControlServer
+from ergo.control.client import request
+from ergo.control.server import ControlServer
 from ergo.errors import UnsafeLocation
 from tests.second_user import fork_as, read_result, run_as, second_user  # noqa: F401 (fixture)
 

@@ -1,6 +1,6 @@
 """Plans: the data files against the documents, the pure timing over simulated days, and the real daemon.
 
-The timing tests pass times in (a simulated clock, as for ergo.policy); the daemon tests run the
+The timing tests pass times in (a simulated clock, as for ergo.timing.policy); the daemon tests run the
 real `ergo run` with a plan stored in its real SQLite state file.
 """
 
@@ -18,7 +18,7 @@ import pytest
 from ergo.errors import ErgoError
 from ergo.plans import timing
 from ergo.plans.catalog import load_plans
-from ergo.store import Store
+from ergo.records.store import Store
 from tests.daemon_helpers import Daemon, ErgoEnv, wait_for
 from tests.helpers import ergo_env, run_ergo  # noqa: F401
 from tests.test_tips import DENY, seeds  # noqa: F401

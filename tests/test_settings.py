@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from ergo.commands.config import default_config_text
+from ergo.templates_dir import default_config_text
 from ergo.errors import ConfigError
-from ergo.config.model import _all_keys, defaults, flat_values, load_settings
+from ergo.config.model import defaults, flat_values
+from ergo.config.load import _all_keys, load_settings
 from tests.helpers import REPO, ergo_env, run_ergo  # noqa: F401
 from tests.second_user import second_user  # noqa: F401 (fixture)
 

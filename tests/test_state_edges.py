@@ -19,7 +19,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from ergo.store import SCHEMA, SCHEMA_VERSION, Store
+from ergo.records.schema import SCHEMA, SCHEMA_VERSION
+from ergo.records.store import Store
 from tests.daemon_helpers import ErgoEnv
 
 

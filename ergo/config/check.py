@@ -15,7 +15,7 @@ from ergo.errors import ConfigError
 
 
 def main(argv: list[str]) -> int:
-    from ergo.config.model import export_json, load_settings
+    from ergo.config.load import export_json, load_settings
 
     try:
         loaded = load_settings(Path(argv[0]), json.loads(argv[1]) if len(argv) > 1 else {})

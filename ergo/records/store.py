@@ -2,7 +2,8 @@
 
 Every write is one transaction, so a crash (even kill -9) leaves either the old
 or the new state. A file that is not a readable ergo database is moved aside
-and a fresh one started, with a warning for the log.
+and a fresh one started, with a warning for the log. The file itself (schema, migrations, read-only
+opening, a newer ergo's file) is schema.py's.
 
 An idle daemon writes nothing here: only changes of state and history do. Its
 sign of life for the next start's downtime estimate is the modification time of
@@ -23,37 +24,12 @@ from pathlib import Path
 
 from ergo.errors import StateError
 from ergo.paths import private_state_dir
+from ergo.records.schema import check_writable, columns, is_corruption, is_full, migrate, open_read_only, refuse_if_newer
 
 WAL_PAGES = 64  # autocheckpoint after this many pages (256 KiB with 4 KiB pages; SQLite's default is 1000)
 WAL_LIMIT = 512 * 1024  # after a checkpoint the -wal file shrinks back to at most this
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS history (
-    id INTEGER PRIMARY KEY,
-    at TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    event TEXT NOT NULL,
-    detail TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS history_at ON history(at);
-"""
 
-# Versioned migrations (PRAGMA user_version): files from before versioning are version 0 and hold
-# SCHEMA's tables, or nothing. Each step runs once, in one transaction with its version bump.
-MIGRATIONS: tuple[tuple[int, str], ...] = (
-    (1, SCHEMA),
-    # 2: answers point at the delivery they answer (ref); spans record when ergo ran and when you were present.
-    # Every step may find its work done already (a foreign WAL can leave the columns of version 2 under
-    # version 1): ADD COLUMN is skipped for a column that exists, the rest says IF NOT EXISTS.
-    (2, """
-ALTER TABLE history ADD COLUMN ref INTEGER;
-CREATE INDEX IF NOT EXISTS history_ref ON history(ref);
-CREATE TABLE IF NOT EXISTS spans (id INTEGER PRIMARY KEY, what TEXT NOT NULL, start TEXT NOT NULL, end TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS spans_start ON spans(start);
-"""),
-)
-SCHEMA_VERSION = MIGRATIONS[-1][0]
 ANSWERS = ("done", "snoozed", "skipped", "dismissed")
 
 
@@ -76,17 +52,8 @@ class Span:
     end: datetime
 
 
-#: SQLite's words for a file that really is damaged; every other error (full, read-only, locked) is not.
-CORRUPTION = ("SQLITE_CORRUPT", "SQLITE_NOTADB", "file is not a database", "malformed", "integrity check failed")
 SENDING = "sending"  # a delivery saved but not yet confirmed sent; left behind only by a crash in between
 INTERRUPTED = "interrupted"
-
-
-
-def is_corruption(error: BaseException) -> bool:
-    """Only a damaged file may be moved aside; a full disk or a read-only file never is."""
-    text = f"{getattr(error, 'sqlite_errorname', '')} {error}"
-    return any(marker in text for marker in CORRUPTION)
 
 
 class Store:
@@ -104,17 +71,17 @@ class Store:
         self._ref = "ref"  # a file from before versioning (read only, never migrated) has no ref column, nor spans
         self._spans = True
         if read_only:
-            self._db = _open_read_only(path)
+            self._db = open_read_only(path)
             try:
-                if "ref" not in _columns(self._db, "history"):
+                if "ref" not in columns(self._db, "history"):
                     self._ref = "NULL AS ref"
-                self._spans = bool(_columns(self._db, "spans"))
+                self._spans = bool(columns(self._db, "spans"))
             except sqlite3.Error as error:
                 self._db.close()
                 raise StateError(f"state file {path}: {error}") from None
             return
         private_state_dir(path.parent)
-        _check_writable(path.parent)
+        check_writable(path.parent)
         try:
             if not path.exists():  # created 0600 here: SQLite gives its -wal and -shm files the same mode
                 os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
@@ -125,7 +92,7 @@ class Store:
         except sqlite3.DatabaseError as error:
             if not is_corruption(error):
                 raise StateError(f"state file {path}: {error}") from None
-            _refuse_if_newer(path, error)  # a newer ergo's file is never moved aside
+            refuse_if_newer(path, error)  # a newer ergo's file is never moved aside
             aside = path.with_name(f"{path.name}.corrupt-{datetime.now():%Y%m%d-%H%M%S}")
             path.replace(aside)
             for suffix in ("-wal", "-shm", "-journal"):
@@ -138,7 +105,7 @@ class Store:
                 (INTERRUPTED, "ergo stopped between saving and sending: this reminder may not have been shown", SENDING),
             ).rowcount
         except sqlite3.Error as error:
-            if not _is_full(error):
+            if not is_full(error):
                 raise StateError(f"state file {path}: {error}") from None
             self.warning = f"state file {path}: {error} (reminders continue; state is kept in memory)"
 
@@ -151,7 +118,7 @@ class Store:
             db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
             if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                 raise sqlite3.DatabaseError("integrity check failed")
-            _migrate(db)
+            migrate(db)
             db.execute("SELECT key, value FROM kv LIMIT 1").fetchall()
         except sqlite3.DatabaseError:
             db.close()
@@ -433,103 +400,3 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._db.close()
-
-
-def _is_full(error: BaseException) -> bool:
-    return "SQLITE_FULL" in str(getattr(error, "sqlite_errorname", "")) or "disk is full" in str(error)
-
-
-def _check_writable(folder: Path) -> None:
-    """A read-only or unwritable state dir stops the start with one line naming it."""
-    if os.access(folder, os.W_OK):
-        return
-    readonly = False
-    try:
-        readonly = bool(os.statvfs(folder).f_flag & getattr(os, "ST_RDONLY", 1))
-    except (OSError, AttributeError):
-        pass
-    why = "it is on a read-only file system" if readonly else "permission denied"
-    raise StateError(f"state dir {folder} is not writable ({why})")
-
-
-def _open_read_only(path: Path) -> sqlite3.Connection:
-    """Read without writing anything (no -wal or -shm file either)."""
-    from urllib.parse import quote
-
-    error: sqlite3.Error | None = None
-    # Without a -wal beside it no daemon has the file open (a clean stop removes both), and `mode=ro` on a
-    # WAL-mode file would create -wal and -shm: read it as immutable, which creates nothing. With a -wal
-    # (a running daemon, or a crash's log still to replay) read through it; on a full disk (no room for
-    # the -shm file) read the main file as is.
-    wal = path.with_name(path.name + "-wal")
-    for options in (("mode=ro", "immutable=1") if wal.exists() else ("immutable=1",)):
-        try:
-            db = sqlite3.connect(f"file:{quote(str(path))}?{options}", uri=True, check_same_thread=False,
-                                 isolation_level=None, timeout=5)
-        except sqlite3.Error as failed:
-            error = failed
-            continue
-        try:
-            db.execute("SELECT key, value FROM kv LIMIT 1").fetchall()
-            return db
-        except sqlite3.Error as failed:
-            db.close()
-            error = failed
-            if is_corruption(failed):
-                break
-    _refuse_if_newer(path, error)
-    raise StateError(f"state file {path}: {error}")
-
-
-def _refuse_if_newer(path: Path, error: BaseException | None) -> None:
-    """A file of a newer ergo that this SQLite cannot read: one line saying so (it is left as it is)."""
-    version = header_version(path)
-    if version is not None and version > SCHEMA_VERSION:
-        raise StateError(f"state file {path}: written by a newer ergo (schema version {version}) that this SQLite "
-                         f"{sqlite3.sqlite_version} cannot read ({error}); left as it is: use that ergo, or move the "
-                         "file away yourself")
-
-
-def _migrate(db: sqlite3.Connection) -> None:
-    """Bring the file up to SCHEMA_VERSION, one versioned step per transaction; old files keep their rows."""
-    version = int(db.execute("PRAGMA user_version").fetchone()[0])
-    if version > SCHEMA_VERSION:  # written by a newer ergo: its steps only add, so read it as it is, never move it aside
-        return
-    for target, script in MIGRATIONS:
-        if target <= version:
-            continue
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in filter(str.strip, script.split(";")):
-                if not _already_done(db, statement):
-                    db.execute(statement)
-            db.execute(f"PRAGMA user_version = {target}")
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-
-
-def _already_done(db: sqlite3.Connection, statement: str) -> bool:
-    """An `ALTER TABLE t ADD COLUMN c ...` whose column is there already."""
-    words = statement.split()
-    if [w.upper() for w in words[:2]] + [w.upper() for w in words[3:5]] != ["ALTER", "TABLE", "ADD", "COLUMN"]:
-        return False
-    return words[5] in _columns(db, words[2])
-
-
-def _columns(db: sqlite3.Connection, table: str) -> set[str]:
-    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-
-
-def header_version(path: Path) -> int | None:
-    """The schema version (user_version) in the file's header, read without SQLite (whose schema parse may
-    fail on a newer file); None when the file is no SQLite database."""
-    try:
-        with open(path, "rb") as file:
-            header = file.read(100)
-    except OSError:
-        return None
-    if len(header) < 100 or not header.startswith(b"SQLite format 3\0"):
-        return None
-    return int.from_bytes(header[60:64], "big", signed=True)
