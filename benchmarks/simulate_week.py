@@ -20,8 +20,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ergo.timing.policy import Timing  # noqa: E402
-from ergo.timing.decisions import ReminderSpec
+from ergo.timing.decisions import ReminderSpec, Timing  # noqa: E402
 from ergo.timing.worktime import WorkHours  # noqa: E402
 from tests.simulation import World, simulate  # noqa: E402
 
