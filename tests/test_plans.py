@@ -188,7 +188,9 @@ def test_a_stored_plan_survives_the_restart_delivers_its_step_and_ends_by_itself
                                         started - timedelta(microseconds=1)))
         with Daemon(env) as daemon:
             plan = daemon.status()["plan"]
-            assert plan["name"] == "after-workout" and plan["next_step"] == "stretch"
+            # a loaded machine may start the daemon after the step fell due: then it was delivered already
+            delivered = "Stretch after your workout" in daemon.stdout()
+            assert delivered or (plan and plan["name"] == "after-workout" and plan["next_step"] == "stretch"), plan
             wait_for(lambda: "Stretch after your workout" in daemon.stdout(), 6, what="the plan's step")
             assert "stretch your main muscle groups, slowly, for about 10 minutes" in daemon.stdout()
             wait_for(lambda: daemon.status()["plan"] is None, 6, what="the plan ending by itself")
