@@ -29,6 +29,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from ergo.safetext import undeliverable
 from ergo.timing.durations import DurationError, format_duration, parse_duration
 from ergo.timing.worktime import WorkHoursError, parse_days, parse_hours
 
@@ -116,6 +117,28 @@ Retention = Annotated[timedelta, BeforeValidator(_duration), AfterValidator(_ret
 Interval = Annotated[timedelta, BeforeValidator(_duration), AfterValidator(_interval), _as_text]
 Days = Annotated[str, AfterValidator(_checked_by(parse_days))]
 Hours = Annotated[str, AfterValidator(_checked_by(parse_hours))]
+
+
+def _deliverable(value: str | None) -> str | None:
+    """Refuse what a notification cannot carry (ergo.safetext), naming the character and its position."""
+    found = None if value is None else undeliverable(value)
+    if found is not None:
+        position, what = found
+        raise ValueError(f"character {position} is {what}, which a notification cannot carry: remove it")
+    return value
+
+
+def _deliverable_each(values: list[str]) -> list[str]:
+    for number, value in enumerate(values, 1):
+        try:
+            _deliverable(value)
+        except ValueError as error:
+            raise ValueError(f"message {number}: {error}") from None
+    return values
+
+
+Text = Annotated[str | None, AfterValidator(_deliverable)]
+Messages = Annotated[list[str], AfterValidator(_deliverable_each)]
 Urgency = Literal["low", "normal", "critical"]
 
 
@@ -128,8 +151,8 @@ class Reminder(_Section):
 
     enabled: bool = True
     interval: Interval = timedelta(minutes=30)
-    title: str | None = None
-    messages: list[str] = []
+    title: Text = None
+    messages: Messages = []
     urgency: Urgency = "normal"
     natural_break: LongDuration | None = None
     duration: Interval | None = None  # how long the break itself lasts (a Start button counts it down)
@@ -146,7 +169,7 @@ def _kind(name: str, enabled: bool, interval: str, title: str, natural_break: st
         __doc__=f"The {name.lower()} reminder.",
         enabled=(bool, enabled),
         interval=(Interval, interval),
-        title=(str | None, title),
+        title=(Text, title),
         natural_break=(LongDuration | None, natural_break),
         duration=(Interval | None, duration),
         **extra,
