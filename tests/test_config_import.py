@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from ergo.config.model import load_settings
+from ergo.config.load import load_settings
 from ergo.config_import import safeeyes, stretchly, workrave
 from ergo.config_import.base import Mapped
 from ergo.config_import.merge import apply

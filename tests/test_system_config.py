@@ -13,7 +13,7 @@ import pytest
 
 from ergo.errors import ConfigError
 from ergo.paths import Paths, system_config_file
-from ergo.config.model import load_settings
+from ergo.config.load import load_settings
 from tests.daemon_helpers import Daemon, ErgoEnv, wait_for
 from tests.helpers import ergo_env, run_ergo  # noqa: F401
 

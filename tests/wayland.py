@@ -1,6 +1,7 @@
 """A throwaway headless sway (a real wlroots compositor) for idle tests.
 
-sway refuses to run as root, so it runs as a test user (`ergosw<pid>`: unique per run, created and removed here)
+sway refuses to run as root, so it runs as a throwaway test user (tests/second_user.py: a name of its own,
+removed on every exit path)
 with its own XDG_RUNTIME_DIR. Root processes (the test, ergo, swayidle, wtype) reach its
 Wayland socket by absolute path: WAYLAND_DISPLAY=/tmp/.../wayland-1.
 
@@ -23,8 +24,7 @@ from pathlib import Path
 
 from tests.desktop import require_tools
 from tests.helpers import cannot_run
-
-USER = f"ergosw{os.getpid()}"  # two suites on one machine never share (or delete) each other's user
+from tests.second_user import temporary_user
 
 
 @dataclass
@@ -39,14 +39,6 @@ class Sway:
         env["WAYLAND_DISPLAY"] = self.display
         return env
 
-    def msg(self, command: str) -> str:
-        """A sway command through its IPC socket (swaymsg as root, reaching the socket by path)."""
-        [ipc] = self.runtime_dir.glob("sway-ipc.*.sock")
-        done = subprocess.run(["swaymsg", "-s", str(ipc), command], env=self.env(), capture_output=True, text=True,
-                              timeout=10, check=False)
-        assert done.returncode == 0, f"swaymsg {command!r}: {done.stdout}{done.stderr}"
-        return done.stdout
-
     def type_key(self) -> None:
         """One real key press through the virtual-keyboard protocol: the seat sees activity."""
         subprocess.run(["wtype", "-k", "Shift_L"], env=self.env(), check=True, timeout=10, capture_output=True)
@@ -60,57 +52,45 @@ def require_sway() -> None:
 
 @contextmanager
 def headless_sway(timeout: float = 10.0) -> Iterator[Sway]:
-    """Start sway with the headless backend as USER; always stop it and remove the user (on every exit path)."""
+    """Start sway with the headless backend as a throwaway user; always stop it and remove the user."""
     require_sway()
-    created = subprocess.run(["id", USER], capture_output=True).returncode != 0
-    if created:
-        subprocess.run(["useradd", "-M", "-s", "/usr/sbin/nologin", USER], check=True, capture_output=True)
-    try:
-        with _sway_as_user(timeout) as sway:
-            yield sway
-    finally:
-        if created:  # userdel refuses while any process of USER is left (even a zombie): give it a moment
-            deadline = time.monotonic() + 5
-            while subprocess.run(["userdel", USER], capture_output=True).returncode == 8 and time.monotonic() < deadline:
-                time.sleep(0.1)
+    with temporary_user() as user:
+        yield from _sway_as(user.pw_name, timeout)
 
 
-@contextmanager
-def _sway_as_user(timeout: float) -> Iterator[Sway]:
+def _sway_as(user: str, timeout: float) -> Iterator[Sway]:
     runtime = Path(tempfile.mkdtemp(prefix="ergo-sway-"))
+    os.chmod(runtime, 0o700)
+    shutil.chown(runtime, user)
     config = runtime.with_name(runtime.name + ".conf")
-    log_path = runtime.with_name(runtime.name + ".log")
-    proc = None
+    config.write_text("")
+    os.chmod(config, 0o644)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(runtime), "XDG_RUNTIME_DIR": str(runtime), "WLR_BACKENDS": "headless",
+           "WLR_LIBINPUT_NO_DEVICES": "1", "WLR_RENDERER": "pixman"}
+    log = open(runtime.with_name(runtime.name + ".log"), "wb")
+    # sway is our own child, running as the user (no runuser in between), so we reap it and userdel finds nobody
+    proc = subprocess.Popen([shutil.which("sway") or "sway", "-c", str(config)], stdout=log, stderr=log,
+                            stdin=subprocess.DEVNULL, cwd="/", env=env, user=user, group=user, extra_groups=[])
     try:
-        os.chmod(runtime, 0o700)
-        shutil.chown(runtime, USER)
-        config.write_text("")
-        os.chmod(config, 0o644)
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(runtime), "XDG_RUNTIME_DIR": str(runtime),
-               "WLR_BACKENDS": "headless", "WLR_LIBINPUT_NO_DEVICES": "1", "WLR_RENDERER": "pixman"}
-        with open(log_path, "wb") as log:
-            # sway is our own child, running as USER (no runuser in between), so we reap it and userdel finds nobody
-            proc = subprocess.Popen([shutil.which("sway") or "sway", "-c", str(config)], stdout=log, stderr=log,
-                                    stdin=subprocess.DEVNULL, cwd="/", env=env, user=USER, group=USER, extra_groups=[])
         deadline = time.monotonic() + timeout
         while True:
             sockets = [p for p in runtime.glob("wayland-*") if not p.name.endswith(".lock")]
             if sockets:
                 break
             if proc.poll() is not None or time.monotonic() > deadline:
-                text = log_path.read_text(errors="replace")[-2000:]
+                text = Path(log.name).read_text(errors="replace")[-2000:]
                 raise AssertionError(f"headless sway did not start:\n{text}")
             time.sleep(0.05)
         yield Sway(str(sockets[0]), runtime, proc)
     finally:
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
         shutil.rmtree(runtime, ignore_errors=True)
-        for leftover in (config, log_path):
+        for leftover in (config, Path(log.name)):
             with suppress(FileNotFoundError):
                 leftover.unlink()

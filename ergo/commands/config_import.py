@@ -40,9 +40,9 @@ def read(program: str, path: str | None) -> Any:
 
 def run(program: str, path: str | None, dry_run: bool, config: str | None, out: Any = None) -> int:
     """Print the change as a diff; write it unless --dry-run (the old file is kept as .bak)."""
-    from ergo.config.model import load_settings
+    from ergo.config.load import load_settings
     from ergo.config_import.merge import apply
-    from ergo.commands.config import default_config_text
+    from ergo.templates_dir import default_config_text
 
     out = out or sys.stdout
     target = Paths.resolve(config).config_file

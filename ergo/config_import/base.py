@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from ergo.durations import format_duration
+from ergo.timing.durations import format_duration
 from ergo.errors import ConfigError
 
 MAX_INTERVAL = timedelta(hours=24)
