@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ergo.policy import Deliver, Engine
+from ergo.timing.decisions import Deliver
+from ergo.timing.policy import Engine
 
 MAX_EVENTS = 500  # a 1-second interval over 14 days would print forever
 
