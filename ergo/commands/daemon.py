@@ -61,7 +61,7 @@ def _setup_logging(level: str, log_file: Any = None) -> None:
             try:
                 from logging.handlers import RotatingFileHandler
 
-                from ergo.logfile import KEEP, MAX_BYTES
+                from ergo.daemon.logfile import KEEP, MAX_BYTES
 
                 handlers.append(RotatingFileHandler(log_file, maxBytes=MAX_BYTES, backupCount=KEEP, encoding="utf-8",
                                                     delay=True))
