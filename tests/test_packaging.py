@@ -27,6 +27,7 @@ from ergo.distribution import DIST_NAME, InstallWay, extra_hint, generic_hint, i
 from tests.helpers import cannot_run
 
 REPO = Path(__file__).resolve().parent.parent
+linux = pytest.mark.skipif(sys.platform != "linux", reason="runs ergo with a Linux PATH and XDG autostart")
 
 # Any hint that would fetch PyPI's `ergo` (or act on a pipx venv named ergo): `ergo[tray]`,
 # `pip install ergo`, `pipx install 'ergo'`, `pipx inject ergo ...`, `pipx uninstall ergo`.
@@ -122,6 +123,7 @@ def test_this_test_venv_is_a_pip_install_and_help_says_so() -> None:
     assert tray is not None and f"{sys.executable} -m pip install 'ergo-reminders[tray]'" in help_text
 
 
+@linux
 def test_tray_without_xlib_prints_the_hint_for_this_install(tmp_path: Path) -> None:
     """A real `ergo tray --backend xembed` with python-xlib hidden prints one line naming the right command."""
     blocker = tmp_path / "block"
@@ -136,6 +138,7 @@ def test_tray_without_xlib_prints_the_hint_for_this_install(tmp_path: Path) -> N
         f"ergo: tray 'xembed' is unavailable: python-xlib is missing; add the tray extra: {extra_hint('tray')}"]
 
 
+@linux
 def test_service_install_tray_notes_a_missing_xlib(tmp_path: Path) -> None:
     blocker = tmp_path / "block"
     (blocker / "Xlib").mkdir(parents=True)
