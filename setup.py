@@ -56,11 +56,12 @@ def _data_files() -> list[tuple[str, list[str]]]:
     _python(
         "import sys\n"
         "from pathlib import Path\n"
-        "from ergo.commands.completion import SYSTEM_PATHS, script\n"
+        "from ergo.cli import completion_script\n"
+        "from ergo.commands.completion import SYSTEM_PATHS\n"
         "for shell, path in SYSTEM_PATHS.items():\n"
         "    target = Path(sys.argv[1], path)\n"
         "    target.parent.mkdir(parents=True, exist_ok=True)\n"
-        "    target.write_text(script(shell), encoding='utf-8')\n",
+        "    target.write_text(completion_script(shell), encoding='utf-8')\n",
         str(out),
     )
     files = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())

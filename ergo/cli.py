@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 
 KINDS = ("posture", "hydration", "stretch", "movement", "breathing", "workspace", "strength")  # = config.model.REMINDER_KINDS
 KINDS_HINT = ", ".join(KINDS)
-SHELLS = ("bash", "zsh", "fish")
 
 
 # Control commands the light path parses by hand: positional arguments (at least, at most)
@@ -204,7 +203,9 @@ def build_parser(tray_hint: str | None = None) -> argparse.ArgumentParser:
     service.add_argument("--tray", action="store_true", help="also start the tray icon (`ergo tray`) with the session")
     _settings_flags(service)
     completion = sub.add_parser("completion", help="print a shell completion script (see `man ergo` or the README for where it goes)")
-    completion.add_argument("shell", choices=SHELLS)
+    from ergo.commands.completion import SYSTEM_PATHS  # light: argparse and ergo.errors
+
+    completion.add_argument("shell", choices=tuple(SYSTEM_PATHS))
     return parser
 
 
@@ -213,6 +214,13 @@ def manpage_parser() -> argparse.ArgumentParser:
     from ergo.distribution import generic_hint
 
     return build_parser(tray_hint=generic_hint("tray"))
+
+
+def completion_script(shell: str) -> str:
+    """`ergo completion SHELL`'s output (the build installs the same scripts, see setup.py)."""
+    from ergo.commands.completion import script
+
+    return script(shell, build_parser(tray_hint=""), KINDS)
 
 
 def _flags(args: argparse.Namespace) -> dict:
@@ -260,9 +268,7 @@ def dispatch(args: argparse.Namespace | ControlArgs) -> int:
 
         return tray(args.backend, args.wait)
     if command == "completion":
-        from ergo.commands.completion import script
-
-        sys.stdout.write(script(args.shell))
+        sys.stdout.write(completion_script(args.shell))
         return 0
     if command == "service":
         from ergo.commands.service import run as service

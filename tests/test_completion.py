@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from ergo.cli import KINDS, build_parser
-from ergo.commands.completion import script
+from ergo.cli import completion_script as script
 from ergo.plans.catalog import load_plans
 from tests.desktop import require_tools
 from tests.helpers import ergo_env, run_ergo  # noqa: F401  (a fixture)

@@ -22,7 +22,8 @@ import pytest
 
 import ergo
 from ergo.cli import build_parser
-from ergo.commands.completion import SYSTEM_PATHS, script
+from ergo.cli import completion_script as script
+from ergo.commands.completion import SYSTEM_PATHS
 from ergo.distribution import DIST_NAME, InstallWay, extra_hint, generic_hint, install_way
 from tests.helpers import cannot_run
 

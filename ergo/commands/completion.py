@@ -6,8 +6,8 @@ without anyone editing a script. It is imported here only, never on the everyday
 paths. The script is static: kinds and plan names are written into it now (from
 ergo.cli.KINDS and the shipped plan files), so completing costs the shell nothing.
 
-The build (setup.py) runs `script()` too, and installs the three scripts at the
-Debian-style paths of the wheel's data (share/bash-completion/completions/ergo,
+The build (setup.py) runs it too, through ergo.cli.completion_script, and installs
+the three scripts at the Debian-style paths of the wheel's data (share/bash-completion/completions/ergo,
 share/zsh/vendor-completions/_ergo, share/fish/vendor_completions.d/ergo.fish).
 """
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 
-from ergo.cli import KINDS, SHELLS, build_parser
 from ergo.errors import ErgoError
 
 # Where each script goes when installed for the whole system (Debian's paths), as in the wheel's data.
@@ -40,14 +39,13 @@ def _actions(parser: argparse.ArgumentParser, seen: set[int] | None = None) -> I
                 yield from _actions(child, seen)
 
 
-def completion_parser(tray_hint: str | None = None) -> argparse.ArgumentParser:
-    """The CLI parser with the values each tagged argument completes to (see ergo.cli._completes)."""
+def annotate(parser: argparse.ArgumentParser, kinds: tuple[str, ...]) -> argparse.ArgumentParser:
+    """Give each tagged argument (ergo.cli._completes: kind, plan, file) what it completes to."""
     import shtab
 
     from ergo.plans.catalog import load_plans
 
-    parser = build_parser(tray_hint=tray_hint or "")
-    values = {"kind": list(KINDS), "plan": sorted(load_plans())}
+    values = {"kind": list(kinds), "plan": sorted(load_plans())}
     for action in _actions(parser):
         what = getattr(action, "completes", None)
         if what == "file":
@@ -57,11 +55,11 @@ def completion_parser(tray_hint: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def script(shell: str) -> str:
-    """The completion script for `shell` (bash, zsh or fish)."""
-    if shell not in SHELLS:
-        raise ErgoError(f"no completion for {shell!r}; choose one of: {', '.join(SHELLS)}")
+def script(shell: str, parser: argparse.ArgumentParser, kinds: tuple[str, ...]) -> str:
+    """The completion script for `shell` (bash, zsh or fish) from ergo's parser (ergo.cli.completion_script)."""
+    if shell not in SYSTEM_PATHS:
+        raise ErgoError(f"no completion for {shell!r}; choose one of: {', '.join(SYSTEM_PATHS)}")
     import shtab
 
-    text = shtab.complete(completion_parser(), shell=shell)
+    text = shtab.complete(annotate(parser, kinds), shell=shell)
     return text if text.endswith("\n") else text + "\n"
