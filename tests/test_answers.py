@@ -28,7 +28,7 @@ from ergo.timing.worktime import WorkHours
 from tests.daemon_helpers import Daemon, ErgoEnv, parse_iso, wait_for
 from tests.desktop import DesktopSession, desktop_session, require_desktop_tools, require_tools
 
-ACTIONS = ["default", "Done", "done", "Done", "snooze", "Snooze 10 min", "skip", "Skip"]
+ACTIONS = ["default", "", "done", "Done", "snooze", "Snooze 10 min", "skip", "Skip"]
 ONE = {"POSTURE__INTERVAL": "3s", "HYDRATION__ENABLED": "false"}
 NOTIFICATION_DAEMON = "/usr/lib/notification-daemon/notification-daemon"
 
