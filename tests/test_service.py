@@ -58,7 +58,7 @@ def test_unit_runs_the_given_python_without_config() -> None:
     assert unit["Unit"]["After"] == "graphical-session.target"
     assert unit["Unit"]["PartOf"] == "graphical-session.target"
     assert unit["Unit"]["Description"] == "ergo ergonomics reminders"
-    assert "Documentation" not in unit["Unit"]  # no URL given: no link to somebody else's repository
+    assert "Documentation" not in unit["Unit"]  # no URL handed in: no line at all
     assert unit["Install"]["WantedBy"] == "graphical-session.target"
 
 

@@ -1,5 +1,6 @@
 """Login service details (issue 17, item 6): one way to start at login, honest notes, the tray extra,
-the unit's Documentation=, and no empty folders left behind.
+the unit's Documentation=, and no empty folders left behind. (The tray extra's note is tested in
+tests/test_packaging.py.)
 
 Real files in a private XDG_CONFIG_HOME, real `desktop-file-validate` and `systemd-analyze verify`,
 a real running daemon for the "ergo runs already" notes. systemctl talks to a user manager this
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import io
 import os
-import site
 import subprocess
 import sys
 import tomllib
@@ -84,38 +84,6 @@ def test_uninstall_removes_the_empty_folders_the_install_created_and_nothing_els
     assert mine.exists() and (cfg / "autostart").is_dir()
 
 
-def _without_xlib(tmp_path: Path) -> list[str]:
-    """This interpreter with every package of its venv except python-xlib: a person who installed ergo
-    without the tray extra. Returns the argv prefix that runs `ergo` there."""
-    packages = tmp_path / "packages"
-    packages.mkdir()
-    for root in site.getsitepackages():
-        for entry in Path(root).iterdir():
-            if entry.name.lower().startswith(("xlib", "python_xlib", "_distutils_hack", "__editable__")):
-                continue
-            if entry.suffix == ".pth" or (packages / entry.name).exists():
-                continue
-            (packages / entry.name).symlink_to(entry)
-    (packages / "ergo").symlink_to(REPO / "ergo")
-    return [sys.executable, "-S", "-c", f"import sys; sys.path[:0] = [{str(packages)!r}]; "
-            "from ergo.cli import main; sys.exit(main())"]
-
-
-@linux_only
-def test_tray_needs_the_tray_extra(user_home: Path, tmp_path: Path) -> None:  # noqa: F811
-    ergo = _without_xlib(tmp_path)
-    assert subprocess.run([*ergo[:3], f"{ergo[3].split('; from')[0]}; import Xlib"], capture_output=True).returncode != 0
-    env = {**os.environ}
-    done = subprocess.run([*ergo, "service", "install", "--xdg", "--tray"], env=env, capture_output=True, text=True,
-                          timeout=60)
-    assert done.returncode == 1, done.stdout + done.stderr
-    assert done.stderr.startswith("ergo: --tray: the tray extra is not installed for "), done.stderr
-    assert "pip install 'ergo[tray]'" in done.stderr and len(done.stderr.splitlines()) == 1
-    assert not (user_home / "cfg").exists(), "nothing written"
-    plain = subprocess.run([*ergo, "service", "install", "--xdg"], env=env, capture_output=True, text=True, timeout=60)
-    assert plain.returncode == 0, plain.stderr  # without --tray the extra is not needed
-
-
 @linux_only
 def test_no_start_it_now_while_ergo_runs(make_env: Callable[..., ErgoEnv], tmp_path: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
@@ -142,7 +110,6 @@ def test_documentation_is_the_projects_own_url_or_none(tmp_path: Path) -> None:
     for url in (project_url(), "https://example.org/ergo/docs/login-and-uninstall/"):
         text = render_systemd_unit("/usr/bin/python3", url=url)
         unit = parse_unit(text)
-        assert "github.com/ergo/ergo" not in text
         assert unit["Unit"].get("Documentation") == url
         path = tmp_path / "ergo.service"
         path.write_text(text)

@@ -5,6 +5,7 @@ Takes typed parameters, never the argparse namespace; errors leave as ErgoError.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -42,8 +43,6 @@ def run(action: str, *, dry_run: bool, config_path: str | None, out: TextIO, xdg
         return 0
     if action == "uninstall":
         return apply(plan_uninstall_xdg() if xdg else plan_uninstall(platform), dry_run=dry_run, out=out)
-    if tray:
-        _require_tray_extra()
     paths = Paths.resolve(config_path)
     running = running_pid(paths.lock_file)
     config: Path | None = None
@@ -53,18 +52,23 @@ def run(action: str, *, dry_run: bool, config_path: str | None, out: TextIO, xdg
             # A service pointed at a missing file would fail and restart forever.
             raise ConfigError(f"--config {config}: no such file; create it first or leave --config out")
     if xdg:
-        return apply(plan_install_xdg(python=service_python(platform), config_path=config, tray=tray, running=running),
-                     dry_run=dry_run, out=out)
-    plan = plan_install(platform, python=service_python(platform), config_path=config, log_file=paths.log_file, tray=tray,
-                        running=running)
+        plan = plan_install_xdg(python=service_python(platform), config_path=config, tray=tray, running=running)
+    else:
+        plan = plan_install(platform, python=service_python(platform), config_path=config, log_file=paths.log_file, tray=tray,
+                            running=running)
+    if tray and (note := tray_extra_note()):
+        plan = replace(plan, notes=(*plan.notes, note))
     return apply(plan, dry_run=dry_run, out=out)
 
 
-def _require_tray_extra() -> None:
-    """`--tray` starts `ergo tray` with this Python: refuse when the tray extra (python-xlib) is missing from it."""
-    import importlib.util
-    import sys
+def tray_extra_note() -> str | None:
+    """A note when the tray will start without python-xlib (fine for StatusNotifierItem panels, not for X11 trays)."""
+    try:
+        import Xlib  # noqa: F401  (what the tray's XEmbed front end imports)
+    except ImportError:
+        pass
+    else:
+        return None
+    from ergo.distribution import extra_hint
 
-    if importlib.util.find_spec("Xlib") is None:
-        raise ErgoError(f"--tray: the tray extra is not installed for {sys.executable}: "
-                        "pip install 'ergo[tray]' (or pipx install 'ergo[tray]'), then install again")
+    return f"python-xlib is missing: the tray shows only in StatusNotifierItem panels; for an X11 system tray add it: {extra_hint('tray')}"

@@ -143,8 +143,10 @@ def project_url() -> str | None:
     pyproject.toml: Documentation, else Homepage), or None when it names none."""
     from importlib import metadata
 
+    from ergo.distribution import DIST_NAME
+
     try:
-        urls = metadata.metadata("ergo").get_all("Project-URL") or []
+        urls = metadata.metadata(DIST_NAME).get_all("Project-URL") or []
     except metadata.PackageNotFoundError:
         return None
     found = {}
