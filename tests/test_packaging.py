@@ -115,13 +115,21 @@ def test_pip_uv_checkout_and_distro_hints(tmp_path: Path) -> None:
     assert generic_hint("tray") == "pipx inject ergo-reminders python-xlib (pipx) or pip install 'ergo-reminders[tray]' (pip)"
 
 
+def test_hints_quote_like_shlex() -> None:
+    import shlex
+
+    from ergo.distribution import _quote
+
+    for word in ("/usr/bin/python3", "/opt/my env/bin/python", "it's", "", "C:\\Python\\python.exe", "ünï", "$HOME/x", "a;b"):
+        assert _quote(word) == shlex.quote(word), word
+
+
 def test_this_test_venv_is_a_pip_install_and_help_says_so() -> None:
     way = install_way()
     if way.kind != "pip":
         cannot_run(f"the test venv is not a pip install of {DIST_NAME} ({way}); install it with pip install -e '.[test]'")
-    tray = build_parser()._subparsers._group_actions[0].choices["tray"]  # type: ignore[union-attr]
     help_text = next(a.help for a in build_parser()._subparsers._group_actions[0]._choices_actions if a.dest == "tray")  # type: ignore[union-attr]
-    assert tray is not None and f"{sys.executable} -m pip install 'ergo-reminders[tray]'" in help_text
+    assert f"{sys.executable} -m pip install 'ergo-reminders[tray]'" in help_text
 
 
 @linux
