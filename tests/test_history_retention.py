@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 
 from ergo.config.frozen import PlainLoaded
-from ergo.config.model import export_json, load_settings
-from ergo.daemon import Backends, Daemon
+from ergo.config.load import export_json, load_settings
+from ergo.daemon.core import Backends, Daemon
 from ergo.notify.console import ConsoleNotifier
 from ergo.notify.select import FallbackNotifier
 from ergo.paths import Paths
-from ergo.store import Store
+from ergo.records.store import Store
 from tests.daemon_helpers import ErgoEnv
 
 

@@ -1,6 +1,6 @@
 """Plans: the data files against the documents, the pure timing over simulated days, and the real daemon.
 
-The timing tests pass times in (a simulated clock, as for ergo.policy); the daemon tests run the
+The timing tests pass times in (a simulated clock, as for ergo.timing.policy); the daemon tests run the
 real `ergo run` with a plan stored in its real SQLite state file.
 """
 
@@ -18,10 +18,10 @@ import pytest
 from ergo.errors import ErgoError
 from ergo.plans import timing
 from ergo.plans.catalog import load_plans
-from ergo.store import Store
+from ergo.records.store import Store
 from tests.daemon_helpers import Daemon, ErgoEnv, wait_for
 from tests.helpers import ergo_env, run_ergo  # noqa: F401
-from tests.test_tips import DENY, _heading_lines, _words, seeds  # noqa: F401
+from tests.test_tips import DENY, seeds  # noqa: F401
 
 PLANS = load_plans()
 ACUTE = PLANS["acute-back"]
@@ -50,22 +50,19 @@ def test_every_step_cites_a_real_section_and_the_documents_own_words(plan, seeds
     cites = [step.cite for step in plan.steps] + list(plan.warning_sources)
     assert cites
     for cite in cites:
-        text = seeds[cite.source]
-        assert cite.section in _heading_lines(text), cite
-        assert cite.quote in text, cite
-        # the quote sits under that section: the section line comes before it, with no other heading cited between
-        assert text.index(cite.section) < text.index(cite.quote), cite
+        assert cite.section in seeds.headings(cite.source), cite
+        assert seeds.has_quote(cite.source, cite.quote), cite
+        # the quote sits under that section: the section is a heading at or above the quote's first word
+        assert seeds.quote_under(cite.source, cite.section, cite.quote), cite
 
 
 @pytest.mark.parametrize("plan", list(PLANS.values()), ids=lambda p: p.name)
 def test_no_drug_brand_or_dose_and_no_copied_sentences(plan, seeds) -> None:
     for text in _texts(plan):
         assert not DENY.search(text), (plan.name, text)
-    runs = {tuple(words[i:i + 6]) for words in map(_words, seeds.values()) for i in range(len(words) - 5)}
     for text in _texts(plan):
-        words = _words(text)
-        copied = [" ".join(words[i:i + 6]) for i in range(len(words) - 5) if tuple(words[i:i + 6]) in runs]
-        assert not copied, (plan.name, copied)
+        if text:
+            assert not seeds.copied(text), (plan.name, seeds.copied(text))
 
 
 def test_acute_back_warns_with_the_documents_signs_and_labels_its_own_first_aid_note() -> None:
@@ -191,7 +188,9 @@ def test_a_stored_plan_survives_the_restart_delivers_its_step_and_ends_by_itself
                                         started - timedelta(microseconds=1)))
         with Daemon(env) as daemon:
             plan = daemon.status()["plan"]
-            assert plan["name"] == "after-workout" and plan["next_step"] == "stretch"
+            # a loaded machine may start the daemon after the step fell due: then it was delivered already
+            delivered = "Stretch after your workout" in daemon.stdout()
+            assert delivered or (plan and plan["name"] == "after-workout" and plan["next_step"] == "stretch"), plan
             wait_for(lambda: "Stretch after your workout" in daemon.stdout(), 6, what="the plan's step")
             assert "stretch your main muscle groups, slowly, for about 10 minutes" in daemon.stdout()
             wait_for(lambda: daemon.status()["plan"] is None, 6, what="the plan ending by itself")

@@ -10,10 +10,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ergo.policy import Deliver, Engine, Outcome, Record, ReminderSpec, Timing
-from ergo.stats import bar, compute, longest_stretch
-from ergo.store import Span, Store
-from ergo.worktime import WorkHours
+from ergo.timing.policy import Engine
+from ergo.timing.decisions import Deliver, Outcome, Record, ReminderSpec, Timing
+from ergo.records.stats import bar, compute, longest_stretch
+from ergo.records.store import Span, Store
+from ergo.timing.worktime import WorkHours
 from tests.helpers import isolated_env
 
 ZONE = ZoneInfo("Europe/Berlin")
@@ -177,7 +178,7 @@ def test_open_spans_reach_the_last_sign_of_life_and_a_crash_closes_them_there(tm
 
 def test_each_history_event_lands_in_its_own_count_and_a_stale_skip_is_dropped_not_skipped() -> None:
     """One row of each event on one day: every count is exactly one, and nothing else is counted."""
-    from ergo.store import HistoryRow
+    from ergo.records.store import HistoryRow
 
     day = date(2026, 11, 23)
     events = ["delivered", "done", "snoozed", "skipped", "natural_break", "skipped_stale", "failed",

@@ -16,18 +16,21 @@ from typing import Callable
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from ergo.breaks import length_for, spoken, words as break_words
-from ergo.compose import KindText, compose, kind_texts
+from ergo.timing.breaks import length_for, spoken, words as break_words
+from ergo.tips.compose import KindText, compose, kind_texts
 from ergo.config.frozen import PlainSettings
 from ergo.daemon.state import StateKeeper
 from ergo.errors import NotifyError
 from ergo.notify.base import Notification, Notifier
-from ergo.policy import Deliver, Engine
+from ergo.timing.policy import Engine
+from ergo.timing.decisions import Deliver
 from ergo.tips import load_catalog
-from ergo.triggers import CatchUpIntervalTrigger
+from ergo.daemon.triggers import CatchUpIntervalTrigger
 
 log = logging.getLogger("ergo")
-ACTIONS = (("default", "Done"), ("done", "Done"), ("snooze", "Snooze 10 min"), ("skip", "Skip"))
+# "default" is a click on the bubble: no label, or xfce4-notifyd draws a second "Done" button (ergo.notify.buttons)
+ACTIONS = (("default", ""), ("done", "Done"), ("snooze", "Snooze 10 min"), ("skip", "Skip"))
+SHORT_LABELS = (("snooze", "Snooze"),)
 MAX_NOTICES = 64  # notifications whose buttons we still answer
 
 
@@ -110,11 +113,13 @@ class Deliverer:
         self.state.call(self.state.store.save_shown_tips, self._shown)
         settings = self._settings()
         urgency = max((settings.reminders()[k].urgency for k in decision.kinds), key=("low", "normal", "critical").index)
-        actions = ACTIONS
+        actions, short = ACTIONS, SHORT_LABELS
         length = length_for(self.durations(), decision.kinds)
         if length is not None:
             actions += (("start", f"Start {spoken(length)} break"),)
-        notification = Notification(message.key, message.title, message.body, urgency, settings.expire, actions=actions)
+            short += (("start", f"{spoken(length, short=True)} break"),)
+        notification = Notification(message.key, message.title, message.body, urgency, settings.expire, actions=actions,
+                                    short_labels=short)
         backend = self.notifier.name
         failure = ""
         try:

@@ -35,6 +35,30 @@ class Answer:
     closed: str | None = None
 
 
+def _first_reply_matcher() -> Any:
+    """jeepney's ReplyMatcher, keeping the first reply to a call and dropping any later one.
+
+    mako answers GetCapabilities twice (the capabilities, then an UnknownMethod error from a second
+    object on the same path); jeepney 0.9's matcher then sets a finished future again, which kills
+    the router's receiver thread and with it every later reminder.
+    """
+    from jeepney import HeaderFields
+    from jeepney.io.common import ReplyMatcher
+
+    class FirstReplyMatcher(ReplyMatcher):  # type: ignore[misc]
+        def dispatch(self, msg: Any) -> bool:
+            future = self._futures.get(msg.header.fields.get(HeaderFields.reply_serial, -1))
+            if future is not None and future.done():
+                return True  # a second answer to a call already answered
+            return bool(super().dispatch(msg))
+
+        def drop_all(self, exc: Exception | None = None) -> None:
+            self._futures = {serial: f for serial, f in self._futures.items() if not f.done()}
+            super().drop_all(exc)
+
+    return FirstReplyMatcher()
+
+
 class RoutedConnection:
     """A jeepney threading connection behind a router, with the blocking connection's call shape."""
 
@@ -49,6 +73,8 @@ class RoutedConnection:
             return self.router.send_and_get_reply(msg, timeout=timeout)
         except RouterClosed as exc:  # the bus went away under the receiver thread
             raise ConnectionError(str(exc)) from exc
+        except KeyError as exc:  # the same, during the call: jeepney's reply table was emptied under it
+            raise ConnectionError("the session bus closed ergo's connection during the call") from exc
 
     def close(self) -> None:
         try:
@@ -81,7 +107,9 @@ class AnswerListener:
             conn = open_dbus_connection(bus="SESSION")
         except Exception as exc:
             raise NotifyError(describe_error(exc)) from exc
+        _quiet_receiver_deaths()
         router = DBusRouter(conn)
+        router._replies = _first_reply_matcher()  # nothing is waiting for a reply yet: safe to swap
         routed = RoutedConnection(conn, router)
         try:
             for member in SIGNALS:
@@ -120,6 +148,24 @@ class AnswerListener:
                 self._emit(answer)
             except Exception:
                 log.exception("handling %s failed", answer)
+
+
+def _quiet_receiver_deaths() -> None:
+    """jeepney's receiver thread ends with ConnectionResetError when the bus closes the connection, and
+    Python prints that as a traceback: make it one log line (the next send reconnects and says more)."""
+    previous = threading.excepthook
+    if getattr(previous, "ergo_quiet", False):
+        return
+
+    def hook(args: Any) -> None:
+        name = getattr(args.thread, "name", "") or ""
+        if name.endswith("(_receiver)") and isinstance(args.exc_value, (OSError, EOFError)):
+            log.info("the session bus closed a connection of ergo's (%s)", args.exc_value)
+            return
+        previous(args)
+
+    hook.ergo_quiet = True  # type: ignore[attr-defined]
+    threading.excepthook = hook
 
 
 def to_answer(fields: dict[Any, Any], body: tuple[Any, ...]) -> Answer | None:

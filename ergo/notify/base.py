@@ -7,6 +7,8 @@ from datetime import timedelta
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
+from ergo.safetext import deliverable
+
 URGENCIES = ("low", "normal", "critical")
 
 
@@ -20,6 +22,7 @@ class Notification:
     urgency: str = "normal"
     expire: timedelta = timedelta(seconds=30)
     actions: tuple[tuple[str, str], ...] = ()  # (key, label) buttons; "default" is a click on the bubble
+    short_labels: tuple[tuple[str, str], ...] = ()  # (key, label) for servers with a narrow row of buttons
     progress: int | None = None  # 0-100 for a countdown bar ("value" hint), where the server draws one
 
     def __post_init__(self) -> None:
@@ -30,6 +33,11 @@ class Notification:
         # 0 means "never expires" to most servers: a reminder must not pile up on screen.
         if self.expire <= timedelta(0):
             raise ValueError(f"expire must be positive, not {self.expire}")
+        # Whatever the text's source (a config that skipped validation, a plan, a tip), no backend gets
+        # what a notification cannot carry: a NUL makes the session bus drop ergo's connection.
+        object.__setattr__(self, "title", deliverable(self.title))
+        object.__setattr__(self, "body", deliverable(self.body))
+        object.__setattr__(self, "actions", tuple((key, deliverable(label)) for key, label in self.actions))
 
     @property
     def expire_ms(self) -> int:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from importlib import resources
 
-from ergo.durations import parse_duration
+from ergo.timing.durations import parse_duration
 
 
 @dataclass(frozen=True)
