@@ -24,7 +24,7 @@ import pytest
 from ergo.control import server as control_server
 from ergo.control.server import ControlServer
 from ergo.control.glance import glance, minutes_text, render
-from tests.daemon_helpers import Daemon, ErgoEnv
+from tests.daemon_helpers import Daemon, ErgoEnv, wait_for
 
 CALM = {"POSTURE__INTERVAL": "20m", "HYDRATION__INTERVAL": "30m"}
 
@@ -340,3 +340,47 @@ def test_subscribers_beyond_the_cap_get_a_one_line_refusal(tmp_path: Path, monke
         second.close()
     finally:
         server.stop()
+
+
+def test_the_stream_says_a_connection_ended_even_when_the_reconnect_succeeds_at_once(tmp_path: Path) -> None:
+    """A daemon restarted at once, or one that dropped this subscriber: the reader hears None between the two."""
+    import threading
+
+    from ergo.control.stream import statuses
+
+    path = tmp_path / "ergo.sock"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    listener.listen(4)
+    listener.settimeout(10)
+    finished = threading.Event()
+    subscribed: list[bytes] = []
+    seen: list[Any] = []
+
+    def serve() -> None:
+        for pid in (101, 102):
+            conn, _ = listener.accept()
+            with conn:
+                subscribed.append(conn.recv(1024))
+                conn.sendall(json.dumps({"running": True, "pid": pid}).encode() + b"\n")
+                if pid == 102:
+                    finished.wait(10)  # the second connection stays open while the test reads
+
+    def read() -> None:
+        for status in statuses(path, stop=finished.is_set):
+            seen.append(status if status is None else status["pid"])
+            if len(seen) >= 3:
+                return
+
+    threads = [threading.Thread(target=serve, daemon=True), threading.Thread(target=read, daemon=True)]
+    for thread in threads:
+        thread.start()
+    try:
+        wait_for(lambda: 102 in seen, 10, what="the status from the second connection")
+    finally:
+        finished.set()
+        listener.close()
+        for thread in threads:
+            thread.join(5)
+    assert seen == [101, None, 102], seen
+    assert subscribed == [b'{"cmd": "subscribe"}\n'] * 2

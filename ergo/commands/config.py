@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ergo.errors import ErgoError
+from ergo.errors import ConfigError, ErgoError
 from ergo.paths import Paths, read_config_bytes
 from ergo.templates_dir import default_config_text
 
@@ -38,6 +38,8 @@ def run(action: str, config: str | None, flags: dict[str, Any], args: argparse.N
             raise ErgoError(f"{target}: no such file (built-in defaults apply; `ergo config init` creates it)")
         if paths.system_config_file is not None and target.resolve() == paths.system_config_file.resolve():
             checked = load_settings(paths.config_file, flags, target)  # the system file, under the user's
+            if checked.system_error:  # ergo runs without it; validating it is the place to say why
+                raise ConfigError(checked.system_error)
         else:
             checked = load_settings(target, flags)
         _print_notices(checked.notices)

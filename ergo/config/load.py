@@ -25,7 +25,7 @@ from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSett
 from ergo.errors import ConfigError
 from ergo.paths import read_config_bytes
 
-from ergo.config.model import ENV_PREFIX, NON_SETTING_ENV, SECTIONS, Settings, defaults, flat_values
+from ergo.config.model import ENV_PREFIX, NON_SETTING_ENV, REMINDER_KINDS, SECTIONS, Settings, defaults, flat_values
 
 
 @dataclass
@@ -41,6 +41,7 @@ class Loaded:
     system_exists: bool = False
     locked: tuple[str, ...] = ()
     notices: list[str] = field(default_factory=list)
+    system_error: str | None = None  # why a broken system-wide file was left out (also in notices)
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,11 @@ def _toml_hint(text: str, message: str) -> str:
 
 def _check_unknown(data: dict[str, Any], path: Path) -> None:
     """Unknown TOML keys and ERGO_* variables are errors, with a did-you-mean."""
+    _check_unknown_keys(data, path)
+    _check_unknown_env()
+
+
+def _check_unknown_keys(data: dict[str, Any], path: Path) -> None:
     top = list(Settings.model_fields)
     for key, value in data.items():
         if key not in Settings.model_fields:
@@ -121,6 +127,9 @@ def _check_unknown(data: dict[str, Any], path: Path) -> None:
             for sub in value:
                 if sub not in section.model_fields:
                     raise ConfigError(f"{path}: {key}.{sub}: unknown key{_suggest(sub, list(section.model_fields))}")
+
+
+def _check_unknown_env() -> None:
     names = {_env_name(loc): loc for loc in _all_keys()} | {_env_name((s,)): (s,) for s in SECTIONS}
     for var in _setting_env():
         if var not in names:
@@ -243,6 +252,14 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+#: A lock covers every key that can change what it governs: `schedule.hours` is the delivery window
+#: of every reminder only while no reminder has its own `hours` (a per-kind value replaces the
+#: schedule's), so locking it locks each kind's `hours` too (to the system file's value, or unset).
+GOVERNED: dict[str, tuple[str, ...]] = {
+    f"schedule.{part}": tuple(f"{kind}.{part}" for kind in REMINDER_KINDS) for part in ("days", "hours")
+}
+
+
 def _read_policy(data: dict[str, Any], path: Path) -> frozenset[str]:
     """`[policy] locked = [...]` of the system file, as dotted leaf keys (a section name locks all of it)."""
     policy = data.pop("policy", None)
@@ -263,6 +280,8 @@ def _read_policy(data: dict[str, Any], path: Path) -> frozenset[str]:
         if not matched:
             raise ConfigError(f'{path}: policy.locked: "{name}" is not a setting{_suggest(name, leaves + list(SECTIONS))}')
         keys.update(matched)
+    for key in list(keys):
+        keys.update(GOVERNED.get(key, ()))
     return frozenset(keys)
 
 
@@ -302,10 +321,7 @@ def load_settings(config_file: Path, flags: dict[str, Any] | None = None, system
         from ergo.paths import system_config_file
 
         system_file = system_config_file()
-    system_data = _read_toml(system_file) if system_file is not None else {}
-    locked = _read_policy(system_data, system_file) if system_file is not None else frozenset()
-    if system_file is not None:
-        _check_unknown(system_data, system_file)
+    system_data, locked, system_error = _system_layer(system_file)
     file_data = _read_toml(config_file)
     if "policy" in file_data:
         where = f" ({system_file})" if system_file is not None else ""
@@ -327,7 +343,10 @@ def load_settings(config_file: Path, flags: dict[str, Any] | None = None, system
     try:
         settings = BoundSettings(**init)
     except ValidationError as error:
-        raise ConfigError(_render_error(error.errors()[0], layers)) from None
+        first = error.errors()[0]
+        problem = ConfigError(_render_error(first, layers))
+        problem.key = ".".join(str(p) for p in first["loc"] if not isinstance(p, int))
+        raise problem from None
     except (ValueError, tomllib.TOMLDecodeError) as error:  # e.g. ERGO_IDLE='x' that is not JSON
         raise ConfigError(_json_env_error() or f"environment: {error}".splitlines()[0]) from None
     except RecursionError:  # JSON in a variable nested 100k deep
@@ -335,7 +354,44 @@ def load_settings(config_file: Path, flags: dict[str, Any] | None = None, system
     origins = {".".join(loc): _origin(loc, layers) for loc in _all_keys()}
     plain = Settings.model_construct(**{name: getattr(settings, name) for name in Settings.model_fields})
     return Loaded(plain, config_file, bool(file_data) or _is_file(config_file), origins, system_file,
-                  system_file is not None and _is_file(system_file), tuple(sorted(locked)), notices)
+                  system_file is not None and _is_file(system_file), tuple(sorted(locked)),
+                  [f"system-wide file ignored, your own settings apply: {system_error}"] * bool(system_error) + notices,
+                  system_error)
+
+
+def _system_layer(system_file: Path | None) -> tuple[dict[str, Any], frozenset[str], str | None]:
+    """The system file's values, its locked keys, and what is wrong with it when it is broken.
+
+    A broken system file (unreadable, a FIFO or directory, too big, not TOML, an unknown key, a bad
+    value or policy) is left out whole, with one notice for the log and `ergo status`: every user's
+    ergo keeps running on their own config, since none of them can fix the file. Its locks go with
+    it (a lock ergo cannot read locks nothing)."""
+    if system_file is None:
+        return {}, frozenset(), None
+    try:
+        data = _read_toml(system_file)
+        locked = _read_policy(data, system_file)
+        _check_unknown_keys(data, system_file)
+
+        class SystemOnly(Settings):
+            @classmethod
+            def settings_customise_sources(cls, settings_cls: type[BaseSettings], **sources: Any) -> tuple[Any, ...]:
+                return (InitSettingsSource(settings_cls, data),)  # the file alone: no environment
+
+        try:
+            SystemOnly()
+        except ValidationError as error:
+            first = error.errors()[0]
+            loc = ".".join(str(p) for p in first["loc"] if not isinstance(p, int))
+            raise ConfigError(f"{system_file}: {loc}: {first['msg'].removeprefix('Value error, ')}") from None
+    except ConfigError as error:
+        return {}, frozenset(), _one_line(str(error))
+    return data, locked, None
+
+
+def _one_line(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= 300 else line[:297] + "..."
 
 
 def _is_file(path: Path) -> bool:
