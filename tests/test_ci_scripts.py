@@ -45,7 +45,7 @@ def test_the_run_block_reader_finds_every_block() -> None:
     assert run_blocks(text) == [(2, "echo one"), (4, "      echo two\n      echo github_expression")]
 
 
-@pytest.mark.parametrize("script", [".ci/run", ".ci/lint"])
+@pytest.mark.parametrize("script", [".ci/run", ".ci/lint", ".ci/wheel-smoke"])
 def test_ci_scripts_pass_shellcheck(script: str) -> None:
     require_tools("shellcheck")
     done = subprocess.run(["shellcheck", script], cwd=REPO, capture_output=True, text=True)
