@@ -24,8 +24,7 @@ def main(results: Path, explained_file: Path) -> int:
         name, sep, status = line.strip().rpartition(": ")
         if not sep or "__mutmut_" not in name:
             continue
-        module = name.rsplit(".", 1)[0]
-        module = module if not module.split(".")[-1][:1].isupper() else module.rsplit(".", 1)[0]  # Class methods
+        module = name.rsplit(".", 1)[0]  # methods are named xǁClassǁmethod__mutmut_N in the module
         if status in KILLED:
             counts[module]["killed"] += 1
         elif status in SURVIVED:
