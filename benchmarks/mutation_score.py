@@ -38,19 +38,13 @@ def main(results: Path, explained_file: Path) -> int:
             name, _, reason = line.partition(" ")
             explained[name] = reason.strip()
     width = max(len(m) for m in counts) if counts else 10
-    total = Counter()
-    print(f"{'module':<{width}}  killed  survived  score")
+    total: Counter[str] = Counter()
+    print(f"{'module':<{width}}  mutants  checked  killed  survived  score")
     for module in sorted(counts):
         c = counts[module]
         total.update(c)
-        done = c["killed"] + c["survived"]
-        print(f"{module:<{width}}  {c['killed']:>6}  {c['survived']:>8}  {c['killed'] / done:6.1%}" if done else module)
-    done = total["killed"] + total["survived"]
-    if done:
-        print(f"{'all':<{width}}  {total['killed']:>6}  {total['survived']:>8}  {total['killed'] / done:6.1%}")
-    other = {k: v for k, v in total.items() if k not in ("killed", "survived")}
-    if other:
-        print(f"not run: {dict(other)}")
+        print(_row(module, c, width))
+    print(_row("all", total, width))
     unexplained = [name for name in survivors if name not in explained]
     stale = [name for name in explained if name not in survivors]
     print(f"survivors: {len(survivors)}, explained as equivalent: {len(survivors) - len(unexplained)}")
@@ -59,6 +53,12 @@ def main(results: Path, explained_file: Path) -> int:
     for name in stale:
         print(f"  no longer a survivor (drop it from the list): {name}")
     return 1 if unexplained or stale else 0
+
+
+def _row(name: str, c: Counter[str], width: int) -> str:
+    checked = c["killed"] + c["survived"]
+    score = f"{c['killed'] / checked:6.1%}" if checked else "     -"
+    return f"{name:<{width}}  {sum(c.values()):>7}  {checked:>7}  {c['killed']:>6}  {c['survived']:>8}  {score}"
 
 
 if __name__ == "__main__":
