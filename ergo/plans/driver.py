@@ -8,6 +8,7 @@ calls every method with its lock held and hands in how to send, what holds deliv
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Callable
 
@@ -57,7 +58,8 @@ class PlanDriver:
 
     def start(self, now: datetime, name: str, options: dict[str, Any], waking: str | None, schedule_hours: str) -> dict[str, Any]:
         if self.running is not None:
-            raise ErgoError(f"plan {self.running.name} is already running (until {_iso(self.running.ends)}): "
+            raise ErgoError(f"plan {self.running.name} is already running until "
+                            f"{self.running.ends.astimezone(self.zone):%a %d %b %H:%M}: "
                             "`ergo plan stop` ends it")
         plan = self.catalog.get(name)
         if plan is None:
@@ -73,9 +75,10 @@ class PlanDriver:
         self.store.record(now, HISTORY_KIND, "started", f"{name} until {_iso(running.ends)} (waking {running.waking})")
         for _at, step in fresh:
             self.store.record(now, HISTORY_KIND, "delivered", f"{name} {step.id} via {backend}")
-        log.info("plan %s started (until %s, waking hours %s)", name, _iso(running.ends), running.waking)
+        log.info("plan %s started: until %s, waking hours %s", name, f"{running.ends.astimezone(self.zone):%a %d %b %H:%M}",
+                 running.waking)
         self._save_and_sync(now)
-        return self.status(now) or {}
+        return {**(self.status(now) or {}), "first_now": [step.title for _at, step in fresh]}
 
     def stop(self, now: datetime) -> dict[str, Any]:
         if self.running is None:
@@ -136,6 +139,16 @@ class PlanDriver:
             return
         upcoming = timing.next_time(plan, running, self.zone, max(since, now))
         self._set_timer(min(upcoming, running.ends) if upcoming is not None else running.ends)
+
+    def shift(self, now: datetime, moved: timedelta) -> None:
+        """The wall clock was set `moved`: every step keeps the time it had left, the end too."""
+        running = self.running
+        if running is None:
+            return
+        self.running = replace(running, started=running.started + moved, ends=running.ends + moved,
+                               last=None if running.last is None else running.last + moved)
+        log.info("plan %s moved with the clock change (now until %s)", running.name, _iso(self.running.ends))
+        self._save_and_sync(now)
 
     def _save_and_sync(self, now: datetime) -> None:
         self.store.save_plan(None if self.running is None else self.running.to_json())
