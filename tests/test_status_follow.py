@@ -296,7 +296,7 @@ def test_minutes_round_up_so_a_countdown_never_shows_zero_early() -> None:
 def _readme_bar_commands() -> dict[str, str]:
     """The command each bar snippet of the docs runs, exactly as a user pastes it."""
     text = (Path(__file__).resolve().parent.parent / "docs" / "status-bars-and-tray.md").read_text()
-    section = text[text.index("### Status bars"):text.index("On the daemon's side the subscribers")]
+    section = text[text.index("## Status bars"):text.index("On the daemon's side the subscribers")]
     found = {}
     for bar, pattern in (("waybar", '"exec": "'), ("polybar", "exec = "), ("i3blocks", "command=")):
         line = next(line for line in section.splitlines() if line.strip().startswith(pattern))
@@ -335,7 +335,7 @@ def test_subscribers_beyond_the_cap_get_a_one_line_refusal(tmp_path: Path, monke
         first = _subscribe(tmp_path / "s.sock")
         assert _read_lines(first, 1.0) == [{"running": True, "now": "0"}]
         second = _subscribe(tmp_path / "s.sock")
-        assert _read_lines(second, 1.0) == [{"ok": False, "error": "too many status subscribers (at most 1)"}]
+        assert _read_lines(second, 1.0) == [{"ok": False, "error": "too many followers (at most 1)"}]
         first.close()
         second.close()
     finally:
