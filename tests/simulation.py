@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from ergo.policy import Deliver, Engine, Record, ReminderSpec, Timing
+from ergo.policy import Deliver, Engine, KindHold, Record, ReminderSpec, Timing
 
 Period = tuple[datetime, datetime]
 
@@ -61,9 +61,12 @@ def merge_periods(periods: list[Period]) -> list[Period]:
     return merged
 
 
-def simulate(specs: dict[str, ReminderSpec], timing: Timing, world: World, start: datetime, end: datetime) -> Run:
-    """Drive an Engine from `start` to `end` through `world`; return what it delivered and recorded."""
+def simulate(specs: dict[str, ReminderSpec], timing: Timing, world: World, start: datetime, end: datetime,
+             holds: dict[str, KindHold] | None = None) -> Run:
+    """Drive an Engine from `start` to `end` through `world` (with a running plan's `holds`); return what it
+    delivered and recorded."""
     engine = Engine.start(specs, timing, start)
+    engine.set_kind_holds(holds or {})
     events = [b for b in world.boundaries() if start <= b < end]
     deliveries: list[Deliver] = []
     records: list[Record] = []

@@ -239,6 +239,8 @@ def render_status(status: dict[str, Any]) -> str:
         state = f"next {_local(entry['next_due'])} {_in(entry['next_due'], now)}"
         if entry["held"] == "outside hours":
             state = f"outside work hours until {_local(entry.get('resumes_at'), with_day=True)}; next {_local(entry['next_due'], with_day=True)}"
+        elif entry["held"] == "plan":
+            state = f"held until {_local(entry.get('resumes_at'), with_day=True)} ({entry.get('held_why')})"
         elif entry["held"] == "snoozed":
             state = f"snoozed until {_local(entry['snoozed_until'])}"
         elif entry["held"] == "spacing":

@@ -138,8 +138,11 @@ class Control:
                     entry["next_due"] = _iso(due)
                     entry["snoozed_until"] = _iso(state.snoozed_until)
                     entry["last_fired"] = _iso(state.last_fired)
+                    by_plan = engine.plan_hold(kind, now)
                     if engine.paused:
                         entry["held"] = "paused"
+                    elif by_plan is not None:  # the running plan holds or replaces this kind (acute-back)
+                        entry["held"], entry["held_why"], entry["resumes_at"] = "plan", by_plan.why, _iso(by_plan.end)
                     elif engine.outside_hours(kind, now):
                         entry["held"] = "outside hours"
                         upcoming = engine.specs[kind].hours.next_start(now)

@@ -85,8 +85,8 @@ class Daemon:
         self.timers = Timers(self.engine, self.scheduler, self._on_timer)
         buffered = BufferedStore(store, self.state)  # history rows and the plan survive a full disk
         self.plans = PlanSteps(self.engine, self.clock, self.zone, self.lock, self.scheduler, buffered, notifier,
-                               self.settings)
-        self.deliverer = Deliverer(notifier, self.state, self.settings, self.plans.driver.stretch_note)
+                               self.settings, self._resync)
+        self.deliverer = Deliverer(notifier, self.state, self.settings, self.plans.driver.note_for)
         self.presence = Presence(self.engine, self.clock, self.lock, self.scheduler, self.state, backends.idle,
                                  lambda: self.settings().idle.away_after, self.apply, self.timers.forget)
         self.answers = Answers(self.engine, self.clock, self.zone, self.lock, self.scheduler, buffered, notifier,
@@ -221,6 +221,11 @@ class Daemon:
         self.presence.track(now)
         self.timers.sync(now)
         self.announce(now)
+
+    def _resync(self, now: datetime) -> None:
+        """Something outside the Engine's own events changed when reminders fall due (a plan's holds)."""
+        self.timers.sync(now)
+        self.announce(now, force=True)
 
     def announce(self, now: datetime, force: bool = False) -> None:
         """Wake status subscribers when what a bar shows may have changed (never blocks: one pipe write)."""

@@ -79,11 +79,11 @@ class Deliverer:
     """Composes and sends reminders, settles their history rows, and remembers which notification holds them."""
 
     def __init__(self, notifier: Notifier, state: StateKeeper, settings: Callable[[], PlainSettings],
-                 stretch_note: Callable[[], str]) -> None:
+                 plan_note: Callable[[str], str]) -> None:
         self.notifier = notifier
         self.state = state
         self._settings = settings  # the current settings (a reload replaces them)
-        self._stretch_note = stretch_note  # a running plan's note for stretch reminders, or ""
+        self._plan_note = plan_note  # what a running plan adds to a kind's reminders (kind -> note or "")
         self._catalog = load_catalog()
         self.texts = self.texts_from(settings())
         self._shown = state.store.shown_tips()
@@ -104,9 +104,9 @@ class Deliverer:
     def deliver(self, decision: Deliver, row_ids: list[int | None]) -> None:
         """Send one (maybe merged) reminder; its "sending" rows become delivered or failed."""
         message, self._shown = compose(decision.kinds, self.texts, self._shown)
-        note = self._stretch_note()
-        if note and "stretch" in decision.kinds:  # a running plan (acute-back) asks for care
-            message = replace(message, body=f"{message.body}\n{note}")
+        notes = [note for kind in decision.kinds if (note := self._plan_note(kind))]
+        if notes:  # a running plan (acute-back) asks for care: only as far as the pain allows
+            message = replace(message, body="\n".join([message.body, *dict.fromkeys(notes)]))
         self.state.call(self.state.store.save_shown_tips, self._shown)
         settings = self._settings()
         urgency = max((settings.reminders()[k].urgency for k in decision.kinds), key=("low", "normal", "critical").index)

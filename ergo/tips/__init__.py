@@ -45,9 +45,11 @@ class Source:
 
 @dataclass(frozen=True)
 class RedFlag:
-    """The warning signs that call for a professional, shown once at the top of `ergo tips`."""
+    """The warning signs that call for a professional, as 002 gives them (`quote`, verbatim, inside `text`):
+    at the top of `ergo tips` and in every plan's list, first notification, daily step and end."""
 
     text: str
+    quote: str
     source: str
     section: str
 
@@ -70,7 +72,7 @@ def cite(file: str, section: str, sources: dict[str, Source]) -> str:
 
 def red_flag() -> RedFlag:
     entry = _sources_toml()["red_flag"]
-    return RedFlag(entry["text"], entry["source"], entry["section"])
+    return RedFlag(entry["text"], entry["quote"], entry["source"], entry["section"])
 
 
 def next_tip(tips: list[Tip], shown: set[str], rng: random.Random | None = None) -> tuple[Tip, set[str]]:
