@@ -34,7 +34,7 @@ def run(command: str, config: str | None, flags: dict[str, Any], args: argparse.
 
 
 def tips(kind: str | None) -> int:
-    from ergo.tips import cite, load_catalog, load_sources, red_flag
+    from ergo.tips import cite, label, load_catalog, load_sources, red_flag
 
     catalog = load_catalog()
     if kind is not None and kind not in catalog:
@@ -44,6 +44,7 @@ def tips(kind: str | None) -> int:
     flag = red_flag()
     print(f"! {flag.text}")
     print(f"  {cite(flag.source, flag.section, sources)}")
+    print("  ergo's tips are general ergonomic reminders, not medical care.")
     print()
     for name, items in catalog.items():
         if kind is not None and name != kind:
@@ -52,6 +53,10 @@ def tips(kind: str | None) -> int:
         for tip in items:
             print(f"  {tip.id:<14} {tip.text}")
             print(f"  {'':<14} {cite(tip.source, tip.section, sources)}")
+            if label(tip):
+                print(f"  {'':<14} ({label(tip)})")
+            if tip.when == "evening":
+                print(f"  {'':<14} (only near the end of the day's work hours)")
     return 0
 
 

@@ -86,7 +86,8 @@ class Daemon:
         buffered = BufferedStore(store, self.state)  # history rows and the plan survive a full disk
         self.plans = PlanSteps(self.engine, self.clock, self.zone, self.lock, self.scheduler, buffered, notifier,
                                self.settings, self._resync)
-        self.deliverer = Deliverer(notifier, self.state, self.settings, self.plans.driver.note_for)
+        self.deliverer = Deliverer(notifier, self.state, self.settings, self.plans.driver.note_for,
+                                   lambda kind: spec.hours if (spec := self.engine.specs.get(kind)) else None)
         self.presence = Presence(self.engine, self.clock, self.lock, self.scheduler, self.state, backends.idle,
                                  lambda: self.settings().idle.away_after, self.apply, self.timers.forget)
         self.answers = Answers(self.engine, self.clock, self.zone, self.lock, self.scheduler, buffered, notifier,

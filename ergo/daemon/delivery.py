@@ -23,8 +23,9 @@ from ergo.daemon.state import StateKeeper
 from ergo.errors import NotifyError
 from ergo.notify.base import Notification, Notifier
 from ergo.policy import Deliver, Engine
-from ergo.tips import load_catalog
+from ergo.tips import is_evening, load_catalog
 from ergo.triggers import CatchUpIntervalTrigger
+from ergo.worktime import WorkHours
 
 log = logging.getLogger("ergo")
 ACTIONS = (("default", "Done"), ("done", "Done"), ("snooze", "Snooze 10 min"), ("skip", "Skip"))
@@ -79,11 +80,12 @@ class Deliverer:
     """Composes and sends reminders, settles their history rows, and remembers which notification holds them."""
 
     def __init__(self, notifier: Notifier, state: StateKeeper, settings: Callable[[], PlainSettings],
-                 plan_note: Callable[[str], str]) -> None:
+                 plan_note: Callable[[str], str], hours: Callable[[str], WorkHours | None]) -> None:
         self.notifier = notifier
         self.state = state
         self._settings = settings  # the current settings (a reload replaces them)
         self._plan_note = plan_note  # what a running plan adds to a kind's reminders (kind -> note or "")
+        self._hours = hours  # a kind's work hours (evening tips come near their end)
         self._catalog = load_catalog()
         self.texts = self.texts_from(settings())
         self._shown = state.store.shown_tips()
@@ -103,7 +105,8 @@ class Deliverer:
 
     def deliver(self, decision: Deliver, row_ids: list[int | None]) -> None:
         """Send one (maybe merged) reminder; its "sending" rows become delivered or failed."""
-        message, self._shown = compose(decision.kinds, self.texts, self._shown)
+        evening = any(is_evening(h, decision.at) for h in map(self._hours, decision.kinds) if h is not None)
+        message, self._shown = compose(decision.kinds, self.texts, self._shown, evening=evening)
         notes = [note for kind in decision.kinds if (note := self._plan_note(kind))]
         if notes:  # a running plan (acute-back) asks for care: only as far as the pain allows
             message = replace(message, body="\n".join([message.body, *dict.fromkeys(notes)]))
