@@ -191,7 +191,7 @@ def print_result(r: dict[str, Any]) -> None:
 
 
 def rows(results: list[dict[str, Any]]) -> list[str]:
-    """README table rows, one per figure."""
+    """Rows of the footprint table (docs/footprint.md), one per figure."""
     out = []
     for r in results:
         idle, mem, alone = r["idle"], r["memory_kb"], r["alone"]

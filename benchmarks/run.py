@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Every ergo benchmark in one go, and the README's "Measured footprint" section.
+"""Every ergo benchmark in one go, and the docs' "Measured footprint" page (docs/footprint.md).
 
     python benchmarks/run.py [--venv PATH] [--skip footprint,control,delivery] [--readme PATH]
 
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip", default="", help="comma list of footprint, control, delivery")
     parser.add_argument("--json", type=Path, help="also write every figure here as JSON")
     parser.add_argument("--readme", type=Path, default=Path("/tmp/ergo_bench_readme.md"),
-                        help="where the README section goes (default /tmp/ergo_bench_readme.md)")
+                        help="where the footprint page's section goes (default /tmp/ergo_bench_readme.md)")
     args = parser.parse_args(argv)
     if not sys.platform.startswith("linux"):
         say("the benchmarks read /proc: Linux only")
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     say("\n== Summary ==\n")
     say(section)
     args.readme.write_text(section)
-    say(f"README section written to {args.readme}")
+    say(f"footprint section written to {args.readme}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))
     return 1 if any("| FAIL |" in line for line in table) else 0

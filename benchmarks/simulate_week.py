@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ergo.policy import ReminderSpec, Timing  # noqa: E402
-from ergo.worktime import WorkHours  # noqa: E402
+from ergo.timing.decisions import ReminderSpec, Timing  # noqa: E402
+from ergo.timing.worktime import WorkHours  # noqa: E402
 from tests.simulation import World, simulate  # noqa: E402
 
 START = datetime(2026, 10, 19, tzinfo=timezone.utc)  # a week that contains the October DST change

@@ -24,6 +24,7 @@ class ConfigError(ErgoError):
     """Invalid configuration; the message already names the file or variable and key."""
 
     exit_code = 2
+    key: str | None = None  # the dotted setting a validation error is about, when there is one
 
 
 class BackendUnavailable(ErgoError):

@@ -62,7 +62,7 @@ class Paths:
 
     @property
     def alive_marker(self) -> Path:
-        return self.runtime_dir / "ergo.alive"  # see ergo.store.Store.mark_alive
+        return self.runtime_dir / "ergo.alive"  # see ergo.records.store.Store.mark_alive
 
     @classmethod
     def resolve(cls, config: str | os.PathLike[str] | None = None) -> "Paths":

@@ -22,3 +22,8 @@ def templates() -> Traversable:
 def read_template(name: str) -> str:
     """The text of one file from config/, e.g. "ergo.service"."""
     return templates().joinpath(name).read_text("utf-8")
+
+
+def default_config_text() -> str:
+    """The fully commented default file: config/ergo.toml, shipped in the package."""
+    return read_template("ergo.toml")

@@ -41,3 +41,10 @@ def make_env() -> Iterator[Callable[..., ErgoEnv]]:
     yield make
     for env in made:
         env.cleanup()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Remove the throwaway users that runs killed outright left behind (tests/second_user.py)."""
+    from tests.second_user import sweep_leaked_users
+
+    sweep_leaked_users()

@@ -28,9 +28,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
 
-from ergo.control_client import request
+from ergo.control.client import request
 from ergo.errors import ErgoError
-from ergo.instance import running_pid
+from ergo.daemon.instance import running_pid
 from tests.helpers import isolated_env
 
 #: second-scale defaults: two reminders, console delivery, no idle detection
@@ -134,7 +134,7 @@ class ErgoEnv:
         """Every raw history row, however old, read from the state file (read-only)."""
         from datetime import timezone
 
-        from ergo.store import Store
+        from ergo.records.store import Store
 
         if not (self.state_dir / "state.sqlite3").exists():
             return []

@@ -27,7 +27,7 @@ from ergo import paths
 
 REPO = Path(__file__).resolve().parent.parent
 #: ERGO_* variables that survive the clean-up (the CI switch for desktop tests).
-KEEP = frozenset({"ERGO_REQUIRE_DESKTOP", "ERGO_NO_SEEDS"})
+KEEP = frozenset({"ERGO_REQUIRE_DESKTOP"})
 
 
 def isolated_env(root: Path, base: Mapping[str, str] | None = None, **settings: str) -> dict[str, str]:

@@ -1,46 +1,139 @@
-"""A second, unprivileged uid for tests that need two users (we run as root): `second_user` and `fork_as`.
+"""Throwaway unprivileged users for tests that need a second uid (we run as root): `temporary_user`,
+the `second_user` fixture, and `fork_as` / `run_as`.
 
-The child is forked, not exec'd, so it needs no interpreter the user could run (root's own Python
-may live under /root, which other users cannot read). Not root: skipped with the reason, or failed
-under ERGO_REQUIRE_DESKTOP=1.
+Every user gets a name of its own (`ergot` + 8 random hex digits), so two suites on one machine never
+share or delete each other's user, and a comment that names the pytest process that made it
+(`ergo-test pid=P start=T boot=B`). It is removed on every exit path: when the test ends (passed,
+failed or interrupted), on SIGTERM (turned into KeyboardInterrupt, so pytest tears down), at
+interpreter exit; and a user left by a run that was killed outright (SIGKILL, a crash) is removed by
+the next run (`sweep_leaked_users`, called at session start): only a user carrying that comment
+whose process is gone, so a running suite's users are never touched.
+
+The child of `fork_as` is forked, not exec'd, so it needs no interpreter the user could run (root's
+own Python may live under /root, which other users cannot read). Not root: skipped with the reason,
+or failed under ERGO_REQUIRE_DESKTOP=1.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
-import pwd
+import secrets
 import select
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.helpers import cannot_run
 
-USER = "ergot13a"
+try:
+    import pwd
+except ImportError:  # Windows: no second uid to act as; the fixture says so (cannot_run)
+    pwd = None  # type: ignore[assignment]
+
+PREFIX = "ergot"
+MARK = "ergo-test"
+_made: set[str] = set()  # users this process created and has not removed yet
+
+
+def _start_time(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (/proc/PID/stat field 22): a pid is reused, this is not."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat[stat.rindex(")") + 2:].split()[19]
+
+
+def _boot_id() -> str:
+    with suppress(OSError):
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    return "unknown"
+
+
+def _owner_comment() -> str:
+    return f"{MARK} pid={os.getpid()} start={_start_time(os.getpid())} boot={_boot_id()}"
+
+
+def _owner_alive(comment: str) -> bool:
+    """Whether the pytest process named in a test user's comment still runs (same boot, same start time)."""
+    fields = dict(part.split("=", 1) for part in comment.split()[1:] if "=" in part)
+    if fields.get("boot") != _boot_id() or not fields.get("pid", "").isdigit():
+        return False
+    return _start_time(int(fields["pid"])) == fields.get("start")
+
+
+def remove_user(name: str, timeout: float = 5.0) -> bool:
+    """userdel, retried while processes of the user are still going away (exit code 8: user logged in)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        code = subprocess.run(["userdel", name], capture_output=True).returncode
+        if code != 8 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    if code in (0, 6):  # 6: no such user (already gone)
+        _made.discard(name)
+        return True
+    return False
+
+
+def _remove_left_over() -> None:
+    for name in sorted(_made):
+        remove_user(name, timeout=2)
+
+
+atexit.register(_remove_left_over)
+
+
+def sweep_leaked_users() -> list[str]:
+    """Remove the test users that killed runs left behind: named PREFIX..., marked MARK, owner gone."""
+    if pwd is None or not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("userdel") is None:
+        return []
+    removed = []
+    for entry in pwd.getpwall():
+        if entry.pw_name.startswith(PREFIX) and entry.pw_gecos.startswith(MARK + " ") \
+                and not _owner_alive(entry.pw_gecos) and remove_user(entry.pw_name, timeout=1):
+            removed.append(entry.pw_name)
+    return removed
+
+
+def _sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+@contextmanager
+def temporary_user() -> Iterator[pwd.struct_passwd]:
+    """A new unprivileged user with a name of its own, removed however this block is left."""
+    if pwd is None or not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("useradd") is None:
+        cannot_run("needs root and useradd to act as a second uid")
+    name = f"{PREFIX}{secrets.token_hex(4)}"
+    subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", "--comment", _owner_comment(),
+                    name], check=True, capture_output=True)
+    _made.add(name)
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous == signal.SIG_DFL:  # pytest tears down on KeyboardInterrupt: so the user is removed on SIGTERM too
+        signal.signal(signal.SIGTERM, _sigterm)
+    try:
+        yield pwd.getpwnam(name)
+    finally:
+        if previous == signal.SIG_DFL and not _made - {name}:
+            signal.signal(signal.SIGTERM, previous)
+        remove_user(name)
 
 
 @pytest.fixture
 def second_user() -> Iterator[pwd.struct_passwd]:
-    """A throwaway unprivileged user (created with useradd, removed afterwards)."""
-    if not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("useradd") is None:
-        cannot_run("needs root and useradd to act as a second uid")
-    created = False
-    try:
-        entry = pwd.getpwnam(USER)
-    except KeyError:
-        subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", USER], check=True)
-        created = True
-        entry = pwd.getpwnam(USER)
-    try:
-        yield entry
-    finally:
-        if created:
-            subprocess.run(["userdel", USER], check=False)
+    """A throwaway unprivileged user (see temporary_user)."""
+    with temporary_user() as user:
+        yield user
 
 
 def fork_as(user: pwd.struct_passwd, job: Callable[[], Any]) -> tuple[int, int]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from ergo.policy import Deliver, Engine, KindHold, Record, ReminderSpec, Timing
+from ergo.timing.policy import Engine
+from ergo.timing.decisions import Deliver, KindHold, Record, ReminderSpec, Timing
 
 Period = tuple[datetime, datetime]
 

@@ -5,7 +5,6 @@ a log that would grow forever and a history never pruned.
 from __future__ import annotations
 
 import os
-import resource
 import signal
 import socket
 import subprocess
@@ -18,14 +17,23 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ergo.store import Store
+from ergo.records.store import Store
 from tests.daemon_helpers import Daemon, ErgoEnv, pid_alive, wait_for
+
+try:
+    import resource
+except ImportError:  # Windows
+    resource = None  # type: ignore[assignment]
+
+#: these read /proc and set POSIX limits or send SIGHUP
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc (Linux only)")
 
 
 def _fd_count(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
+@linux_only
 @pytest.mark.slow
 def test_slow_clients_are_capped_and_emfile_backs_off_quietly() -> None:
     with ErgoEnv.create() as env:
@@ -73,6 +81,7 @@ def test_slow_clients_are_capped_and_emfile_backs_off_quietly() -> None:
             daemon.kill()
 
 
+@linux_only
 @pytest.mark.slow
 def test_a_sighup_storm_runs_at_most_one_check_at_a_time() -> None:
     with ErgoEnv.create() as env:

@@ -16,13 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from ergo.diary import describe, diary
+from ergo.records.diary import describe, diary
 from ergo.notify.answers import AnswerListener
 from ergo.notify.base import Notification
 from ergo.notify.freedesktop import FreedesktopNotifier
-from ergo.policy import Engine, Record, ReminderSpec, Timing
-from ergo.store import SCHEMA_VERSION, HistoryRow, Store
-from ergo.worktime import WorkHours
+from ergo.timing.policy import Engine
+from ergo.timing.decisions import Record, ReminderSpec, Timing
+from ergo.records.schema import SCHEMA_VERSION
+from ergo.records.store import HistoryRow, Store
+from ergo.timing.worktime import WorkHours
 from tests.daemon_helpers import Daemon, ErgoEnv, parse_iso, wait_for
 from tests.desktop import DesktopSession, desktop_session, require_desktop_tools, require_tools
 

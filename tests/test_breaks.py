@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ergo.breaks import TimedBreak, clock, length_for, spoken, step, words
+from ergo.timing.breaks import TimedBreak, clock, length_for, spoken, step, words
 from tests.daemon_helpers import Daemon, ErgoEnv, wait_for
 from tests.desktop import desktop_session, require_desktop_tools
 

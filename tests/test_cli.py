@@ -428,7 +428,7 @@ def test_control_command_errors_are_still_argparse_errors(ergo_env) -> None:
 def test_status_times_read_without_datetime_match_datetime() -> None:
     """`ergo status` parses and formats the daemon's times with `time` alone; the answers equal datetime's."""
     from ergo.commands.control import _epoch, _format_seconds, _local
-    from ergo.durations import format_duration
+    from ergo.timing.durations import format_duration
 
     for moment in (datetime(2026, 11, 27, 10, 26, 13, tzinfo=UTC), datetime(2024, 2, 29, 23, 59, 59, tzinfo=UTC),
                    datetime(2000, 3, 1, tzinfo=UTC), datetime(1969, 12, 31, 12, tzinfo=UTC),

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from ergo.config.model import load_settings
+from ergo.config.load import load_settings
 from ergo.config_import import safeeyes, stretchly, workrave
 from ergo.config_import.base import Mapped
 from ergo.config_import.merge import apply
@@ -52,7 +52,7 @@ def test_safe_eyes_dry_run_prints_a_diff_with_sources_and_lists_the_rest(ergo_en
     assert '+natural_break = "5m"  # imported from Safe Eyes long_break_duration = 300 (seconds)' in out
     assert '+duration = "5m"  # imported from Safe Eyes long_break_duration = 300 (seconds)' in out
     assert '+duration = "15s"  # imported from Safe Eyes short_break_duration = 15 (seconds)' in out
-    assert "not imported from Safe Eyes (no counterpart in ergo):" in out
+    assert "not imported from Safe Eyes:" in out
     for unmapped in ("postpone_duration", "short_breaks", "strict_break", "trayicon plugin", "do-not-disturb"):
         assert unmapped in out, unmapped
     assert not Path(ergo_env["ERGO_CONFIG"]).exists()  # dry run

@@ -19,7 +19,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings as hsettings, strategies as st
 
 from ergo.errors import ConfigError
-from ergo.config.model import SECTIONS, Settings, load_settings
+from ergo.config.model import SECTIONS, Settings
+from ergo.config.load import load_settings
 from tests.helpers import ergo_env  # noqa: F401
 from tests.simulation import World, simulate
 
@@ -207,10 +208,10 @@ def _render(data: dict) -> str:
 @example(data={"idle": {"away_after": "P99999999999D"}})
 @example(data={"posture": {"natural_break": "9" * 400 + "s"}})
 def test_any_value_is_refused_in_one_line_or_runs_a_simulated_day(ergo_env: dict[str, str], data: dict) -> None:
-    from ergo.daemon import specs_from
+    from ergo.daemon.specs import specs_from
     from ergo.config.frozen import PlainSettings
-    from ergo.config.model import export_json
-    from ergo.worktime import local_zone
+    from ergo.config.load import export_json
+    from ergo.timing.worktime import local_zone
 
     path = Path(ergo_env["ERGO_CONFIG"])
     path.write_text(_render(data))

@@ -188,7 +188,7 @@ LIGHT_PATH_FORBIDDEN = (
     "apscheduler", "pydantic", "pydantic_core", "pydantic_settings", "plyer", "jeepney", "platformdirs", "tzlocal",
     "argparse", "gettext", "pathlib", "typing", "dataclasses", "inspect", "ast", "dis", "tokenize", "tempfile",
     "shutil", "bz2", "lzma", "socket", "selectors", "subprocess", "threading", "logging", "sqlite3", "tomllib",
-    "asyncio", "ssl", "urllib", "datetime", "ergo.settings", "ergo.daemon", "ergo.store",
+    "asyncio", "ssl", "urllib", "datetime", "ergo.settings", "ergo.daemon", "ergo.records.store",
 )
 
 

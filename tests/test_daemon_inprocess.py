@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from ergo.daemon import Backends, Daemon
+from ergo.daemon.core import Backends, Daemon
 from ergo.notify.console import ConsoleNotifier
 from ergo.notify.select import FallbackNotifier
 from ergo.paths import Paths
 from ergo.config.frozen import PlainLoaded
-from ergo.config.model import export_json, load_settings
-from ergo.store import Store
+from ergo.config.load import export_json, load_settings
+from ergo.records.store import Store
 
 
 class TravellingClock:
@@ -113,7 +113,7 @@ def test_a_backward_clock_jump_keeps_the_countdowns(make_daemon):
 def test_catch_up_trigger_never_lists_missed_runs():
     from apscheduler.job import Job
 
-    from ergo.triggers import CatchUpIntervalTrigger
+    from ergo.daemon.triggers import CatchUpIntervalTrigger
 
     start = datetime(2026, 1, 1, tzinfo=timezone.utc)
     trigger = CatchUpIntervalTrigger(seconds=1, start_date=start)
@@ -230,9 +230,10 @@ def test_an_idle_hour_writes_nothing_and_a_crash_still_counts_downtime_from_the_
 
 
 def test_idle_readings_back_off_while_away_unless_a_reminder_waits_for_the_return():
-    from ergo.daemon import IDLE_AWAY, IDLE_FAST, IDLE_NONE, IDLE_SLOW, idle_poll_delay
-    from ergo.policy import Engine, ReminderSpec, Timing
-    from ergo.worktime import WorkHours
+    from ergo.daemon.presence import IDLE_AWAY, IDLE_FAST, IDLE_NONE, IDLE_SLOW, idle_poll_delay
+    from ergo.timing.policy import Engine
+    from ergo.timing.decisions import ReminderSpec, Timing
+    from ergo.timing.worktime import WorkHours
 
     t0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
     spec = ReminderSpec("posture", timedelta(minutes=30), timedelta(minutes=5), WorkHours.parse("mon-sun", "00:00-24:00", timezone.utc))

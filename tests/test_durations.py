@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ergo.durations import HINT, DurationError, format_duration, parse_duration
+from ergo.timing.durations import HINT, DurationError, format_duration, parse_duration
 
 
 @given(st.integers(min_value=1, max_value=86400))

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from ergo.errors import StateError
-from ergo.store import Store
+from ergo.records.store import Store
 from tests.daemon_helpers import Daemon, ErgoEnv, wait_for
 from tests.dbus_doubles import SilentNotificationServerDouble
 from tests.desktop import desktop_session, require_desktop_tools

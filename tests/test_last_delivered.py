@@ -8,8 +8,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ergo.policy import Deliver, Engine, ReminderSpec, Timing
-from ergo.worktime import WorkHours
+from ergo.timing.policy import Engine
+from ergo.timing.decisions import Deliver, ReminderSpec, Timing
+from ergo.timing.worktime import WorkHours
 from tests.daemon_helpers import Daemon, ErgoEnv
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)

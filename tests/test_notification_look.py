@@ -9,10 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ergo.compose import compose, kind_texts
+from ergo.tips.compose import compose, kind_texts
 from ergo.notify.freedesktop import FreedesktopNotifier
 from ergo.notify.icon import app_icon
-from ergo.store import Store
+from ergo.records.store import Store
 from ergo.tips import load_catalog
 from tests.daemon_helpers import Daemon, ErgoEnv, wait_for
 from tests.desktop import DesktopSession

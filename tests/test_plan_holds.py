@@ -18,8 +18,9 @@ import pytest
 
 from ergo.plans import timing
 from ergo.plans.catalog import load_plans
-from ergo.policy import Deliver, Engine, KindHold, ReminderSpec, Timing
-from ergo.worktime import WorkHours
+from ergo.timing.decisions import Deliver, KindHold, ReminderSpec, Timing
+from ergo.timing.policy import Engine
+from ergo.timing.worktime import WorkHours
 from tests.daemon_helpers import Daemon, ErgoEnv, wait_for
 from tests.simulation import World, simulate
 
@@ -150,7 +151,7 @@ def test_the_daemon_holds_stretch_and_movement_while_acute_back_runs_and_says_wh
 
 @pytest.mark.slow
 def test_from_move_3_on_stretch_reminders_come_back_carrying_the_plans_care() -> None:
-    from ergo.store import Store
+    from ergo.records.store import Store
 
     with ErgoEnv.create(POSTURE__ENABLED="false", HYDRATION__ENABLED="false", STRETCH__ENABLED="true", STRETCH__INTERVAL="2s",
                         MOVEMENT__ENABLED="false", SCHEDULE__HOURS="00:00-24:00") as env:

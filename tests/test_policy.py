@@ -13,8 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ergo.policy import Deliver, Engine, Record, ReminderSpec, Timing
-from ergo.worktime import WorkHours
+from ergo.timing.policy import Engine
+from ergo.timing.decisions import Deliver, Record, ReminderSpec, Timing
+from ergo.timing.worktime import WorkHours
 from tests.simulation import World, merge_periods, simulate
 
 UTC = timezone.utc

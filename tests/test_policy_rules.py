@@ -1,4 +1,4 @@
-"""One direct example at the boundary of each rule in ergo/policy.py's docstring.
+"""One direct example at the boundary of each rule in ergo/timing/policy.py's docstring.
 
 Each test sits exactly on the edge a comparison decides (`>` against `>=`, `<` against `<=`), one
 microsecond either side, so flipping any of those comparisons fails a test here. The spacing rule
@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from ergo.policy import Deliver, Engine, Record, ReminderSpec, Timing
-from ergo.worktime import WorkHours
+from ergo.timing.policy import Engine
+from ergo.timing.decisions import Deliver, Record, ReminderSpec, Timing
+from ergo.timing.worktime import WorkHours
 
 UTC = timezone.utc
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # a Monday

@@ -1,6 +1,6 @@
-"""Every `ergo ...` command the README shows works when pasted: no usage error, no traceback.
+"""Every `ergo ...` command the README and the docs pages show works when pasted: no usage error, no traceback.
 
-The commands are read from README.md itself, so a new or renamed command there is checked too.
+The commands are read from README.md and docs/*.md themselves, so a new or renamed command there is checked too.
 They run against a real daemon in a private home (config, state, runtime dir, systemd user dir).
 """
 
@@ -38,9 +38,14 @@ def subcommands() -> set[str]:
     return set(actions[0].choices)
 
 
+def documents() -> list[Path]:
+    """The README and every page of the docs site."""
+    return [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+
+
 def readme_commands() -> list[str]:
-    """Concrete `ergo ...` spans of the README (templates with [ ], |, KIND or PATH are expanded above)."""
-    text = (REPO / "README.md").read_text("utf-8")
+    """Concrete `ergo ...` spans of the README and docs (templates with [ ], |, KIND or PATH are expanded above)."""
+    text = "\n".join(page.read_text("utf-8") for page in documents())
     found = []
     known = subcommands()
     for span in re.findall(r"`(ergo [^`]+)`", text):
@@ -62,6 +67,7 @@ def _user_systemd_answers() -> bool:
 
 
 def test_readme_lists_the_commands_this_test_runs() -> None:
+    assert len(documents()) > 10  # the docs pages are read, not only the front page
     commands = readme_commands()
     for must in ("ergo start", "ergo status", "ergo stop", "ergo config edit", "ergo config path", "ergo snooze 5m",
                  "ergo service uninstall"):

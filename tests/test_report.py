@@ -12,8 +12,8 @@ import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from ergo.report import COLOURS
-from ergo.store import Store
+from ergo.records.report import COLOURS
+from ergo.records.store import Store
 from tests.desktop import require_tools
 from tests.helpers import isolated_env
 

@@ -1,15 +1,15 @@
 """The /tmp/ergo-<uid> fallback cannot be taken over by another local user (issue 7, item 2).
 
 With XDG_RUNTIME_DIR unset, ergo falls back to $TMPDIR/ergo-<uid>. Another user may pre-create
-that path first. These tests play that user with a second uid (`useradd ergot7a`), so they need
-root; elsewhere they are skipped with the reason. TMPDIR points at a private sticky dir, so the
+that path first. These tests play that user with a second uid (a throwaway user from
+tests/second_user.py), so they need root; elsewhere they are skipped with the reason, and fail
+under ERGO_REQUIRE_DESKTOP=1. TMPDIR points at a private sticky dir, so the
 machine's real /tmp is never touched.
 """
 
 from __future__ import annotations
 
 import os
-import pwd
 import shutil
 import socket
 import stat
@@ -18,12 +18,15 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.helpers import isolated_env
+from tests.second_user import temporary_user
 
-ATTACKER = "ergot7a"
+if TYPE_CHECKING:
+    from pwd import struct_passwd  # not on Windows: the suite must still collect there
 
 FAKE_SERVER = r"""
 import json, os, socket, sys
@@ -45,20 +48,10 @@ while True:
 
 
 @pytest.fixture(scope="module")
-def attacker() -> Iterator[pwd.struct_passwd]:
+def attacker() -> Iterator[struct_passwd]:
     """A second local user for the duration of this module (root only)."""
-    if os.geteuid() != 0:
-        pytest.skip("needs root to create a second user (useradd); CI runs as root")
-    if shutil.which("useradd") is None:
-        pytest.skip("useradd is not installed")
-    try:
-        pwd.getpwnam(ATTACKER)
-    except KeyError:
-        subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", ATTACKER], check=True)
-    try:
-        yield pwd.getpwnam(ATTACKER)
-    finally:
-        subprocess.run(["userdel", ATTACKER], check=False, capture_output=True)
+    with temporary_user() as user:
+        yield user
 
 
 @pytest.fixture
@@ -80,7 +73,7 @@ def _env(root: Path, shared: Path) -> dict[str, str]:
     return env
 
 
-def _as_attacker(user: pwd.struct_passwd, *argv: str) -> None:
+def _as_attacker(user: struct_passwd, *argv: str) -> None:
     subprocess.run(list(argv), user=user.pw_uid, group=user.pw_gid, check=True, capture_output=True)
 
 
@@ -89,7 +82,7 @@ def _ergo(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
                           stdin=subprocess.DEVNULL)
 
 
-def _prepare(kind: str, target: Path, user: pwd.struct_passwd, victim_dir: Path) -> None:
+def _prepare(kind: str, target: Path, user: struct_passwd, victim_dir: Path) -> None:
     if kind == "open-dir":
         _as_attacker(user, "mkdir", "-m", "777", str(target))
     elif kind == "symlink":
@@ -103,7 +96,7 @@ def _prepare(kind: str, target: Path, user: pwd.struct_passwd, victim_dir: Path)
 
 @pytest.mark.parametrize("command", ["run", "start"])
 @pytest.mark.parametrize("kind", ["open-dir", "symlink", "plain-file", "fake-daemon-dir"])
-def test_a_fallback_dir_prepared_by_another_user_is_refused(attacker: pwd.struct_passwd, shared_tmp: Path,
+def test_a_fallback_dir_prepared_by_another_user_is_refused(attacker: struct_passwd, shared_tmp: Path,
                                                           tmp_path: Path, kind: str, command: str) -> None:
     victim_dir = tmp_path / "home-of-victim"
     victim_dir.mkdir(mode=0o755)
@@ -114,14 +107,14 @@ def test_a_fallback_dir_prepared_by_another_user_is_refused(attacker: pwd.struct
     assert done.returncode == 1, (done.stdout, done.stderr)
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
-    assert str(target) in lines[0] and ATTACKER in lines[0], lines[0]
+    assert str(target) in lines[0] and attacker.pw_name in lines[0], lines[0]
     assert stat.S_IMODE(victim_dir.stat().st_mode) == 0o755, "ergo changed the mode of the symlink's target"
     assert not (victim_dir / "ergo.lock").exists() and not (victim_dir / "ergo.sock").exists()
     assert target.lstat().st_uid == attacker.pw_uid, "ergo chowned or replaced the other user's file"
 
 
 def test_the_fallback_is_created_private_and_the_lock_is_0600(shared_tmp: Path, tmp_path: Path,
-                                                             attacker: pwd.struct_passwd) -> None:
+                                                             attacker: struct_passwd) -> None:
     env = _env(tmp_path, shared_tmp)
     done = _ergo(env, "start")
     try:
@@ -135,7 +128,7 @@ def test_the_fallback_is_created_private_and_the_lock_is_0600(shared_tmp: Path, 
         _ergo(env, "stop")
 
 
-def test_the_client_refuses_an_answer_from_another_uid(attacker: pwd.struct_passwd, shared_tmp: Path,
+def test_the_client_refuses_an_answer_from_another_uid(attacker: struct_passwd, shared_tmp: Path,
                                                        tmp_path: Path) -> None:
     target = shared_tmp / f"ergo-{os.getuid()}"
     _as_attacker(attacker, "mkdir", "-m", "755", str(target))
@@ -154,7 +147,7 @@ def test_the_client_refuses_an_answer_from_another_uid(attacker: pwd.struct_pass
             assert "hacked" not in done.stdout and "4242" not in done.stdout
             lines = done.stderr.strip().splitlines()
             assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
-            assert ATTACKER in lines[0] and "uid" in lines[0], lines[0]
+            assert attacker.pw_name in lines[0] and "uid" in lines[0], lines[0]
         done = _ergo(env, "status", "--json")
         assert done.returncode == 1 and "hacked" not in done.stdout, done.stdout
     finally:

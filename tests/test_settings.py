@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from ergo.commands.config import default_config_text
+from ergo.templates_dir import default_config_text
 from ergo.errors import ConfigError
-from ergo.config.model import _all_keys, defaults, flat_values, load_settings
+from ergo.config.model import defaults, flat_values
+from ergo.config.load import _all_keys, load_settings
 from tests.helpers import REPO, ergo_env, run_ergo  # noqa: F401
 from tests.second_user import second_user  # noqa: F401 (fixture)
 
@@ -336,7 +337,6 @@ def test_a_number_where_a_boolean_belongs_is_not_quoted(tmp_path: Path) -> None:
 
 
 def test_the_test_suites_own_variables_are_not_settings(ergo_env, monkeypatch, tmp_path):
-    """ERGO_SEEDS_DIR and ERGO_NO_SEEDS steer the tests only; a shell that sets them still runs ergo."""
+    """ERGO_SEEDS_DIR steers the tests only; a shell that sets it still runs ergo."""
     monkeypatch.setenv("ERGO_SEEDS_DIR", str(tmp_path))
-    monkeypatch.setenv("ERGO_NO_SEEDS", "1")
     assert load_settings(tmp_path / "absent.toml").settings.posture.interval == timedelta(minutes=30)

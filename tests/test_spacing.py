@@ -11,8 +11,9 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from ergo.policy import Deliver, Engine, Record, ReminderSpec, Timing, stale_detail
-from ergo.worktime import WorkHours
+from ergo.timing.policy import Engine
+from ergo.timing.decisions import Deliver, Record, ReminderSpec, Timing, stale_detail
+from ergo.timing.worktime import WorkHours
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
 S = timedelta(seconds=1)
@@ -234,12 +235,12 @@ def test_status_names_the_spacing_for_a_due_reminder_and_renders_it(tmp_path, mo
 
     from ergo.commands.control import render_status
     from ergo.config.frozen import PlainLoaded
-    from ergo.config.model import export_json, load_settings
-    from ergo.daemon import Backends, Daemon
+    from ergo.config.load import export_json, load_settings
+    from ergo.daemon.core import Backends, Daemon
     from ergo.notify.console import ConsoleNotifier
     from ergo.notify.select import FallbackNotifier
     from ergo.paths import Paths
-    from ergo.store import Store
+    from ergo.records.store import Store
 
     for key in [k for k in __import__("os").environ if k.startswith("ERGO_") and k != "ERGO_REQUIRE_DESKTOP"]:
         monkeypatch.delenv(key)

@@ -10,10 +10,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ergo.policy import Deliver, Engine, Outcome, Record, ReminderSpec, Timing
-from ergo.stats import bar, compute, longest_stretch
-from ergo.store import Span, Store
-from ergo.worktime import WorkHours
+from ergo.timing.policy import Engine
+from ergo.timing.decisions import Deliver, Outcome, Record, ReminderSpec, Timing
+from ergo.records.stats import bar, compute, longest_stretch
+from ergo.records.store import Span, Store
+from ergo.timing.worktime import WorkHours
 from tests.helpers import isolated_env
 
 ZONE = ZoneInfo("Europe/Berlin")

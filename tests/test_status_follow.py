@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from ergo import control_server
-from ergo.control_server import ControlServer
-from ergo.glance import glance, minutes_text, render
+from ergo.control import server as control_server
+from ergo.control.server import ControlServer
+from ergo.control.glance import glance, minutes_text, render
 from tests.daemon_helpers import Daemon, ErgoEnv
 
 CALM = {"POSTURE__INTERVAL": "20m", "HYDRATION__INTERVAL": "30m"}
@@ -176,8 +176,8 @@ def test_follow_keeps_the_client_light(make_env: Callable[..., ErgoEnv]) -> None
     """The stream client imports neither apscheduler, pydantic nor plyer; plain `status` does not load it at all."""
     env = make_env(**CALM)
     probe = ("import sys, io; from ergo.cli import main; main(['status', '--json']); "
-             "print('STREAM', 'ergo.status_stream' in sys.modules, file=sys.stderr); "
-             "import ergo.status_stream, ergo.glance; "
+             "print('STREAM', 'ergo.control.stream' in sys.modules, file=sys.stderr); "
+             "import ergo.control.stream, ergo.control.glance; "
              "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('apscheduler', 'pydantic', 'pydantic_settings', 'plyer')); "
              "print('HEAVY', heavy, file=sys.stderr)")
     with Daemon(env):
@@ -294,8 +294,8 @@ def test_minutes_round_up_so_a_countdown_never_shows_zero_early() -> None:
 
 
 def _readme_bar_commands() -> dict[str, str]:
-    """The command each README bar snippet runs, exactly as a user pastes it."""
-    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    """The command each bar snippet of the docs runs, exactly as a user pastes it."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / "status-bars-and-tray.md").read_text()
     section = text[text.index("### Status bars"):text.index("On the daemon's side the subscribers")]
     found = {}
     for bar, pattern in (("waybar", '"exec": "'), ("polybar", "exec = "), ("i3blocks", "command=")):

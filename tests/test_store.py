@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from ergo.store import Store
+from ergo.records.store import Store
 
 
 def test_the_write_ahead_log_stays_under_a_megabyte(tmp_path: Path) -> None:

@@ -6,15 +6,19 @@ Every test uses a real temporary XDG_CONFIG_DIRS; the reload test runs the real 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ergo.errors import ConfigError
 from ergo.paths import Paths, system_config_file
-from ergo.config.model import load_settings
+from ergo.config.load import load_settings
 from tests.daemon_helpers import Daemon, ErgoEnv, wait_for
+from tests.second_user import run_as, second_user  # noqa: F401
 from tests.helpers import ergo_env, run_ergo  # noqa: F401
 
 SYSTEM = '[hydration]\ninterval = "20m"\n\n[posture]\ninterval = "25m"\n\n[stretch]\ninterval = "2h"\n\n[schedule]\ndays = "mon-fri"\n'
@@ -97,13 +101,22 @@ def test_locked_keys_keep_the_system_value_and_each_attempt_gets_one_line(ergo_e
     ],
 )
 def test_bad_system_files_and_a_policy_in_the_user_file_are_one_line(ergo_env, tmp_path: Path, system_text, user_text, fragments) -> None:
+    """A policy in the user's file is the user's to fix: refused. A broken system file is nobody's the
+    user can fix: left out whole (locks included), with one notice naming it and what is wrong."""
     system = system_dir(tmp_path, system_text)
     user = tmp_path / "config.toml"
-    user.write_text(user_text, "utf-8")
-    with pytest.raises(ConfigError) as caught:
-        load_settings(user)
-    message = str(caught.value)
-    assert "\n" not in message and caught.value.exit_code == 2
+    user.write_text(user_text or '[posture]\ninterval = "17m"\n', "utf-8")
+    if user_text:
+        with pytest.raises(ConfigError) as caught:
+            load_settings(user)
+        message = str(caught.value)
+        assert "\n" not in message and caught.value.exit_code == 2
+    else:
+        loaded = load_settings(user)
+        assert loaded.settings.posture.interval == timedelta(minutes=17) and loaded.locked == ()
+        assert loaded.settings.hydration.interval == timedelta(minutes=45)  # the system's value is not half-applied
+        assert len(loaded.notices) == 1 and loaded.notices[0].startswith("system-wide file ignored, your own settings apply: ")
+        message = loaded.notices[0]
     assert str(user if user_text else system) in message
     for fragment in fragments:
         assert fragment in message, message
@@ -125,8 +138,12 @@ def test_config_show_and_validate_name_the_layers(ergo_env, tmp_path: Path) -> N
     checked = run_ergo(["config", "validate", str(system)], ergo_env)
     assert checked.returncode == 0 and f"{system}: ok" in checked.stdout, checked.stderr
     system.write_text('[policy]\nlocked = ["nope"]\n', "utf-8")
-    refused = run_ergo(["config", "validate"], ergo_env)
+    mine = run_ergo(["config", "validate"], ergo_env)  # the user's file is fine; the broken system file is named
+    assert mine.returncode == 0 and f"{user}: ok" in mine.stdout
+    assert mine.stderr.startswith(f"ergo: system-wide file ignored, your own settings apply: {system}: policy.locked")
+    refused = run_ergo(["config", "validate", str(system)], ergo_env)  # the admin's check
     assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1 and str(system) in refused.stderr
+    assert '"nope" is not a setting' in refused.stderr
 
 
 @pytest.mark.slow
@@ -152,4 +169,91 @@ def test_the_running_daemon_reloads_when_an_admin_creates_and_edits_the_system_f
             assert daemon.status()["config_notices"] == [
                 f"{env.config}: hydration.interval: locked by {system}: your value is ignored (ask whoever manages this computer)"]
             assert f"note: {env.config}: hydration.interval: locked by {system}" in env.cli("status").stdout
+            assert daemon.alive()
+
+
+def test_a_locked_schedule_locks_every_reminders_own_hours_and_days(ergo_env, tmp_path: Path) -> None:
+    """A per-kind `hours` replaces the schedule's window for that kind: a lock on `schedule` that left
+    them open would be no lock. Each kind follows the system file's value (unset: the schedule's)."""
+    system = system_dir(tmp_path, '[schedule]\ndays = "mon-fri"\nhours = "09:00-17:00"\n[stretch]\nhours = "10:00-11:00"\n'
+                                  '\n[policy]\nlocked = ["schedule"]\n')
+    user = Path(ergo_env["ERGO_CONFIG"])
+    user.write_text('[posture]\nhours = "00:00-24:00"\ndays = "mon-sun"\n[stretch]\nhours = "20:00-23:00"\n', "utf-8")
+    loaded = load_settings(user)
+    s = loaded.settings
+    assert (s.posture.hours, s.posture.days) == (None, None)  # back to the schedule's 09:00-17:00 mon-fri
+    assert s.stretch.hours == "10:00-11:00"  # the system file's own per-kind value
+    assert {"schedule.hours", "posture.hours", "stretch.days", "movement.hours"} <= set(loaded.locked)
+    assert sorted(n.split(": ")[1] for n in loaded.notices) == ["posture.days", "posture.hours", "stretch.hours"]
+    shown = run_ergo(["config", "show"], ergo_env)
+    rows = {line.split()[0]: line for line in shown.stdout.splitlines() if not line.startswith("#")}
+    assert rows["posture.hours"].endswith(f"# system file {system} (locked)")
+
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+@pytest.mark.parametrize("damage", ["fifo", "directory", "too big", "not toml", "bad value", "bad lock"])
+def test_any_broken_system_file_is_left_out_with_one_notice(ergo_env, tmp_path: Path, damage: str) -> None:
+    system = tmp_path / "xdg" / "ergo" / "config.toml"
+    system.parent.mkdir(parents=True)
+    {"fifo": lambda: os.mkfifo(system), "directory": lambda: system.mkdir(),
+     "too big": lambda: system.write_text("# " + "x" * (1 << 20) + "\n"), "not toml": lambda: system.write_text("[[[\n"),
+     "bad value": lambda: system.write_text('[hydration]\ninterval = "48h"\n[policy]\nlocked = ["hydration"]\n'),
+     "bad lock": lambda: system.write_text('[policy]\nlocked = ["hydration.intervall"]\n')}[damage]()
+    user = Path(ergo_env["ERGO_CONFIG"])
+    user.write_text('[hydration]\ninterval = "33m"\n', "utf-8")
+    loaded = load_settings(user)  # never blocks on the FIFO, never raises
+    assert loaded.settings.hydration.interval == timedelta(minutes=33) and loaded.locked == ()
+    assert len(loaded.notices) == 1 and str(system) in loaded.notices[0] and "\n" not in loaded.notices[0]
+    assert loaded.notices[0].startswith("system-wide file ignored, your own settings apply:")
+
+
+def test_a_system_file_the_user_cannot_read_is_left_out(second_user) -> None:
+    """Real permissions: root's 0600 system file, read by a second uid (in a /tmp dir it may enter)."""
+    tmp_path = Path(tempfile.mkdtemp(prefix="ergo-sys-"))
+    try:
+        _unreadable(tmp_path, second_user)
+    finally:
+        shutil.rmtree(tmp_path)
+
+
+def _unreadable(tmp_path: Path, second_user: Any) -> None:
+    system = tmp_path / "xdg" / "ergo" / "config.toml"
+    system.parent.mkdir(parents=True)
+    system.write_text('[hydration]\ninterval = "20m"\n[policy]\nlocked = ["hydration"]\n', "utf-8")
+    system.chmod(0o600)
+    home = tmp_path / "home"
+    home.mkdir()
+    user = home / "config.toml"
+    user.write_text('[hydration]\ninterval = "33m"\n', "utf-8")
+    os.chown(home, second_user.pw_uid, second_user.pw_gid)
+    os.chown(user, second_user.pw_uid, second_user.pw_gid)
+    tmp_path.chmod(0o755)
+
+    def job() -> list[Any]:
+        os.environ["XDG_CONFIG_DIRS"] = str(tmp_path / "xdg")
+        loaded = load_settings(user)
+        return [loaded.settings.hydration.interval.total_seconds(), loaded.notices]
+
+    seconds, notices = run_as(second_user, job)
+    assert seconds == 33 * 60
+    assert notices == [f"system-wide file ignored, your own settings apply: {system}: cannot read the file (Permission denied)"]
+
+
+@pytest.mark.slow
+def test_the_daemon_runs_on_the_users_config_when_the_system_file_is_a_fifo() -> None:
+    with ErgoEnv.create(HYDRATION__INTERVAL=None) as env:
+        system = Path(env.env["XDG_CONFIG_DIRS"]) / "ergo" / "config.toml"
+        system.parent.mkdir(parents=True)
+        os.mkfifo(system)
+        env.write_config('[hydration]\ninterval = "33m"\n')
+        with Daemon(env) as daemon:
+            status = daemon.status()
+            assert status["reminders"]["hydration"]["interval"] == "33m"
+            notice = f"system-wide file ignored, your own settings apply: {system}: cannot read the file: it is a FIFO, not a regular file"
+            assert status["config_notices"] == [notice]
+            assert f"note: {notice}" in env.cli("status").stdout
+            wait_for(lambda: notice in daemon.stderr(), 5, what="the notice in the log")
             assert daemon.alive()

@@ -1,21 +1,22 @@
 """Checks on the tip catalog (ergo/tips/catalog.toml) and on tip rotation.
 
-The source checks need the seed articles (shared/seeds beside the repo, or the
-folder named by ERGO_SEEDS_DIR); they are skipped when that folder is absent, and fail
-instead under ERGO_REQUIRE_DESKTOP=1 unless ERGO_NO_SEEDS=1 says the articles are not there to have.
+The source checks run against the seed articles when they are here (shared/seeds beside the repo,
+or ERGO_SEEDS_DIR) and always against the committed index derived from them (tests/seed_index.py),
+so a clone without the articles checks the tips' sources too.
 """
 
 from __future__ import annotations
 
-import os
+import json
 import random
 import re
-from pathlib import Path
 
 import pytest
 
 from ergo.tips import DEFAULT_KINDS, Tip, load_catalog, load_sources, next_tip, red_flag
-from tests.helpers import cannot_run, ergo_env, run_ergo  # noqa: F401
+from tests import seed_index
+from tests.helpers import ergo_env, run_ergo  # noqa: F401
+from tests.seed_index import Seeds
 
 ALLOWED_KINDS = frozenset(DEFAULT_KINDS) | {"breathing", "workspace", "strength"}
 MAX_LEN = 140
@@ -41,79 +42,65 @@ RED_FLAG = re.compile(r"numb|tingl|weak", re.IGNORECASE)
 PROFESSIONAL = re.compile(r"professional|doctor|physician|physical therapist", re.IGNORECASE)
 
 
-def _seeds_dir() -> Path:
-    """ERGO_SEEDS_DIR, else shared/seeds beside the repository or beside a folder above it (worktrees)."""
-    env = os.environ.get("ERGO_SEEDS_DIR")
-    if env:
-        return Path(env)
-    repo = Path(__file__).resolve().parents[1]
-    for folder in repo.parents:
-        if (folder / "shared" / "seeds").is_dir():
-            return folder / "shared" / "seeds"
-    return repo.parent / "shared" / "seeds"
+#: Over the articles when they are here, and over the committed index always.
+SEED_SOURCES = ["articles", "index"] if seed_index.find_articles() else ["index"]
 
 
 def _all_tips() -> list[Tip]:
     return [tip for tips in load_catalog().values() for tip in tips]
 
 
-def _heading_lines(text: str) -> set[str]:
-    """Every line of a seed file, stripped of whitespace and a leading bullet."""
-    return {line.strip().lstrip("•").strip() for line in text.splitlines()}
-
-
 def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9']+", text.lower().replace("’", "'"))
+    return seed_index.words(text)
 
 
-@pytest.fixture(scope="module")
-def seeds() -> dict[str, str]:
-    folder = _seeds_dir()
-    if not folder.is_dir() or not any(folder.glob("*.txt")):
-        if os.environ.get("ERGO_NO_SEEDS") == "1":  # a named opt-out: the articles are not public (GitHub CI)
-            pytest.skip(f"seed articles not found at {folder}, and ERGO_NO_SEEDS=1 says they are not expected")
-        cannot_run(f"seed articles not found at {folder} (set ERGO_SEEDS_DIR to check tip sources)")
-    return {p.name: p.read_text("utf-8") for p in folder.glob("*.txt")}
+@pytest.fixture(scope="module", params=SEED_SOURCES)
+def seeds(request) -> Seeds:
+    if request.param == "articles":
+        return seed_index.from_articles(seed_index.find_articles())
+    return seed_index.from_index()
 
 
 # ------------------------------------------------------------------ sources
 
 
 @pytest.mark.parametrize("tip", _all_tips(), ids=lambda t: t.id)
-def test_source_and_section_exist(tip: Tip, seeds: dict[str, str]) -> None:
-    assert tip.source in seeds, f"{tip.id}: no seed file {tip.source!r}"
-    assert tip.section in _heading_lines(seeds[tip.source]), (
-        f"{tip.id}: section {tip.section!r} is not a line of {tip.source}"
-    )
-    # A section is a heading, not a sentence lifted from a paragraph (a bulleted heading may end in a full stop).
-    bulleted = any(line.strip().startswith("•") and line.strip().lstrip("•").strip() == tip.section
-                   for line in seeds[tip.source].splitlines())
-    assert len(tip.section) <= 80 and (bulleted or not tip.section.endswith(".")), f"{tip.id}: {tip.section!r} is not a heading"
+def test_source_and_section_exist(tip: Tip, seeds: Seeds) -> None:
+    """A tip's section is a heading of its document: a whole line of at most 80 characters, bulleted
+    or not ending in a full stop (not a sentence lifted from a paragraph)."""
+    assert tip.source in seeds.files, f"{tip.id}: no seed file {tip.source!r}"
+    assert tip.section in seeds.headings(tip.source), f"{tip.id}: section {tip.section!r} is not a heading of {tip.source}"
 
 
-def test_sources_table_titles_match_their_documents(seeds: dict[str, str]) -> None:
+def test_sources_table_titles_match_their_documents(seeds: Seeds) -> None:
     """Each document's title comes from its first line; a bare label ("Overview :") gets a phrase of the document."""
     sources = load_sources()
-    assert set(sources) == set(seeds), "every seed document, and only those, is in ergo/tips/sources.toml"
+    assert set(sources) == seeds.files, "every seed document, and only those, is in ergo/tips/sources.toml"
     for file, source in sources.items():
-        first_line = seeds[file].splitlines()[0].strip()
+        first_line = seeds.title(file)
         assert source.heading == first_line, f"{file}: first line is {first_line!r}"
         if source.title != first_line:
             label = first_line.rstrip(" :")
             assert first_line.endswith(":") and source.title.startswith(f"{label}: "), source.title
             phrase = source.title[len(label) + 2:]
-            assert phrase.lower() in seeds[file].lower(), f"{file}: {phrase!r} is not in the document"
+            assert seeds.has_quote(file, phrase), f"{file}: {phrase!r} is not in the document"
     assert {tip.source for tip in _all_tips()} <= set(sources)
 
 
-def test_red_flag_says_what_the_document_says(seeds: dict[str, str]) -> None:
+#: 002's list of warning signs, word for word.
+WARNING_SIGNS = seed_index.TEST_QUOTES[-1]
+
+
+def test_red_flag_says_what_the_document_says(seeds: Seeds) -> None:
     """002's warning signs exactly: its own list, verbatim, in quotation marks, cited by title."""
     flag = red_flag()
-    document = seeds[flag.source]
-    assert flag.section in _heading_lines(document)
-    assert f"If back spasms {flag.quote}, it’s crucial to seek medical attention" in document
+    file, sentence = WARNING_SIGNS
+    assert flag.source == file and seeds.quote_under(file, flag.section, sentence)
+    assert sentence.endswith(flag.quote) and sentence == f"If back spasms {flag.quote}"  # the whole list, no less
+    assert seeds.quote_under(file, flag.section, flag.quote)
     assert f'"{flag.quote}"' in flag.text and "medical attention" in flag.text
-    assert f"({load_sources()[flag.source].title})" in flag.text
+    assert f"({load_sources()[flag.source].title})" in flag.text  # by its title, not its number
+    assert not seeds.copied(seed_index.unquoted(flag.text))  # the rest in our own words
     assert PROFESSIONAL.search(flag.text)
     assert DENY.search(flag.text) is None
 
@@ -128,16 +115,16 @@ def test_no_tip_starts_with_its_kinds_title() -> None:
         assert title and not _words(tip.text)[: len(_words(title))] == _words(title), f"{tip.id} starts with {title!r}"
 
 
-def test_reviewed_tips_cite_what_supports_them(seeds: dict[str, str]) -> None:
+def test_reviewed_tips_cite_what_supports_them(seeds: Seeds) -> None:
     """The issue-8 review: each fix and each added topic, checked against the documents."""
     tips = {tip.id: tip for tip in _all_tips()}
     # movement-04 no longer cites 003's "take a few steps", a step for a spasm in progress
-    assert tips["movement-04"].source == "004_13427e315021f412.txt" and "avoiding prolonged sitting or standing" in seeds[tips["movement-04"].source]
-    assert tips["movement-02"].section == "Muscle Overuse and Strain" and "prolonged periods of sitting" in seeds[tips["movement-02"].source]
+    assert tips["movement-04"].source == "004_13427e315021f412.txt" and seeds.has_quote(tips["movement-04"].source, "avoiding prolonged sitting or standing")
+    assert tips["movement-02"].section == "Muscle Overuse and Strain" and seeds.has_quote(tips["movement-02"].source, "prolonged periods of sitting")
     assert all(mineral in tips["hydration-07"].text for mineral in ("calcium", "magnesium", "potassium"))
-    assert "foods high in calcium, magnesium, and potassium" in seeds[tips["hydration-07"].source]
+    assert seeds.has_quote(tips["hydration-07"].source, "foods high in calcium, magnesium, and potassium")
     # stretch tips arrive hourly: one says not to stretch into acute pain, as 002 does
-    assert "Once the acute pain subsides" in seeds[tips["stretch-05"].source]
+    assert seeds.has_quote(tips["stretch-05"].source, "Once the acute pain subsides")
     assert re.search(r"acute", tips["stretch-05"].text) and re.search(r"never stretch into pain", tips["stretch-05"].text)
     # prevention advice that was missing: sleeping posture, sudden or repetitive movements, listening to your body
     sleeping = [t for t in tips.values() if re.search(r"\b(bed|sleep)", t.text)]
@@ -145,20 +132,32 @@ def test_reviewed_tips_cite_what_supports_them(seeds: dict[str, str]) -> None:
     assert any(re.search(r"sudden", t.text) and t.kind == "movement" for t in tips.values())
     assert any(re.search(r"same motion over and over", t.text) for t in tips.values())
     assert any(re.search(r"listen to your body", t.text, re.I) for t in tips.values())
-    assert "listen to your body" in seeds["004_13427e315021f412.txt"]
+    assert seeds.has_quote("004_13427e315021f412.txt", "listen to your body")
 
 
-def test_tips_are_in_our_own_words(seeds: dict[str, str]) -> None:
+def test_tips_are_in_our_own_words(seeds: Seeds) -> None:
     """No run of six words in a tip appears verbatim in any seed article."""
-    n = 6
-    seed_grams = set()
-    for text in seeds.values():
-        w = _words(text)
-        seed_grams.update(tuple(w[i : i + n]) for i in range(len(w) - n + 1))
     for tip in _all_tips():
-        w = _words(tip.text)
-        copied = [" ".join(g) for g in (tuple(w[i : i + n]) for i in range(len(w) - n + 1)) if g in seed_grams]
+        copied = seeds.copied(tip.text)
         assert not copied, f"{tip.id} copies the source: {copied}"
+
+
+def test_the_committed_index_is_current(seeds: Seeds) -> None:
+    """With the articles: the committed index is what the script makes from them, and holds none of their
+    sentences. Without: it has checked every quote and text ergo cites today (else: regenerate it)."""
+    committed = seed_index.INDEX.read_text("utf-8")
+    if seeds._texts is not None:
+        assert committed == seed_index.dump(seed_index.build_index(seeds)), (
+            "tests/data/seed_index.json is stale: run `python -m tests.seed_index` (with the articles present)")
+        body = json.loads(committed)
+        for file in body["files"].values():
+            del file["title"], file["headings"]  # headings and titles are allowed; nothing else of the text
+        assert not seeds.copied(json.dumps(body)), "the index holds words of the articles"
+    else:
+        for file, quote in seed_index.cited_quotes():
+            seeds.has_quote(file, quote)  # raises StaleIndex for a quote the index never checked
+        unchecked = [t for t in seed_index.ergo_texts() if seeds.copied(t)]
+        assert not unchecked, unchecked
 
 
 def test_default_kinds_draw_on_several_documents() -> None:
@@ -315,12 +314,12 @@ GENERAL_PRACTICE = {"posture-03", "posture-05", "posture-08", "stretch-01", "str
                     "stretch-07", "workspace-01", "workspace-04", "strength-02", "movement-10"}  # movement-10 was posture-06
 
 
-def test_tips_claim_no_more_than_their_documents(seeds: dict[str, str]) -> None:
+def test_tips_claim_no_more_than_their_documents(seeds: Seeds) -> None:
     tips = {tip.id: tip for tip in _all_tips()}
     water = tips["hydration-07"]  # water prevents dehydration; the minerals' foods help the electrolytes (004)
-    assert "helps prevent dehydration" in water.text and "helps prevent dehydration" in seeds[water.source]
+    assert "helps prevent dehydration" in water.text and seeds.has_quote(water.source, "water helps prevent dehydration")
     assert not re.search(r"water[^.]*electrolyte|keeps? your electrolytes", water.text, re.I), water.text
-    assert "can also help prevent electrolyte imbalances" in seeds[water.source]
+    assert seeds.has_quote(water.source, "can also help prevent electrolyte imbalances")
     # a tip that names one warning sign names them all, as 002 does: persist, severe, numbness, tingling, weakness
     for tip in _all_tips():
         if RED_FLAG.search(tip.text):
@@ -331,7 +330,7 @@ def test_tips_claim_no_more_than_their_documents(seeds: dict[str, str]) -> None:
     # a desk twist is not 000's stretching "before physical activity"
     assert (tips["stretch-03"].source, tips["stretch-03"].section) != ("000_f4b6bc79e35247ba.txt", "Prevention Tips")
     two, three = tips["movement-02"], tips["movement-03"]
-    assert (two.source, two.section) != (three.source, three.section) and "inactivity" in seeds[three.source]
+    assert (two.source, two.section) != (three.source, three.section) and seeds.has_quote(three.source, "even mere inactivity")
 
 
 def test_general_practice_tips_are_labelled_in_ergo_tips(ergo_env) -> None:
@@ -367,7 +366,7 @@ def test_evening_is_the_last_ninety_minutes_of_the_work_window_or_from_six_when_
     from datetime import datetime, timedelta, timezone
 
     from ergo.tips import is_evening
-    from ergo.worktime import WorkHours
+    from ergo.timing.worktime import WorkHours
 
     office = WorkHours.parse("mon-fri", "09:00-17:00", timezone.utc)
     end = datetime(2026, 11, 23, 17, 0, tzinfo=timezone.utc)

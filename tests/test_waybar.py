@@ -1,4 +1,4 @@
-"""A real bar: Debian's waybar under a headless sway, configured with the README's waybar snippet and
+"""A real bar: Debian's waybar under a headless sway, configured with the docs' waybar snippet and
 its own tray (waybar is a StatusNotifierItem host and watcher).
 
 It shows that the pasted `custom/ergo` block runs `ergo status --follow --format waybar` and keeps it
@@ -24,12 +24,12 @@ from tests.desktop import require_tools
 from tests.test_tray import Tray
 from tests.wayland import headless_sway
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+DOCS_PAGE = Path(__file__).resolve().parent.parent / "docs" / "status-bars-and-tray.md"
 
 
 def readme_waybar_block() -> str:
-    """The README's waybar snippet, exactly as printed (a `"custom/ergo": {...}` member)."""
-    text = README.read_text()
+    """The docs' waybar snippet, exactly as printed (a `"custom/ergo": {...}` member)."""
+    text = DOCS_PAGE.read_text()
     start = text.index("waybar (`~/.config/waybar/config`")
     block = text[text.index("```json\n", start) + len("```json\n"):]
     return block[:block.index("```")].strip()

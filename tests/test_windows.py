@@ -25,8 +25,8 @@ from typing import Any
 
 import pytest
 
-from ergo.control_client import request
-from ergo.control_pipe import KEY_FILE, PipeControlServer, endpoint
+from ergo.control.client import request
+from ergo.control.pipe import KEY_FILE, PipeControlServer, endpoint
 from ergo.errors import ControlError, DaemonNotRunning, NotifyError
 from ergo.notify.base import Notification
 from ergo.notify.console import ConsoleNotifier
@@ -82,7 +82,7 @@ def test_pipe_round_trip_and_bad_requests_get_answers(pipe_server: tuple[Path, l
     assert request(sock, "status", kind="posture") == {"ok": True, "echo": {"cmd": "status", "kind": "posture"}}
     with pytest.raises(ControlError, match="^boom: RuntimeError: handler bug$"):
         request(sock, "boom")
-    from ergo.control_pipe import pipe_request
+    from ergo.control.pipe import pipe_request
 
     assert json.loads(pipe_request(sock, b"not json\n", 5)) == {"ok": False, "error": "request is not valid JSON"}
     assert json.loads(pipe_request(sock, b"x" * 70000, 5))["error"] == "request larger than 65536 bytes"

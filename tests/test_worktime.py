@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ergo.worktime import Window, WorkHours, WorkHoursError, parse_days, parse_hours
+from ergo.timing.worktime import Window, WorkHours, WorkHoursError, parse_days, parse_hours
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SPRING_2026 = date(2026, 3, 29)  # 02:00 CET -> 03:00 CEST

@@ -1,6 +1,7 @@
 """A throwaway headless sway (a real wlroots compositor) for idle tests.
 
-sway refuses to run as root, so it runs as a test user (`ergot11a`, created and removed here)
+sway refuses to run as root, so it runs as a throwaway test user (tests/second_user.py: a name of its own,
+removed on every exit path)
 with its own XDG_RUNTIME_DIR. Root processes (the test, ergo, swayidle, wtype) reach its
 Wayland socket by absolute path: WAYLAND_DISPLAY=/tmp/.../wayland-1.
 
@@ -23,8 +24,7 @@ from pathlib import Path
 
 from tests.desktop import require_tools
 from tests.helpers import cannot_run
-
-USER = "ergot11a"
+from tests.second_user import temporary_user
 
 
 @dataclass
@@ -52,23 +52,25 @@ def require_sway() -> None:
 
 @contextmanager
 def headless_sway(timeout: float = 10.0) -> Iterator[Sway]:
-    """Start sway with the headless backend as USER; always stop it and remove the user."""
+    """Start sway with the headless backend as a throwaway user; always stop it and remove the user."""
     require_sway()
-    created = subprocess.run(["id", USER], capture_output=True).returncode != 0
-    if created:
-        subprocess.run(["useradd", "-M", "-s", "/usr/sbin/nologin", USER], check=True, capture_output=True)
+    with temporary_user() as user:
+        yield from _sway_as(user.pw_name, timeout)
+
+
+def _sway_as(user: str, timeout: float) -> Iterator[Sway]:
     runtime = Path(tempfile.mkdtemp(prefix="ergo-sway-"))
     os.chmod(runtime, 0o700)
-    shutil.chown(runtime, USER)
+    shutil.chown(runtime, user)
     config = runtime.with_name(runtime.name + ".conf")
     config.write_text("")
     os.chmod(config, 0o644)
     env = {"PATH": "/usr/bin:/bin", "HOME": str(runtime), "XDG_RUNTIME_DIR": str(runtime), "WLR_BACKENDS": "headless",
            "WLR_LIBINPUT_NO_DEVICES": "1", "WLR_RENDERER": "pixman"}
     log = open(runtime.with_name(runtime.name + ".log"), "wb")
-    # sway is our own child, running as USER (no runuser in between), so we reap it and userdel finds nobody
+    # sway is our own child, running as the user (no runuser in between), so we reap it and userdel finds nobody
     proc = subprocess.Popen([shutil.which("sway") or "sway", "-c", str(config)], stdout=log, stderr=log,
-                            stdin=subprocess.DEVNULL, cwd="/", env=env, user=USER, group=USER, extra_groups=[])
+                            stdin=subprocess.DEVNULL, cwd="/", env=env, user=user, group=user, extra_groups=[])
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -92,7 +94,3 @@ def headless_sway(timeout: float = 10.0) -> Iterator[Sway]:
         for leftover in (config, Path(log.name)):
             with suppress(FileNotFoundError):
                 leftover.unlink()
-        if created:  # userdel refuses while any process of USER is left (even a zombie): give it a moment
-            deadline = time.monotonic() + 5
-            while subprocess.run(["userdel", USER], capture_output=True).returncode == 8 and time.monotonic() < deadline:
-                time.sleep(0.1)

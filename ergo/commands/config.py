@@ -7,16 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ergo.errors import ErgoError
+from ergo.errors import ConfigError, ErgoError
 from ergo.paths import Paths, read_config_bytes
-from ergo.templates_dir import read_template
-
-DEFAULT_CONFIG = "ergo.toml"
-
-
-def default_config_text() -> str:
-    """The fully commented default file: config/ergo.toml, shipped in the package."""
-    return read_template(DEFAULT_CONFIG)
+from ergo.templates_dir import default_config_text
 
 
 def run(action: str, config: str | None, flags: dict[str, Any], args: argparse.Namespace) -> int:
@@ -36,7 +29,8 @@ def run(action: str, config: str | None, flags: dict[str, Any], args: argparse.N
         from ergo.commands import config_import
 
         return config_import.run(args.program, args.path, args.dry_run, config)
-    from ergo.config.model import defaults, flat_values, load_settings
+    from ergo.config.model import defaults, flat_values
+    from ergo.config.load import load_settings
 
     if action == "validate":
         target = Path(args.path) if args.path else paths.config_file
@@ -44,6 +38,8 @@ def run(action: str, config: str | None, flags: dict[str, Any], args: argparse.N
             raise ErgoError(f"{target}: no such file (built-in defaults apply; `ergo config init` creates it)")
         if paths.system_config_file is not None and target.resolve() == paths.system_config_file.resolve():
             checked = load_settings(paths.config_file, flags, target)  # the system file, under the user's
+            if checked.system_error:  # ergo runs without it; validating it is the place to say why
+                raise ConfigError(checked.system_error)
         else:
             checked = load_settings(target, flags)
         _print_notices(checked.notices)

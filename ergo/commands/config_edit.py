@@ -45,7 +45,7 @@ def _ask_again(error: str) -> bool:
 
 def _check(draft: Path, target: Path, flags: dict[str, Any]) -> str | None:
     """The one-line error of the edited draft, naming the real file; None when it is valid."""
-    from ergo.config.model import load_settings
+    from ergo.config.load import load_settings
 
     try:
         load_settings(draft, flags)
@@ -56,7 +56,7 @@ def _check(draft: Path, target: Path, flags: dict[str, Any]) -> str | None:
 
 def edit(target: Path, flags: dict[str, Any]) -> int:
     """Open `target` (created from the commented template when missing), install it once valid, reload the daemon."""
-    from ergo.commands.config import default_config_text
+    from ergo.templates_dir import default_config_text
 
     editor = pick_editor()
     existed = target.exists()
@@ -100,7 +100,7 @@ def edit(target: Path, flags: dict[str, Any]) -> int:
 
 def _reload_daemon() -> None:
     """Tell a running daemon to re-read the file now (it would notice by itself within 2 s)."""
-    from ergo.control_client import request
+    from ergo.control.client import request
     from ergo.paths import socket_path
 
     try:

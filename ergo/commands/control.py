@@ -2,7 +2,7 @@
 
 Standard library plus ergo's light modules only: no apscheduler, pydantic or plyer.
 `status --json` (what status bars call every few seconds) needs only the socket and
-json; datetime and ergo.durations load for the commands that read or print times.
+json; datetime and ergo.timing.durations load for the commands that read or print times.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import json
 import os
 import sys
 
-from ergo.control_client import request
+from ergo.control.client import request
 from ergo.errors import DaemonNotRunning, ErgoError
 from ergo.paths import socket_path
 
@@ -42,7 +42,7 @@ def _until_clock(text: str, now: datetime) -> datetime:
 def _duration(text: str, what: str) -> timedelta:
     from datetime import timedelta
 
-    from ergo.durations import DurationError, parse_duration
+    from ergo.timing.durations import DurationError, parse_duration
 
     try:
         value = parse_duration(text)
@@ -63,7 +63,7 @@ def run(command: str, args: argparse.Namespace) -> int:
         if getattr(args, "format", None) and not follow:
             raise ErgoError("--format goes with --follow (for a single status, use --json)")
         if follow:
-            from ergo.status_stream import follow as stream
+            from ergo.control.stream import follow as stream
 
             return stream(sock, args.format or "json", sys.stdout)
         try:
@@ -107,7 +107,7 @@ def run(command: str, args: argparse.Namespace) -> int:
     if command == "break":
         from datetime import timedelta
 
-        from ergo.durations import format_duration
+        from ergo.timing.durations import format_duration
 
         answer = _ask(sock, "break", kind=args.kind)
         length = timedelta(seconds=answer.get("break_seconds") or 0)
@@ -182,7 +182,7 @@ def _days_since_epoch(year: int, month: int, day: int) -> int:
 
 
 def _format_seconds(total: int) -> str:
-    """ergo.durations.format_duration for whole seconds (a test keeps them equal), without datetime."""
+    """ergo.timing.durations.format_duration for whole seconds (a test keeps them equal), without datetime."""
     if total == 0:
         return "0s"
     sign, total = ("-" if total < 0 else ""), abs(total)

@@ -24,7 +24,7 @@ def _setup_logging(level: str, log_file: Any = None) -> None:
     """Log to stderr; when stderr is ergo's own log file (`ergo start`), cap its size by rotating it."""
     handler: logging.Handler = logging.StreamHandler(sys.stderr)
     if log_file is not None:
-        from ergo.logfile import RotatingStderrHandler, writes_to
+        from ergo.daemon.logfile import RotatingStderrHandler, writes_to
 
         if writes_to(log_file):
             handler = RotatingStderrHandler(log_file)
@@ -56,18 +56,18 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
     # The config is checked in a child (pydantic never loads here) while this process imports the rest;
     # `ergo start` starts that child itself, before this process, and hands its answer to our stdin.
     check = None if getattr(args, "settings_on_stdin", False) else start_check(paths.config_file, flags)
-    from ergo.apscheduler_slim import load_apscheduler
+    from ergo.daemon.apscheduler_slim import load_apscheduler
 
     load_apscheduler()  # before anything else imports it: no asyncio, ssl or libcrypto in the daemon
-    from ergo.control_client import pipe_transport
-    from ergo.control_server import ControlServer
-    from ergo.daemon import Backends, Daemon
-    from ergo.filewatch import POLL_SECONDS, ConfigWatcher
+    from ergo.control.client import pipe_transport
+    from ergo.control.server import ControlServer
+    from ergo.daemon.core import Backends, Daemon
+    from ergo.daemon.filewatch import POLL_SECONDS, ConfigWatcher
     from ergo.idle.select import select_idle_monitor
-    from ergo.instance import InstanceLock
+    from ergo.daemon.instance import InstanceLock
     from ergo.notify.select import FallbackNotifier, select_notifier
     from ergo.session.select import start_watchers
-    from ergo.store import Store
+    from ergo.records.store import Store
 
     if os.name == "posix":
         os.umask(0o077)  # every file the daemon creates (state, WAL, logs) is private
@@ -104,7 +104,7 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
         daemon = Daemon(paths, loaded, backends, store, flags=flags)
         watcher = ConfigWatcher(paths.config_file)
         if pipe_transport():  # Windows: no AF_UNIX; a named pipe with an authkey instead
-            from ergo.control_pipe import PipeControlServer
+            from ergo.control.pipe import PipeControlServer
 
             server = PipeControlServer(paths.socket, daemon.handle, housekeeping=daemon.housekeeping,
                                        period=HOUSEKEEPING_SECONDS)
@@ -195,9 +195,9 @@ def _watch_config(watcher: Any, server: Any, daemon: Any, poll_seconds: float, j
 def start(config: str | None, flags: dict[str, Any], args: argparse.Namespace) -> int:
     """Start `ergo run` detached, wait until it answers, say where it logs."""
     from ergo.config.frozen import start_check
-    from ergo.control_client import request
+    from ergo.control.client import request
     from ergo.errors import ConfigError
-    from ergo.instance import running_pid
+    from ergo.daemon.instance import running_pid
 
     # The config is checked once: this process starts the check child at once (it never loads
     # pydantic itself) and the daemon, started alongside, reads the child's answer on its stdin.
@@ -233,6 +233,8 @@ def start(config: str | None, flags: dict[str, Any], args: argparse.Namespace) -
             tail = _tail(paths.log_file)
             if process.returncode == ConfigError.exit_code:
                 raise ConfigError(tail.removeprefix("ergo: "))
+            if process.returncode == ErgoError.exit_code and tail.startswith("ergo: "):
+                raise ErgoError(tail.removeprefix("ergo: "))  # the daemon's own one line (a state file it cannot open...)
             raise ErgoError(f"ergo exited at start (code {process.returncode}): {tail}")
         try:
             answer = request(paths.socket, "status", timeout=1)

@@ -16,7 +16,7 @@ def run(command: str, config: str | None, flags: dict[str, Any], args: argparse.
         return tips(args.kind)
     if command == "history":
         return history(Paths.resolve(config), args.days, args.json)
-    from ergo.config.model import load_settings
+    from ergo.config.load import load_settings
 
     paths = Paths.resolve(config)
     loaded = load_settings(paths.config_file, flags)
@@ -62,9 +62,10 @@ def tips(kind: str | None) -> int:
 
 def schedule(settings: Any, hours: float, paths: Paths | None = None) -> int:
     """Simulate the coming reminders with a fresh start now, through the same Engine the daemon uses."""
-    from ergo.daemon import specs_from
-    from ergo.policy import Deliver, Engine
-    from ergo.worktime import local_zone
+    from ergo.daemon.specs import specs_from
+    from ergo.timing.policy import Engine
+    from ergo.timing.decisions import Deliver
+    from ergo.timing.worktime import local_zone
 
     if hours <= 0 or hours > 24 * 14:
         raise ErgoError("--hours must be between 0 and 336")
@@ -138,7 +139,7 @@ def _plan_holds(plan: Any, running: Any, specs: dict, zone: Any) -> dict:
 def _plan_events(plan: Any, running: Any, start: datetime, end: datetime) -> list[tuple[datetime, str]]:
     """The running plan's steps in (start, end], for the timeline."""
     from ergo.plans import timing
-    from ergo.worktime import local_zone
+    from ergo.timing.worktime import local_zone
 
     events = [(at, f"plan {plan.name}: {step.title}") for at, step in timing.occurrences(plan, running, local_zone(), start, end)]
     if running.ends <= end:
@@ -149,7 +150,7 @@ def _plan_events(plan: Any, running: Any, start: datetime, end: datetime) -> lis
 def plan_timeline(paths: Paths) -> int:
     """`ergo schedule --plan`: every step of the running plan from now until it ends, day by day."""
     from ergo.plans import timing
-    from ergo.worktime import local_zone
+    from ergo.timing.worktime import local_zone
 
     now = datetime.now(timezone.utc)
     found = _running_plan(paths, now)
@@ -198,9 +199,9 @@ def _shown_in_this_cycle(paths: Paths) -> dict[str, set[str]]:
     """The tips the daemon has shown in its current rotation cycle, read only (no state file: none)."""
     if not paths.state_db.exists():
         return {}
-    from ergo.store import Store
+    from ergo.records.store import Store
 
-    store = Store(paths.state_db)
+    store = Store(paths.state_db, read_only=True)
     try:
         return store.shown_tips()
     finally:
@@ -215,7 +216,7 @@ def notify_test(settings: Any, kind: str, paths: Paths) -> int:
     """
     import random
 
-    from ergo.compose import Message, kind_texts
+    from ergo.tips.compose import Message, kind_texts
     from ergo.notify.base import Notification
     from ergo.notify.select import select_notifier
     from ergo.tips import load_catalog
@@ -241,8 +242,8 @@ def notify_test(settings: Any, kind: str, paths: Paths) -> int:
 
 def history(paths: Paths, days: float, as_json: bool) -> int:
     """The diary: each reminder and what became of it, oldest first, grouped by day."""
-    from ergo.diary import describe, diary
-    from ergo.store import Store
+    from ergo.records.diary import describe, diary
+    from ergo.records.store import Store
 
     if not paths.state_db.exists():
         print("[]" if as_json else "no history yet")
@@ -274,10 +275,10 @@ def history(paths: Paths, days: float, as_json: bool) -> int:
 
 
 def gather_stats(paths: Paths, settings: Any, length: str, today: Any = None) -> Any:
-    """Read the store and compute ergo.stats.Stats for the period ending today (local time)."""
-    from ergo.stats import compute, day_bounds, period
-    from ergo.store import Store
-    from ergo.worktime import local_zone
+    """Read the store and compute ergo.records.stats.Stats for the period ending today (local time)."""
+    from ergo.records.stats import compute, day_bounds, period
+    from ergo.records.store import Store
+    from ergo.timing.worktime import local_zone
 
     zone = local_zone()
     today = today or datetime.now(zone).date()
@@ -287,7 +288,8 @@ def gather_stats(paths: Paths, settings: Any, length: str, today: Any = None) ->
     goal = getattr(settings.reminders().get("hydration"), "daily_goal", None)
     if not paths.state_db.exists():
         return compute([], [], [], first, last, zone, kinds, goal)
-    store = Store(paths.state_db, alive_marker=paths.alive_marker)  # a running daemon's spans reach its last sign of life
+    # read only: stats never creates, moves or migrates anything; a running daemon's spans reach its last sign of life
+    store = Store(paths.state_db, alive_marker=paths.alive_marker, read_only=True)
     try:
         rows = store.history(since, limit=1_000_000, until=until)
         running, present = store.spans("running", since, until), store.spans("present", since, until)
@@ -300,7 +302,7 @@ def stats(paths: Paths, settings: Any, length: str, as_json: bool) -> int:
     """`ergo stats`: a table per kind and a bar chart per day (Unicode blocks, ASCII when the terminal is not UTF-8)."""
     import sys
 
-    from ergo.stats import render
+    from ergo.records.stats import render
 
     result = gather_stats(paths, settings, length)
     if as_json:
@@ -316,7 +318,7 @@ def report(paths: Paths, settings: Any, target: str, open_it: bool) -> int:
     import os
     from pathlib import Path
 
-    from ergo.report import render
+    from ergo.records.report import render
 
     page = render(gather_stats(paths, settings, "week"), datetime.now(timezone.utc))
     path = Path(target).expanduser()

@@ -81,7 +81,7 @@ def _hours(value: timedelta) -> str:
 
 
 def _shown(value: Any) -> str:
-    from ergo.durations import format_duration
+    from ergo.timing.durations import format_duration
 
     return format_duration(value) if isinstance(value, timedelta) else str(value)
 
@@ -91,7 +91,7 @@ def _options(args: argparse.Namespace) -> dict[str, str | None]:
 
 
 def start(plans: dict, paths: Paths, config: str | None, flags: dict[str, Any], args: argparse.Namespace) -> int:
-    from ergo.control_client import request
+    from ergo.control.client import request
     from ergo.plans import timing
 
     plan = plans.get(args.name)
@@ -129,10 +129,10 @@ def start(plans: dict, paths: Paths, config: str | None, flags: dict[str, Any], 
 
 
 def _start_offline(plan: Any, paths: Paths, config: str | None, flags: dict[str, Any], given: dict, waking: str | None) -> dict:
-    from ergo.config.model import load_settings
+    from ergo.config.load import load_settings
     from ergo.plans import timing
-    from ergo.store import Store
-    from ergo.worktime import local_zone
+    from ergo.records.store import Store
+    from ergo.timing.worktime import local_zone
 
     settings = load_settings(paths.config_file, flags).settings
     now = datetime.now(timezone.utc)
@@ -157,7 +157,7 @@ def _start_offline(plan: Any, paths: Paths, config: str | None, flags: dict[str,
 
 
 def stop(paths: Paths) -> int:
-    from ergo.control_client import request
+    from ergo.control.client import request
 
     try:
         answer = request(paths.socket, "plan_stop")
@@ -165,7 +165,7 @@ def stop(paths: Paths) -> int:
         return 0
     except DaemonNotRunning:
         pass
-    from ergo.store import Store
+    from ergo.records.store import Store
 
     if not paths.state_db.exists():
         raise ErgoError("no plan is running (`ergo plan list` shows them)")
@@ -185,7 +185,7 @@ def stop(paths: Paths) -> int:
 def current(paths: Paths) -> Any:
     """The stored running plan (ergo.plans.timing.Running), or None; read straight from the state file."""
     from ergo.plans.timing import Running
-    from ergo.store import Store
+    from ergo.records.store import Store
 
     if not paths.state_db.exists():
         return None
@@ -199,7 +199,7 @@ def current(paths: Paths) -> Any:
 
 def status(plans: dict, paths: Paths) -> int:
     from ergo.plans import timing
-    from ergo.worktime import local_zone
+    from ergo.timing.worktime import local_zone
 
     running = current(paths)
     now = datetime.now(timezone.utc)

@@ -7,6 +7,7 @@ ergo.config.frozen). A bad config prints the usual one line and exits 2.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -14,14 +15,19 @@ from ergo.errors import ConfigError
 
 
 def main(argv: list[str]) -> int:
-    from ergo.config.model import export_json, load_settings
+    from ergo.config.load import export_json, load_settings
 
     try:
         loaded = load_settings(Path(argv[0]), json.loads(argv[1]) if len(argv) > 1 else {})
     except ConfigError as error:
         print(f"ergo: {error}", file=sys.stderr)
         return error.exit_code
-    print(json.dumps(export_json(loaded)))
+    try:
+        print(json.dumps(export_json(loaded)), flush=True)
+    except BrokenPipeError:
+        # The daemon that was to read this exited first (its log and exit code say why, and
+        # `ergo start` reports that): not a config problem, so no line and no error here.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

@@ -2,7 +2,7 @@
 
 pydantic and pydantic-settings cost the daemon about 15 MB of memory for as long
 as it runs. So `ergo run` validates the config in a short child process
-(`python -m ergo.config.check`, which uses ergo.config.model) and keeps only
+(`python -m ergo.config.check`, which uses ergo.config.load) and keeps only
 this plain copy; reloads do the same.
 """
 
@@ -73,7 +73,7 @@ class PlainSettings:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "PlainSettings":
-        """Read what ergo.config.model.export_json wrote (durations in seconds)."""
+        """Read what ergo.config.load.export_json wrote (durations in seconds)."""
         kinds = tuple(
             (
                 kind,

@@ -4,7 +4,7 @@
 - `safeeyes`, `stretchly`, `workrave`: one reader per program, pure functions over the file's text.
 - `merge`: writes the mapped keys into the user's TOML text, keeping every other line and comment.
 
-The mapping table is in the README ("Coming from another break timer").
+The mapping table is in the docs (docs/import.md).
 """
 
 from __future__ import annotations

@@ -7,12 +7,11 @@ break comes every `long_break_interval` minutes and means getting up: ergo's mov
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
-from ergo.config_import.base import Imported, Mapped, number, refuse
+from ergo.config_import.base import Imported, Mapped, load_json, number, refuse
 
 PROGRAM = "Safe Eyes"
 KNOWN_MAJOR = "6"
@@ -27,10 +26,7 @@ def default_path() -> Path:
 
 def parse(text: str, where: str) -> Imported:
     """Map Safe Eyes' settings; a file of another program or an unknown version is refused."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
-        raise refuse(where, f"not JSON: not a {PROGRAM} safeeyes.json") from None
+    data = load_json(text, where, f"{PROGRAM} safeeyes.json")
     if not isinstance(data, dict) or "short_break_interval" not in data:
         raise refuse(where, f"no short_break_interval: not a {PROGRAM} safeeyes.json")
     version = str((data.get("meta") or {}).get("config_version", "")) if isinstance(data.get("meta"), dict) else ""

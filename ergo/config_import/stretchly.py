@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ergo.config_import.base import Imported, Mapped, number, refuse
+from ergo.config_import.base import Imported, Mapped, load_json, number, refuse
 
 PROGRAM = "Stretchly"
 KNOWN_MAJOR = "1"
@@ -51,10 +51,7 @@ def _ideas(items: Any) -> list[str]:
 
 def parse(text: str, where: str) -> Imported:
     """Map Stretchly's settings; a file of another program or an unknown version is refused."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
-        raise refuse(where, f"not JSON: not a {PROGRAM} config.json") from None
+    data = load_json(text, where, f"{PROGRAM} config.json")
     if not isinstance(data, dict) or "microbreakInterval" not in data:
         raise refuse(where, f"no microbreakInterval: not a {PROGRAM} config.json")
     internal = data.get("__internal__")

@@ -15,8 +15,9 @@ import shutil
 import subprocess
 from typing import Any
 
-from ergo.config_import.base import Imported, Mapped, refuse
+from ergo.config_import.base import Imported, Mapped, check_number, refuse
 from ergo.errors import ErgoError
+from ergo.paths import MAX_CONFIG_BYTES
 
 PROGRAM = "Workrave"
 SCHEMA = "org.workrave"
@@ -66,13 +67,15 @@ def from_gsettings(where: str = "gsettings (live)") -> dict[str, Any]:
         raise ErgoError("gsettings is not installed: pass a file instead (dconf dump /org/workrave/ > workrave.txt)")
     try:
         done = subprocess.run([tool, "list-recursively", SCHEMA], capture_output=True, text=True, timeout=20,
-                              stdin=subprocess.DEVNULL)
+                              stdin=subprocess.DEVNULL, encoding="utf-8", errors="replace")
     except (OSError, subprocess.TimeoutExpired) as error:
         raise ErgoError(f"gsettings failed: {error}") from None
     if done.returncode != 0:
         reason = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
         raise ErgoError(f"cannot read {PROGRAM}'s settings with gsettings ({SCHEMA}: {reason}): is Workrave installed? "
                         "Or pass a file (dconf dump /org/workrave/ > workrave.txt)")
+    if len(done.stdout) > MAX_CONFIG_BYTES:
+        raise refuse(where, f"gsettings printed {len(done.stdout)} characters, more than any Workrave has (at most 1 MiB)")
     flat: dict[str, Any] = {}
     for line in done.stdout.splitlines():
         parts = line.split(" ", 2)
@@ -83,6 +86,9 @@ def from_gsettings(where: str = "gsettings (live)") -> dict[str, Any]:
 
 def parse(flat: dict[str, Any], where: str) -> Imported:
     """Map Workrave's settings; without any of its timers this is not Workrave's, and is refused."""
+    for key, value in flat.items():  # an int64 at its limit, a 20-digit number: a damaged file
+        if isinstance(value, int) and not isinstance(value, bool):
+            check_number(value, key, where, f"{PROGRAM} settings file")
     if not any(f"timers/{timer}/limit" in flat for timer in KINDS):
         raise refuse(where, f"no timers/micro-pause/limit or timers/rest-break/limit: not {PROGRAM}'s settings "
                             "(or a version ergo does not know)")

@@ -11,12 +11,10 @@ Read it in this order: core.py (the Daemon: build, start, stop, `apply` outcomes
 state.py (store writes that survive a full disk), delivery.py (timers, notifications),
 presence.py (idle, session events, clock jumps), answers.py (buttons, timed breaks),
 plans.py (plan steps), control.py (requests, status, reload), specs.py (settings to
-Engine data).
+Engine data). Beside them, the edges the daemon alone uses: triggers.py (two APScheduler
+triggers), apscheduler_slim.py (APScheduler without asyncio), filewatch.py (the config
+watcher), instance.py (one daemon per user), logfile.py (the size-capped log).
+
+This file imports nothing, so `ergo.daemon.instance` stays as light as the CLI needs:
+import what you use from its module (`from ergo.daemon.core import Daemon`).
 """
-
-from ergo.daemon.core import Backends, Daemon
-from ergo.daemon.presence import IDLE_AWAY, IDLE_FAST, IDLE_FASTEST, IDLE_NONE, IDLE_SLOW, NEAR, idle_poll_delay
-from ergo.daemon.specs import specs_from
-
-__all__ = ["Backends", "Daemon", "IDLE_AWAY", "IDLE_FAST", "IDLE_FASTEST", "IDLE_NONE", "IDLE_SLOW", "NEAR",
-           "idle_poll_delay", "specs_from"]

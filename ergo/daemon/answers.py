@@ -3,7 +3,7 @@
 Buttons (done, snooze, skip, start a break) arrive on the answers thread; `ergo done/snooze/skip/
 break` arrive from the control thread; the countdown ticks on APScheduler's thread. Each is
 recorded against the delivery rows it answers and applied to the countdowns through the
-daemon's `apply`, under the daemon's lock. The countdown's timing is pure code in ergo/breaks.py.
+daemon's `apply`, under the daemon's lock. The countdown's timing is pure code in ergo/timing/breaks.py.
 """
 
 from __future__ import annotations
@@ -17,20 +17,20 @@ from typing import Any, Callable
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from ergo.breaks import TimedBreak, clock as break_clock, length_for, spoken, step as break_step
-from ergo.clock import Clock
+from ergo.timing.breaks import TimedBreak, clock as break_clock, length_for, spoken, step as break_step
+from ergo.timing.clock import Clock
 from ergo.daemon.delivery import Deliverer
 from ergo.errors import NotifyError
 from ergo.notify.base import Notification, Notifier
-from ergo.policy import Engine, Outcome
-from ergo.daemon.state import BufferedStore
-from ergo.store import Store
+from ergo.timing.policy import Engine
+from ergo.timing.decisions import Outcome
+from ergo.daemon.state import Apply, BufferedStore
+from ergo.records.store import Store
 
 log = logging.getLogger("ergo")
 BUTTON_SNOOZE = timedelta(minutes=10)
 ANSWER_OF_ACTION = {"default": "done", "done": "done", "snooze": "snoozed", "skip": "skipped"}
 
-Apply = Callable[[list[Outcome], datetime], None]
 
 
 @dataclass(frozen=True)

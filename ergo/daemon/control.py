@@ -12,26 +12,65 @@ import os
 import sys
 import threading
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ergo import __version__
 from ergo.config.frozen import load_checked
 from ergo.daemon.specs import specs_from
-from ergo.durations import format_duration
+from ergo.timing.durations import format_duration
 from ergo.errors import ConfigError, NotifyError
 from ergo.notify.base import Notification
-from ergo.policy import Outcome
+from ergo.timing.decisions import Outcome
 
 if TYPE_CHECKING:
-    from ergo.daemon.core import Daemon
+    from datetime import tzinfo
+
+    from ergo.config.frozen import PlainLoaded
+    from ergo.daemon.answers import Answers
+    from ergo.daemon.delivery import Deliverer
+    from ergo.daemon.plans import PlanSteps
+    from ergo.daemon.presence import Presence
+    from ergo.daemon.state import StateKeeper
+    from ergo.paths import Paths
+    from ergo.timing.clock import Clock
+    from ergo.timing.policy import Engine
 
 log = logging.getLogger("ergo")
 
 
-class Control:
-    """Answers control requests and reloads the config for one Daemon."""
+class Steered(Protocol):
+    """What Control may read and steer: the daemon's parts and three of its actions, nothing more.
 
-    def __init__(self, daemon: Daemon) -> None:
+    The Daemon (core.py) is one; Control never imports it, so the two modules do not import each other.
+    """
+
+    lock: threading.RLock
+    clock: Clock
+    zone: tzinfo
+    paths: Paths
+    flags: dict[str, Any]
+    loaded: PlainLoaded  # replaced by a successful reload
+    config_error: str | None  # set and cleared by reloads
+    session_reasons: list[str]
+    backends: Any  # ergo.daemon.core.Backends
+    engine: Engine
+    state: StateKeeper
+    deliverer: Deliverer
+    presence: Presence
+    answers: Answers
+    plans: PlanSteps
+
+    def apply(self, outcomes: list[Outcome], now: datetime) -> None: ...
+
+    def announce(self, now: datetime, force: bool = False) -> None: ...
+
+    def request_stop(self) -> None: ...
+
+
+class Control:
+    """Answers control requests and reloads the config for one daemon."""
+
+    def __init__(self, daemon: Steered) -> None:
         self.daemon = daemon
         self._reload_lock = threading.Lock()  # one config check child at a time
         self._reload_state = threading.Lock()  # guards the two fields below

@@ -1,6 +1,6 @@
 """The Daemon: builds its parts, starts and stops them, and applies the Engine's outcomes.
 
-Every decision comes from the pure Engine (ergo/policy.py); `apply()` is the one way its
+Every decision comes from the pure Engine (ergo/timing/policy.py); `apply()` is the one way its
 outcomes reach the world: save first, then deliver or record, then follow presence, resync the
 timers and wake status subscribers. The parts, each in its own module:
 state (store writes), delivery (timers, notifications), presence (idle, session, clock jumps),
@@ -20,7 +20,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from ergo import __version__
-from ergo.clock import Clock, SystemClock
+from ergo.timing.clock import Clock, SystemClock
 from ergo.config.frozen import PlainLoaded, PlainSettings
 from ergo.daemon.answers import Answers
 from ergo.daemon.control import Control
@@ -29,12 +29,13 @@ from ergo.daemon.plans import PlanSteps
 from ergo.daemon.presence import Presence
 from ergo.daemon.specs import specs_from
 from ergo.daemon.state import BufferedStore, StateKeeper
-from ergo.durations import format_duration
+from ergo.timing.durations import format_duration
 from ergo.notify.base import Notifier
 from ergo.paths import Paths
-from ergo.policy import Deliver, Engine, Outcome, Record, event_words
-from ergo.store import Store
-from ergo.worktime import local_zone
+from ergo.timing.policy import Engine
+from ergo.timing.decisions import Deliver, Outcome, Record, event_words
+from ergo.records.store import Store
+from ergo.timing.worktime import local_zone
 
 log = logging.getLogger("ergo")
 ALIVE_EVERY = 55.0  # seconds between signs of life for the "daemon was down" estimate (no disk write)

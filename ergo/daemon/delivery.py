@@ -16,16 +16,17 @@ from typing import Callable
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from ergo.breaks import length_for, spoken, words as break_words
-from ergo.compose import KindText, compose, kind_texts
+from ergo.timing.breaks import length_for, spoken, words as break_words
+from ergo.tips.compose import KindText, compose, kind_texts
 from ergo.config.frozen import PlainSettings
 from ergo.daemon.state import StateKeeper
 from ergo.errors import NotifyError
 from ergo.notify.base import Notification, Notifier
-from ergo.policy import Deliver, Engine
+from ergo.timing.policy import Engine
+from ergo.timing.decisions import Deliver
+from ergo.timing.worktime import WorkHours
 from ergo.tips import is_evening, load_catalog
-from ergo.triggers import CatchUpIntervalTrigger
-from ergo.worktime import WorkHours
+from ergo.daemon.triggers import CatchUpIntervalTrigger
 
 log = logging.getLogger("ergo")
 ACTIONS = (("default", "Done"), ("done", "Done"), ("snooze", "Snooze 10 min"), ("skip", "Skip"))

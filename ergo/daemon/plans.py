@@ -14,14 +14,14 @@ from typing import Any, Callable
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from ergo.clock import Clock
+from ergo.timing.clock import Clock
 from ergo.config.frozen import PlainSettings
 from ergo.errors import ErgoError, NotifyError
 from ergo.notify.base import Notification, Notifier
 from ergo.plans.driver import PlanDriver
-from ergo.policy import Engine
+from ergo.timing.policy import Engine
 from ergo.daemon.state import BufferedStore
-from ergo.store import Store
+from ergo.records.store import Store
 
 log = logging.getLogger("ergo")
 

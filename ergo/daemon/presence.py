@@ -15,18 +15,18 @@ from typing import Any, Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from ergo.clock import Clock, JumpDetector
-from ergo.daemon.state import StateKeeper
-from ergo.durations import format_duration
-from ergo.policy import Engine, Outcome
-from ergo.triggers import FollowingTrigger
+from ergo.timing.clock import Clock, JumpDetector
+from ergo.daemon.state import Apply, StateKeeper
+from ergo.timing.durations import format_duration
+from ergo.timing.policy import Engine
+from ergo.timing.decisions import Outcome
+from ergo.daemon.triggers import FollowingTrigger
 
 log = logging.getLogger("ergo")
 NEAR = timedelta(seconds=60)  # poll idle often only this close to a due reminder
 IDLE_FASTEST, IDLE_FAST, IDLE_AWAY, IDLE_SLOW = 1.0, 5.0, 30.0, 60.0  # seconds between idle readings
 IDLE_NONE = 300.0  # no idle source to read: the job only checks the clock, as the control thread does
 
-Apply = Callable[[list[Outcome], datetime], None]
 
 
 def idle_poll_delay(engine: Engine, now: datetime, away_after: timedelta, polling: bool) -> float:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import tzinfo
 
 from ergo.config.frozen import PlainSettings
-from ergo.policy import ReminderSpec, Timing
-from ergo.worktime import WorkHours
+from ergo.timing.decisions import ReminderSpec, Timing
+from ergo.timing.worktime import WorkHours
 
 
 def specs_from(settings: PlainSettings, zone: tzinfo) -> tuple[dict[str, ReminderSpec], Timing]:

@@ -11,11 +11,15 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from ergo.durations import format_duration
+from ergo.timing.durations import format_duration
 from ergo.errors import StateError
-from ergo.store import Store
+from ergo.records.store import Store
+from ergo.timing.decisions import Outcome
 
 log = logging.getLogger("ergo")
+
+#: The daemon's `apply(outcomes, now)`, handed to the parts that make decisions happen.
+Apply = Callable[[list[Outcome], datetime], None]
 MAX_UNSAVED_ROWS = 10_000  # history rows kept in memory while the disk is full
 
 Row = tuple[datetime, str, str, str, int | None]  # at, kind, event, detail, ref

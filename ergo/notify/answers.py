@@ -49,6 +49,8 @@ class RoutedConnection:
             return self.router.send_and_get_reply(msg, timeout=timeout)
         except RouterClosed as exc:  # the bus went away under the receiver thread
             raise ConnectionError(str(exc)) from exc
+        except KeyError as exc:  # the same, during the call: jeepney's reply table was emptied under it
+            raise ConnectionError("the session bus closed ergo's connection during the call") from exc
 
     def close(self) -> None:
         try:
@@ -81,6 +83,7 @@ class AnswerListener:
             conn = open_dbus_connection(bus="SESSION")
         except Exception as exc:
             raise NotifyError(describe_error(exc)) from exc
+        _quiet_receiver_deaths()
         router = DBusRouter(conn)
         routed = RoutedConnection(conn, router)
         try:
@@ -120,6 +123,24 @@ class AnswerListener:
                 self._emit(answer)
             except Exception:
                 log.exception("handling %s failed", answer)
+
+
+def _quiet_receiver_deaths() -> None:
+    """jeepney's receiver thread ends with ConnectionResetError when the bus closes the connection, and
+    Python prints that as a traceback: make it one log line (the next send reconnects and says more)."""
+    previous = threading.excepthook
+    if getattr(previous, "ergo_quiet", False):
+        return
+
+    def hook(args: Any) -> None:
+        name = getattr(args.thread, "name", "") or ""
+        if name.endswith("(_receiver)") and isinstance(args.exc_value, (OSError, EOFError)):
+            log.info("the session bus closed a connection of ergo's (%s)", args.exc_value)
+            return
+        previous(args)
+
+    hook.ergo_quiet = True  # type: ignore[attr-defined]
+    threading.excepthook = hook
 
 
 def to_answer(fields: dict[Any, Any], body: tuple[Any, ...]) -> Answer | None:

@@ -7,6 +7,8 @@ from datetime import timedelta
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
+from ergo.safetext import deliverable
+
 URGENCIES = ("low", "normal", "critical")
 
 
@@ -30,6 +32,11 @@ class Notification:
         # 0 means "never expires" to most servers: a reminder must not pile up on screen.
         if self.expire <= timedelta(0):
             raise ValueError(f"expire must be positive, not {self.expire}")
+        # Whatever the text's source (a config that skipped validation, a plan, a tip), no backend gets
+        # what a notification cannot carry: a NUL makes the session bus drop ergo's connection.
+        object.__setattr__(self, "title", deliverable(self.title))
+        object.__setattr__(self, "body", deliverable(self.body))
+        object.__setattr__(self, "actions", tuple((key, deliverable(label)) for key, label in self.actions))
 
     @property
     def expire_ms(self) -> int:

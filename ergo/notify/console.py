@@ -9,6 +9,7 @@ from typing import TextIO
 
 from ergo.errors import NotifyError
 from ergo.notify.base import ClosingContext, Notification
+from ergo.safetext import printable
 
 
 class ConsoleNotifier(ClosingContext):
@@ -23,8 +24,8 @@ class ConsoleNotifier(ClosingContext):
 
     def format(self, notification: Notification) -> str:
         """The line without its newline; newlines inside title or body are folded so one reminder is one line."""
-        title = " ".join(notification.title.split())
-        body = " ".join(notification.body.split())
+        title = printable(" ".join(notification.title.split()))  # no escape sequence reaches the terminal
+        body = printable(" ".join(notification.body.split()))
         return f"[{self._clock():%H:%M:%S}] ergo · {title}: {body}"
 
     def send(self, notification: Notification) -> None:

@@ -65,7 +65,7 @@ def _shown_address() -> str:
 
 def describe_error(exc: BaseException, *, timeout: float | None = None) -> str:
     """One line saying what went wrong, for any exception jeepney or the socket layer raises."""
-    if isinstance(exc, KeyError):
+    if isinstance(exc, KeyError) and not _bus_address():  # jeepney's word for an unset address, and only then
         return NO_BUS
     if isinstance(exc, DBusErrorResponse):
         detail = exc.data[0] if exc.data and isinstance(exc.data[0], str) else ""

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib import resources
 
-from ergo.durations import parse_duration
+from ergo.timing.durations import parse_duration
 from ergo.tips import red_flag
 
 

@@ -15,7 +15,7 @@ from ergo.errors import ErgoError
 from ergo.plans import timing
 from ergo.plans.catalog import Plan, Step, load_plans
 from ergo.plans.timing import Running
-from ergo.policy import KindHold
+from ergo.timing.decisions import KindHold
 
 log = logging.getLogger("ergo")
 RECHECK = timedelta(minutes=1)  # while pause or do-not-disturb holds a due step

@@ -1,4 +1,4 @@
-"""When a plan's steps fall due: pure functions over plain data and the times passed in (like ergo.policy).
+"""When a plan's steps fall due: pure functions over plain data and the times passed in (like ergo.timing.policy).
 
 Rules, all here:
 - a step runs between `start + step.start` and `start + step.end` (or the plan's end);
@@ -23,11 +23,11 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
-from ergo.durations import DurationError, format_duration, parse_duration
+from ergo.timing.durations import DurationError, format_duration, parse_duration
 from ergo.errors import ErgoError
 from ergo.plans.catalog import Plan, Step
-from ergo.policy import KindHold
-from ergo.worktime import DAY_MINUTES, Window, WorkHoursError, parse_hours
+from ergo.timing.decisions import KindHold
+from ergo.timing.worktime import DAY_MINUTES, Window, WorkHoursError, parse_hours
 
 STALE = timedelta(minutes=30)
 ROUND = 5  # minutes: per_day steps land on a 5-minute mark

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib import resources
 
-from ergo.worktime import WorkHours
+from ergo.timing.worktime import WorkHours
 
 #: Reminder kinds that are on by default; the others in the catalog are optional.
 DEFAULT_KINDS = ("posture", "hydration", "stretch", "movement")

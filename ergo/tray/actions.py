@@ -16,7 +16,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from ergo.control_client import request
+from ergo.control.client import request
 from ergo.errors import ErgoError
 from ergo.paths import runtime_dir, socket_path
 from ergo.tray.model import Action, tomorrow_morning

@@ -20,7 +20,7 @@ from typing import Any
 from ergo.errors import BackendUnavailable
 
 from ergo.paths import socket_path
-from ergo.status_stream import statuses
+from ergo.control.stream import statuses
 from ergo.tray.actions import perform
 from ergo.tray.model import Item, view
 from ergo.tray.select import select_front_end

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ergo.glance import Glance, glance
+from ergo.control.glance import Glance, glance
 
 #: RGB per glance state: green running, amber due soon, grey paused, blue-grey held, dark red stopped
 COLOURS: dict[str, tuple[int, int, int]] = {

@@ -2,7 +2,7 @@
 
 A break started with the Start button or `ergo break KIND` counts down in the
 notification (updated in place, at most once a second) and, when it ends, is
-recorded as done. Nothing here reads a clock or does I/O (like ergo/policy.py).
+recorded as done. Nothing here reads a clock or does I/O (like ergo/timing/policy.py).
 """
 
 from __future__ import annotations

@@ -20,8 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ergo.control_client import MAX_MESSAGE
-from ergo.control_server import CLIENT_TIMEOUT, Handler, dispatch
+from ergo.control.protocol import CLIENT_TIMEOUT, MAX_MESSAGE
+from ergo.control.server import Handler, dispatch
 from ergo.errors import ControlError, DaemonNotRunning
 from ergo.paths import ensure_private_dir
 

@@ -135,7 +135,7 @@ def statuses(path: Path | str, stop: Callable[[], bool] = lambda: False) -> Iter
 
 def follow(path: Path | str, fmt: str, out: TextIO) -> int:
     """`ergo status --follow`: print one line per pushed status in `fmt` until the reader goes away."""
-    from ergo.glance import render
+    from ergo.control.glance import render
 
     try:
         for status in statuses(path):

@@ -2,7 +2,8 @@
 
 Every write is one transaction, so a crash (even kill -9) leaves either the old
 or the new state. A file that is not a readable ergo database is moved aside
-and a fresh one started, with a warning for the log.
+and a fresh one started, with a warning for the log. The file itself (schema, migrations, read-only
+opening, a newer ergo's file) is schema.py's.
 
 An idle daemon writes nothing here: only changes of state and history do. Its
 sign of life for the next start's downtime estimate is the modification time of
@@ -23,35 +24,12 @@ from pathlib import Path
 
 from ergo.errors import StateError
 from ergo.paths import private_state_dir
+from ergo.records.schema import check_writable, columns, is_corruption, is_full, migrate, open_read_only, refuse_if_newer
 
 WAL_PAGES = 64  # autocheckpoint after this many pages (256 KiB with 4 KiB pages; SQLite's default is 1000)
 WAL_LIMIT = 512 * 1024  # after a checkpoint the -wal file shrinks back to at most this
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS history (
-    id INTEGER PRIMARY KEY,
-    at TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    event TEXT NOT NULL,
-    detail TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS history_at ON history(at);
-"""
 
-# Versioned migrations (PRAGMA user_version): files from before versioning are version 0 and hold
-# SCHEMA's tables, or nothing. Each step runs once, in one transaction with its version bump.
-MIGRATIONS: tuple[tuple[int, str], ...] = (
-    (1, SCHEMA),
-    # 2: answers point at the delivery they answer (ref); spans record when ergo ran and when you were present.
-    (2, """
-ALTER TABLE history ADD COLUMN ref INTEGER;
-CREATE INDEX history_ref ON history(ref);
-CREATE TABLE spans (id INTEGER PRIMARY KEY, what TEXT NOT NULL, start TEXT NOT NULL, end TEXT NOT NULL);
-CREATE INDEX spans_start ON spans(start);
-"""),
-)
-SCHEMA_VERSION = MIGRATIONS[-1][0]
 ANSWERS = ("done", "snoozed", "skipped", "dismissed")
 
 
@@ -74,17 +52,8 @@ class Span:
     end: datetime
 
 
-#: SQLite's words for a file that really is damaged; every other error (full, read-only, locked) is not.
-CORRUPTION = ("SQLITE_CORRUPT", "SQLITE_NOTADB", "file is not a database", "malformed", "integrity check failed")
 SENDING = "sending"  # a delivery saved but not yet confirmed sent; left behind only by a crash in between
 INTERRUPTED = "interrupted"
-
-
-
-def is_corruption(error: BaseException) -> bool:
-    """Only a damaged file may be moved aside; a full disk or a read-only file never is."""
-    text = f"{getattr(error, 'sqlite_errorname', '')} {error}"
-    return any(marker in text for marker in CORRUPTION)
 
 
 class Store:
@@ -99,11 +68,20 @@ class Store:
         self.warning: str | None = None
         self.interrupted = 0  # deliveries a crash left between saving and sending (now marked in history)
         self._lock = threading.Lock()
+        self._ref = "ref"  # a file from before versioning (read only, never migrated) has no ref column, nor spans
+        self._spans = True
         if read_only:
-            self._db = _open_read_only(path)
+            self._db = open_read_only(path)
+            try:
+                if "ref" not in columns(self._db, "history"):
+                    self._ref = "NULL AS ref"
+                self._spans = bool(columns(self._db, "spans"))
+            except sqlite3.Error as error:
+                self._db.close()
+                raise StateError(f"state file {path}: {error}") from None
             return
         private_state_dir(path.parent)
-        _check_writable(path.parent)
+        check_writable(path.parent)
         try:
             if not path.exists():  # created 0600 here: SQLite gives its -wal and -shm files the same mode
                 os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
@@ -114,6 +92,7 @@ class Store:
         except sqlite3.DatabaseError as error:
             if not is_corruption(error):
                 raise StateError(f"state file {path}: {error}") from None
+            refuse_if_newer(path, error)  # a newer ergo's file is never moved aside
             aside = path.with_name(f"{path.name}.corrupt-{datetime.now():%Y%m%d-%H%M%S}")
             path.replace(aside)
             for suffix in ("-wal", "-shm", "-journal"):
@@ -126,7 +105,7 @@ class Store:
                 (INTERRUPTED, "ergo stopped between saving and sending: this reminder may not have been shown", SENDING),
             ).rowcount
         except sqlite3.Error as error:
-            if not _is_full(error):
+            if not is_full(error):
                 raise StateError(f"state file {path}: {error}") from None
             self.warning = f"state file {path}: {error} (reminders continue; state is kept in memory)"
 
@@ -139,7 +118,7 @@ class Store:
             db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
             if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                 raise sqlite3.DatabaseError("integrity check failed")
-            _migrate(db)
+            migrate(db)
             db.execute("SELECT key, value FROM kv LIMIT 1").fetchall()
         except sqlite3.DatabaseError:
             db.close()
@@ -285,7 +264,7 @@ class Store:
                 raise self._failed(error) from None
 
     def history(self, since: datetime | None = None, limit: int = 1000, until: datetime | None = None) -> list[HistoryRow]:
-        query = "SELECT id, at, kind, event, detail, ref FROM history WHERE 1"
+        query = f"SELECT id, at, kind, event, detail, {self._ref} FROM history WHERE 1"
         args: tuple = ()
         if since is not None:
             query += " AND at >= ?"
@@ -308,7 +287,7 @@ class Store:
             return []
         marks = ",".join("?" * len(ids))
         with self._lock:
-            found = self._db.execute(f"SELECT id, at, kind, event, detail, ref FROM history WHERE id IN ({marks}) ORDER BY id",
+            found = self._db.execute(f"SELECT id, at, kind, event, detail, {self._ref} FROM history WHERE id IN ({marks}) ORDER BY id",
                                      tuple(ids)).fetchall()
         return [HistoryRow(datetime.fromisoformat(at), kind, event, detail, id_, ref) for id_, at, kind, event, detail, ref in found]
 
@@ -393,7 +372,9 @@ class Store:
                          (json.dumps(sorted(ids)),))
 
     def spans(self, what: str, since: datetime, until: datetime) -> list[Span]:
-        """Spans of `what` overlapping [since, until), oldest first."""
+        """Spans of `what` overlapping [since, until), oldest first (none in a file from before spans)."""
+        if not self._spans:
+            return []
         with self._lock:
             open_ids = self._open_ids()
         alive = self.last_alive() if open_ids else None
@@ -419,62 +400,3 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._db.close()
-
-
-def _is_full(error: BaseException) -> bool:
-    return "SQLITE_FULL" in str(getattr(error, "sqlite_errorname", "")) or "disk is full" in str(error)
-
-
-def _check_writable(folder: Path) -> None:
-    """A read-only or unwritable state dir stops the start with one line naming it."""
-    if os.access(folder, os.W_OK):
-        return
-    readonly = False
-    try:
-        readonly = bool(os.statvfs(folder).f_flag & getattr(os, "ST_RDONLY", 1))
-    except (OSError, AttributeError):
-        pass
-    why = "it is on a read-only file system" if readonly else "permission denied"
-    raise StateError(f"state dir {folder} is not writable ({why})")
-
-
-def _open_read_only(path: Path) -> sqlite3.Connection:
-    """Read without writing anything; on a full disk (no room for the -shm file) read the main file as is."""
-    from urllib.parse import quote
-
-    error: sqlite3.Error | None = None
-    for options in ("mode=ro", "immutable=1"):
-        try:
-            db = sqlite3.connect(f"file:{quote(str(path))}?{options}", uri=True, check_same_thread=False,
-                                 isolation_level=None, timeout=5)
-        except sqlite3.Error as failed:
-            error = failed
-            continue
-        try:
-            db.execute("SELECT key, value FROM kv LIMIT 1").fetchall()
-            return db
-        except sqlite3.Error as failed:
-            db.close()
-            error = failed
-            if is_corruption(failed):
-                break
-    raise StateError(f"state file {path}: {error}")
-
-
-def _migrate(db: sqlite3.Connection) -> None:
-    """Bring the file up to SCHEMA_VERSION, one versioned step per transaction; old files keep their rows."""
-    version = int(db.execute("PRAGMA user_version").fetchone()[0])
-    if version > SCHEMA_VERSION:  # written by a newer ergo: its steps only add, so read it as it is, never move it aside
-        return
-    for target, script in MIGRATIONS:
-        if target <= version:
-            continue
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in filter(str.strip, script.split(";")):
-                db.execute(statement)
-            db.execute(f"PRAGMA user_version = {target}")
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise

@@ -1,6 +1,6 @@
 """`ergo report --html FILE`: one self-contained page (inline SVG and CSS; no script, nothing from the network).
 
-Pure: a Stats (ergo.stats) in, the page's text out.
+Pure: a Stats (ergo.records.stats) in, the page's text out.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from html import escape
 
-from ergo.stats import KindStats, Stats
+from ergo.records.stats import KindStats, Stats
 
 COLOURS = {  # one colour per kind, readable on white and apart for common colour blindness
     "posture": "#4e79a7", "hydration": "#59a14f", "stretch": "#f28e2b", "movement": "#e15759",

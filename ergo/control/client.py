@@ -13,13 +13,13 @@ import json
 import os
 import sys
 
+from ergo.control.protocol import MAX_MESSAGE
 from ergo.errors import ControlError, DaemonNotRunning, UnsafeLocation
 
 TYPE_CHECKING = False  # typing and pathlib would cost `ergo status` about 7 ms
 if TYPE_CHECKING:
     from typing import Any
 
-MAX_MESSAGE = 64 * 1024
 
 
 def _check_peer(client: Any, socket_path: str | os.PathLike[str]) -> None:
@@ -43,7 +43,7 @@ def request(socket_path: str | os.PathLike[str], command: str, timeout: float = 
     """Send one command and return the daemon's answer; raise DaemonNotRunning or ControlError."""
     payload = json.dumps({"cmd": command, **arguments}).encode() + b"\n"
     if pipe_transport():
-        from ergo.control_pipe import pipe_request  # Windows: a named pipe (multiprocessing.connection)
+        from ergo.control.pipe import pipe_request  # Windows: a named pipe (multiprocessing.connection)
 
         return parse_answer(pipe_request(socket_path, payload, timeout))
     client = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)

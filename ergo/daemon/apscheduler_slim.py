@@ -18,7 +18,7 @@ def load_apscheduler() -> None:
     """Import apscheduler.util (the module that wants asyncio) with the stand-in; a no-op if done."""
     if "apscheduler.util" in sys.modules or "asyncio" in sys.modules:
         return
-    stand_in = types.ModuleType("asyncio", "a stand-in while APScheduler loads (see ergo.apscheduler_slim)")
+    stand_in = types.ModuleType("asyncio", "a stand-in while APScheduler loads (see ergo.daemon.apscheduler_slim)")
     stand_in.iscoroutinefunction = inspect.iscoroutinefunction  # type: ignore[attr-defined]
     sys.modules["asyncio"] = stand_in
     try:

@@ -1,6 +1,6 @@
 """`ergo history` as a diary: each reminder and what became of it, from the raw history rows.
 
-Pure: plain rows in, plain entries out, no clock and no I/O (like ergo/policy.py).
+Pure: plain rows in, plain entries out, no clock and no I/O (like ergo/timing/policy.py).
 An answer row points at the delivery it answers (`ref`); a natural break with no
 ref answers the latest unanswered delivery of its kind.
 """
@@ -25,7 +25,7 @@ ANSWER_EVENTS = ("done", "snoozed", "skipped", "dismissed")
 
 
 class Row(Protocol):
-    """What the diary reads from one history row (ergo.store.HistoryRow fits)."""
+    """What the diary reads from one history row (ergo.records.store.HistoryRow fits)."""
 
     id: int
     at: datetime

@@ -1,7 +1,7 @@
 """`ergo stats`: counts per kind and per day, the longest stretch at the keyboard, hydration against a goal.
 
 Pure: history rows and time spans in, plain numbers out; the zone and the
-period are passed in (like ergo/policy.py). Days on which ergo never ran are
+period are passed in (like ergo/timing/policy.py). Days on which ergo never ran are
 gaps (None), never zeros: no data is not "no breaks".
 """
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any, Protocol
 
-from ergo.diary import Row, diary
+from ergo.records.diary import Row, diary
 
 SAME_STRETCH = timedelta(minutes=1)  # presence spans closer than this are one stretch (a daemon restart, say)
 COUNTS = ("reminded", "done", "snoozed", "skipped", "natural_breaks", "dropped", "failed")

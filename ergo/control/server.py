@@ -28,11 +28,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ergo.control_client import MAX_MESSAGE
+from ergo.control.protocol import CLIENT_TIMEOUT, MAX_MESSAGE
 from ergo.paths import ensure_private_dir
 
 log = logging.getLogger("ergo.control")
-CLIENT_TIMEOUT = 5.0
 TICK = 60.0  # seconds between status lines when nothing changes (a bar's countdown)
 SUBSCRIBER_BUFFER = 64 * 1024  # bytes queued for one subscriber before it is dropped
 MAX_SUBSCRIBERS = 32
