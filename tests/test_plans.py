@@ -347,3 +347,42 @@ def test_the_warning_signs_come_first_then_once_a_day_then_at_the_end(tmp_path: 
         assert flags[0] and flags.count(True) == 1 or (day == max(days) and flags.count(True) == 2), (day, flags)
     last_at, last_title, last_body = sent[-1]
     assert last_title == "Plan finished: Acute back spasm" and quote in last_body and "ergo's own caution" in last_body
+
+
+def test_the_docs_cite_the_documents_by_title_and_label_ergos_choices() -> None:
+    from tests.helpers import REPO
+
+    page = (REPO / "docs" / "sources-and-plans.md").read_text("utf-8")
+    config = (REPO / "docs" / "configuration.md").read_text("utf-8")
+    health = "\n".join(line for line in config.splitlines() if "document" in line)  # the table's "topic from the documents"
+    for name, text in (("sources-and-plans", page), ("configuration", health)):
+        assert not re.search(r"(?<![\w_])00[0-4](?![\w_])", text), f"docs/{name}.md cites a document by its number"
+    for line in page.splitlines():  # hashed file names only in the table of documents and the sample output line
+        if re.search(r"00[0-4]_[0-9a-f]{16}", line):
+            assert line.startswith("| *") or "source: " in line, line
+    for source in load_sources().values():
+        assert source.title in page
+    assert "| when | step | what the document says | ergo's choice |" in page
+    assert "Two of the documents give routines with a clock" not in page  # only one gives times
+    for label in ("every 3 h", "3 times a day", "twice a day", "4 times a day", "7 days", "that rest is the first 24 hours"):
+        row = next(line for line in page.splitlines() if line.startswith("|") and label in line)
+        assert row.rstrip(" |").endswith(row.split("|")[-2].strip()) and label in row.split("|")[-2], row
+
+
+def test_a_plan_started_with_no_daemon_is_announced_as_soon_as_the_daemon_runs(tmp_path: Path) -> None:
+    """Not only when its first step falls due: after-workout's comes 10 minutes in, its start at once."""
+    from ergo.plans.driver import PlanDriver
+
+    start = local(2026, 11, 23, 18)
+    store = Store(tmp_path / "state.sqlite3")
+    store.save_plan(timing.start(WORKOUT, start, "00:00-24:00", {}).to_json())
+    timer: list = [None]
+    sent: list = []
+    driver = PlanDriver(store, lambda key, title, body: sent.append(title) or "test", lambda now: None, BERLIN,
+                        lambda at: timer.__setitem__(0, at))
+    ran = start + timedelta(minutes=2)  # `ergo start` two minutes later
+    driver.sync(ran)
+    assert timer[0] == ran
+    driver.tick(ran)
+    assert sent == ["Plan started: After your workout"]
+    store.close()
