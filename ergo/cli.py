@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
 
-KINDS_HINT = "posture, hydration, stretch, movement, breathing, workspace, strength"
+KINDS = ("posture", "hydration", "stretch", "movement", "breathing", "workspace", "strength")  # = config.model.REMINDER_KINDS
+KINDS_HINT = ", ".join(KINDS)
 
 
 # Control commands the light path parses by hand: positional arguments (at least, at most)
@@ -68,19 +69,37 @@ def light_control_args(argv: Sequence[str]) -> ControlArgs | None:
     return ControlArgs(argv[0], values)
 
 
+def _completes(action: argparse.Action, what: str) -> argparse.Action:
+    """Tag an argument for `ergo completion`: "kind", "plan" or "file" (see ergo.commands.completion)."""
+    action.completes = what  # type: ignore[attr-defined]
+    return action
+
+
+def _kind(parser: argparse.ArgumentParser, optional: bool = True, **more: object) -> None:
+    """The reminder kind a command acts on."""
+    _completes(parser.add_argument("kind", nargs="?" if optional else None, help=KINDS_HINT, **more), "kind")  # type: ignore[arg-type]
+
+
 def _settings_flags(parser: argparse.ArgumentParser) -> None:
     """--config/--notifier/--set, accepted before or after the subcommand."""
     import argparse
 
-    parser.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="config file (default: see `ergo config path`)")
+    _completes(parser.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
+                                   help="config file (default: see `ergo config path`)"), "file")
     parser.add_argument("--notifier", choices=("auto", "freedesktop", "plyer", "osascript", "console"), default=argparse.SUPPRESS,
                         help="where reminders go (overrides config and environment)")
     parser.add_argument("--set", metavar="KEY=VALUE", action="append", default=argparse.SUPPRESS, dest="overrides",
                         help="override any setting, e.g. --set hydration.interval=20m (repeatable)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(tray_hint: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line. `tray_hint`: how to add the tray extra (default: for this installation)."""
     import argparse
+
+    if tray_hint is None:
+        from ergo.distribution import extra_hint
+
+        tray_hint = extra_hint("tray")
 
     parser = argparse.ArgumentParser(prog="ergo", description="Ergonomics reminders: posture, water, stretching and movement.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
@@ -105,24 +124,24 @@ def build_parser() -> argparse.ArgumentParser:
     pause.add_argument("--until", metavar="HH:MM", help="pause until this local time")
     sub.add_parser("resume", parents=[common], help="end a pause")
     done = sub.add_parser("done", parents=[common], help="answer a reminder: break taken (no kind: the last one delivered)")
-    done.add_argument("kind", nargs="?", help=KINDS_HINT)
+    _kind(done)
     snooze = sub.add_parser("snooze", parents=[common],
                             help="remind again later (default 10m; no kind: the last one delivered)")
-    snooze.add_argument("kind", nargs="?", help=KINDS_HINT)
+    _kind(snooze)
     snooze.add_argument("duration", nargs="?", default=None)
     skip = sub.add_parser("skip", parents=[common],
                           help="skip a reminder; its countdown restarts (no kind: the last one delivered)")
-    skip.add_argument("kind", nargs="?", help=KINDS_HINT)
+    _kind(skip)
     take = sub.add_parser("break", parents=[common],
                           help="take a timed break now: a countdown, recorded as done when it ends")
-    take.add_argument("kind", help=KINDS_HINT)
+    _kind(take, optional=False)
     now = sub.add_parser("now", parents=[common],
                          help="take a break now: deliver a reminder and restart its countdown (no kind: the last one delivered again)")
-    now.add_argument("kind", nargs="?", help=KINDS_HINT)
+    _kind(now)
     sub.add_parser("reload", parents=[common], help="re-read the config file now")
 
     tips = sub.add_parser("tips", parents=[common], help="list the tips and where each comes from")
-    tips.add_argument("kind", nargs="?", help=KINDS_HINT)
+    _kind(tips)
     schedule = sub.add_parser("schedule", parents=[common], help="print the coming reminders as a timeline")
     schedule.add_argument("--hours", type=float, default=8.0, help="how far ahead (default 8)")
     schedule.add_argument("--plan", action="store_true", help="only the running plan's steps, until it ends")
@@ -130,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     plan_sub = plan.add_subparsers(dest="action", metavar="ACTION", required=True)
     plan_sub.add_parser("list", parents=[common], help="the plans, their steps and sources")
     plan_start = plan_sub.add_parser("start", parents=[common], help="start a plan now")
-    plan_start.add_argument("name", help="acute-back or after-workout")
+    _completes(plan_start.add_argument("name", help="acute-back or after-workout"), "plan")
     plan_start.add_argument("--days", metavar="N", help="acute-back: end after N days (4 to 14, default 7)")
     plan_start.add_argument("--cold-every", metavar="DURATION", help="acute-back: cold pack interval (2h to 4h, default 3h)")
     plan_start.add_argument("--heat-per-day", metavar="N", help="acute-back: moist heat times a day (1 to 6, default 3)")
@@ -138,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     plan_sub.add_parser("status", parents=[common], help="the running plan and its next steps")
     plan_sub.add_parser("stop", parents=[common], help="end the running plan now")
     test = sub.add_parser("notify-test", parents=[common], help="send one reminder now and report how it went")
-    test.add_argument("kind", nargs="?", default="posture", help=KINDS_HINT)
+    _kind(test, default="posture")
     history = sub.add_parser("history", parents=[common], help="a diary: each reminder and what became of it")
     history.add_argument("--days", type=float, default=1.0, help="how far back (default 1)")
     history.add_argument("--json", action="store_true")
@@ -152,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--json", action="store_true")
 
     report = sub.add_parser("report", parents=[common], help="write the week as one self-contained HTML page")
-    report.add_argument("--html", metavar="FILE", required=True, help="where to write the page")
+    _completes(report.add_argument("--html", metavar="FILE", required=True, help="where to write the page"), "file")
     report.add_argument("--open", action="store_true", help="open it in the web browser")
 
     config = sub.add_parser("config", help="inspect or create the config file")
@@ -164,14 +183,14 @@ def build_parser() -> argparse.ArgumentParser:
     init = config_sub.add_parser("init", parents=[common], help="write the documented default config file")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
     validate = config_sub.add_parser("validate", parents=[common], help="check a config file")
-    validate.add_argument("path", nargs="?", help="the file (default: the config file in use)")
+    _completes(validate.add_argument("path", nargs="?", help="the file (default: the config file in use)"), "file")
     imp = config_sub.add_parser("import", parents=[common], help="take over the settings of Safe Eyes, Stretchly or Workrave")
     imp.add_argument("--from", dest="program", required=True, choices=("safeeyes", "stretchly", "workrave"),
                      help="the other break timer")
-    imp.add_argument("path", nargs="?", help="its settings file (default: where it keeps them; Workrave: live gsettings)")
+    _completes(imp.add_argument("path", nargs="?", help="its settings file (default: where it keeps them; Workrave: live gsettings)"), "file")
     imp.add_argument("--dry-run", action="store_true", help="print the change as a diff, write nothing")
 
-    tray = sub.add_parser("tray", parents=[common], help="a tray icon with a menu (needs the extra: pip install 'ergo[tray]')")
+    tray = sub.add_parser("tray", parents=[common], help=f"a tray icon with a menu (the X11 tray needs the tray extra: {tray_hint})")
     tray.add_argument("--backend", choices=("auto", "sni", "xembed"), default="auto",
                       help="StatusNotifierItem (KDE, waybar, GNOME with AppIndicator) or the X11 system tray")
     tray.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
@@ -183,7 +202,25 @@ def build_parser() -> argparse.ArgumentParser:
                          help="Linux: use XDG autostart (~/.config/autostart/ergo.desktop) instead of systemd")
     service.add_argument("--tray", action="store_true", help="also start the tray icon (`ergo tray`) with the session")
     _settings_flags(service)
+    completion = sub.add_parser("completion", help="print a shell completion script (see `man ergo` or the README for where it goes)")
+    from ergo.commands.completion import SYSTEM_PATHS  # light: argparse and ergo.errors
+
+    completion.add_argument("shell", choices=tuple(SYSTEM_PATHS))
     return parser
+
+
+def manpage_parser() -> argparse.ArgumentParser:
+    """The parser as the man page shows it (argparse-manpage calls this at build time): install hints for every way."""
+    from ergo.distribution import generic_hint
+
+    return build_parser(tray_hint=generic_hint("tray"))
+
+
+def completion_script(shell: str) -> str:
+    """`ergo completion SHELL`'s output (the build installs the same scripts, see setup.py)."""
+    from ergo.commands.completion import script
+
+    return script(shell, build_parser(tray_hint=""), KINDS)
 
 
 def _flags(args: argparse.Namespace) -> dict:
@@ -230,6 +267,9 @@ def dispatch(args: argparse.Namespace | ControlArgs) -> int:
         from ergo.tray.app import run as tray
 
         return tray(args.backend, args.wait)
+    if command == "completion":
+        sys.stdout.write(completion_script(args.shell))
+        return 0
     if command == "service":
         from ergo.commands.service import run as service
 

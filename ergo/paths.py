@@ -146,6 +146,23 @@ def ensure_private_dir(path: Path) -> Path:
         info = os.lstat(path)
     except OSError as error:
         raise UnsafeLocation(f"runtime dir {path}: cannot create it ({error.strerror or error})") from None
+    check_private_dir(path, info)
+    return path
+
+
+def check_private_dir(path: str | os.PathLike[str], info: os.stat_result | None = None) -> None:
+    """Raise UnsafeLocation unless `path` is a real directory of ours with mode 0700; a client (`ergo status`,
+    the status stream, the tray) checks the runtime dir this way before it believes a socket in it.
+    A missing `path` passes: then no daemon listens there, and connecting says so."""
+    if os.name != "posix":
+        return
+    from ergo.errors import UnsafeLocation
+
+    if info is None:
+        try:
+            info = os.lstat(path)
+        except OSError:
+            return
     owner = _owner(info.st_uid)
     fix = "remove it, or set XDG_RUNTIME_DIR or ERGO_RUNTIME_DIR to a private directory"
     if stat.S_ISLNK(info.st_mode):
@@ -157,7 +174,6 @@ def ensure_private_dir(path: Path) -> Path:
     if stat.S_IMODE(info.st_mode) & 0o077:
         raise UnsafeLocation(f"refusing runtime dir {path}: mode {stat.S_IMODE(info.st_mode):04o} lets others in "
                              f"(owned by {owner}; it must be 0700: {fix})")
-    return path
 
 
 def _owner(uid: int) -> str:

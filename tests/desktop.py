@@ -323,7 +323,8 @@ def _wait(
 
 @contextmanager
 def desktop_session(
-    server: ServerMode = "running", *, dunst_settings: str = "", display: bool = True, timeout: float = 5.0
+    server: ServerMode = "running", *, dunst_settings: str = "", display: bool = True, timeout: float = 5.0,
+    screen: str = "640x480x24",
 ) -> Iterator[DesktopSession]:
     """Start bus, Xvfb, monitor and dunst; always tear all of them down, even when the test fails.
 
@@ -331,6 +332,7 @@ def desktop_session(
     server="none": there is no notification server at all.
     dunst_settings: extra lines for dunstrc's [global] section, e.g. "markup = full".
     display=False: no Xvfb and no DISPLAY, like an SSH login; dunst cannot start there.
+    screen: Xvfb's WxHxDepth (the look-tests want a laptop-sized screen).
     """
     workdir = Path(tempfile.mkdtemp(prefix="ergo-desktop-"))
     dunstrc = workdir / "dunstrc"
@@ -345,7 +347,7 @@ def desktop_session(
 
         # X first: the bus starts activatable services with its own environment, DISPLAY included.
         if display:
-            argv = ["Xvfb", "-displayfd", "{fd}", "-nolisten", "tcp", "-screen", "0", "640x480x24"]
+            argv = ["Xvfb", "-displayfd", "{fd}", "-nolisten", "tcp", "-screen", "0", screen]
             session.env["DISPLAY"] = ":" + _spawn_reporting(session, "Xvfb", argv, base_env, timeout)
             base_env["DISPLAY"] = session.env["DISPLAY"]
         else:

@@ -28,7 +28,7 @@ from ergo.timing.worktime import WorkHours
 from tests.daemon_helpers import Daemon, ErgoEnv, parse_iso, wait_for
 from tests.desktop import DesktopSession, desktop_session, require_desktop_tools, require_tools
 
-ACTIONS = ["default", "Done", "done", "Done", "snooze", "Snooze 10 min", "skip", "Skip"]
+ACTIONS = ["default", "", "done", "Done", "snooze", "Snooze 10 min", "skip", "Skip"]
 ONE = {"POSTURE__INTERVAL": "3s", "HYDRATION__ENABLED": "false"}
 NOTIFICATION_DAEMON = "/usr/lib/notification-daemon/notification-daemon"
 
@@ -290,3 +290,98 @@ def test_a_state_file_from_a_newer_ergo_is_read_not_moved_aside(tmp_path: Path) 
     store.record(datetime.now(UTC), "posture", "delivered")
     assert len(store.history()) == 1
     store.close()
+
+
+# --- in-process: the daemon's own clock, the default action, a merged reminder answered twice ----------------
+
+
+class AheadClock:
+    """Time travel (the one fake the standards allow): real time plus a fixed offset on wall and monotonic time."""
+
+    def __init__(self, offset: timedelta) -> None:
+        self.offset = offset
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.offset.total_seconds()
+
+
+SLOW = {kind: {"interval": "2h"} for kind in ("posture", "hydration", "stretch", "movement")}
+
+
+@pytest.fixture
+def inprocess(desktop: DesktopSession, tmp_path: Path):
+    """ergo's Daemon in this process, on the real dunst (real buttons), with a clock three days ahead of the system's."""
+    from ergo.config.frozen import PlainLoaded
+    from ergo.config.load import export_json, load_settings
+    from ergo.daemon.core import Backends, Daemon as InProcessDaemon
+    from ergo.notify.select import FallbackNotifier, select_notifier
+    from ergo.paths import Paths
+
+    clock = AheadClock(timedelta(days=3, hours=5))
+    paths = Paths(tmp_path / "config.toml", "test", tmp_path / "state", tmp_path / "run")
+    loaded = PlainLoaded.from_json(export_json(load_settings(paths.config_file, SLOW)))
+    notifier, reason = select_notifier("freedesktop", answers=True)
+    backends = Backends(FallbackNotifier(notifier, reason=reason), reason, answers=notifier.answers)
+    daemon = InProcessDaemon(paths, loaded, backends, Store(paths.state_db), flags=SLOW, clock=clock)
+    daemon.start()
+    try:
+        yield daemon, clock, desktop
+    finally:
+        daemon.stop()
+        daemon.store.close()
+
+
+def _rows(daemon, event: str) -> list[HistoryRow]:
+    return [row for row in daemon.store.history() if row.event == event]
+
+
+def _close_to(at: datetime, clock: AheadClock) -> bool:
+    return abs((at - clock.now()).total_seconds()) < 30
+
+
+def test_the_default_action_records_done_stamped_with_the_daemons_clock(inprocess) -> None:
+    """Pressing the notification itself (dunstctl action = its default action) is Done for that delivery; every
+    answer, by button or by command, is stamped with the daemon's clock, not the system's."""
+    daemon, clock, desk = inprocess
+    assert daemon.handle({"cmd": "now", "kind": "posture"})["ok"]
+    [note] = desk.notifications(count=1)
+    assert note["actions"][0] == "default", note["actions"]
+    desk._dunstctl("action", "0")
+    [done] = wait_for(lambda: _rows(daemon, "done"), 5, what="Done from the default action")
+    [delivered] = _rows(daemon, "delivered")
+    assert (done.kind, done.ref, done.detail) == ("posture", delivered.id, "via button")
+    assert _close_to(done.at, clock), f"the button's answer is stamped {done.at}, the daemon's clock says {clock.now()}"
+    # a command's answer, too
+    assert daemon.handle({"cmd": "now", "kind": "hydration"})["ok"]
+    assert daemon.handle({"cmd": "skip", "kind": "hydration"})["answered"] == ["hydration"]
+    [skipped] = _rows(daemon, "skipped")
+    assert skipped.kind == "hydration" and skipped.detail == "via command"
+    assert _close_to(skipped.at, clock), f"the command's answer is stamped {skipped.at}, not {clock.now()}"
+    due = datetime.fromisoformat(daemon.status()["reminders"]["hydration"]["next_due"])
+    assert _close_to(due - timedelta(hours=2), clock), "the countdown restarts from the daemon's now"
+    # and a notification closed without an answer
+    assert daemon.handle({"cmd": "now", "kind": "movement"})["ok"]
+    desk.notifications(count=3)
+    desk._dunstctl("close-all")  # the answered posture bubble is still up too: its close is not ours to record
+    [dismissed] = wait_for(lambda: _rows(daemon, "dismissed"), 5, what="the closed notification")
+    assert dismissed.kind == "movement" and _close_to(dismissed.at, clock), dismissed
+
+
+def test_a_merged_reminder_answered_by_command_then_by_button_records_each_kind_once(inprocess) -> None:
+    daemon, clock, desk = inprocess
+    with daemon.lock:
+        now = clock.now()
+        daemon.apply(daemon.engine.deliver_now(now, "posture", "hydration"), now)
+    [note] = desk.notifications(count=1)
+    assert "Done" in note["actions"]
+    assert daemon.handle({"cmd": "done", "kind": "posture"})["answered"] == ["posture"]
+    desk._dunstctl("action", "0")  # Done on the merged notification: only hydration is still waiting
+    wait_for(lambda: any(row.kind == "hydration" for row in _rows(daemon, "done")), 5, what="hydration done by the button")
+    # (a second posture row would come from the same answer, written before hydration's: no need to wait for it)
+    done = sorted((row.kind, row.detail) for row in _rows(daemon, "done"))
+    assert done == [("hydration", "via button"), ("posture", "via command")], done
+    refs = {row.ref for row in _rows(daemon, "done")}
+    assert refs == {row.id for row in _rows(daemon, "delivered")}, "each answer points at its own delivery"

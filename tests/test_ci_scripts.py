@@ -45,7 +45,7 @@ def test_the_run_block_reader_finds_every_block() -> None:
     assert run_blocks(text) == [(2, "echo one"), (4, "      echo two\n      echo github_expression")]
 
 
-@pytest.mark.parametrize("script", [".ci/run", ".ci/lint"])
+@pytest.mark.parametrize("script", [".ci/run", ".ci/lint", ".ci/wheel-smoke"])
 def test_ci_scripts_pass_shellcheck(script: str) -> None:
     require_tools("shellcheck")
     done = subprocess.run(["shellcheck", script], cwd=REPO, capture_output=True, text=True)
@@ -95,3 +95,23 @@ def test_the_docs_name_every_package_ci_installs() -> None:
     tests_paragraph = docs[docs.index("- **Tests:**"):docs.index("\n- **", docs.index("- **Tests:**") + 1)]
     named = set(re.findall(r"`([a-z0-9][a-z0-9.+-]*)`", tests_paragraph))
     assert packages <= named, f"docs/development.md does not name {sorted(packages - named)}"
+
+
+#: The only places a test may call pytest.skip itself: the two helpers that fail instead under
+#: ERGO_REQUIRE_DESKTOP=1, and platform skips (which that promise leaves alone).
+SKIP_ALLOWED = {
+    "desktop.py": "require_tools(): fails under ERGO_REQUIRE_DESKTOP=1",
+    "helpers.py": "cannot_run(): fails under ERGO_REQUIRE_DESKTOP=1",
+    "test_macos.py": "a platform skip (this is a Mac)",
+    "test_uninstall.py": "fails under ERGO_REQUIRE_DESKTOP=1 first (systemctl missing)",
+}
+
+
+def test_no_test_skips_where_require_desktop_promises_a_failure() -> None:
+    """A 'cannot run here' skip goes through cannot_run() or require_tools(), so CI fails instead."""
+    offenders = []
+    for path in sorted((REPO / "tests").glob("*.py")):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if re.search(r"pytest\.(skip\(|importorskip\()", line) and path.name not in SKIP_ALLOWED:
+                offenders.append(f"{path.name}:{number}: {line.strip()}")
+    assert not offenders, "use tests.helpers.cannot_run instead:\n" + "\n".join(offenders)

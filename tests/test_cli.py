@@ -380,7 +380,7 @@ def test_control_commands_stay_light(ergo_env) -> None:
         import json, sys
         from ergo.cli import main
         code = main(["status"])
-        heavy = {"apscheduler", "pydantic", "pydantic_settings", "plyer", "jeepney"}
+        heavy = {"apscheduler", "pydantic", "pydantic_settings", "plyer", "jeepney", "shtab"}
         print(json.dumps([code, sorted(m for m in sys.modules if m.split(".")[0] in heavy)]))
     """)
     result = run([sys.executable, "-c", script], env=ergo_env, cwd=REPO, capture_output=True, text=True, timeout=30, check=False)

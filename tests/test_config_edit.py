@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from ergo.commands.config_edit import pick_editor
 from tests.daemon_helpers import Daemon, ErgoEnv
@@ -123,3 +126,104 @@ def test_editor_choice_order(tmp_path) -> None:
         assert pick_editor({}) == ["nano"]
     finally:
         os.environ["PATH"] = old
+
+
+def _leftovers(config: Path) -> list[str]:
+    return sorted(p.name for p in config.parent.iterdir() if p.name.startswith(f".{config.stem}.edit-"))
+
+
+def test_an_editor_that_deletes_the_draft_is_one_line(ergo_env) -> None:
+    config = Path(ergo_env["ERGO_CONFIG"])
+    config.write_text(GOOD)
+    done = ergo(["config", "edit"], {**ergo_env, "VISUAL": "", "EDITOR": "sh -c 'rm -- \"$1\"' --"})
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ergo: the editor removed the draft .config.edit-")
+    assert lines[0].endswith(f"; {config} was not changed")
+    assert config.read_text() == GOOD and _leftovers(config) == []
+
+
+def test_a_rejected_folder_or_an_older_rejected_edit_is_never_overwritten(ergo_env, tmp_path) -> None:
+    config = Path(ergo_env["ERGO_CONFIG"])
+    config.write_text(GOOD)
+    config.with_name("config.toml.rejected").mkdir()
+    env = {**ergo_env, "VISUAL": "", "EDITOR": str(editor_script(tmp_path, BAD))}
+    first = ergo(["config", "edit"], env, answers="n\n")
+    second = ergo(["config", "edit"], env, answers="n\n")
+    for done, name in ((first, "config.toml.rejected.2"), (second, "config.toml.rejected.3")):
+        assert done.returncode == 2 and "Traceback" not in done.stderr
+        assert done.stderr.splitlines()[-1].endswith(f"(your edit is kept in {config.with_name(name)}; {config} was not changed)")
+        assert config.with_name(name).read_text() == BAD
+    assert config.with_name("config.toml.rejected").is_dir() and config.read_text() == GOOD and _leftovers(config) == []
+
+
+def _waiting_editor(tmp_path: Path, name: str, text: str | None) -> Path:
+    """An editor that saves `text` (None: saves nothing), says so in NAME.ready, then stays open until
+    NAME.go exists or it gets SIGTERM/SIGHUP (then it quits as vim and nano do)."""
+    script = tmp_path / f"{name}.sh"
+    save = f"printf '%s' '{text}' > \"$1\"\n" if text is not None else ""
+    script.write_text("#!/bin/sh\n"
+                      f"trap 'echo \"$0 got a signal\" > {tmp_path}/{name}.signal; exit 1' TERM HUP\n"
+                      f"{save}touch {tmp_path}/{name}.ready\n"
+                      f"n=0; while [ ! -e {tmp_path}/{name}.go ] && [ $n -lt 1200 ]; do sleep 0.05; n=$((n + 1)); done\n")
+    script.chmod(0o755)
+    return script
+
+
+def _wait(path: Path, timeout: float = 20) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.02)
+
+
+def _start_edit(env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "ergo", "config", "edit"], env=env, cwd=REPO, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.parametrize(("signame", "saved"), [("SIGTERM", True), ("SIGHUP", True), ("SIGTERM", False)])
+def test_a_signal_while_editing_leaves_no_draft_and_loses_no_edit(ergo_env, tmp_path, signame: str, saved: bool) -> None:
+    config = Path(ergo_env["ERGO_CONFIG"])
+    config.write_text(GOOD)
+    editor = _waiting_editor(tmp_path, "ed", '[posture]\ninterval = "9m"\n' if saved else None)
+    edit = _start_edit({**ergo_env, "VISUAL": "", "EDITOR": str(editor)})
+    try:
+        _wait(tmp_path / "ed.ready")
+        edit.send_signal(getattr(signal, signame))
+        out, err = edit.communicate(timeout=20)
+    finally:
+        edit.kill()
+        (tmp_path / "ed.go").touch()  # the editor ends whatever happened
+    assert (tmp_path / "ed.signal").exists()  # the editor was told, so it does not write on after ergo is gone
+    assert edit.returncode == 1 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    kept = config.with_name("config.toml.interrupted")
+    if saved:
+        assert err.strip() == f"ergo: {signame} while editing: {config} was not changed; your edit is kept in {kept}"
+        assert kept.read_text() == '[posture]\ninterval = "9m"\n'
+    else:
+        assert err.strip() == f"ergo: {signame} while editing: {config} was not changed" and not kept.exists()
+    assert config.read_text() == GOOD and _leftovers(config) == []
+
+
+def test_of_two_concurrent_edits_the_later_one_is_told_and_kept_not_lost(ergo_env, tmp_path) -> None:
+    config = Path(ergo_env["ERGO_CONFIG"])
+    config.write_text(GOOD)
+    slow = _start_edit({**ergo_env, "VISUAL": "", "EDITOR": str(_waiting_editor(tmp_path, "a", '[posture]\ninterval = "8m"\n'))})
+    try:
+        _wait(tmp_path / "a.ready")
+        quick = ergo(["config", "edit"], {**ergo_env, "VISUAL": "", "EDITOR": str(editor_script(tmp_path, '[posture]\ninterval = "6m"\n'))})
+        assert quick.returncode == 0 and f"saved {config}" in quick.stdout
+        (tmp_path / "a.go").touch()
+        out, err = slow.communicate(timeout=20)
+    finally:
+        slow.kill()
+        (tmp_path / "a.go").touch()
+    kept = config.with_name("config.toml.yours")
+    assert slow.returncode == 1 and "Traceback" not in err
+    assert err.strip() == (f"ergo: {config} changed while you were editing (another edit or program saved it first); "
+                           f"it was not overwritten: your edit is kept in {kept}")
+    assert config.read_text() == '[posture]\ninterval = "6m"\n' and kept.read_text() == '[posture]\ninterval = "8m"\n'
+    assert _leftovers(config) == []

@@ -225,3 +225,54 @@ def test_workrave_live_without_its_schema_is_one_line(ergo_env, tmp_path: Path) 
     result = run_ergo(["config", "import", "--from", "workrave"], env)
     assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1
     assert "cannot read Workrave's settings with gsettings" in result.stderr and "org.workrave" in result.stderr
+
+
+# --- each field maps as the README's table says -------------------------------------------------------
+
+
+def _mapped(result) -> dict[str, object]:
+    return {m.key: m.value for m in result.mapped}
+
+
+@pytest.mark.parametrize(("micro", "long"), [(True, False), (False, True), (False, False), (True, True)])
+def test_stretchly_on_off_flags_set_each_kind_on_its_own(micro: bool, long: bool) -> None:
+    """`microbreak` turns the posture check on or off, `break` the movement reminder, each independently."""
+    text = json.dumps({"microbreakInterval": 600000, "breakInterval": 2, "microbreak": micro, "break": long})
+    got = _mapped(stretchly.parse(text, "config.json"))
+    assert got == {"posture.enabled": micro, "posture.interval": "10m", "movement.enabled": long,
+                   "movement.interval": "30m"}
+
+
+@pytest.mark.parametrize(("micro", "rest"), [(True, False), (False, True)])
+def test_workrave_on_off_flags_set_each_kind_on_its_own(micro: bool, rest: bool) -> None:
+    flat = {"timers/micro-pause/limit": 180, "timers/rest-break/limit": 2700,
+            "breaks/micro-pause/enabled": micro, "breaks/rest-break/enabled": rest}
+    got = _mapped(workrave.parse(flat, "dump"))
+    assert got == {"posture.enabled": micro, "posture.interval": "3m", "movement.enabled": rest,
+                   "movement.interval": "45m"}
+
+
+def _eyes(smartpause: dict | None) -> str:
+    data = {"meta": {"config_version": "6.0.1"}, "short_break_interval": 15, "long_break_interval": 75,
+            "short_break_duration": 20, "long_break_duration": 120,
+            "plugins": [] if smartpause is None else [{"id": "smartpause", **smartpause}]}
+    return json.dumps(data)
+
+
+BASE_EYES = {"posture.interval": "15m", "movement.interval": "1h15m", "posture.duration": "20s", "movement.duration": "2m"}
+
+
+@pytest.mark.parametrize(("smartpause", "extra"), [
+    (None, {}),  # no smartpause plugin listed: ergo's own idle detection stays as it is
+    ({"enabled": False, "settings": {"idle_time": 5}}, {"idle.backend": "none"}),  # smart pause off: no idle backend
+    ({"enabled": True, "settings": {"idle_time": 5}}, {"idle.away_after": "5m"}),
+    ({"enabled": True, "settings": {"idle_time": 3, "interpret_idle_as_break": True}},
+     {"idle.away_after": "3m", "posture.natural_break": "20s", "movement.natural_break": "2m"}),
+])
+def test_safe_eyes_smart_pause_maps_to_idle_detection(smartpause: dict | None, extra: dict) -> None:
+    result = safeeyes.parse(_eyes(smartpause), "safeeyes.json")
+    assert _mapped(result) == {**BASE_EYES, **extra}
+    if smartpause is not None and smartpause["enabled"] and not smartpause["settings"].get("interpret_idle_as_break"):
+        assert [u.name for u in result.unmapped] == ["smartpause interpret_idle_as_break = false"]
+    else:
+        assert result.unmapped == []

@@ -24,8 +24,23 @@ from ergo.config.load import load_settings
 from tests.helpers import ergo_env  # noqa: F401
 from tests.simulation import World, simulate
 
-DURATION_KEYS = ["expire", "merge_window", "quiet_after_resume", "idle.away_after", "posture.interval",
-                 "posture.natural_break", "hydration.interval", "strength.natural_break"]
+DURATION_KEYS = ["expire", "merge_window", "quiet_after_resume", "history_retention", "idle.away_after",
+                 "posture.interval", "posture.natural_break", "posture.duration", "hydration.interval",
+                 "strength.natural_break"]
+
+
+def test_the_bound_tests_cover_every_duration_key_of_the_model() -> None:
+    """A new duration key without an upper bound test would let a huge value through to the daemon."""
+    from ergo.config.model import SECTIONS, Settings
+
+    def durations(model: type) -> set[str]:
+        return {name for name, field in model.model_fields.items() if "timedelta" in str(field.annotation)}
+
+    covered_top = {key for key in DURATION_KEYS if "." not in key}
+    covered_leaf = {key.rpartition(".")[2] for key in DURATION_KEYS if "." in key}
+    assert durations(Settings) <= covered_top, durations(Settings) - covered_top
+    for name, section in SECTIONS.items():
+        assert durations(section) <= covered_leaf, (name, durations(section) - covered_leaf)
 
 
 def _validate(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:

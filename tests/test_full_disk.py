@@ -23,12 +23,14 @@ from ergo.errors import StateError
 from ergo.records.store import Store
 from tests.daemon_helpers import Daemon, ErgoEnv, wait_for
 from tests.dbus_doubles import SilentNotificationServerDouble
-from tests.desktop import desktop_session, require_desktop_tools
+from tests.desktop import desktop_session, require_desktop_tools, require_tools
+from tests.helpers import cannot_run
 
 
 def _need_root() -> None:
+    require_tools("mount", "umount")
     if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root; CI runs as root")
+        cannot_run("mounting a small tmpfs needs root; CI runs as root")
 
 
 @pytest.fixture

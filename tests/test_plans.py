@@ -386,3 +386,42 @@ def test_a_plan_started_with_no_daemon_is_announced_as_soon_as_the_daemon_runs(t
     driver.tick(ran)
     assert sent == ["Plan started: After your workout"]
     store.close()
+
+
+# --- waking hours bound every repeated step -----------------------------------------------------------
+
+from hypothesis import given, settings as hsettings, strategies as st  # noqa: E402
+
+
+@hsettings(max_examples=150, deadline=None, derandomize=True)
+@given(wake=st.integers(5 * 60, 10 * 60).map(lambda m: m - m % 5),
+       awake=st.integers(8 * 60, 15 * 60).map(lambda m: m - m % 5),
+       offset=st.integers(0, 14 * 24 * 60),
+       cold=st.sampled_from(["2h", "2h30m", "3h", "3h20m", "4h"]),
+       heat=st.integers(1, 6))
+def test_no_repeated_step_falls_outside_waking_hours_or_on_their_end(wake: int, awake: int, offset: int, cold: str,
+                                                                     heat: int) -> None:
+    """Every `every` and `per_day` step lies in [wake, sleep) local time: never at the end of waking hours."""
+    sleep = wake + awake
+    waking = f"{wake // 60:02d}:{wake % 60:02d}-{sleep // 60:02d}:{sleep % 60:02d}"
+    start = local(2026, 11, 2, 0) + timedelta(minutes=offset)  # November: no DST change inside the plan
+    running = timing.start(ACUTE, start, waking, timing.resolve_options(ACUTE, {"cold_every": cold,
+                                                                                "heat_per_day": str(heat)}))
+    steps = timing.occurrences(ACUTE, running, BERLIN, start - timedelta(microseconds=1), running.ends)
+    assert steps, "the plan has steps"
+    for at, step in steps:
+        clock = at.astimezone(BERLIN)
+        minutes = clock.hour * 60 + clock.minute
+        assert wake <= minutes < sleep, f"{step.id} at {clock:%a %H:%M} outside waking hours {waking}"
+
+
+def test_a_shifted_per_day_step_that_would_pass_the_end_of_waking_hours_is_left_out() -> None:
+    """A `shift` pushes the last of N steps past the end of waking hours: that one is dropped, not delivered late."""
+    from ergo.plans.catalog import Plan, Step
+
+    step = Step("late", "Late", "text", ACUTE.steps[0].cite, per_day=4, shift=timedelta(hours=2))
+    plan = Plan("shifted", "Shifted", "", timedelta(days=2), "08:00-16:00", (step,), {})
+    start = local(2026, 11, 2, 0)
+    running = timing.start(plan, start, "08:00-16:00", {})
+    times = [at.astimezone(BERLIN).strftime("%H:%M") for at, _ in timeline(plan, running)]
+    assert times == ["11:00", "13:00", "15:00"] * 2, times  # 1 h into each 2 h quarter, +2 h; 17:00 is after 16:00

@@ -9,7 +9,10 @@ import sqlite3
 import stat
 from pathlib import Path
 
+import pytest
 
+from ergo.errors import UnsafeLocation
+from ergo.paths import ensure_private_dir
 from tests.daemon_helpers import Daemon, ErgoEnv, wait_for
 
 
@@ -58,3 +61,20 @@ def test_read_only_history_leaves_modes_private() -> None:
             daemon.terminate()
         assert env.cli("history").returncode == 0
         _assert_private(env.state_dir)
+
+
+@pytest.mark.parametrize("mode", [0o750, 0o770, 0o710, 0o740, 0o720, 0o705, 0o701])
+def test_a_runtime_dir_open_to_the_group_or_others_is_refused_in_one_line(mode: int) -> None:
+    """The socket's folder must be 0700: group access (0750, 0770) is refused like world access, never "fixed"."""
+    with ErgoEnv.create() as env:
+        env.runtime_dir.mkdir(parents=True, exist_ok=True)
+        env.runtime_dir.chmod(mode)
+        with pytest.raises(UnsafeLocation, match=f"mode {mode:04o} lets others in"):
+            ensure_private_dir(env.runtime_dir)
+        done = env.cli("start")
+        assert done.returncode == 1, (done.stdout, done.stderr)
+        assert done.stderr.count("\n") == 1 and f"refusing runtime dir {env.runtime_dir}: mode {mode:04o}" in done.stderr
+        assert stat.S_IMODE(env.runtime_dir.stat().st_mode) == mode, "ergo changed a mode it must only refuse"
+        assert not env.socket.exists()
+        env.runtime_dir.chmod(0o700)
+        assert ensure_private_dir(env.runtime_dir) == env.runtime_dir

@@ -174,3 +174,19 @@ def test_open_spans_reach_the_last_sign_of_life_and_a_crash_closes_them_there(tm
     [span] = again.spans("running", *window)
     assert abs((span.end - (t0 + timedelta(minutes=40))).total_seconds()) < 1
     again.close()
+
+
+def test_each_history_event_lands_in_its_own_count_and_a_stale_skip_is_dropped_not_skipped() -> None:
+    """One row of each event on one day: every count is exactly one, and nothing else is counted."""
+    from ergo.records.store import HistoryRow
+
+    day = date(2026, 11, 23)
+    events = ["delivered", "done", "snoozed", "skipped", "natural_break", "skipped_stale", "failed",
+              "dismissed", "sending"]  # the last two are not counted
+    rows = [HistoryRow(_at(day, 9, i), "posture", event, "", id=i + 1) for i, event in enumerate(events)]
+    stats = compute(rows, [], [], day, day, ZONE, ["posture"])
+    posture = stats.kinds["posture"]
+    assert (posture.reminded, posture.done, posture.snoozed, posture.skipped, posture.natural_breaks, posture.dropped,
+            posture.failed) == (1, 1, 1, 1, 1, 1, 1)
+    assert stats.days[0].kinds is not None and stats.days[0].kinds["posture"].dropped == 1
+    assert stats.as_json()["kinds"]["posture"]["dropped"] == 1 and stats.as_json()["kinds"]["posture"]["skipped"] == 1

@@ -24,7 +24,7 @@ import pytest
 from ergo.control import server as control_server
 from ergo.control.server import ControlServer
 from ergo.control.glance import glance, minutes_text, render
-from tests.daemon_helpers import Daemon, ErgoEnv
+from tests.daemon_helpers import Daemon, ErgoEnv, wait_for
 
 CALM = {"POSTURE__INTERVAL": "20m", "HYDRATION__INTERVAL": "30m"}
 
@@ -296,7 +296,7 @@ def test_minutes_round_up_so_a_countdown_never_shows_zero_early() -> None:
 def _readme_bar_commands() -> dict[str, str]:
     """The command each bar snippet of the docs runs, exactly as a user pastes it."""
     text = (Path(__file__).resolve().parent.parent / "docs" / "status-bars-and-tray.md").read_text()
-    section = text[text.index("### Status bars"):text.index("On the daemon's side the subscribers")]
+    section = text[text.index("## Status bars"):text.index("On the daemon's side the subscribers")]
     found = {}
     for bar, pattern in (("waybar", '"exec": "'), ("polybar", "exec = "), ("i3blocks", "command=")):
         line = next(line for line in section.splitlines() if line.strip().startswith(pattern))
@@ -335,8 +335,52 @@ def test_subscribers_beyond_the_cap_get_a_one_line_refusal(tmp_path: Path, monke
         first = _subscribe(tmp_path / "s.sock")
         assert _read_lines(first, 1.0) == [{"running": True, "now": "0"}]
         second = _subscribe(tmp_path / "s.sock")
-        assert _read_lines(second, 1.0) == [{"ok": False, "error": "too many status subscribers (at most 1)"}]
+        assert _read_lines(second, 1.0) == [{"ok": False, "error": "too many followers (at most 1)"}]
         first.close()
         second.close()
     finally:
         server.stop()
+
+
+def test_the_stream_says_a_connection_ended_even_when_the_reconnect_succeeds_at_once(tmp_path: Path) -> None:
+    """A daemon restarted at once, or one that dropped this subscriber: the reader hears None between the two."""
+    import threading
+
+    from ergo.control.stream import statuses
+
+    path = tmp_path / "ergo.sock"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    listener.listen(4)
+    listener.settimeout(10)
+    finished = threading.Event()
+    subscribed: list[bytes] = []
+    seen: list[Any] = []
+
+    def serve() -> None:
+        for pid in (101, 102):
+            conn, _ = listener.accept()
+            with conn:
+                subscribed.append(conn.recv(1024))
+                conn.sendall(json.dumps({"running": True, "pid": pid}).encode() + b"\n")
+                if pid == 102:
+                    finished.wait(10)  # the second connection stays open while the test reads
+
+    def read() -> None:
+        for status in statuses(path, stop=finished.is_set):
+            seen.append(status if status is None else status["pid"])
+            if len(seen) >= 3:
+                return
+
+    threads = [threading.Thread(target=serve, daemon=True), threading.Thread(target=read, daemon=True)]
+    for thread in threads:
+        thread.start()
+    try:
+        wait_for(lambda: 102 in seen, 10, what="the status from the second connection")
+    finally:
+        finished.set()
+        listener.close()
+        for thread in threads:
+            thread.join(5)
+    assert seen == [101, None, 102], seen
+    assert subscribed == [b'{"cmd": "subscribe"}\n'] * 2

@@ -1,8 +1,9 @@
 """`ergo service uninstall` removes the unit even where no user systemd answers; `service status` is stable.
 
-Runs the real `systemctl` of this machine when it has no reachable user manager (containers, CI):
-exactly the situation of the report. A machine with a live user manager skips that test rather
-than enable a service in someone's real session.
+Runs the real `systemctl` of this machine with no reachable user manager (as in containers and CI:
+exactly the situation of the report): ergo's environment gets an empty XDG_RUNTIME_DIR and no
+session bus, so even on a machine with a live user manager the test never reaches it and never
+enables a service in someone's real session.
 """
 
 from __future__ import annotations
@@ -22,14 +23,19 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="sy
 
 def ergo(args: list[str], home: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ERGO_") or k == "ERGO_REQUIRE_DESKTOP"}
-    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / "cfg"), ERGO_STATE_DIR=str(home / "state"))
+    env.pop("DBUS_SESSION_BUS_ADDRESS", None)  # no way to a user manager, even in a live session
+    runtime = home / "run"
+    runtime.mkdir(parents=True, mode=0o700, exist_ok=True)
+    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / "cfg"), ERGO_STATE_DIR=str(home / "state"),
+               XDG_RUNTIME_DIR=str(runtime))
     return subprocess.run([sys.executable, "-m", "ergo", *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=60)
 
 
-def _user_manager_unreachable() -> bool:
-    if shutil.which("systemctl") is None:
-        return False
-    done = subprocess.run(["systemctl", "--user", "is-active", "ergo.service"], capture_output=True, text=True, timeout=20)
+def _user_manager_unreachable(home: Path) -> bool:
+    env = {k: v for k, v in os.environ.items() if k != "DBUS_SESSION_BUS_ADDRESS"}
+    env["XDG_RUNTIME_DIR"] = str(home / "run")
+    done = subprocess.run(["systemctl", "--user", "is-active", "ergo.service"], capture_output=True, text=True,
+                          timeout=20, env=env)
     return not done.stdout.strip() and ("bus" in done.stderr.lower() or "connect" in done.stderr.lower())
 
 
@@ -38,11 +44,10 @@ def test_uninstall_removes_the_unit_when_systemctl_user_is_unreachable(tmp_path:
         if os.environ.get("ERGO_REQUIRE_DESKTOP") == "1":
             pytest.fail("systemctl is missing (install the systemd package; .ci/run does)")
         pytest.skip("systemctl is not installed")
-    if not _user_manager_unreachable():
-        pytest.skip("a user systemd answers here: not enabling a test service in a live session")
     home = tmp_path / "home"
     unit = home / "cfg" / "systemd" / "user" / "ergo.service"
     installed = ergo(["service", "install"], home)
+    assert _user_manager_unreachable(home), "the test's environment reaches a user manager"
     assert installed.returncode == 1 and unit.is_file(), installed.stdout + installed.stderr
     link = unit.parent / "graphical-session.target.wants" / "ergo.service"  # as `systemctl enable` would have made it
     link.parent.mkdir()

@@ -78,7 +78,7 @@ def run(command: str, args: argparse.Namespace) -> int:
             answer.pop("ok", None)
             print(json.dumps(answer, indent=2))
         else:
-            print(render_status(answer))
+            print(_shown(answer))
         return 0
     import time
     from datetime import datetime, timezone
@@ -210,6 +210,18 @@ def _in(iso: str | None, now: float) -> str:
     if delta <= 0:
         return "(due now: being delivered)"
     return f"(in {_format_seconds(round(delta))})"
+
+
+def _shown(status: dict[str, Any]) -> str:
+    """render_status for the terminal: every line masked (ergo.safetext.printable), so no escape sequence a
+    daemon sends reaches it, and a status this ergo cannot read is one line, never a traceback."""
+    from ergo.safetext import printable
+
+    try:
+        text = render_status(status)
+    except (TypeError, ValueError, KeyError, AttributeError, OverflowError, IndexError) as error:
+        raise ErgoError(f"the daemon sent a status this ergo cannot read ({error.__class__.__name__})") from None
+    return "\n".join(printable(line) for line in text.split("\n"))
 
 
 def render_status(status: dict[str, Any]) -> str:

@@ -5,6 +5,7 @@ Takes typed parameters, never the argparse namespace; errors leave as ErgoError.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -54,6 +55,22 @@ def run(action: str, *, dry_run: bool, config_path: str | None, out: TextIO, xdg
             # A service pointed at a missing file would fail and restart forever.
             raise ConfigError(f"--config {config}: no such file; create it first or leave --config out")
     if xdg:
-        return apply(plan_install_xdg(python=service_python(platform), config_path=config, tray=tray), dry_run=dry_run, out=out)
-    plan = plan_install(platform, python=service_python(platform), config_path=config, log_file=paths.log_file, tray=tray)
+        plan = plan_install_xdg(python=service_python(platform), config_path=config, tray=tray)
+    else:
+        plan = plan_install(platform, python=service_python(platform), config_path=config, log_file=paths.log_file, tray=tray)
+    if tray and (note := tray_extra_note()):
+        plan = replace(plan, notes=(*plan.notes, note))
     return apply(plan, dry_run=dry_run, out=out)
+
+
+def tray_extra_note() -> str | None:
+    """A note when the tray will start without python-xlib (fine for StatusNotifierItem panels, not for X11 trays)."""
+    try:
+        import Xlib  # noqa: F401  (what the tray's XEmbed front end imports)
+    except ImportError:
+        pass
+    else:
+        return None
+    from ergo.distribution import extra_hint
+
+    return f"python-xlib is missing: the tray shows only in StatusNotifierItem panels; for an X11 system tray add it: {extra_hint('tray')}"

@@ -102,7 +102,9 @@ MAX_RETENTION = timedelta(days=3650)
 
 
 def _retention(value: timedelta) -> timedelta:
-    _at_most(MAX_RETENTION)(value)
+    """1 to 3650 days, said in days: a bound a person reads, and `now - retention` always a valid date."""
+    if value > MAX_RETENTION:
+        raise ValueError(f"{_days_text(value)} is too long: at most {_days_text(MAX_RETENTION)}")
     if value < timedelta(days=1):
         raise ValueError(f"{format_duration(value)} is too short: at least 1d")
     return value

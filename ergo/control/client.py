@@ -15,6 +15,7 @@ import sys
 
 from ergo.control.protocol import MAX_MESSAGE
 from ergo.errors import ControlError, DaemonNotRunning, UnsafeLocation
+from ergo.paths import check_private_dir
 
 TYPE_CHECKING = False  # typing and pathlib would cost `ergo status` about 7 ms
 if TYPE_CHECKING:
@@ -22,8 +23,9 @@ if TYPE_CHECKING:
 
 
 
-def _check_peer(client: Any, socket_path: str | os.PathLike[str]) -> None:
-    """On Linux, trust only a daemon of our own uid: someone else may have put a socket where ours belongs."""
+def check_peer(client: Any, socket_path: str | os.PathLike[str]) -> None:
+    """On Linux, trust only a daemon of our own uid: someone else may have put a socket where ours belongs.
+    Every client of the socket calls this after connecting (requests, the status stream, the tray)."""
     peercred = getattr(_socket, "SO_PEERCRED", None)
     if peercred is None or not sys.platform.startswith("linux"):
         return  # elsewhere the 0700 runtime dir is the guard
@@ -46,6 +48,7 @@ def request(socket_path: str | os.PathLike[str], command: str, timeout: float = 
         from ergo.control.pipe import pipe_request  # Windows: a named pipe (multiprocessing.connection)
 
         return parse_answer(pipe_request(socket_path, payload, timeout))
+    check_private_dir(os.path.dirname(os.fspath(socket_path)))  # a runtime dir someone else made: refuse, one line
     client = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     client.settimeout(timeout)
     try:
@@ -53,7 +56,7 @@ def request(socket_path: str | os.PathLike[str], command: str, timeout: float = 
             client.connect(os.fspath(socket_path))
         except (FileNotFoundError, ConnectionRefusedError, NotADirectoryError):
             raise DaemonNotRunning("not running (start it with `ergo start` or `ergo run`)") from None
-        _check_peer(client, socket_path)
+        check_peer(client, socket_path)
         client.sendall(payload)
         chunks: list[bytes] = []
         size = 0
@@ -84,10 +87,12 @@ def parse_answer(data: bytes) -> dict[str, Any]:
     """The daemon's answer as a dict; ControlError for an error answer or none."""
     try:
         answer = json.loads(data or b"null")
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):
         raise ControlError("the daemon sent an unreadable answer") from None
     if not isinstance(answer, dict):
         raise ControlError("the daemon closed the connection without answering")
     if not answer.get("ok", False):
-        raise ControlError(str(answer.get("error", "the daemon refused the request")))
+        from ergo.safetext import printable
+
+        raise ControlError(printable(answer.get("error", "the daemon refused the request")))
     return answer

@@ -14,13 +14,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ergo.safetext import printable
+
 DUE_SOON_SECONDS = 120  # class "due-soon" this close to the next reminder
 FORMATS = ("json", "waybar", "plain")
 
 
 @dataclass(frozen=True)
 class Glance:
-    """The glanceable state: `state` is one of running, due-soon, paused, held, stopped."""
+    """The glanceable state: `state` is one of running, due-soon, paused, held, stopped, refused (ergo runs
+    but will not stream to this follower, or the socket is not one to believe)."""
 
     text: str
     tooltip: str
@@ -48,8 +51,42 @@ def _clock(value: datetime) -> str:
     return value.astimezone().strftime("%H:%M")
 
 
+def clean(value: Any, depth: int = 0) -> Any:
+    """What a daemon sent, made safe to show: every string masked for the terminal (ergo.safetext.printable),
+    NaN and infinities None, `reminders` a table of tables; nothing deeper than 8 levels."""
+    if depth > 8:
+        return None
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, dict):
+        cleaned = {printable(k): clean(v, depth + 1) for k, v in value.items()}
+        if depth == 0 and "reminders" in cleaned:
+            reminders = cleaned["reminders"]
+            cleaned["reminders"] = {k: v for k, v in reminders.items() if isinstance(v, dict)} \
+                if isinstance(reminders, dict) else {}
+        return cleaned
+    if isinstance(value, list):
+        return [clean(v, depth + 1) for v in value]
+    return None
+
+
 def glance(status: dict[str, Any] | None) -> Glance:
-    """The glance for a status object; None or {"running": false} means the daemon is not running."""
+    """The glance for a status object; None or {"running": false} means the daemon is not running.
+    A status with a field of the wrong type or form gives "ergo ?", never an exception."""
+    if status and status.get("refused"):  # ergo.control.stream: the daemon runs, but not for this follower
+        return Glance(f"ergo: {printable(status['refused'])}", printable(status.get("detail") or status["refused"]),
+                      "refused", 0)
+    try:
+        return _glance(status)
+    except (TypeError, ValueError, KeyError, AttributeError, OverflowError, IndexError):
+        return Glance("ergo ?", "ergo sent a status this version cannot read", "stopped", 0)
+
+
+def _glance(status: dict[str, Any] | None) -> Glance:
     if not status or not status.get("running"):
         return Glance("ergo off", "ergo is not running (start it with `ergo start`)", "stopped", 0)
     if "now" not in status or "reminders" not in status:
@@ -103,6 +140,8 @@ def glance(status: dict[str, Any] | None) -> Glance:
 def render(status: dict[str, Any] | None, fmt: str) -> str:
     """One line in `fmt`: json (the status object), waybar (return-type json) or plain (the short text)."""
     if fmt == "json":
+        if status and status.get("refused"):
+            return json.dumps({"refused": status["refused"], "detail": status.get("detail")}, separators=(",", ":"))
         return json.dumps(status if status and status.get("running") else {"running": False}, separators=(",", ":"))
     view = glance(status)
     if fmt == "waybar":

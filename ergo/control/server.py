@@ -2,15 +2,18 @@
 
 One thread runs a selector loop over the listening socket and every client, so
 many clients are served at once and a slow or hostile client stalls nobody: a
-request larger than 64 KiB, unreadable JSON or an unknown command gets an error
-answer, and a client silent for 5 s is dropped. On Linux, peers of another uid
+request larger than 64 KiB, unreadable or too deeply nested JSON or an unknown
+command gets an error answer, and a client silent for 5 s is dropped. At most
+MAX_CLIENTS requests are in progress at once: a new client makes room by closing
+the oldest that has not finished its request. On Linux, peers of another uid
 are refused (SO_PEERCRED).
 
 Subscribers (`{"cmd": "subscribe"}`, what `ergo status --follow` and the tray
 send) stay connected: the same loop pushes them one status line whenever the
 daemon calls `changed()` and the status differs from the last line, and once a
 minute. Each has a bounded outbox; one that stops reading is dropped when the
-outbox overflows, so a stuck bar never delays the daemon.
+outbox overflows, so a stuck bar never delays the daemon. Past MAX_SUBSCRIBERS
+one more is answered "too many followers" (which the stream shows as such).
 """
 
 from __future__ import annotations
@@ -34,12 +37,12 @@ from ergo.paths import ensure_private_dir
 log = logging.getLogger("ergo.control")
 TICK = 60.0  # seconds between status lines when nothing changes (a bar's countdown)
 SUBSCRIBER_BUFFER = 64 * 1024  # bytes queued for one subscriber before it is dropped
-MAX_SUBSCRIBERS = 32
+MAX_SUBSCRIBERS = 512  # followers (bars, trays) at once; one more is told "too many followers"
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-MAX_CLIENTS = 64  # more at once and the oldest idle one is dropped: fds stay bounded under abuse
+MAX_CLIENTS = 64  # requests in progress at once; more, and the oldest unfinished one makes room (fds stay bounded)
 ACCEPT_PAUSE = 0.5  # seconds without accepting after the process ran out of file descriptors
 WARN_EVERY = 60.0  # seconds between two warnings about connection limits
 
@@ -186,7 +189,7 @@ class ControlServer:
         except (BlockingIOError, InterruptedError):
             return
         except OSError as error:  # EMFILE, ENFILE, ENOBUFS: out of resources; never spin on it
-            if not self._drop_oldest_idle():
+            if not self._make_room():
                 self._accept_paused_until = time.monotonic() + ACCEPT_PAUSE
                 self._selector.unregister(self._listener)
             self._warn(f"cannot accept control connections ({error.strerror or error}); "
@@ -196,7 +199,7 @@ class ControlServer:
             log.warning("refused a control connection from another user")
             sock.close()
             return
-        if len(self._clients) >= MAX_CLIENTS and not self._drop_oldest_idle():
+        if sum(1 for c in self._clients.values() if not c.subscriber) >= MAX_CLIENTS and not self._make_room():
             self._warn(f"more than {MAX_CLIENTS} control connections at once; refusing new ones until some end")
             sock.close()
             return
@@ -205,15 +208,18 @@ class ControlServer:
         self._clients[sock.fileno()] = client
         self._selector.register(sock, selectors.EVENT_READ, client)
 
-    def _drop_oldest_idle(self) -> bool:
-        """Make room: the oldest client that has sent nothing goes (subscribers stay). False if none."""
-        for client in self._clients.values():
-            if client.idle:
-                self._drop(client)
-                self._warn(f"more than {MAX_CLIENTS} control connections at once (or out of file descriptors); "
-                           "dropping the oldest idle ones")
-                return True
-        return False
+    def _make_room(self) -> bool:
+        """Make room for a new client: the oldest that has sent nothing goes, else the oldest still sending
+        half a request (a slow client never locks the others out); subscribers and clients being answered
+        stay. False if there is none."""
+        waiting = [c for c in self._clients.values() if not c.subscriber and not c.outbox]
+        victim = next((c for c in waiting if c.idle), None) or (waiting[0] if waiting else None)
+        if victim is None:
+            return False
+        self._drop(victim)
+        self._warn(f"more than {MAX_CLIENTS} control connections at once (or out of file descriptors); "
+                   "dropping the oldest that have not finished a request")
+        return True
 
     def _warn(self, message: str) -> None:
         """At most one warning a minute: abuse must not fill the disk with log lines."""
@@ -283,7 +289,7 @@ class ControlServer:
         """Turn a connection into a subscriber and give it the status now."""
         count = sum(1 for k in self._selector.get_map().values() if isinstance(k.data, _Client) and k.data.subscriber)
         if count >= MAX_SUBSCRIBERS:
-            self._answer(client, {"ok": False, "error": f"too many status subscribers (at most {MAX_SUBSCRIBERS})"})
+            self._answer(client, {"ok": False, "error": f"too many followers (at most {MAX_SUBSCRIBERS})"})
             return
         client.subscriber = True
         client.inbox.clear()
@@ -360,14 +366,24 @@ class ControlServer:
         client.sock.close()
 
 
-def dispatch(handler: Handler, line: bytes) -> dict[str, Any]:
-    """One request line to one answer, whatever the transport; the daemon survives any single bad request."""
+def parse_request(line: bytes) -> dict[str, Any] | str:
+    """The request object, or why there is none (one line): also for JSON nested too deeply to parse."""
     try:
         request = json.loads(line.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
-        return {"ok": False, "error": "request is not valid JSON"}
+        return "request is not valid JSON"
+    except RecursionError:  # deep nesting fits well under MAX_MESSAGE
+        return "request is nested too deeply"
     if not isinstance(request, dict) or not isinstance(request.get("cmd"), str):
-        return {"ok": False, "error": 'request must be a JSON object with a "cmd" string'}
+        return 'request must be a JSON object with a "cmd" string'
+    return request
+
+
+def dispatch(handler: Handler, line: bytes) -> dict[str, Any]:
+    """One request line to one answer, whatever the transport; the daemon survives any single bad request."""
+    request = parse_request(line)
+    if isinstance(request, str):
+        return {"ok": False, "error": request}
     try:
         return handler(request)
     except Exception as error:
@@ -376,11 +392,8 @@ def dispatch(handler: Handler, line: bytes) -> dict[str, Any]:
 
 
 def _is_subscribe(line: bytes) -> bool:
-    try:
-        request = json.loads(line.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return False
-    return isinstance(request, dict) and request.get("cmd") == "subscribe"
+    request = parse_request(line)
+    return isinstance(request, dict) and request["cmd"] == "subscribe"
 
 
 def _same_user(sock: socket.socket) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Callable
 
@@ -199,6 +199,14 @@ class Answers:
                                                                      timezone=timezone.utc), id="break", replace_existing=True)
         except Exception:
             log.exception("timed break update failed")
+
+    def shift(self, moved: timedelta) -> None:
+        """The wall clock was set `moved` (under the lock): the break keeps the time it had left."""
+        if self.timed is None:
+            return
+        self.timed = replace(self.timed, started=self.timed.started + moved)
+        log.info("timed break moved with the clock change (%s left)", spoken(break_step(self.timed, self.clock.now()).remaining))
+        self._break_tick()
 
     def _break_rows(self, timed: TimedBreak) -> list[Any]:
         rows = self.store.rows([r for r in timed.refs if r is not None])

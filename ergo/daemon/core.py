@@ -90,7 +90,9 @@ class Daemon:
         self.deliverer = Deliverer(notifier, self.state, self.settings, self.plans.driver.note_for,
                                    lambda kind: spec.hours if (spec := self.engine.specs.get(kind)) else None)
         self.presence = Presence(self.engine, self.clock, self.lock, self.scheduler, self.state, backends.idle,
-                                 lambda: self.settings().idle.away_after, self.apply, self.timers.forget)
+                                 lambda: self.settings().idle.away_after, self.apply, self.timers.forget,
+                                 self._clock_was_set)
+        self._clock_watch: Any = None  # ergo.daemon.clockwatch.ClockWatch on Linux
         self.answers = Answers(self.engine, self.clock, self.zone, self.lock, self.scheduler, buffered, notifier,
                                self.deliverer, self.apply)
         self.control = Control(self)
@@ -134,6 +136,7 @@ class Daemon:
             self.timers.sync(now)
             self.presence.schedule_idle(now)
         self.presence.watch_idle()
+        self._start_clock_watch()
         log.info("%s", self.startup_line())
         if self.backends.start_session_watchers is not None:
             self._watchers, self.session_reasons = self.backends.start_session_watchers(self.presence.on_session_event)
@@ -171,7 +174,7 @@ class Daemon:
             self.scheduler.shutdown(wait=False)
         except Exception:  # already stopped
             pass
-        for watcher in self._watchers:
+        for watcher in [*self._watchers, *([self._clock_watch] if self._clock_watch else [])]:
             try:
                 watcher.stop()
             except Exception:
@@ -237,6 +240,27 @@ class Daemon:
         if self.on_change is not None and (force or glance != self._glance):
             self._glance = glance
             self.on_change(force)
+
+    def _start_clock_watch(self) -> None:
+        """Linux: a clock change wakes the daemon at once (ergo/daemon/clockwatch.py); elsewhere the
+        housekeeping minute notices it."""
+        from ergo.daemon.clockwatch import start_clock_watch
+
+        self._clock_watch, reason = start_clock_watch(self.on_clock_change)
+        log.debug("%s", reason)
+
+    def on_clock_change(self) -> None:
+        """The wall clock was set (clock watch thread): move every countdown now, not a minute later."""
+        with self.lock:
+            log.debug("the wall clock was set")
+            self.presence.check_clock(self.clock.now())
+            self.announce(self.clock.now(), force=True)
+
+    def _clock_was_set(self, now: datetime, moved: timedelta) -> None:
+        """Timed breaks and plan steps are countdowns: a clock set `moved` moves their wall times with it."""
+        self.answers.shift(moved)
+        self.plans.driver.shift(now, moved)
+        self.plans.holds_changed(now)  # a plan's holds on stretch and movement move with it
 
     def housekeeping(self) -> None:
         """Called from the control thread every minute: catches clock jumps that stall APScheduler, and

@@ -29,7 +29,9 @@ from ergo.tips import is_evening, load_catalog
 from ergo.daemon.triggers import CatchUpIntervalTrigger
 
 log = logging.getLogger("ergo")
-ACTIONS = (("default", "Done"), ("done", "Done"), ("snooze", "Snooze 10 min"), ("skip", "Skip"))
+# "default" is a click on the bubble: no label, or xfce4-notifyd draws a second "Done" button (ergo.notify.buttons)
+ACTIONS = (("default", ""), ("done", "Done"), ("snooze", "Snooze 10 min"), ("skip", "Skip"))
+SHORT_LABELS = (("snooze", "Snooze"),)
 MAX_NOTICES = 64  # notifications whose buttons we still answer
 
 
@@ -114,11 +116,13 @@ class Deliverer:
         self.state.call(self.state.store.save_shown_tips, self._shown)
         settings = self._settings()
         urgency = max((settings.reminders()[k].urgency for k in decision.kinds), key=("low", "normal", "critical").index)
-        actions = ACTIONS
+        actions, short = ACTIONS, SHORT_LABELS
         length = length_for(self.durations(), decision.kinds)
         if length is not None:
             actions += (("start", f"Start {spoken(length)} break"),)
-        notification = Notification(message.key, message.title, message.body, urgency, settings.expire, actions=actions)
+            short += (("start", f"{spoken(length, short=True)} break"),)
+        notification = Notification(message.key, message.title, message.body, urgency, settings.expire, actions=actions,
+                                    short_labels=short)
         backend = self.notifier.name
         failure = ""
         try:

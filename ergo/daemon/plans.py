@@ -43,7 +43,8 @@ class PlanSteps:
         self.driver = PlanDriver(store, self._send, self._hold, zone, self._set_timer)
         engine.set_kind_holds(self.driver.holds())
 
-    def _holds_changed(self, now: datetime) -> None:
+    def holds_changed(self, now: datetime) -> None:
+        """The plan started, ended or moved: the Engine gets its new holds, the reminders' timers follow."""
         holds = self.driver.holds()
         if holds != self.engine.kind_holds:
             self.engine.set_kind_holds(holds)
@@ -65,7 +66,7 @@ class PlanSteps:
             except ErgoError as error:
                 return {"ok": False, "error": str(error)}
             finally:
-                self._holds_changed(now)
+                self.holds_changed(now)
             return {"ok": True, "plan": answer}
 
     def _send(self, key: str, title: str, body: str) -> str:
@@ -99,6 +100,6 @@ class PlanSteps:
             with self.lock:
                 now = self.clock.now()
                 self.driver.tick(now)
-                self._holds_changed(now)
+                self.holds_changed(now)
         except Exception:
             log.exception("plan step failed")

@@ -51,7 +51,7 @@ class Presence:
 
     def __init__(self, engine: Engine, clock: Clock, lock: threading.RLock, scheduler: BackgroundScheduler,
                  state: StateKeeper, idle: Any | None, away_after: Callable[[], timedelta], apply: Apply,
-                 forget_timers: Callable[[], None]) -> None:
+                 forget_timers: Callable[[], None], on_clock_set: Callable[[datetime, timedelta], None] | None = None) -> None:
         self.engine = engine
         self.clock = clock
         self.lock = lock
@@ -62,6 +62,7 @@ class Presence:
         self._apply = apply
         self._forget_timers = forget_timers  # holds or the clock changed: every reminder timer is rebuilt
         self._jumps = JumpDetector(clock)
+        self._on_clock_set = on_clock_set  # timed breaks and plan steps move with a clock change, like countdowns
         self.idle_delay = IDLE_SLOW  # read by the idle job's FollowingTrigger in APScheduler's thread
         self.idle_events = False  # the backend pushes idle events, so nothing polls
         self._idle_error: str | None = None
@@ -162,11 +163,15 @@ class Presence:
     def check_clock(self, now: datetime) -> None:
         """A wall-clock jump (suspend, clock change) moves every countdown once, never in a burst."""
         jump = self._jumps.check()
+        moved = self._jumps.set_part
         if jump is not None:
             log.info("wall clock jumped %s%s relative to monotonic time (suspend or clock change)",
                      "+" if jump > timedelta(0) else "-", format_duration(timedelta(seconds=round(abs(jump).total_seconds()))))
             self._forget_timers()  # every timer is rebuilt around the new time by apply's sync
             self._apply(self.engine.clock_jump(now, jump), now)
+        if moved and self._on_clock_set is not None:
+            self._on_clock_set(now, moved)
+        if jump is not None or moved:
             self.scheduler.wakeup()
 
     def on_session_event(self, event: Any) -> None:

@@ -120,7 +120,8 @@ class StateKeeper:
             self.failed(str(error))
             return
         if gone:
-            log.info("history: deleted %d row(s) older than %s", gone, format_duration(retention))
+            days = f"{retention.days}d" if retention == timedelta(days=retention.days) else format_duration(retention)
+            log.info("history: deleted %d row(s) older than %s", gone, days)
 
     def save_plan(self, plan: dict | None) -> None:
         """The running plan, or kept in memory while the disk is full (the newest wins)."""

@@ -35,6 +35,30 @@ class Answer:
     closed: str | None = None
 
 
+def _first_reply_matcher() -> Any:
+    """jeepney's ReplyMatcher, keeping the first reply to a call and dropping any later one.
+
+    mako answers GetCapabilities twice (the capabilities, then an UnknownMethod error from a second
+    object on the same path); jeepney 0.9's matcher then sets a finished future again, which kills
+    the router's receiver thread and with it every later reminder.
+    """
+    from jeepney import HeaderFields
+    from jeepney.io.common import ReplyMatcher
+
+    class FirstReplyMatcher(ReplyMatcher):  # type: ignore[misc]
+        def dispatch(self, msg: Any) -> bool:
+            future = self._futures.get(msg.header.fields.get(HeaderFields.reply_serial, -1))
+            if future is not None and future.done():
+                return True  # a second answer to a call already answered
+            return bool(super().dispatch(msg))
+
+        def drop_all(self, exc: Exception | None = None) -> None:
+            self._futures = {serial: f for serial, f in self._futures.items() if not f.done()}
+            super().drop_all(exc)
+
+    return FirstReplyMatcher()
+
+
 class RoutedConnection:
     """A jeepney threading connection behind a router, with the blocking connection's call shape."""
 
@@ -85,6 +109,7 @@ class AnswerListener:
             raise NotifyError(describe_error(exc)) from exc
         _quiet_receiver_deaths()
         router = DBusRouter(conn)
+        router._replies = _first_reply_matcher()  # nothing is waiting for a reply yet: safe to swap
         routed = RoutedConnection(conn, router)
         try:
             for member in SIGNALS:

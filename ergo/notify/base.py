@@ -22,6 +22,7 @@ class Notification:
     urgency: str = "normal"
     expire: timedelta = timedelta(seconds=30)
     actions: tuple[tuple[str, str], ...] = ()  # (key, label) buttons; "default" is a click on the bubble
+    short_labels: tuple[tuple[str, str], ...] = ()  # (key, label) for servers with a narrow row of buttons
     progress: int | None = None  # 0-100 for a countdown bar ("value" hint), where the server draws one
 
     def __post_init__(self) -> None:

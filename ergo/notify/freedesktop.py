@@ -19,6 +19,7 @@ from jeepney.wrappers import DBusErrorResponse
 
 from ergo.errors import NotifyError
 from ergo.notify.base import ClosingContext, Notification
+from ergo.notify.buttons import fit
 from ergo.notify.icon import app_icon
 
 BUS_NAME = "org.freedesktop.Notifications"
@@ -151,6 +152,7 @@ class FreedesktopNotifier(ClosingContext):
         self._lock = threading.Lock()
         self._conn: Any | None = None  # a blocking DBusConnection, or the answers listener's routed one
         self._caps: frozenset[str] | None = None
+        self._server_name: str | None = None
         self.answers = answers  # ergo.notify.answers.AnswerListener: buttons need the connection that sent Notify
         self.last_id: int | None = None  # the server's id for the latest notification sent
         self._ids: dict[str, int] = {}
@@ -185,6 +187,7 @@ class FreedesktopNotifier(ClosingContext):
                     # A restarted server numbers from 1 again: an old id could replace another app's notification.
                     self._ids.clear()
                     self._caps = None
+                    self._server_name = None
                     if self._delivered:
                         reason = SERVER_GONE
                     self._delivered = False
@@ -224,6 +227,7 @@ class FreedesktopNotifier(ClosingContext):
         # Ids and capabilities belong to the server we talked to before, which may be gone.
         self._ids.clear()
         self._caps = None
+        self._server_name = None
         self._delivered = False
 
     def _drop(self) -> None:
@@ -236,7 +240,8 @@ class FreedesktopNotifier(ClosingContext):
         assert self._conn is not None
         caps = self._capabilities()
         body = _escape_markup(n.body) if "body-markup" in caps else n.body
-        actions = [part for pair in n.actions for part in pair] if "actions" in caps else []
+        buttons = fit(n.actions, self._name(), dict(n.short_labels)) if "actions" in caps else ()
+        actions = [part for pair in buttons for part in pair]
         hints: dict[str, tuple[str, Any]] = {"urgency": ("y", URGENCY_BYTES[n.urgency])}
         if n.progress is not None:
             hints["value"] = ("i", max(0, min(100, n.progress)))
@@ -269,6 +274,17 @@ class FreedesktopNotifier(ClosingContext):
                 caps = []
             self._caps = frozenset(caps)
         return self._caps
+
+    def _name(self) -> str:
+        """GetServerInformation's name ("Notification Daemon", "dunst"), asked once per server: how it draws buttons."""
+        if self._server_name is None:
+            assert self._conn is not None
+            try:
+                self._server_name = str(_call(self._conn, new_method_call(_server(), "GetServerInformation"),
+                                              self._timeout)[0])
+            except DBusErrorResponse:
+                self._server_name = ""
+        return self._server_name
 
 
 def _escape_markup(text: str) -> str:

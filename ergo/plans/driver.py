@@ -8,6 +8,7 @@ calls every method with its lock held and hands in how to send, what holds deliv
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Callable
 
@@ -156,6 +157,16 @@ class PlanDriver:
             return
         upcoming = timing.next_time(plan, running, self.zone, max(since, now))
         self._set_timer(min(upcoming, running.ends) if upcoming is not None else running.ends)
+
+    def shift(self, now: datetime, moved: timedelta) -> None:
+        """The wall clock was set `moved`: every step keeps the time it had left, the end too."""
+        running = self.running
+        if running is None:
+            return
+        self.running = replace(running, started=running.started + moved, ends=running.ends + moved,
+                               last=None if running.last is None else running.last + moved)
+        log.info("plan %s moved with the clock change (now until %s)", running.name, _iso(self.running.ends))
+        self._save_and_sync(now)
 
     def _save_and_sync(self, now: datetime) -> None:
         self.store.save_plan(None if self.running is None else self.running.to_json())

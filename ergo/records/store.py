@@ -389,12 +389,18 @@ class Store:
         return sorted((span for span in spans if span.end >= lo and span.start < hi), key=lambda span: span.start)
 
     def prune(self, before: datetime) -> int:
-        """Delete history older than `before` (the retention period); returns how many rows went."""
+        """Delete history and closed time spans older than `before` (the retention period); returns how many went."""
+        iso = before.astimezone(timezone.utc).isoformat()
         with self._lock:
             try:
-                return self._db.execute("DELETE FROM history WHERE at < ?",
-                                        (before.astimezone(timezone.utc).isoformat(),)).rowcount
+                self._db.execute("BEGIN IMMEDIATE")
+                gone = self._db.execute("DELETE FROM history WHERE at < ?", (iso,)).rowcount
+                gone += self._db.execute("DELETE FROM spans WHERE end < ? AND id NOT IN (SELECT value FROM json_each(?))",
+                                         (iso, json.dumps(sorted(self._open_ids())))).rowcount
+                self._db.execute("COMMIT")
+                return gone
             except sqlite3.Error as error:
+                self._rollback()
                 raise self._failed(error) from None
 
     def close(self) -> None:

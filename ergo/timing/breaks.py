@@ -45,10 +45,13 @@ class Tick:
     next_at: datetime | None
 
 
-def spoken(duration: timedelta) -> str:
-    """"1 minute", "3 minutes", "90 seconds", "1 minute 30 seconds"."""
+def spoken(duration: timedelta, *, short: bool = False) -> str:
+    """"1 minute", "3 minutes", "90 seconds", "1 minute 30 seconds"; short: "1 min", "90 s", "1 min 30 s"."""
     seconds = int(duration.total_seconds())
     minutes, rest = divmod(seconds, 60)
+    if short:
+        return " ".join(part for part in (f"{minutes} min" if minutes else "", f"{rest} s" if rest or not minutes else "")
+                        if part)
     if minutes == 0:
         return f"{rest} second{'s' if rest != 1 else ''}"
     text = f"{minutes} minute{'s' if minutes != 1 else ''}"

@@ -67,6 +67,8 @@ def run(backend: str = "auto", wait: float = 0.0) -> int:
         for status in statuses(socket_path()):
             if status is None:
                 log.info("ergo is not running; waiting for it")
+            elif status.get("refused"):
+                log.warning("%s", status.get("detail") or status["refused"])
             front.show(view(status, datetime.now(timezone.utc)))
 
     threading.Thread(target=follow, name="ergo-tray-stream", daemon=True).start()

@@ -18,6 +18,7 @@ COLOURS: dict[str, tuple[int, int, int]] = {
     "paused": (0x88, 0x88, 0x88),
     "held": (0x5B, 0x7A, 0x99),
     "stopped": (0x8B, 0x2E, 0x2E),
+    "refused": (0xB0, 0x5A, 0x10),  # ergo runs but will not stream to us, or the socket is another user's
 }
 
 
@@ -62,11 +63,12 @@ def tomorrow_morning(now: datetime) -> datetime:
 def view(status: dict[str, Any] | None, now: datetime) -> TrayView:
     """The tray for this status (None: the daemon is not running)."""
     seen: Glance = glance(status)
-    if seen.state == "stopped" or status is None:
-        items = (Item(seen.text, None, False), SEPARATOR, Item("Start ergo", Action("start")),
+    if seen.state in ("stopped", "refused") or status is None:
+        start = () if seen.state == "refused" else (Item("Start ergo", Action("start")),)
+        items = (Item(seen.text, None, False), SEPARATOR, *start,
                  Item("Today's stats", Action("open_stats")), Item("Edit config", Action("edit_config")),
                  SEPARATOR, Item("Quit tray", Action("quit")))
-        return TrayView("stopped", seen.text, seen.tooltip, items)
+        return TrayView(seen.state, seen.text, seen.tooltip, items)
     kinds = [k for k, e in status.get("reminders", {}).items() if e.get("enabled")]
     paused = bool(status.get("paused"))
     items_list: list[Item] = [Item(seen.text, None, False), SEPARATOR]

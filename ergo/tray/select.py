@@ -14,14 +14,15 @@ from ergo.errors import BackendUnavailable
 from ergo.tray.model import Item
 
 FRONT_ENDS = ("auto", "sni", "xembed")
-INSTALL_HINT = "install the tray extra: pipx install 'ergo[tray]' (or pip install 'ergo[tray]')"
 
 
 def _xembed(on_action: Callable[[Item], None]) -> Any:
     try:
         from ergo.tray import xembed
     except ImportError:
-        raise BackendUnavailable(f"python-xlib is missing: {INSTALL_HINT}") from None
+        from ergo.distribution import extra_hint
+
+        raise BackendUnavailable(f"python-xlib is missing; add the tray extra: {extra_hint('tray')}") from None
     reason = xembed.probe()
     if reason is not None:
         raise BackendUnavailable(reason)
