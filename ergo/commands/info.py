@@ -63,8 +63,8 @@ def tips(kind: str | None) -> int:
 def schedule(settings: Any, hours: float, paths: Paths | None = None) -> int:
     """Simulate the coming reminders with a fresh start now, through the same Engine the daemon uses."""
     from ergo.daemon.specs import specs_from
+    from ergo.timing import timeline
     from ergo.timing.policy import Engine
-    from ergo.timing.decisions import Deliver
     from ergo.timing.worktime import local_zone
 
     if hours <= 0 or hours > 24 * 14:
@@ -78,28 +78,16 @@ def schedule(settings: Any, hours: float, paths: Paths | None = None) -> int:
     if not specs:
         print("  no reminder is enabled")
         return 0
-    hours_seen: set[str] = set()
-    for kind, spec in specs.items():
-        text = spec.hours.describe()
-        if text not in hours_seen:
-            hours_seen.add(text)
-            print(f"  work hours: {text}" + (f" (for {kind})" if len({s.hours for s in specs.values()}) > 1 else ""))
-    events = _window_events(specs, now, end)
+    for line in timeline.work_hours(specs):
+        print(f"  work hours: {line}")
+    events = timeline.window_events(specs, now, end)
     running_plan = _running_plan(paths, now)
     if running_plan is not None:
         events += _plan_events(*running_plan, now, end)
         engine.set_kind_holds(_plan_holds(*running_plan, specs, zone))
-    moment = now
-    printed = 0
-    while printed < 500:
-        wake = engine.next_wakeup(moment)
-        if wake is None or wake > end:
-            break
-        moment = wake
-        for outcome in engine.tick(moment):
-            if isinstance(outcome, Deliver):
-                events.append((moment, " + ".join(outcome.kinds) + ("  (merged)" if len(outcome.kinds) > 1 else "")))
-                printed += 1
+    coming = timeline.reminders(engine, now, end)
+    events += coming
+    printed = len(coming)
     last_day = None
     for at, text in sorted(events):
         local = at.astimezone(zone)
@@ -172,27 +160,6 @@ def plan_timeline(paths: Paths) -> int:
         print(f"  {local:%H:%M}  {step.title}: {step.text}")
     print(f"{running.ends.astimezone(zone):%a %d %b %H:%M}  -- the plan ends by itself")
     return 0
-
-
-def _window_events(specs: dict, start: datetime, end: datetime) -> list[tuple[datetime, str]]:
-    """Work-hour window starts and ends within [start, end), for the timeline."""
-    events: set[tuple[datetime, str]] = set()
-    for spec in specs.values():
-        if spec.hours.always:
-            continue
-        moment = start
-        while True:
-            upcoming = spec.hours.next_start(moment)
-            if upcoming is None or upcoming[0] >= end:
-                break
-            events.add((upcoming[0], "-- work hours begin"))
-            if upcoming[1] < end:
-                events.add((upcoming[1], "-- work hours end"))
-            moment = upcoming[0]
-        current = spec.hours.window_at(start)
-        if current is not None and current[1] < end:
-            events.add((current[1], "-- work hours end"))
-    return sorted(events)
 
 
 def _shown_in_this_cycle(paths: Paths) -> dict[str, set[str]]:
@@ -269,8 +236,9 @@ def history(paths: Paths, days: float, as_json: bool) -> int:
         print(f"  {local:%H:%M}  {entry.kind:<10} {describe(entry)}")
     reminders = [e for e in entries if e.what == "reminder"]
     done = sum(1 for e in reminders if e.outcome == "done")
-    print(f"{len(reminders)} reminders, {done} answered with a break; "
-          f"{sum(1 for e in entries if e.what == 'natural break')} natural breaks")
+    natural = sum(1 for e in entries if e.what == "natural break")
+    print(f"{len(reminders)} reminder{'' if len(reminders) == 1 else 's'}, {done} answered with a break; "
+          f"{natural} natural break{'' if natural == 1 else 's'}")
     return 0
 
 

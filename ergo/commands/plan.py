@@ -60,7 +60,8 @@ def list_plans(plans: dict) -> int:
         if plan.warning:
             print(_wrap(plan.warning))
             print(_wrap("(in its first notification, once a day with the day's first step, and when it ends)"))
-    print("Start one with `ergo plan start NAME`; plans are off until you do.")
+    print("Start one with `ergo plan start NAME`; plans are off until you do. Steps come only in waking hours:\n"
+          "[schedule] hours, else 08:00-22:00; `--waking HH:MM-HH:MM` sets them for one plan.")
     return 0
 
 
@@ -108,6 +109,9 @@ def start(plans: dict, paths: Paths, config: str | None, flags: dict[str, Any], 
         where = "ergo is not running: its steps come once you `ergo start` it"
     ends = datetime.fromisoformat(running_info["ends"])
     print(f"Started {plan.name} ({plan.title}) until {_local(ends)}, waking hours {running_info['waking']}; {where}.")
+    if running_info.get("first_now"):
+        print(f"First step now: {', '.join(running_info['first_now'])}" + (
+            " (in a notification)." if where.startswith("the running") else " (once ergo runs)."))
     if running_info.get("next_due"):
         print(f"Next step: {running_info['next_step']} at {_local(datetime.fromisoformat(running_info['next_due']))}. "
               "`ergo schedule --plan` shows them all.")
@@ -142,7 +146,7 @@ def _start_offline(plan: Any, paths: Paths, config: str | None, flags: dict[str,
         if saved is not None:
             running = timing.Running.from_json(saved)
             if not timing.finished(running, now):
-                raise ErgoError(f"plan {running.name} is already running (until {running.ends.isoformat(timespec='seconds')}): "
+                raise ErgoError(f"plan {running.name} is already running until {_local(running.ends)}: "
                                 "`ergo plan stop` ends it")
         resolved = timing.resolve_options(plan, given)
         running = timing.start(plan, now, timing.waking_window(plan, waking, settings.schedule.hours), resolved)
@@ -209,7 +213,7 @@ def status(plans: dict, paths: Paths) -> int:
     plan = plans[running.name]
     day = (now.astimezone().date() - running.started.astimezone().date()).days + 1
     print(f"{plan.name} ({plan.title}): day {day}, started {_local(running.started)}, ends {_local(running.ends)}")
-    print(f"  waking hours {running.waking}; " + ", ".join(f"{k.replace('_', '-')} {v}" for k, v in running.options.items()))
+    print("  " + "; ".join([f"waking hours {running.waking}"] + [f"{k.replace('_', '-')} {v}" for k, v in running.options.items()]))
     upcoming = timing.occurrences(plan, running, local_zone(), now, min(running.ends, now + timedelta(days=2)))[:4]
     for at, step in upcoming:
         print(f"  {_local(at)}  {step.title}")

@@ -141,7 +141,9 @@ class Deliverer:
                 if row_id is None or not self.state.call(self.state.store.settle, row_id, "failed", failure):
                     self.state.record(decision.at, kind, "failed", failure)
                 continue
-            log.info("reminder %s delivered via %s (tip %s)%s", kind, backend, tip, merged)
+            # printed by the console notifier already: in a terminal the line goes to the log file only
+            log.info("reminder %s delivered via %s (tip %s)%s", kind, backend, tip, merged,
+                     extra={"on_stdout": backend.startswith("console")})
             detail = f"via {backend}, tip {tip}{merged}"
             if row_id is not None and self.state.call(self.state.store.settle, row_id, "delivered", detail):
                 rows.append(row_id)

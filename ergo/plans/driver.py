@@ -66,7 +66,8 @@ class PlanDriver:
 
     def start(self, now: datetime, name: str, options: dict[str, Any], waking: str | None, schedule_hours: str) -> dict[str, Any]:
         if self.running is not None:
-            raise ErgoError(f"plan {self.running.name} is already running (until {_iso(self.running.ends)}): "
+            raise ErgoError(f"plan {self.running.name} is already running until "
+                            f"{self.running.ends.astimezone(self.zone):%a %d %b %H:%M}: "
                             "`ergo plan stop` ends it")
         plan = self.catalog.get(name)
         if plan is None:
@@ -77,9 +78,10 @@ class PlanDriver:
         self.running = running
         self.store.record(now, HISTORY_KIND, "started", f"{name} until {_iso(running.ends)} (waking {running.waking})")
         self._announce(plan, [step for _at, step in fresh], now)
-        log.info("plan %s started (until %s, waking hours %s)", name, _iso(running.ends), running.waking)
+        log.info("plan %s started: until %s, waking hours %s", name, f"{running.ends.astimezone(self.zone):%a %d %b %H:%M}",
+                 running.waking)
         self._save_and_sync(now)
-        return self.status(now) or {}
+        return {**(self.status(now) or {}), "first_now": [step.title for _at, step in fresh]}
 
     def _announce(self, plan: Plan, steps: list[Step], now: datetime) -> None:
         """The plan's first notification: its steps due now, the warning signs in full, ergo's own caution."""

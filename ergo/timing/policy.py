@@ -156,7 +156,7 @@ class Engine:
             return reason
         spaced = self.spaced_until(now)
         if spaced is not None:
-            return f"keeping notifications {format_seconds(self.spacing)} apart, until {spaced:%H:%M:%S} UTC"
+            return f"keeping notifications {format_seconds(self.spacing)} apart"  # `ergo status` shows until when, in local time
         return "being delivered now"
 
     def last_delivered(self) -> tuple[str, ...]:
@@ -342,11 +342,16 @@ class Engine:
     def snooze(self, now: datetime, kind: str, until: datetime) -> list[Outcome]:
         state = self.reminders[kind]
         state.snoozed_until, state.pending_since, state.pending_reason = until, None, None
-        return [Record(kind, "snoozed", now, f"until {until.isoformat(timespec='seconds')}")]
+        return [Record(kind, "snoozed", now, f"via command, until {until.isoformat(timespec='seconds')}")]
 
     def skip(self, now: datetime, kind: str) -> list[Outcome]:
+        """`ergo skip KIND` with no notification to answer: the countdown restarts from now. A reminder
+        already due (held back, or about to be shown) is dropped unseen, and the history says so."""
+        due = None if self.paused else self.next_due(kind, now)
         self._restart(kind, now)
-        return [Record(kind, "skipped", now, "you asked (ergo skip)")]
+        if due is not None and due <= now:
+            return [Record(kind, "skipped", now, f"via command, due since {due.isoformat(timespec='seconds')}, not shown")]
+        return [Record(kind, "skipped", now, "via command")]
 
     def answer(self, now: datetime, kind: str, answer: Literal["done", "snoozed", "skipped"], *,
                until: datetime | None = None, detail: str = "", ref: int | None = None) -> list[Outcome]:
