@@ -192,3 +192,27 @@ def test_text_from_the_source_never_reaches_the_terminal_with_escape_sequences(e
     assert result.returncode == 0, result.stderr
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
     assert "\\x1b]0;owned\\x07\\x1b[2J" in result.stdout
+
+
+def test_a_live_gsettings_int64_at_its_limit_is_one_line(ergo_env, tmp_path: Path) -> None:
+    """Real gsettings and dconf: Workrave's schema with micro-pause/limit as an int64 ('x'), set to
+    9223372036854775807, read live: `gsettings` prints `int64 9223372036854775807`."""
+    from tests.test_config_import import _workrave_session
+
+    schema = (DATA / "org.workrave.gschema.xml").read_text("utf-8")
+    old = '<key type="i" name="limit">\n      <default>180</default>'
+    assert old in schema
+    schema = schema.replace(old, '<key type="x" name="limit">\n      <default>180</default>')
+    script = """
+gsettings set org.workrave.timers.micro-pause limit 9223372036854775807
+gsettings get org.workrave.timers.micro-pause limit
+"$PYTHON" -m ergo config import --from workrave 2> "$ERR" || echo "exit $?"
+"""
+    err = tmp_path / "ergo.err"
+    result = _workrave_session(tmp_path, script, {**ergo_env, "ERR": str(err)}, schema=schema)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "int64 9223372036854775807" and result.stdout.splitlines()[-1] == "exit 2"
+    lines = err.read_text().strip().splitlines()
+    assert lines == ["ergo: gsettings (live): timers/micro-pause/limit is a 19-digit number, larger than any setting "
+                     "(2^53): a damaged Workrave settings file, nothing imported"], lines
+    assert not Path(ergo_env["ERGO_CONFIG"]).exists()
