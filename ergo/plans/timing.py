@@ -27,7 +27,7 @@ from ergo.timing.durations import DurationError, format_duration, parse_duration
 from ergo.errors import ErgoError
 from ergo.plans.catalog import Plan, Step
 from ergo.timing.decisions import KindHold
-from ergo.timing.worktime import DAY_MINUTES, Window, WorkHoursError, parse_hours
+from ergo.timing.worktime import DAY_MINUTES, Window, WorkHours, WorkHoursError, parse_hours
 
 STALE = timedelta(minutes=30)
 ROUND = 5  # minutes: per_day steps land on a 5-minute mark
@@ -123,14 +123,14 @@ def start(plan: Plan, now: datetime, waking: str, options: dict[str, Any]) -> Ru
 def _spans(waking: str, zone: tzinfo, lo: datetime, hi: datetime, merge: bool) -> list[tuple[datetime, datetime]]:
     """Waking spans (UTC) that overlap [lo, hi]; with `merge`, touching spans join (a whole-day window)."""
     window = parse_hours(waking)[0]
+    hours = WorkHours(frozenset(range(7)), (window,), zone)  # the work windows' rules, DST changes included
     spans: list[tuple[datetime, datetime]] = []
     day: date = lo.astimezone(zone).date() - timedelta(days=1)
     last_day = hi.astimezone(zone).date() + timedelta(days=1)
     while day <= last_day:
-        midnight = datetime(day.year, day.month, day.day)
-        begin = (midnight + timedelta(minutes=window.start)).replace(tzinfo=zone).astimezone(timezone.utc)
-        finish = (midnight + timedelta(minutes=window.end)).replace(tzinfo=zone).astimezone(timezone.utc)
-        if finish > lo and begin < hi:
+        for begin, finish in hours.spans_on(day):
+            if not (finish > lo and begin < hi):
+                continue
             if merge and spans and spans[-1][1] >= begin:
                 spans[-1] = (spans[-1][0], max(spans[-1][1], finish))
             else:
