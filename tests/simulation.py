@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from ergo.timing.policy import Engine
-from ergo.timing.decisions import Deliver, Record, ReminderSpec, Timing
+from ergo.timing.decisions import Deliver, KindHold, Record, ReminderSpec, Timing
 
 Period = tuple[datetime, datetime]
 
@@ -62,9 +62,12 @@ def merge_periods(periods: list[Period]) -> list[Period]:
     return merged
 
 
-def simulate(specs: dict[str, ReminderSpec], timing: Timing, world: World, start: datetime, end: datetime) -> Run:
-    """Drive an Engine from `start` to `end` through `world`; return what it delivered and recorded."""
+def simulate(specs: dict[str, ReminderSpec], timing: Timing, world: World, start: datetime, end: datetime,
+             holds: dict[str, KindHold] | None = None) -> Run:
+    """Drive an Engine from `start` to `end` through `world` (with a running plan's `holds`); return what it
+    delivered and recorded."""
     engine = Engine.start(specs, timing, start)
+    engine.set_kind_holds(holds or {})
     events = [b for b in world.boundaries() if start <= b < end]
     deliveries: list[Deliver] = []
     records: list[Record] = []

@@ -106,6 +106,9 @@ def _glance(status: dict[str, Any] | None) -> Glance:
         if held == "snoozed":
             snoozed = _at(entry.get("snoozed_until"))
             lines.append(f"{kind}: snoozed" + (f" until {_clock(snoozed)}" if snoozed else ""))
+        elif held == "plan":  # the running plan holds or replaces this kind
+            resumes = _at(entry.get("resumes_at"))
+            lines.append(f"{kind}: held by the plan" + (f" until {resumes.astimezone().strftime('%a %H:%M')}" if resumes else ""))
         elif held and held != "paused":
             lines.append(f"{kind}: held ({held})")
         elif due is not None:

@@ -189,8 +189,11 @@ class Control:
                     entry["next_due"] = _iso(due)
                     entry["snoozed_until"] = _iso(state.snoozed_until)
                     entry["last_fired"] = _iso(state.last_fired)
+                    by_plan = engine.plan_hold(kind, now)
                     if engine.paused:
                         entry["held"] = "paused"
+                    elif by_plan is not None:  # the running plan holds or replaces this kind (acute-back)
+                        entry["held"], entry["held_why"], entry["resumes_at"] = "plan", by_plan.why, _iso(by_plan.end)
                     elif engine.outside_hours(kind, now):
                         entry["held"] = "outside hours"
                         upcoming = engine.specs[kind].hours.next_start(now)
@@ -264,6 +267,8 @@ class Control:
                             if kind in live.specs and state.snoozed_until is not None and state.snoozed_until > now},
                 "break": None if timed is None else {"kinds": list(timed.kinds), "ends": _iso(timed.started + timed.length)},
                 "plan": None if plan is None or running is None else {"name": plan.name, "ends": _iso(running.ends)},
+                "plan_holds": {kind: {"until": _iso(hold.end), "why": hold.why} for kind in live.specs
+                               if (hold := live.plan_hold(kind, now)) is not None},
                 "events": [[_iso(at), text] for at, text in sorted(events)],
             }
 

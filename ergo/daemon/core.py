@@ -87,8 +87,9 @@ class Daemon:
         self.timers = Timers(self.engine, self.scheduler, self._on_timer)
         buffered = BufferedStore(store, self.state)  # history rows and the plan survive a full disk
         self.plans = PlanSteps(self.engine, self.clock, self.zone, self.lock, self.scheduler, buffered, notifier,
-                               self.settings)
-        self.deliverer = Deliverer(notifier, self.state, self.settings, self.plans.driver.stretch_note)
+                               self.settings, self._resync)
+        self.deliverer = Deliverer(notifier, self.state, self.settings, self.plans.driver.note_for,
+                                   lambda kind: spec.hours if (spec := self.engine.specs.get(kind)) else None)
         self.presence = Presence(self.engine, self.clock, self.lock, self.scheduler, self.state, backends.idle,
                                  lambda: self.settings().idle.away_after, self.apply, self.timers.forget,
                                  self._clock_was_set)
@@ -260,6 +261,11 @@ class Daemon:
         self.timers.sync(now)
         self.announce(now)
 
+    def _resync(self, now: datetime) -> None:
+        """Something outside the Engine's own events changed when reminders fall due (a plan's holds)."""
+        self.timers.sync(now)
+        self.announce(now, force=True)
+
     def announce(self, now: datetime, force: bool = False) -> None:
         """Wake status subscribers when what a bar shows may have changed (never blocks: one pipe write)."""
         engine = self.engine
@@ -288,6 +294,7 @@ class Daemon:
         """Timed breaks and plan steps are countdowns: a clock set `moved` moves their wall times with it."""
         self.answers.shift(moved)
         self.plans.driver.shift(now, moved)
+        self.plans.holds_changed(now)  # a plan's holds on stretch and movement move with it
 
     def housekeeping(self) -> None:
         """Called from the control thread every minute: catches clock jumps that stall APScheduler, and

@@ -33,6 +33,15 @@ class ReminderSpec:
 
 
 @dataclass(frozen=True)
+class KindHold:
+    """A running plan keeps one kind back from `start` to `end`; `why` says so in plain words."""
+
+    start: datetime
+    end: datetime
+    why: str
+
+
+@dataclass(frozen=True)
 class Timing:
     """Global timing settings."""
 

@@ -20,7 +20,11 @@ Rules, in one place:
   notification, and two notifications are never closer than the spacing (`ergo now` aside);
 - a reminder delayed only by the spacing, or pulled forward to merge, keeps its countdown grid
   (its next one is due an interval after this one was due); after a hold, the countdown
-  starts afresh at the delivery.
+  starts afresh at the delivery;
+- a running plan may hold one kind for a span (a `KindHold`: acute-back holds stretch reminders until
+  its own gentle movement brings stretching back, and movement reminders for its whole length, its
+  own steps taking their place): nothing of that kind is due in the span, it never goes stale there,
+  and the span's end begins a fresh countdown, like the start of a work window.
 """
 
 from __future__ import annotations
@@ -29,8 +33,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Literal
 
-from ergo.timing.decisions import (ON_TIME, Deliver, HoldReason, Outcome, Record, ReminderSpec, ReminderState, Timing,
-                                   format_seconds, stale_detail)
+from ergo.timing.decisions import (ON_TIME, Deliver, HoldReason, KindHold, Outcome, Record, ReminderSpec, ReminderState,
+                                   Timing, format_seconds, stale_detail)
 
 
 @dataclass
@@ -47,6 +51,7 @@ class Engine:
     quiet_until: datetime | None = None
     dnd: bool = False
     last_delivery: datetime | None = None
+    kind_holds: dict[str, KindHold] = field(default_factory=dict)  # from the running plan; derived, not saved
 
     @classmethod
     def start(cls, specs: dict[str, ReminderSpec], timing: Timing, now: datetime) -> "Engine":
@@ -75,10 +80,34 @@ class Engine:
             return "do not disturb"
         return None
 
+    def plan_hold(self, kind: str, now: datetime) -> KindHold | None:
+        """The running plan's hold on `kind`, if it holds it now."""
+        hold = self.kind_holds.get(kind)
+        return hold if hold is not None and hold.start <= now < hold.end else None
+
+    def set_kind_holds(self, holds: dict[str, KindHold]) -> None:
+        """A plan started, ended or was restored: its holds replace the old ones."""
+        self.kind_holds = dict(holds)
+
     def next_due(self, kind: str, now: datetime) -> datetime | None:
-        """When `kind` falls due, ignoring global holds; None if it never will in the coming week."""
+        """When `kind` falls due, ignoring global holds; None if it never will in the coming week.
+
+        A plan's hold on the kind moves it past the hold's end, counting afresh from there."""
+        hold = self.kind_holds.get(kind)
+        if hold is None:
+            return self._due(kind, now, None)
+        if hold.end <= now:
+            return self._due(kind, now, hold.end)
+        due = self._due(kind, now, None)
+        if due is None or due < hold.start:
+            return due
+        return self._due(kind, hold.end, hold.end)
+
+    def _due(self, kind: str, now: datetime, floor: datetime | None) -> datetime | None:
         spec, state = self.specs[kind], self.reminders[kind]
         anchor = self._thawed(state.anchor, now)
+        if floor is not None:
+            anchor = max(anchor, floor)
         window = spec.hours.window_at(now)
         if window is None:
             upcoming = spec.hours.next_start(now)
@@ -117,6 +146,9 @@ class Engine:
         due = None if self.paused else self.next_due(kind, now)
         if self.paused:
             return "paused"
+        held = self.plan_hold(kind, now)
+        if held is not None:
+            return held.why
         if due is None or due > now:
             return None
         reason = self.hold(now)
