@@ -165,3 +165,18 @@ def test_from_move_3_on_stretch_reminders_come_back_carrying_the_plans_care() ->
         with Daemon(env) as daemon:
             wait_for(lambda: "Stop if it grows." in daemon.stdout(), 8, what="a stretch reminder with the plan's note")
             assert "Only if the sharp pain has eased, and only as far as the pain allows." in daemon.stdout()
+
+
+def test_a_bar_names_the_kinds_the_plan_holds_and_counts_down_to_the_others() -> None:
+    from ergo.control.glance import glance
+
+    now = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+    status = {"running": True, "now": now.isoformat(), "paused": False, "hold": None, "reminders": {
+        "posture": {"enabled": True, "next_due": (now + timedelta(minutes=12)).isoformat(), "held": None,
+                    "interval_seconds": 1800.0},
+        "stretch": {"enabled": True, "next_due": (now + 121 * H).isoformat(), "held": "plan",
+                    "held_why": "acute-back plan: stretching comes back", "resumes_at": (now + 120 * H).isoformat(),
+                    "interval_seconds": 3600.0}}}
+    shown = glance(status)
+    assert shown.text == "posture in 12 min"  # the held kind is not the next thing due
+    assert "stretch: held by the plan until" in shown.tooltip

@@ -286,6 +286,9 @@ def test_plan_start_without_a_daemon_stores_it_and_schedule_shows_it(ergo_env) -
     assert re.search(r"stretch reminders held until .*: acute-back plan: stretching comes back", merged.stdout)
     assert re.search(r"movement reminders held until .*: acute-back plan: the plan's own gentle movement", merged.stdout)
     assert not re.search(r"^  \d\d:\d\d  .*\b(stretch|movement)\b", merged.stdout, re.M), merged.stdout
+    status = " ".join(run_ergo(["plan", "status"], ergo_env).stdout.split())
+    assert "stretch reminders held until" in status and "movement reminders held until" in status
+    assert f'"{red_flag().quote}"' in status  # the warning signs in full
     bad = run_ergo(["plan", "start", "acute-back", "--cold-every", "5h"], ergo_env)
     assert bad.returncode == 1 and bad.stderr.strip() == "ergo: --cold-every 5h: acute-back takes 2h to 4h"
     unknown = run_ergo(["plan", "start", "marathon"], ergo_env)

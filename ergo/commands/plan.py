@@ -219,6 +219,9 @@ def status(plans: dict, paths: Paths) -> int:
         print(f"  {_local(at)}  {step.title}")
     if not upcoming:
         print("  no step left before it ends")
+    for kind, hold in timing.reminder_holds(plan, running).items():
+        if hold.end > now:
+            print(_wrap(f"{kind} reminders held until {_local(hold.end)}: {hold.why}"))
     if plan.warning:
         print(_wrap(plan.warning))
     return 0
