@@ -3,21 +3,21 @@
 The distribution is called `ergo-reminders` (on PyPI, `ergo` is another project: a
 hint naming the extra of plain `ergo` would install that one). The import package and the
 command stay `ergo`. A hint is only useful if it works where it is read, so it is
-built from what this interpreter shows, cheaply (a few stat and listdir calls, no
+built from what this interpreter shows, cheaply (a stat per sys.path entry, no
 importlib.metadata): pipx's venv has a pipx_metadata.json, pip and uv write an
 INSTALLER file into the dist-info, and a checkout run without installing has none.
 """
 
 from __future__ import annotations
 
-import os
-import shlex
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
+from ergo import __version__
+
 DIST_NAME = "ergo-reminders"
-_DIST_INFO_PREFIX = DIST_NAME.replace("-", "_") + "-"  # wheels normalise the name so
+# The dist-info of this very version, as pip, uv and pipx write it (the name normalised with "_").
+DIST_INFO = f"{DIST_NAME.replace('-', '_')}-{__version__}.dist-info"
 
 # What each extra adds, for `pipx inject` (which takes packages, not extras).
 EXTRAS: dict[str, tuple[str, ...]] = {"tray": ("python-xlib",)}
@@ -28,25 +28,36 @@ CHECKOUT_HINT = "from a checkout of ergo: pipx install '.[{extra}]' (or pip inst
 GENERIC_HINT = "pipx inject {dist} {packages} (pipx) or pip install '{dist}[{extra}]' (pip)"
 
 
-@dataclass(frozen=True)
 class InstallWay:
-    """`kind` is pipx, pip, uv, checkout (not installed) or other (a distro package, conda...)."""
+    """`kind` is pipx, pip, uv, checkout (not installed) or other (a distro package, conda...).
 
-    kind: str
-    python: str
-    pipx_venv: str = ""  # the name pipx knows this installation by (`pipx list`)
-    installer: str = ""  # the INSTALLER file's word, for kind "other"
+    A plain class, not a dataclass: dataclasses imports inspect, about 8 ms on every `ergo --help`.
+    """
+
+    __slots__ = ("kind", "python", "pipx_venv", "installer")
+
+    def __init__(self, kind: str, python: str, pipx_venv: str = "", installer: str = "") -> None:
+        self.kind = kind
+        self.python = python
+        self.pipx_venv = pipx_venv  # the name pipx knows this installation by (`pipx list`)
+        self.installer = installer  # the INSTALLER file's word, for kind "other"
+
+    def _fields(self) -> tuple[str, str, str, str]:
+        return (self.kind, self.python, self.pipx_venv, self.installer)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, InstallWay) and self._fields() == other._fields()
+
+    def __repr__(self) -> str:
+        return "InstallWay(%r, %r, pipx_venv=%r, installer=%r)" % self._fields()
 
 
-def _dist_info(prefix_dirs: list[str]) -> Path | None:
-    for entry in prefix_dirs:
-        try:
-            names = os.listdir(entry or ".")
-        except OSError:
-            continue
-        for name in names:
-            if name.startswith(_DIST_INFO_PREFIX) and name.endswith(".dist-info"):
-                return Path(entry or ".", name)
+def _dist_info(entries: list[str]) -> Path | None:
+    """This version's dist-info on the path: one stat per entry, no directory listing."""
+    for entry in entries:
+        candidate = Path(entry or ".", DIST_INFO)
+        if candidate.is_dir():
+            return candidate
     return None
 
 
@@ -68,13 +79,20 @@ def install_way(python: str | None = None, prefix: str | None = None, path: list
     return InstallWay("other", python, installer=installer)
 
 
+def _quote(word: str) -> str:
+    """shlex.quote without importing shlex on the CLI path: quote only what a shell would split or expand."""
+    if word and all((c.isascii() and c.isalnum()) or c in "@%+=:,./-_" for c in word):
+        return word
+    return "'" + word.replace("'", "'\"'\"'") + "'"
+
+
 def extra_hint(extra: str, way: InstallWay | None = None) -> str:
     """The command that adds `extra` (e.g. "tray") to this installation, as one phrase for a message."""
     way = way or install_way()
     packages = " ".join(EXTRAS[extra])
-    python = shlex.quote(way.python)
+    python = _quote(way.python)
     if way.kind == "pipx":
-        return f"pipx inject {shlex.quote(way.pipx_venv)} {packages}"
+        return f"pipx inject {_quote(way.pipx_venv)} {packages}"
     if way.kind == "pip":
         return f"{python} -m pip install '{DIST_NAME}[{extra}]'"
     if way.kind == "uv":

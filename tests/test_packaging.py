@@ -115,13 +115,21 @@ def test_pip_uv_checkout_and_distro_hints(tmp_path: Path) -> None:
     assert generic_hint("tray") == "pipx inject ergo-reminders python-xlib (pipx) or pip install 'ergo-reminders[tray]' (pip)"
 
 
+def test_hints_quote_like_shlex() -> None:
+    import shlex
+
+    from ergo.distribution import _quote
+
+    for word in ("/usr/bin/python3", "/opt/my env/bin/python", "it's", "", "C:\\Python\\python.exe", "ünï", "$HOME/x", "a;b"):
+        assert _quote(word) == shlex.quote(word), word
+
+
 def test_this_test_venv_is_a_pip_install_and_help_says_so() -> None:
     way = install_way()
     if way.kind != "pip":
         cannot_run(f"the test venv is not a pip install of {DIST_NAME} ({way}); install it with pip install -e '.[test]'")
-    tray = build_parser()._subparsers._group_actions[0].choices["tray"]  # type: ignore[union-attr]
     help_text = next(a.help for a in build_parser()._subparsers._group_actions[0]._choices_actions if a.dest == "tray")  # type: ignore[union-attr]
-    assert tray is not None and f"{sys.executable} -m pip install 'ergo-reminders[tray]'" in help_text
+    assert f"{sys.executable} -m pip install 'ergo-reminders[tray]'" in help_text
 
 
 @linux
@@ -168,6 +176,10 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
     tree = work / "src"
     ignore = shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "results", ".pytest_cache")
     shutil.copytree(REPO, tree, ignore=ignore)
+    # A compiled catalog where translations go (ergo/locale/LANG/LC_MESSAGES/*.mo): it must ride along.
+    planted = tree / "ergo" / "locale" / "zz" / "LC_MESSAGES" / "ergo-packaging-test.mo"
+    planted.parent.mkdir(parents=True, exist_ok=True)
+    planted.write_bytes(b"\xde\x12\x04\x95")
     result = subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(work / "dist"), str(tree)],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -185,6 +197,7 @@ def test_the_wheel_carries_the_data_files(wheel: zipfile.ZipFile) -> None:
                      "ergo/templates/io.github.ergo.plist", "ergo/templates/ergo-startup.cmd",
                      data + "share/man/man1/ergo.1", *(data + p for p in SYSTEM_PATHS.values())):
         assert expected in names, expected
+    assert "ergo/locale/zz/LC_MESSAGES/ergo-packaging-test.mo" in names  # translations, as item 4 will add them
     packages = {n.rsplit("/", 1)[0] for n in names if n.endswith("/__init__.py")}
     on_disk = {str(p.parent.relative_to(REPO)) for p in (REPO / "ergo").rglob("__init__.py")}
     assert on_disk <= packages  # every package found, wherever a move put it
