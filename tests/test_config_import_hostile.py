@@ -191,7 +191,24 @@ def test_text_from_the_source_never_reaches_the_terminal_with_escape_sequences(e
     result = run_ergo(["config", "import", "--from", "stretchly", str(source), "--dry-run"], ergo_env)
     assert result.returncode == 0, result.stderr
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
-    assert "\\x1b]0;owned\\x07\\x1b[2J" in result.stdout
+    assert "?]0;owned??[2J" in result.stdout and "\n\n" not in result.stdout
+
+
+@pytest.mark.parametrize("idea", ["Sit\u0000tall", "\u001b[31mSit tall", "Sit\u0007 tall"])
+def test_an_idea_a_notification_cannot_carry_is_listed_and_left_out(ergo_env, tmp_path: Path, idea: str) -> None:
+    """ergo's check refuses text a notification cannot carry (ergo.safetext); the import lists the
+    ideas with that reason and imports everything else."""
+    data = json.loads(STRETCHLY)
+    data["microbreakIdeas"][0]["data"] = idea
+    source = _write(tmp_path / "c.json", json.dumps(data))
+    result = run_ergo(["config", "import", "--from", "stretchly", str(source)], ergo_env)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.replace("\n    ", " ")
+    assert "Stretchly microbreakIdeas (the 1 enabled): ergo refuses it for posture.messages:" in out, out
+    assert "\x1b" not in result.stdout and "\x00" not in result.stdout and "\x07" not in result.stdout
+    written = tomllib.loads(Path(ergo_env["ERGO_CONFIG"]).read_text("utf-8"))
+    assert written["posture"]["messages"] == [] and written["posture"]["interval"] == "15m"
+    assert written["movement"]["messages"] == ["Walk: Walk to the kitchen and back."]
 
 
 def test_a_live_gsettings_int64_at_its_limit_is_one_line(ergo_env, tmp_path: Path) -> None:

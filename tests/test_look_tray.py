@@ -1,16 +1,19 @@
 """Look-tests: the tray icon, its tooltip and its menu as a person sees them in real tray hosts.
 
-trayer and tint2 (under openbox) on one Xvfb; waybar's tray under a headless sway. The real daemon runs,
+trayer and tint2 (under openbox) on one Xvfb; waybar's tray (StatusNotifierItem) under a headless sway. The real daemon runs,
 the real `python -m ergo tray` docks, xdotool hovers and clicks; a screenshot is cropped to the
 tooltip or menu window (its place from xwininfo), scaled 3x, greyed and read back with tesseract.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,9 +21,12 @@ import pytest
 
 from ergo.tray.model import COLOURS, view
 from tests.daemon_helpers import Daemon, ErgoEnv, wait_for
+from tests.dbus_doubles import private_bus
 from tests.desktop import DesktopSession, desktop_session, require_tools
-from tests.look import has_words, mean, read, require_look_tools, screenshot
+from tests.look import find_word, has_words, mean, read, require_look_tools, screenshot, wayland_screenshot
 from tests.test_tray import CALM, Tray, ergo_window, parent_chain, x
+from tests.wayland import headless_sway
+from tests.wayland_pointer import BUTTON_RIGHT, VirtualPointer
 
 BoxT = tuple[int, int, int, int]
 
@@ -295,3 +301,90 @@ def test_theme_comes_from_the_host_then_the_desktop_then_a_light_default() -> No
     assert host.foreground == (255, 235, 59) and host.background[0] < 64 and "_NET_SYSTEM_TRAY_COLORS" in host.source
     for theme in (DEFAULT, dark, host):  # greyed entries stay apart from both the text and the ground
         assert theme.disabled not in (theme.foreground, theme.background)
+
+
+# --- StatusNotifierItem: waybar's tray under a headless sway -------------------------------------
+
+
+def test_waybar_shows_the_sni_menu_readable_and_its_entries_work() -> None:
+    """waybar (a real SNI host) draws ergo's dbusmenu in its GTK theme: right-click the icon, read the menu,
+    click "Pause 30 min". A headless sway has no pointer: tests/wayland_pointer.py brings a virtual one."""
+    require_tools("waybar", "grim", "dbus-daemon")
+    require_look_tools()
+    with headless_sway() as sway, private_bus() as bus:
+        desktop = {**sway.env(), "DBUS_SESSION_BUS_ADDRESS": bus}
+        with ErgoEnv.create(desktop, **CALM) as env:
+            config = {"layer": "top", "height": 30, "modules-right": ["tray"], "tray": {"icon-size": 22, "spacing": 4}}
+            (env.root / "waybar.json").write_text(json.dumps(config))
+            runtime = Path(tempfile.mkdtemp(prefix="wb", dir=env.root))
+            os.chmod(runtime, 0o700)
+            log = env.root / "waybar.log"
+            with Daemon(env) as daemon, open(log, "w") as out:
+                waybar = subprocess.Popen(["waybar", "-c", str(env.root / "waybar.json")],
+                                          env={**env.env, "XDG_RUNTIME_DIR": str(runtime)}, stdout=out,
+                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                tray = None
+                try:
+                    wait_for(lambda: "Bar configured" in log.read_text(errors="replace"), 15, what="waybar's bar")
+                    tray = Tray(env.env, env.root)  # a watcher runs now: SNI
+                    wait_for(lambda: "a tray host" in tray.text(), 15, what="waybar's tray to read the icon")
+                    shot = env.root / "waybar.png"
+                    icon = wait_for(lambda: _find_colour(wayland_screenshot(sway.env(), shot), COLOURS["running"], 30),
+                                    10, what="the green icon in the bar")
+                    width, height = _size(shot)
+                    shown = view(daemon.status(), datetime.now(UTC))
+                    with VirtualPointer(sway.display, width, height) as pointer:
+                        box = (max(0, icon[0] - 300), 0, min(width, icon[0] + 40) - max(0, icon[0] - 300), 340)
+                        pointer.move(*icon)  # hovering shows the SNI tooltip: GTK has seen the pointer arrive
+                        tip = _read_until(lambda: wayland_screenshot(sway.env(), shot), box, "hydration in 30 min")
+                        assert has_words(tip, shown.tooltip.splitlines()[0]), f"tooltip unreadable in {shot}:\n{tip}"
+                        pointer.click(*icon, BUTTON_RIGHT)
+                        text = _read_until(lambda: wayland_screenshot(sway.env(), shot), box, "Quit tray")
+                        for item in shown.items:
+                            if item.label and item.enabled and item.action is not None:
+                                assert has_words(text, item.label), f"{item.label!r} unreadable in {shot}:\n{text}"
+                        greyed = read(shot, box, threshold=75)  # GTK's greyed text, anti-aliased
+                        for item in shown.items:
+                            if item.label and not (item.enabled and item.action is not None):
+                                assert has_words(greyed, item.label), f"greyed {item.label!r} unreadable in {shot}:\n{greyed}"
+                        where = find_word(shot, box, "30")  # "Pause 30 min"
+                        assert where is not None, text
+                        pointer.click(*where)
+                        wait_for(lambda: daemon.status()["paused"], 5, what="the pause chosen in waybar's menu")
+                finally:
+                    if tray is not None:
+                        assert tray.close() == 0, tray.text()
+                    waybar.terminate()
+                    waybar.wait(timeout=5)
+
+
+def _size(png: Path) -> tuple[int, int]:
+    done = subprocess.run(["convert", str(png), "-format", "%w %h", "info:"], capture_output=True, text=True, check=True)
+    w, h = done.stdout.split()
+    return int(w), int(h)
+
+
+def _find_colour(png: Path, rgb: tuple[int, int, int], rows: int) -> tuple[int, int] | None:
+    """The middle of the pixels of colour `rgb` in the top `rows` rows (the bar), or None."""
+    width, _ = _size(png)
+    done = subprocess.run(["convert", str(png), "-crop", f"{width}x{rows}+0+0", "+repage", "-depth", "8", "txt:-"],
+                          capture_output=True, text=True, check=True)
+    hits = []
+    for line in done.stdout.splitlines()[1:]:
+        match = re.match(r"(\d+),(\d+): \((\d+),(\d+),(\d+)", line)
+        if match and _close((int(match[3]), int(match[4]), int(match[5])), rgb, 12):
+            hits.append((int(match[1]), int(match[2])))
+    if len(hits) < 20:
+        return None
+    xs, ys = sorted(h[0] for h in hits), sorted(h[1] for h in hits)
+    return xs[len(xs) // 2], ys[len(ys) // 2]
+
+
+def _read_until(take: Callable[[], Path], box: BoxT, word: str) -> str:
+    """Screenshot and read `box` until `word` shows (a menu opens a moment after the click), at most 10 s."""
+    deadline = time.monotonic() + 10
+    while True:
+        text = read(take(), box, threshold=60)  # GTK's anti-aliased text on a light menu
+        if has_words(text, word) or time.monotonic() > deadline:
+            return text
+        time.sleep(0.2)

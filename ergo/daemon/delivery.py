@@ -24,7 +24,8 @@ from ergo.errors import NotifyError
 from ergo.notify.base import Notification, Notifier
 from ergo.timing.policy import Engine
 from ergo.timing.decisions import Deliver
-from ergo.tips import load_catalog
+from ergo.timing.worktime import WorkHours
+from ergo.tips import is_evening, load_catalog
 from ergo.daemon.triggers import CatchUpIntervalTrigger
 
 log = logging.getLogger("ergo")
@@ -82,11 +83,12 @@ class Deliverer:
     """Composes and sends reminders, settles their history rows, and remembers which notification holds them."""
 
     def __init__(self, notifier: Notifier, state: StateKeeper, settings: Callable[[], PlainSettings],
-                 stretch_note: Callable[[], str]) -> None:
+                 plan_note: Callable[[str], str], hours: Callable[[str], WorkHours | None]) -> None:
         self.notifier = notifier
         self.state = state
         self._settings = settings  # the current settings (a reload replaces them)
-        self._stretch_note = stretch_note  # a running plan's note for stretch reminders, or ""
+        self._plan_note = plan_note  # what a running plan adds to a kind's reminders (kind -> note or "")
+        self._hours = hours  # a kind's work hours (evening tips come near their end)
         self._catalog = load_catalog()
         self.texts = self.texts_from(settings())
         self._shown = state.store.shown_tips()
@@ -106,10 +108,11 @@ class Deliverer:
 
     def deliver(self, decision: Deliver, row_ids: list[int | None]) -> None:
         """Send one (maybe merged) reminder; its "sending" rows become delivered or failed."""
-        message, self._shown = compose(decision.kinds, self.texts, self._shown)
-        note = self._stretch_note()
-        if note and "stretch" in decision.kinds:  # a running plan (acute-back) asks for care
-            message = replace(message, body=f"{message.body}\n{note}")
+        evening = any(is_evening(h, decision.at) for h in map(self._hours, decision.kinds) if h is not None)
+        message, self._shown = compose(decision.kinds, self.texts, self._shown, evening=evening)
+        notes = [note for kind in decision.kinds if (note := self._plan_note(kind))]
+        if notes:  # a running plan (acute-back) asks for care: only as far as the pain allows
+            message = replace(message, body="\n".join([message.body, *dict.fromkeys(notes)]))
         self.state.call(self.state.store.save_shown_tips, self._shown)
         settings = self._settings()
         urgency = max((settings.reminders()[k].urgency for k in decision.kinds), key=("low", "normal", "critical").index)
