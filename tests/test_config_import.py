@@ -167,8 +167,10 @@ def test_merge_revives_a_commented_key_and_creates_a_missing_section() -> None:
     assert tomllib.loads(merged) == {"posture": {"days": "mon-fri", "interval": "30m"}, "idle": {"away_after": "4m"}}
 
 
-def _workrave_session(tmp_path: Path, script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """Run `script` in a private D-Bus session with the real dconf service and Workrave's schema compiled into tmp."""
+def _workrave_session(tmp_path: Path, script: str, env: dict[str, str],
+                      schema: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `script` in a private D-Bus session with the real dconf service and Workrave's schema
+    (or `schema`, a changed copy of it) compiled into tmp."""
     require_tools("dbus-run-session", "gsettings", "glib-compile-schemas", "dconf")
     if not Path("/usr/libexec/dconf-service").exists():
         require_tools("dconf-service")  # fails under ERGO_REQUIRE_DESKTOP=1, else skips
@@ -176,6 +178,8 @@ def _workrave_session(tmp_path: Path, script: str, env: dict[str, str]) -> subpr
     schemas.mkdir()
     for name in ("org.workrave.gschema.xml", "org.workrave.enums.xml"):
         shutil.copy(DATA / name, schemas / name)
+    if schema is not None:
+        (schemas / "org.workrave.gschema.xml").write_text(schema, "utf-8")
     subprocess.run(["glib-compile-schemas", str(schemas)], check=True)
     home = tmp_path / "home"
     runtime = tmp_path / "run"
