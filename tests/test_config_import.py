@@ -314,3 +314,57 @@ def test_workrave_ini_and_dconf_key_spellings_meet() -> None:
     assert workrave.from_ini_text("[timers]\nmicro_pause.limit=int32 240\n", "x") == {"timers/micro-pause/limit": 240}
     with pytest.raises(ConfigError, match="x: not a dconf dump or an ini file: not Workrave's settings"):
         workrave.from_ini_text("no section\n", "x")
+
+
+def _hostile_cases() -> list[tuple[str, str, str, str]]:
+    """The content cases of tests/test_config_import_hostile.py, read in this process: (id, program, text, message)."""
+    stretch = (DATA / "stretchly-config.json").read_text("utf-8")
+    eyes = (DATA / "safeeyes.json").read_text("utf-8")
+
+    def micro(value: str) -> str:
+        return stretch.replace('"microbreakInterval": 900000', f'"microbreakInterval": {value}')
+
+    not_stretchly = "not a Stretchly config.json ergo can read"
+    return [
+        ("NaN", "stretchly", micro("NaN"), f"NaN is not a number JSON allows: {not_stretchly}"),
+        ("-Infinity", "stretchly", micro("-Infinity"), f"-Infinity is not a number JSON allows: {not_stretchly}"),
+        ("1e308", "stretchly", micro("1e308"),
+         "microbreakInterval is 1e+308, larger than any setting (2^53): a damaged Stretchly config.json, nothing imported"),
+        ("1e999", "stretchly", micro("1e999"), f"microbreakInterval is inf, not a finite number: {not_stretchly}"),
+        ("-1e999", "stretchly", micro("-1e999"), f"microbreakInterval is -inf, not a finite number: {not_stretchly}"),
+        ("2^53", "stretchly", micro(str(2**53)), ""),  # the largest number taken: read, then listed as out of range
+        ("2^53+1", "stretchly", micro(str(2**53 + 1)),
+         "microbreakInterval is a 16-digit number, larger than any setting (2^53): a damaged Stretchly config.json, "
+         "nothing imported"),
+        ("-20 digits", "safeeyes", eyes.replace('"short_break_interval": 20', '"short_break_interval": -12345678901234567890'),
+         "short_break_interval is a 20-digit number, larger than any setting (2^53): a damaged Safe Eyes safeeyes.json, "
+         "nothing imported"),
+        ("deep", "stretchly", "[" * 100_000 + "]" * 100_000, "JSON nested too deeply: not a Stretchly config.json"),
+        ("not JSON", "stretchly", "{", "not JSON: not a Stretchly config.json"),
+        ("surrogate key", "stretchly", stretch.replace('"microbreakInterval"', '"x\\ud800y": 1, "microbreakInterval"'),
+         f"'x\\ud800y': a lone surrogate (\\ud800) at character 2 is not text: {not_stretchly}"),
+        ("surrogate idea", "stretchly", stretch.replace("Roll your shoulders back.", "Roll \\udc00back."),
+         f"microbreakIdeas[0].data: a lone surrogate (\\udc00) at character 6 is not text: {not_stretchly}"),
+        ("surrogate top", "stretchly", '"\\ud800"', f"the file: a lone surrogate (\\ud800) at character 1 is not text: "
+                                                     f"{not_stretchly}"),
+        ("a string", "stretchly", micro('"soon"'),
+         "microbreakInterval is 'soon', not a number: not a Stretchly configuration ergo can read"),
+        ("a long string", "stretchly", micro('"' + "x" * 50 + '"'),
+         "microbreakInterval is '" + "x" * 36 + "..., not a number: not a Stretchly configuration ergo can read"),
+        ("true", "stretchly", micro("true"),
+         "microbreakInterval is True, not a number: not a Stretchly configuration ergo can read"),
+    ]
+
+
+@pytest.mark.parametrize(("case", "program", "text", "message"), _hostile_cases(), ids=lambda v: v if len(str(v)) < 20 else "")
+def test_hostile_json_is_refused_in_one_exact_line_by_the_reader_itself(case: str, program: str, text: str,
+                                                                        message: str) -> None:
+    reader = {"safeeyes": safeeyes.parse, "stretchly": stretchly.parse}[program]
+    if not message:
+        result = reader(text, "f.json")
+        assert [u.name for u in result.unmapped if "outside ergo's 1s-24h range" in u.why][0].startswith(
+            "Stretchly microbreakInterval = 9.0072e+15"), result.unmapped
+        return
+    with pytest.raises(ConfigError) as caught:
+        reader(text, "f.json")
+    assert str(caught.value) == f"f.json: {message}"
