@@ -418,3 +418,51 @@ def test_restore_counts_downtime_as_an_absence_and_quiets_an_overdue_reminder() 
     assert r.reminders["hydration"].anchor == T0 and r.quiet_until == now + 2 * M  # overdue: once, after the quiet
     short = Engine.restore(e.snapshot(), specs, e.timing, now, downtime=4 * M)
     assert short.reminders["posture"].anchor == T0
+
+
+def test_a_clock_jump_forward_is_an_absence_and_back_moves_every_time_with_it() -> None:
+    specs = {"posture": spec("posture", 30, natural=5), "hydration": spec("hydration", 45, natural=20)}
+    e = Engine.start(specs, Timing(quiet_after_resume=M), T0)
+    now = T0 + 40 * M
+    assert e.clock_jump(now, 10 * M) == [Record("posture", "natural_break", now, "clock jump or suspend, 10 min")]
+    assert e.quiet_until == now + M and e.reminders["posture"].anchor == now and e.reminders["hydration"].anchor == T0
+    assert e.clock_jump(now, timedelta(0)) == [] and e.reminders["posture"].anchor == now  # no jump: nothing moves
+    b = Engine.start(specs, Timing(), T0)
+    b.reminders["posture"].last_fired, b.reminders["posture"].pending_since = T0 + M, T0 + 2 * M
+    b.last_delivery = T0 + M
+    b.pause(T0 + 3 * M, None)
+    assert b.clock_jump(T0 + 4 * M, -60 * M) == []
+    state = b.reminders["posture"]
+    assert (state.anchor, state.last_fired, state.pending_since) == (T0 - 60 * M, T0 - 59 * M, T0 - 58 * M)
+    assert (b.last_delivery, b.paused_at, b.quiet_until) == (T0 - 59 * M, T0 - 57 * M, None)
+    assert b.reminders["hydration"].last_fired is None and b.reminders["hydration"].pending_since is None
+
+
+def test_an_answer_restarts_or_snoozes_and_refuses_a_snooze_into_the_past() -> None:
+    e = engine(spec("posture", 30))
+    assert e.answer(T0 + M, "posture", "done", ref=7) == [Record("posture", "done", T0 + M, "", 7)]
+    assert e.answer(T0 + M, "stretch", "done") == [], "a kind that is not enabled is not answered"
+    for until in (None, T0 + 2 * M):
+        with pytest.raises(ValueError, match="^a snooze needs a time in the future$"):
+            e.answer(T0 + 2 * M, "posture", "snoozed", until=until)
+    assert e.answer(T0 + 2 * M, "posture", "snoozed", until=T0 + 12 * M)[0].event == "snoozed"
+    assert e.reminders["posture"].snoozed_until == T0 + 12 * M and e.next_due("posture", T0 + 3 * M) == T0 + 12 * M
+
+
+def test_waiting_for_says_why_a_due_reminder_has_not_gone_out() -> None:
+    from ergo.timing.decisions import KindHold
+
+    e = engine(spec("posture", 30), spec("stretch", 60))
+    due = T0 + 30 * M
+    assert e.waiting_for("posture", T0 + 10 * M) is None  # not due
+    assert e.waiting_for("posture", due) == "being delivered now"
+    e.set_kind_holds({"stretch": KindHold(T0, T0 + 90 * M, "the acute-back plan holds stretches for now")})
+    assert e.waiting_for("stretch", T0 + 61 * M) == "the acute-back plan holds stretches for now"
+    assert e.waiting_for("posture", due) == "being delivered now", "a plan's hold on one kind holds only that kind"
+    e.set_dnd(due, True)
+    assert e.waiting_for("posture", due) == "do not disturb"
+    e.set_dnd(due, False)
+    e.last_delivery = due - 30 * timedelta(seconds=1)
+    assert e.waiting_for("posture", due) == "keeping notifications 2m apart"  # the merge window
+    e.pause(due, None)
+    assert e.waiting_for("posture", due) == "paused" and e.waiting_for("stretch", due) == "paused"
