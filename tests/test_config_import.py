@@ -375,3 +375,27 @@ def test_hostile_json_is_refused_in_one_exact_line_by_the_reader_itself(case: st
     with pytest.raises(ConfigError) as caught:
         reader(text, "f.json")
     assert str(caught.value) == f"f.json: {message}"
+
+
+def test_imported_durations_at_ergos_bounds() -> None:
+    from ergo.config_import.base import Imported, Unmapped
+
+    out = Imported("X", "f")
+    for seconds in (1, 0.5, 86400, 86401, 1e308, 30.5):
+        out.interval("posture.interval", seconds, f"o{seconds:g}")
+    for seconds in (0, -5, 0.5, 86400, 86401, 1e20):
+        out.duration("posture.natural_break", seconds, f"d{seconds:g}")
+    assert [(m.key, m.value, m.origin) for m in out.mapped] == [
+        ("posture.interval", "1s", "o1"), ("posture.interval", "24h", "o86400"), ("posture.interval", "30.5s", "o30.5"),
+        ("posture.natural_break", "0.5s", "d0.5"), ("posture.natural_break", "24h", "d86400")]
+    assert out.unmapped == [
+        Unmapped("o0.5", "0.5s is outside ergo's 1s-24h range for posture.interval"),
+        Unmapped("o86401", "24h1s is outside ergo's 1s-24h range for posture.interval"),
+        Unmapped("o1e+308", "1e+308s is outside ergo's 1s-24h range for posture.interval"),
+        Unmapped("d0", "0s: ergo needs a positive duration for posture.natural_break"),
+        Unmapped("d-5", "-5s: ergo needs a positive duration for posture.natural_break"),
+        Unmapped("d86401", "24h1s is longer than ergo's 24h limit for posture.natural_break"),
+        Unmapped("d1e+20", "1e+20s is longer than ergo's 24h limit for posture.natural_break"),
+    ]
+    out.skip(["a", "b"], "why")
+    assert out.unmapped[-2:] == [Unmapped("a", "why"), Unmapped("b", "why")]
