@@ -280,6 +280,8 @@ class Daemon:
     def on_clock_change(self) -> None:
         """The wall clock was set (clock watch thread): move every countdown now, not a minute later."""
         with self.lock:
+            if not self.presence.clock_was_set():  # a resume also wakes the timerfd: logind's event reports it
+                return
             log.debug("the wall clock was set")
             self.presence.check_clock(self.clock.now())
             self.announce(self.clock.now(), force=True)
