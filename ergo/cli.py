@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from ergo.errors import ErgoError
+from ergo.errors import ErgoError, one_line
 
 TYPE_CHECKING = False  # typing, argparse and collections stay off the light path
 if TYPE_CHECKING:
@@ -255,6 +255,13 @@ def dispatch(args: argparse.Namespace | ControlArgs) -> int:
         if command == "run":
             return daemon.run(config, _flags(args), args)
         return daemon.start(config, _flags(args), args)
+    if command == "schedule" and not getattr(args, "plan", False) and not _flags(args):
+        from ergo.commands import control
+        from ergo.paths import Paths
+
+        shown = control.schedule(str(Paths.resolve(config).socket), args.hours)  # the running ergo's own timeline
+        if shown is not None:
+            return shown
     if command == "plan":
         from ergo.commands import plan as plan_commands
 
@@ -297,7 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return dispatch(args)
     except ErgoError as error:
-        print(f"ergo: {error}", file=sys.stderr)
+        print(one_line(error), file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         return 130

@@ -53,3 +53,10 @@ class StateError(ErgoError):
 
 class UnsafeLocation(ErgoError):
     """A path ergo must own (runtime dir, control socket) is controlled by someone else; refused."""
+
+
+def one_line(message: object) -> str:
+    """`ergo: MESSAGE` for stderr and the log, without saying ergo twice ("ergo is already running (pid 7)",
+    never "ergo: ergo is already running (pid 7)")."""
+    text = str(message)
+    return text if text.startswith("ergo ") else f"ergo: {text}"

@@ -166,14 +166,14 @@ def check_private_dir(path: str | os.PathLike[str], info: os.stat_result | None 
     owner = _owner(info.st_uid)
     fix = "remove it, or set XDG_RUNTIME_DIR or ERGO_RUNTIME_DIR to a private directory"
     if stat.S_ISLNK(info.st_mode):
-        raise UnsafeLocation(f"refusing runtime dir {path}: it is a symlink owned by {owner} ({fix})")
+        raise UnsafeLocation(f"refusing runtime dir {path}: it is a symlink owned by {owner}; {fix}")
     if not stat.S_ISDIR(info.st_mode):
-        raise UnsafeLocation(f"refusing runtime dir {path}: it is not a directory (owned by {owner}; {fix})")
+        raise UnsafeLocation(f"refusing runtime dir {path}: it is not a directory, owned by {owner}; {fix}")
     if info.st_uid != os.getuid():
-        raise UnsafeLocation(f"refusing runtime dir {path}: it is owned by {owner}, not by you ({fix})")
+        raise UnsafeLocation(f"refusing runtime dir {path}: it is owned by {owner}, not by you; {fix}")
     if stat.S_IMODE(info.st_mode) & 0o077:
-        raise UnsafeLocation(f"refusing runtime dir {path}: mode {stat.S_IMODE(info.st_mode):04o} lets others in "
-                             f"(owned by {owner}; it must be 0700: {fix})")
+        raise UnsafeLocation(f"refusing runtime dir {path}: mode {stat.S_IMODE(info.st_mode):04o} lets others in, "
+                             f"owned by {owner}; it must be 0700: {fix}")
 
 
 def _owner(uid: int) -> str:

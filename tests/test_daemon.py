@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import stat
@@ -25,6 +26,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ergo.control.protocol import CLIENT_TIMEOUT
+from ergo.timing.durations import parse_duration
 from tests.daemon_helpers import Daemon, ErgoEnv, parse_iso, pid_alive, wait_for
 from tests.desktop import DesktopSession
 
@@ -44,6 +47,24 @@ def near(value: str | None, expected: datetime, tolerance: float = 1.5) -> bool:
     return abs((parse_iso(value) - expected).total_seconds()) <= tolerance
 
 
+def between(value: str | None, earliest: datetime, latest: datetime) -> bool:
+    """An ISO time from `status --json` (whole seconds, truncated) fell between two times this test took.
+
+    For a time the daemon computed from its own clock while a command ran: `earliest` is taken before
+    the command, `latest` after it, so a slow machine widens the window instead of failing the test."""
+    assert value is not None
+    return earliest - timedelta(seconds=1) <= parse_iso(value) <= latest
+
+
+#: How long a test waits for something that falls due within a few seconds on a quiet machine:
+#: generous, so that a machine at a load of 4 on 2 cores passes (waits end as soon as it happens).
+SLOW = 15.0
+
+
+def count(env: ErgoEnv, kind: str) -> int:
+    return sum(k == kind for _, k in env.db_deliveries())
+
+
 def one_line(text: str) -> str:
     lines = [line for line in text.splitlines() if line.strip()]
     assert len(lines) == 1, f"expected one line, got {lines!r}"
@@ -61,11 +82,10 @@ def gaps(times: list[datetime]) -> list[float]:
 def test_two_reminders_fire_repeatedly_in_due_order_and_sigterm_exits_0(make_env: Callable[..., ErgoEnv]) -> None:
     env = make_env(POSTURE__INTERVAL="2s", HYDRATION__INTERVAL="3s")
     with Daemon(env) as daemon:
-        time.sleep(6.7)  # posture due at ~2, 4, 6 s; hydration at ~3, 6 s
-        started = time.monotonic()
-        code = daemon.terminate(signal.SIGTERM)
-        assert code == 0
-        assert time.monotonic() - started < 1.0, "SIGTERM took longer than a second"
+        # posture due at ~2, 4, 6 s; hydration at ~3, 6 s
+        wait_for(lambda: count(env, "posture") >= 3 and count(env, "hydration") >= 2, SLOW, what="3 + 2 deliveries")
+        # exit 0, promptly (how promptly on a quiet machine is measured in benchmarks/, not asserted here)
+        assert daemon.terminate(signal.SIGTERM, timeout=SLOW) == 0
 
     kinds = daemon.delivered()
     assert kinds[:3] == ["posture", "hydration", "posture"], kinds
@@ -74,21 +94,25 @@ def test_two_reminders_fire_repeatedly_in_due_order_and_sigterm_exits_0(make_env
     lines = daemon.reminder_lines()
     assert sum("Posture check" in line for line in lines) >= 3, lines
     assert sum("Drink some water" in line for line in lines) >= 2, lines
-    # and they came on their grid: posture every 2 s, hydration every 3 s, the first hydration 1 s after posture
+    # and they came on their grid: posture every 2 s, hydration every 3 s, the first hydration 1 s after posture.
+    # Each delivery is measured from the first posture one, so a late delivery does not carry over to the
+    # next (a drifting or wrong interval does); 0.75 s is under half the 2 s / 3 s grid's 1 s spacing.
     deliveries = env.deliveries()
     posture = [at for at, kind in deliveries if kind == "posture"]
     hydration = [at for at, kind in deliveries if kind == "hydration"]
-    assert all(abs(gap - 2.0) < 0.4 for gap in gaps(posture)), gaps(posture)
-    assert all(abs(gap - 3.0) < 0.4 for gap in gaps(hydration)), gaps(hydration)
-    assert abs((hydration[0] - posture[0]).total_seconds() - 1.0) < 0.4
+    off_grid = [((at - posture[0]).total_seconds(), expected) for at, expected in
+                [(at, 2.0 * i) for i, at in enumerate(posture)] + [(at, 1.0 + 3.0 * i) for i, at in enumerate(hydration)]]
+    assert all(abs(seconds - expected) < 0.75 for seconds, expected in off_grid), off_grid
 
 
-def test_sigint_exits_0_within_a_second(make_env: Callable[..., ErgoEnv]) -> None:
+def test_sigint_exits_0_promptly(make_env: Callable[..., ErgoEnv]) -> None:
+    """Exit 0 on SIGINT, cleaning up; well under a second on a quiet machine, and nothing it waits for
+    (a thread join, a client's timeout) lets it take as long as 5 s on a loaded one."""
     env = make_env(**CALM)
     with Daemon(env) as daemon:
         started = time.monotonic()
-        assert daemon.terminate(signal.SIGINT) == 0
-        assert time.monotonic() - started < 1.0
+        assert daemon.terminate(signal.SIGINT, timeout=SLOW) == 0
+        assert time.monotonic() - started < CLIENT_TIMEOUT
     assert not env.socket.exists()
     assert env.daemon_pid() is None
     assert "Traceback" not in daemon.stderr()
@@ -98,15 +122,24 @@ def test_sigint_exits_0_within_a_second(make_env: Callable[..., ErgoEnv]) -> Non
 def test_clean_stop_saves_state_so_an_immediate_restart_keeps_countdowns(make_env: Callable[..., ErgoEnv]) -> None:
     """Regression: Daemon.stop() used to return early after request_stop() (one Event for both), so a clean stop
     neither saved state nor logged "ergo stopped", and the next start counted the last run as downtime."""
-    # natural_break 2s: a downtime the daemon believes >= 2 s would (rightly) restart posture's countdown
-    env = make_env(**CALM, POSTURE__NATURAL_BREAK="2s")
+    # The second start says how long it believes no daemon ran: at most the time from the SIGTERM to its
+    # answer. The bug counted the first run too, which shows as long as the run outlasts a start (measured
+    # on the first: a loaded machine starts slowly, so the run is made longer there).
+    env = make_env(**CALM, POSTURE__NATURAL_BREAK="1h")
+    spawned = time.monotonic()
     with Daemon(env, name="first") as first:
+        startup = time.monotonic() - spawned
         due = first.status()["reminders"]["posture"]["next_due"]
-        time.sleep(3)
+        time.sleep(max(3.0, 2 * startup + 2))
+        stopped = time.monotonic()
         assert first.terminate(signal.SIGTERM) == 0
     with Daemon(env, name="second") as second:
+        window = time.monotonic() - stopped
         again = second.status()["reminders"]["posture"]["next_due"]
     assert near(again, parse_iso(due), 1.0), (due, again, second.log_lines()[:1])
+    believed = re.search(r"daemon was down for (\S+)\)", second.stderr())
+    assert believed, second.log_lines()[:1]
+    assert parse_duration(believed.group(1)).total_seconds() <= window + 1, (believed.group(0), window)
     assert "ergo stopped" in first.stderr()
 
 
@@ -115,6 +148,7 @@ def test_clean_stop_saves_state_so_an_immediate_restart_keeps_countdowns(make_en
 
 def test_start_status_stop(make_env: Callable[..., ErgoEnv]) -> None:
     env = make_env(**CALM)
+    asked = utcnow()
     started = env.cli("start")
     assert started.returncode == 0, started.stderr
     line = one_line(started.stdout)
@@ -150,13 +184,13 @@ def test_start_status_stop(make_env: Callable[..., ErgoEnv]) -> None:
         assert entry["snoozed_until"] is None and entry["last_fired"] is None
     assert data["reminders"]["posture"]["enabled"] and data["reminders"]["posture"]["interval"] == "20s"
     assert not data["reminders"]["stretch"]["enabled"]
-    assert near(data["reminders"]["hydration"]["next_due"], utcnow() + timedelta(seconds=30), 2.5)
+    assert between(data["reminders"]["hydration"]["next_due"], asked + timedelta(seconds=30), utcnow() + timedelta(seconds=30))
 
     stopped = env.cli("stop")
     assert stopped.returncode == 0, stopped.stderr
     assert f"pid {pid}" in stopped.stdout
     assert not env.socket.exists()
-    wait_for(lambda: env.daemon_pid() is None and not pid_alive(pid), 2, what="the daemon to exit and free its lock")
+    wait_for(lambda: env.daemon_pid() is None and not pid_alive(pid), SLOW, what="the daemon to exit and free its lock")
     assert f"started (pid {pid})" in env.log_file.read_text()
 
 
@@ -250,7 +284,7 @@ def test_kill_9_leaves_nothing_that_blocks_a_start_and_countdowns_continue(make_
     try:
         posture_due = first.status()["reminders"]["posture"]["next_due"]
         # kill -9 right after a delivery has been recorded
-        wait_for(lambda: any(kind == "hydration" for _, kind in env.db_deliveries()), 6, 0.005, "a hydration delivery")
+        wait_for(lambda: any(kind == "hydration" for _, kind in env.db_deliveries()), SLOW, SLOW, "a hydration delivery")
         os.kill(first.pid, signal.SIGKILL)
         killed_at = time.monotonic()
         first.proc.wait(timeout=5)
@@ -265,7 +299,9 @@ def test_kill_9_leaves_nothing_that_blocks_a_start_and_countdowns_continue(make_
     pid = int(started.stdout.split("pid ", 1)[1].split(")", 1)[0])
     env.started.append(pid)
     status = env.status()
-    assert time.monotonic() - killed_at < 2.5
+    # nothing waited out the dead daemon's lock or socket (a start on a quiet machine takes well under
+    # a second; `ergo start` gives a daemon 10 s to answer, so a wait for a stale lock shows far above it)
+    assert time.monotonic() - killed_at < SLOW
     assert status["pid"] == pid
     # posture's countdown went on, it did not restart at the new start
     assert near(status["reminders"]["posture"]["next_due"], parse_iso(posture_due), 1.0), (posture_due, status)
@@ -274,12 +310,13 @@ def test_kill_9_leaves_nothing_that_blocks_a_start_and_countdowns_continue(make_
     assert near(status["reminders"]["hydration"]["next_due"], last + timedelta(seconds=3), 1.0)
     assert status["reminders"]["hydration"]["last_fired"] is not None
 
-    wait_for(lambda: "reminder hydration delivered" in env.log_file.read_text(), 5, what="a delivery after the restart")
-    time.sleep(0.2)
+    wait_for(lambda: count(env, "hydration") >= 2, SLOW, what="a delivery after the restart")
     assert env.cli("stop").returncode == 0
     hydration = [at for at, kind in env.deliveries() if kind == "hydration"]
     assert len(hydration) >= 2
-    assert all(gap >= 3 - 0.5 for gap in gaps(hydration)), f"a reminder fired twice: gaps {gaps(hydration)}"
+    # a reminder fired twice shows as a gap near 0; a late delivery on a loaded machine shortens one gap
+    # by its lateness only, so half the 3 s interval tells the two apart
+    assert all(gap >= 1.5 for gap in gaps(hydration)), f"a reminder fired twice: gaps {gaps(hydration)}"
     assert not [at for at, kind in env.deliveries() if kind == "posture"], "posture was not due yet"
 
 
@@ -305,7 +342,7 @@ def test_pause_holds_everything_and_resume_brings_reminders_back(make_env: Calla
         assert resumed.returncode == 0 and "resumed" in resumed.stdout
         status = daemon.status()
         assert status["paused"] is False and status["reminders"]["posture"]["next_due"] is not None
-        wait_for(lambda: len(daemon.delivered()) > before, 3, what="a delivery after resume")
+        wait_for(lambda: len(daemon.delivered()) > before, SLOW, what="a delivery after resume")
 
 
 @pytest.mark.slow
@@ -328,14 +365,16 @@ def test_pause_for_a_duration_ends_by_itself_and_pause_until_a_clock_time(make_e
 
         asked = utcnow()
         done = env.cli("pause", "2s")
+        answered = utcnow()
         assert done.returncode == 0, done.stderr
         status = daemon.status()
-        assert status["paused"] is True and near(status["paused_until"], asked + timedelta(seconds=2), 1.5)
-        count = len(daemon.delivered())
-        wait_for(lambda: daemon.status()["paused"] is False, 4, what="the 2 s pause to end")
+        assert status["paused"] is True and between(status["paused_until"], asked + timedelta(seconds=2),
+                                                    answered + timedelta(seconds=2)), (asked, status, answered)
+        delivered = len(daemon.delivered())
+        wait_for(lambda: daemon.status()["paused"] is False, SLOW, what="the 2 s pause to end")
         assert utcnow() - asked >= timedelta(seconds=1.9)
-        assert len(daemon.delivered()) == count  # nothing while paused
-        wait_for(lambda: len(daemon.delivered()) > count, 3, what="a delivery after the pause")
+        assert len(daemon.delivered()) == delivered  # nothing while paused
+        wait_for(lambda: len(daemon.delivered()) > delivered, SLOW, what="a delivery after the pause")
 
 
 @pytest.mark.slow
@@ -344,18 +383,19 @@ def test_snooze_puts_one_reminder_off(make_env: Callable[..., ErgoEnv]) -> None:
     with Daemon(env) as daemon:
         asked = utcnow()
         done = env.cli("snooze", "posture", "5s")
+        answered = utcnow()
         assert done.returncode == 0, done.stderr
         assert "posture snoozed until" in done.stdout
         entry = daemon.status()["reminders"]["posture"]
         snoozed_until = parse_iso(entry["snoozed_until"])
-        assert near(entry["snoozed_until"], asked + timedelta(seconds=5), 1.5)
+        assert between(entry["snoozed_until"], asked + timedelta(seconds=5), answered + timedelta(seconds=5)), entry
         assert parse_iso(entry["next_due"]) >= asked + timedelta(seconds=4)
         assert entry["held"] == "snoozed"
 
         time.sleep(max(0.0, (asked + timedelta(seconds=5) - utcnow()).total_seconds() - 0.3))  # the CLI asked >= this
         assert "posture" not in daemon.delivered(), "posture was delivered while snoozed"
-        wait_for(lambda: "posture" in daemon.delivered(), 3, what="posture after the snooze")
-        [at] = wait_for(lambda: [at for at, kind in env.db_deliveries() if kind == "posture"], 2, what="the history row")
+        wait_for(lambda: "posture" in daemon.delivered(), SLOW, what="posture after the snooze")
+        [at] = wait_for(lambda: [at for at, kind in env.db_deliveries() if kind == "posture"], SLOW, what="the history row")
         assert at >= asked + timedelta(seconds=5) and at >= snoozed_until
         assert daemon.status()["reminders"]["posture"]["snoozed_until"] is None
 
@@ -372,22 +412,24 @@ def test_skip_and_now_restart_the_countdown(make_env: Callable[..., ErgoEnv]) ->
         before = daemon.status()["reminders"]
         asked = utcnow()
         skipped = env.cli("skip", "posture")
+        answered = utcnow()
         assert skipped.returncode == 0, skipped.stderr
         assert "posture: next one skipped" in skipped.stdout
         after = daemon.status()["reminders"]
-        assert near(after["posture"]["next_due"], asked + timedelta(seconds=20), 1.5)
+        assert between(after["posture"]["next_due"], asked + timedelta(seconds=20), answered + timedelta(seconds=20))
         assert parse_iso(after["posture"]["next_due"]) > parse_iso(before["posture"]["next_due"])
         assert after["hydration"]["next_due"] == before["hydration"]["next_due"]
         assert daemon.reminder_lines() == []  # skipping delivers nothing
 
         asked = utcnow()
         now = env.cli("now", "hydration")
+        answered = utcnow()
         assert now.returncode == 0, now.stderr
         assert "hydration: delivered" in now.stdout
-        wait_for(lambda: any("Drink some water" in line for line in daemon.reminder_lines()), 1, what="the reminder on stdout")
+        wait_for(lambda: any("Drink some water" in line for line in daemon.reminder_lines()), SLOW, what="the reminder on stdout")
         entry = daemon.status()["reminders"]["hydration"]
-        assert near(entry["last_fired"], asked, 1.5)
-        assert near(entry["next_due"], asked + timedelta(seconds=30), 1.5)
+        assert between(entry["last_fired"], asked, answered)
+        assert between(entry["next_due"], asked + timedelta(seconds=30), answered + timedelta(seconds=30))
         assert daemon.delivered() == ["hydration"]
         events = [(r["kind"], r["event"]) for r in env.history()]
         assert ("posture", "skipped") in events and ("hydration", "delivered") in events
@@ -402,14 +444,16 @@ def test_skip_and_now_during_a_pause_give_a_full_interval_after_resume(make_env:
         time.sleep(2.5)
         env.request("skip", kind="posture")
         env.request("now", kind="hydration")  # explicit: delivered even while paused
-        wait_for(daemon.reminder_lines, 1, what="the requested reminder")
+        wait_for(daemon.reminder_lines, SLOW, what="the requested reminder")
         resumed = utcnow()
         status = env.request("resume")
+        answered = utcnow()
         assert status["paused"] is False
         # the countdowns restarted while frozen: the full interval is left when the pause ends (not + 2.5 s)
         for kind, seconds in (("posture", 20), ("hydration", 30)):
             entry = status["reminders"][kind]
-            assert near(entry["next_due"], resumed + timedelta(seconds=seconds), 1.5), (kind, entry)
+            assert between(entry["next_due"], resumed + timedelta(seconds=seconds),
+                           answered + timedelta(seconds=seconds)), (kind, entry)
         assert daemon.alive()
 
 
@@ -418,22 +462,25 @@ def test_pause_and_snoozes_survive_a_kill_9_and_expired_ones_are_gone(make_env: 
     env = make_env(**CALM)
     with Daemon(env, name="first") as first:
         t0 = utcnow()
+        # posture's snooze runs out while no daemon runs: 3 s is long enough for the three requests to
+        # arrive before it ends on a loaded machine (a snooze into the past is refused)
+        posture_until = t0 + timedelta(seconds=3)
         env.request("pause", until=(t0 + timedelta(seconds=60)).isoformat())
-        env.request("snooze", kind="posture", until=(t0 + timedelta(seconds=0.5)).isoformat())
+        env.request("snooze", kind="posture", until=posture_until.isoformat())
         before = env.request("snooze", kind="hydration", until=(t0 + timedelta(seconds=60)).isoformat())
         os.kill(first.pid, signal.SIGKILL)
-        first.proc.wait(timeout=5)
-    time.sleep(max(0.0, (t0 + timedelta(seconds=0.7) - utcnow()).total_seconds()))  # posture's snooze runs out
+        first.proc.wait(timeout=SLOW)
+    time.sleep(max(0.0, (posture_until - utcnow()).total_seconds() + 0.2))  # until posture's snooze has run out
     with Daemon(env, name="second") as second:
         status = second.status()
         assert status["paused"] is True and status["paused_until"] == before["paused_until"]
         assert status["reminders"]["hydration"]["snoozed_until"] == before["reminders"]["hydration"]["snoozed_until"]
         assert status["reminders"]["posture"]["snoozed_until"] is None  # expired while no daemon ran
         # now a pause that runs out while the daemon is down
-        ends = utcnow() + timedelta(seconds=1)
+        ends = utcnow() + timedelta(seconds=2)
         env.request("pause", until=ends.isoformat())
         os.kill(second.pid, signal.SIGKILL)
-        second.proc.wait(timeout=5)
+        second.proc.wait(timeout=SLOW)
     time.sleep(max(0.0, (ends - utcnow()).total_seconds() + 0.2))
     with Daemon(env, name="third") as third:
         status = third.status()
@@ -457,29 +504,32 @@ def test_unknown_or_disabled_kind_exits_1_in_one_line(make_env: Callable[..., Er
 # --- live reload ------------------------------------------------------------------------------
 
 
-CONFIG = '[posture]\ninterval = "20s"\n\n[hydration]\ninterval = "{hydration}"\n\n[stretch]\nenabled = {stretch}\ninterval = "40s"\n'
+#: minutes, not seconds: nothing falls due while a loaded machine runs the test
+CONFIG = '[posture]\ninterval = "20m"\n\n[hydration]\ninterval = "{hydration}"\n\n[stretch]\nenabled = {stretch}\ninterval = "40m"\n'
 
 
 @pytest.mark.slow
 def test_config_edit_reschedules_only_what_changed_and_a_broken_file_keeps_the_old_one(make_env: Callable[..., ErgoEnv]) -> None:
     env = make_env(POSTURE__INTERVAL=None, HYDRATION__INTERVAL=None, STRETCH__ENABLED=None)
-    env.write_config(CONFIG.format(hydration="30s", stretch="false"))
+    env.write_config(CONFIG.format(hydration="30m", stretch="false"))
     with Daemon(env) as daemon:
         posture_due = daemon.status()["reminders"]["posture"]["next_due"]
         time.sleep(1.2)
 
         # a valid edit: hydration restarts from the edit, posture keeps its countdown
         edited = utcnow()
-        env.write_config(CONFIG.format(hydration="10s", stretch="false"))
-        wait_for(lambda: daemon.status()["reminders"]["hydration"]["interval"] == "10s", 2, what="the reload")
+        env.write_config(CONFIG.format(hydration="10m", stretch="false"))
+        wait_for(lambda: daemon.status()["reminders"]["hydration"]["interval"] == "10m", SLOW, what="the reload")
+        seen = utcnow()
         reminders = daemon.status()["reminders"]
-        assert near(reminders["hydration"]["next_due"], edited + timedelta(seconds=10), 1.5), reminders["hydration"]
+        assert between(reminders["hydration"]["next_due"], edited + timedelta(minutes=10), seen + timedelta(minutes=10)), (
+            reminders["hydration"])
         assert reminders["posture"]["next_due"] == posture_due
 
         # a broken edit: old config in force, daemon alive, the error in status, ONE notification
         broken = CONFIG.format(hydration="abc", stretch="false")
         env.write_config(broken)
-        error = wait_for(lambda: daemon.status()["config_error"], 2, what="config_error in status")
+        error = wait_for(lambda: daemon.status()["config_error"], SLOW, what="config_error in status")
         assert "hydration.interval" in error and "config.toml" in error and '"abc"' in error
         time.sleep(0.5)
         env.write_config(broken)  # the same content saved again
@@ -487,7 +537,7 @@ def test_config_edit_reschedules_only_what_changed_and_a_broken_file_keeps_the_o
         env.write_config(broken + "# saved once more, still the same mistake\n")
         time.sleep(0.7)
         status = daemon.status()
-        assert status["reminders"]["hydration"]["interval"] == "10s" and status["config_error"] == error
+        assert status["reminders"]["hydration"]["interval"] == "10m" and status["config_error"] == error
         assert daemon.alive()
         notes = [line for line in daemon.stdout_lines() if "config error" in line]
         assert len(notes) == 1, notes
@@ -497,30 +547,32 @@ def test_config_edit_reschedules_only_what_changed_and_a_broken_file_keeps_the_o
 
         # SIGHUP and `ergo reload` re-read it too, and still do not notify again
         daemon.send_signal(signal.SIGHUP)
-        wait_for(lambda: "config not reloaded (SIGHUP)" in daemon.stderr(), 2, what="the SIGHUP reload")
+        wait_for(lambda: "config not reloaded (SIGHUP)" in daemon.stderr(), SLOW, what="the SIGHUP reload")
         reload = env.cli("reload")
         assert reload.returncode == 1 and "hydration.interval" in one_line(reload.stderr)
         assert len([line for line in daemon.stdout_lines() if "config error" in line]) == 1
 
         # fixing the file clears the error and applies the new value
         fixed = utcnow()
-        env.write_config(CONFIG.format(hydration="12s", stretch="false"))
-        wait_for(lambda: daemon.status()["config_error"] is None, 2, what="the error to clear")
+        env.write_config(CONFIG.format(hydration="12m", stretch="false"))
+        wait_for(lambda: daemon.status()["config_error"] is None, SLOW, what="the error to clear")
         reminders = daemon.status()["reminders"]
-        assert reminders["hydration"]["interval"] == "12s"
-        assert near(reminders["hydration"]["next_due"], fixed + timedelta(seconds=12), 1.5)
+        assert reminders["hydration"]["interval"] == "12m"
+        assert between(reminders["hydration"]["next_due"], fixed + timedelta(minutes=12), utcnow() + timedelta(minutes=12))
         assert reminders["posture"]["next_due"] == posture_due
 
         # enabling a reminder adds it
         assert not reminders["stretch"]["enabled"] and reminders["stretch"]["next_due"] is None
-        env.write_config(CONFIG.format(hydration="12s", stretch="true"))
-        wait_for(lambda: daemon.status()["reminders"]["stretch"]["enabled"], 2, what="stretch to be enabled")
-        assert near(daemon.status()["reminders"]["stretch"]["next_due"], utcnow() + timedelta(seconds=40), 2)
+        enabled = utcnow()
+        env.write_config(CONFIG.format(hydration="12m", stretch="true"))
+        wait_for(lambda: daemon.status()["reminders"]["stretch"]["enabled"], SLOW, what="stretch to be enabled")
+        assert between(daemon.status()["reminders"]["stretch"]["next_due"], enabled + timedelta(minutes=40),
+                       utcnow() + timedelta(minutes=40))
 
         reload = env.cli("reload")
         assert reload.returncode == 0 and "config reloaded: nothing changed" in reload.stdout
         daemon.send_signal(signal.SIGHUP)
-        wait_for(lambda: "config reloaded (SIGHUP)" in daemon.stderr(), 2, what="the SIGHUP reload")
+        wait_for(lambda: "config reloaded (SIGHUP)" in daemon.stderr(), SLOW, what="the SIGHUP reload")
         assert daemon.status()["reminders"]["posture"]["next_due"] == posture_due
         assert daemon.delivered() == []
         assert daemon.terminate() == 0
@@ -582,7 +634,7 @@ def test_socket_survives_bad_clients_and_serves_many(make_env: Callable[..., Erg
             silent[0].sendall(b'{"cmd": "sta')
             started = time.monotonic()
             _check_status(env, daemon.pid)
-            assert time.monotonic() - started < 1.0
+            assert time.monotonic() - started < CLIENT_TIMEOUT - 1  # no wait for a silent client to time out
         finally:
             for sock in silent:
                 sock.close()
@@ -673,14 +725,13 @@ def test_without_a_desktop_reminders_go_to_the_console_and_the_log_says_so(make_
     assert "DBUS_SESSION_BUS_ADDRESS" not in env.env and "DISPLAY" not in env.env
     with Daemon(env) as daemon:
         assert daemon.status()["notifier"] == "console"
-        notes = [line for line in daemon.log_lines() if "printed to this terminal" in line]
+        notes = [line for line in daemon.log_lines() if line.endswith("reminders go to the log: no desktop notifications here")]
         assert len(notes) == 1, daemon.log_lines()
-        chosen = [line for line in daemon.log_lines() if "notifications: console" in line]
-        assert len(chosen) == 1 and "no desktop" in chosen[0], daemon.log_lines()
-        wait_for(daemon.reminder_lines, 3.5, what="a reminder on stdout")
+        assert daemon.status()["notifier_reason"].startswith("console: no desktop"), daemon.status()
+        wait_for(daemon.reminder_lines, SLOW, what="a reminder on stdout")
         line = daemon.reminder_lines()[0]
         assert line.startswith("[") and "] ergo · Posture check: " in line
-        wait_for(lambda: "reminder posture delivered via console" in daemon.stderr(), 2, what="the delivery log line")
+        wait_for(lambda: "reminder posture delivered via console" in daemon.stderr(), SLOW, what="the delivery log line")
 
 
 def test_notify_test_reaches_the_desktop(desktop: DesktopSession, make_env: Callable[..., ErgoEnv]) -> None:
@@ -701,18 +752,18 @@ def test_daemon_delivers_to_the_desktop_and_falls_back_when_the_server_dies(
     env = make_env(desktop.env, NOTIFIER="auto", POSTURE__INTERVAL="2s", HYDRATION__ENABLED="false")
     with Daemon(env) as daemon:
         assert daemon.status()["notifier"] == "freedesktop"
-        notes = wait_for(lambda: [n for n in desktop.notifications() if n["id"] is not None], 4,
+        notes = wait_for(lambda: [n for n in desktop.notifications() if n["id"] is not None], SLOW,
                          what="a notification from the daemon")
         assert notes[0]["app_name"] == "ergo" and notes[0]["summary"] == "Posture check" and notes[0]["body"]
-        wait_for(lambda: "delivered via freedesktop" in daemon.stderr(), 2, what="the delivery log line")
+        wait_for(lambda: "delivered via freedesktop" in daemon.stderr(), SLOW, what="the delivery log line")
         assert daemon.reminder_lines() == []
 
         desktop.kill_server()
-        wait_for(daemon.reminder_lines, 4, what="the next reminder on the console")
+        wait_for(daemon.reminder_lines, SLOW, what="the next reminder on the console")
         assert "Posture check" in daemon.reminder_lines()[0]
         warning = [line for line in daemon.log_lines() if "failed" in line and "console" in line]
         assert warning, daemon.log_lines()
-        wait_for(lambda: "delivered via console (fallback)" in daemon.stderr(), 2, what="the fallback log line")
+        wait_for(lambda: "delivered via console (fallback)" in daemon.stderr(), SLOW, what="the fallback log line")
         assert daemon.alive()
         _check_status(env, daemon.pid)
         assert daemon.terminate() == 0

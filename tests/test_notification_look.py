@@ -76,14 +76,16 @@ def test_start_up_is_one_line_and_durations_have_no_microseconds() -> None:
             wait_for(lambda: "delivered via" in daemon.stderr(), 5, what="a delivery")
             lines = daemon.stderr().splitlines()
             before = lines[: next(i for i, line in enumerate(lines) if " ergo: reminder " in line)]
-            assert len(before) == 1, before
+            assert len(before) == 2, before  # a short start-up line, then the details
             line = before[0]
-            assert re.search(r"ergo: ergo \d+\.\d+\.\d+ started \(pid \d+\); notifications: console", line), line
-            assert "idle detection: none" in line and f"config: {env.config} (not found: built-in defaults)" in line
+            assert re.search(r" ergo \d+\.\d+\.\d+ started \(pid \d+\); first reminder: posture at [\d:]+ \(in 1s\); "
+                             r"reminders go to the log$", line), line
+            assert before[1].endswith(f"ergo: config: {env.config}, not found: built-in defaults; idle detection: none, "
+                                      "you count as present"), before[1]
         debug = {**env.env, "ERGO_LOG_LEVEL": "debug"}
         env.env = debug
         with Daemon(env, name="again") as again:
             wait_for(lambda: "continuing saved countdowns" in again.stderr(), 5, what="the restart line")
             text = again.stderr()
-            assert re.search(r"down for \d+s\)", text), text
+            assert re.search(r"down for \d+s$", text, re.M), text
             assert not re.search(r"\d\.\d{4,}s\b", text), "a duration printed with microseconds"

@@ -115,4 +115,4 @@ def test_downtime_longer_than_the_natural_break_counts_as_the_break(make_env: Ca
         assert entry["held"] is None and parse_iso(entry["next_due"]) >= started + timedelta(seconds=3), entry
         time.sleep(1.5)
         assert env.db_deliveries() == [], "the downtime was the break: nothing is owed"
-        assert "continuing saved countdowns (daemon was down for" in second.stderr()
+        assert "continuing saved countdowns: ergo was down for" in second.stderr()

@@ -58,7 +58,7 @@ def test_unit_runs_the_given_python_without_config() -> None:
     assert unit["Unit"]["After"] == "graphical-session.target"
     assert unit["Unit"]["PartOf"] == "graphical-session.target"
     assert unit["Unit"]["Description"] == "ergo ergonomics reminders"
-    assert unit["Unit"]["Documentation"]
+    assert "Documentation" not in unit["Unit"]  # no URL handed in: no line at all
     assert unit["Install"]["WantedBy"] == "graphical-session.target"
 
 
@@ -259,11 +259,12 @@ def test_install_then_uninstall_with_a_stand_in_systemctl(
 
     status = io.StringIO()
     assert service_command.run("status", dry_run=False, config_path=None, out=status) == 0
-    assert status.getvalue() == f"autostart file: {unit} (present)\nsystemd: enabled, active\n"
+    assert status.getvalue() == f"systemd unit: {unit} (present)\nsystemd: enabled, active\n"
 
     calls.unlink()
     assert service_command.run("uninstall", dry_run=False, config_path=None, out=io.StringIO()) == 0
     assert not unit.exists()
+    assert not (user_home / "cfg").exists(), "the folders the install created are gone again"
     assert recorded(calls) == ["--user disable --now ergo.service", "--user daemon-reload"]
 
     again = io.StringIO()

@@ -98,17 +98,20 @@ def test_uninstall_removes_systemd_units_and_xdg_entries_alike(
     user_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # noqa: F811
 ) -> None:
     calls = fake_systemctl(tmp_path, monkeypatch)
-    assert service_command.run("install", dry_run=False, config_path=None, out=io.StringIO(), tray=True) == 0
-    assert service_command.run("install", dry_run=False, config_path=None, out=io.StringIO(), xdg=True, tray=True) == 0
     units = user_home / "cfg" / "systemd" / "user"
     autostart = user_home / "cfg" / "autostart"
+    assert service_command.run("install", dry_run=False, config_path=None, out=io.StringIO(), tray=True) == 0
     assert parse_unit((units / "ergo-tray.service").read_text())["Service"]["ExecStart"] == f"{sys.executable} -m ergo tray --wait 60"
     assert "--user enable --now ergo-tray.service" in recorded(calls)
-    assert entry(autostart / "ergo-tray.desktop")["Exec"] == f"{sys.executable} -m ergo tray --wait 60"
+    # entries a hand (or an older ergo) left beside the units: uninstall removes both kinds
+    autostart.mkdir(parents=True)
+    for name in ("ergo.desktop", "ergo-tray.desktop"):
+        (autostart / name).write_text(render_desktop_entry([sys.executable, "-m", "ergo", "start"], "ergo", "left by hand"))
     validate(autostart / "ergo-tray.desktop")
     calls.unlink()
     assert service_command.run("uninstall", dry_run=False, config_path=None, out=io.StringIO()) == 0
-    assert sorted(os.listdir(units)) == [] and sorted(os.listdir(autostart)) == []
+    assert not units.exists(), "the folders the install created go once empty"
+    assert sorted(os.listdir(autostart)) == []  # made by hand here: left in place, empty
     assert recorded(calls) == ["--user disable --now ergo.service", "--user disable --now ergo-tray.service",
                                "--user daemon-reload"]
 

@@ -56,7 +56,7 @@ def test_uninstall_removes_the_unit_when_systemctl_user_is_unreachable(tmp_path:
     first, second = ergo(["service", "status"], home), ergo(["service", "status"], home)
     assert first.returncode == second.returncode == 0
     assert first.stdout == second.stdout  # the same answer each time
-    assert first.stdout.splitlines() == [f"autostart file: {unit} (present)", first.stdout.splitlines()[1]]
+    assert first.stdout.splitlines() == [f"systemd unit: {unit} (present)", first.stdout.splitlines()[1]]
     assert first.stdout.splitlines()[1].startswith("systemd: no user service manager reachable")
 
     removed = ergo(["service", "uninstall"], home)
@@ -64,6 +64,7 @@ def test_uninstall_removes_the_unit_when_systemctl_user_is_unreachable(tmp_path:
     assert not unit.exists() and not link.is_symlink()
     assert f"removed {unit}" in removed.stdout and "(failed, ignored:" in removed.stdout
     after = [ergo(["service", "status"], home).stdout for _ in range(2)]
-    assert after[0] == after[1] and after[0].startswith(f"autostart file: {unit} (absent)")
+    assert after[0] == after[1] and after[0].startswith(f"systemd unit: {unit} (absent)")
+    assert not (home / "cfg").exists(), "uninstall leaves no empty folder the install created"
     again = ergo(["service", "uninstall"], home)
     assert again.returncode == 0 and "nothing to remove" in again.stdout

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ergo.errors import ConfigError, ErgoError
+from ergo.errors import ConfigError, ErgoError, one_line
 from ergo.paths import Paths, read_config_bytes
 from ergo.templates_dir import default_config_text
 
@@ -35,7 +35,15 @@ def run(action: str, config: str | None, flags: dict[str, Any], args: argparse.N
     if action == "validate":
         target = Path(args.path) if args.path else paths.config_file
         if read_config_bytes(target) is None:
-            raise ErgoError(f"{target}: no such file (built-in defaults apply; `ergo config init` creates it)")
+            if args.path:  # a file named on the command line must be there
+                raise ErgoError(f"{target}: no such file")
+            # No config file: check what `ergo run` would use, the defaults plus the system file and the
+            # environment (ERGO_*), and exit 0 or 2 exactly as `ergo run` would.
+            checked = load_settings(paths.config_file, flags)
+            _print_notices(checked.notices)
+            print(f"{target}: no such file; the built-in defaults with the environment and flags are ok "
+                  "(`ergo config init` writes a file to edit)")
+            return 0
         if paths.system_config_file is not None and target.resolve() == paths.system_config_file.resolve():
             checked = load_settings(paths.config_file, flags, target)  # the system file, under the user's
             if checked.system_error:  # ergo runs without it; validating it is the place to say why
@@ -91,7 +99,7 @@ def _print_system_layer(loaded: Any) -> None:
 
 def _print_notices(notices: list[str]) -> None:
     for notice in notices:
-        print(f"ergo: {notice}", file=sys.stderr)
+        print(one_line(notice), file=sys.stderr)
 
 
 def init(target: Path, *, force: bool) -> int:

@@ -12,7 +12,7 @@ import os
 import sys
 
 from ergo.control.client import request
-from ergo.errors import DaemonNotRunning, ErgoError
+from ergo.errors import DaemonNotRunning, ErgoError, one_line
 from ergo.paths import socket_path
 
 TYPE_CHECKING = False  # typing and argparse stay off this path (see tests/test_daemon.py)
@@ -72,7 +72,7 @@ def run(command: str, args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps({"running": False}))
             else:
-                print(f"ergo: {error}", file=sys.stderr)
+                print(one_line(error), file=sys.stderr)
             return 1
         if args.json:
             answer.pop("ok", None)
@@ -118,10 +118,11 @@ def run(command: str, args: argparse.Namespace) -> int:
         answer = _ask(sock, command, kind=args.kind)
         answered = answer.get("answered")
         if answered is not None:
-            print(f"{', '.join(answered)}: {'done, well done' if command == 'done' else 'skipped'}; next due "
-                  + ", ".join(f"{k} {_local(answer['reminders'][k]['next_due'])}" for k in answered))
+            nexts = [(k, _local(answer["reminders"][k]["next_due"])) for k in answered]
+            due = nexts[0][1] if len(nexts) == 1 else ", ".join(f"{k} {at}" for k, at in nexts)
+            print(f"{', '.join(answered)}: {'done, well done' if command == 'done' else 'skipped'}; next due {due}")
         else:
-            print(f"{args.kind}: next one skipped, due {_local(answer['reminders'][args.kind]['next_due'])}")
+            print(_skip_words(args.kind, answer))
         return 0
     if command == "stop":
         answer = _ask(sock, "stop")
@@ -138,12 +139,64 @@ def run(command: str, args: argparse.Namespace) -> int:
     kind = getattr(args, "kind", None)
     answer = _ask(sock, command, **({"kind": kind} if command == "now" and kind is not None else {}))
     if command == "resume":
-        print("resumed")
+        print("resumed" if answer.get("was_paused", True) else "not paused: reminders were running already")
     elif command == "now":
         for name in answer.get("acted_on") or [kind]:
             print(f"{name}: delivered; next due {_local(answer['reminders'][name]['next_due'])}"
                   + ("" if kind else " (the reminder delivered last)"))
     return 0
+
+
+def schedule(sock: str, hours: float) -> int | None:
+    """`ergo schedule` while ergo runs: the daemon's own timeline (pauses, snoozes, a plan), or None with no daemon."""
+    import time
+
+    try:
+        answer = request(sock, "schedule", hours=hours)
+    except DaemonNotRunning:
+        return None
+    print(f"Coming reminders for the next {hours:g}h, from the running ergo (pid {answer['pid']}):")
+    if not answer["enabled"]:
+        print("  no reminder is enabled")
+    for line in answer["work_hours"]:
+        print(f"  work hours: {line}")
+    if answer["paused"]:
+        print("  paused " + (f"until {_local(answer['paused_until'])}" if answer["paused_until"]
+                             else "until `ergo resume`: no reminder comes before that"))
+    for kind, until in answer["snoozed"].items():
+        print(f"  {kind} snoozed until {_local(until)}")
+    for kind, hold in (answer.get("plan_holds") or {}).items():  # a running plan holds it (acute-back)
+        print(f"  {kind} reminders held until {_local(hold['until'], with_day=True)}: {hold['why']}")
+    if answer.get("break"):
+        timed = answer["break"]
+        print(f"  break in progress: {', '.join(timed['kinds'])} until {_local(timed['ends'])}")
+    if answer.get("held"):
+        print(f"  held now: {answer['held']}; the times below assume you are at the keyboard")
+    last_day = None
+    reminders = 0
+    for iso, text in answer["events"]:
+        local = time.localtime(_epoch(iso))
+        if local[:3] != last_day:
+            last_day = local[:3]
+            print(time.strftime("%a %d %b", local))
+        print(f"  {time.strftime('%H:%M', local)}  {text}")
+        reminders += not text.startswith(("-- ", "plan "))
+    if reminders == 0 and answer["enabled"]:
+        print("  no reminder falls due in that time")
+    return 0
+
+
+def _skip_words(kind: str, answer: dict[str, Any]) -> str:
+    """What `ergo skip KIND` did when no notification was waiting for an answer: never more than happened."""
+    after = _local(answer["reminders"][kind]["next_due"])
+    before = (answer.get("skipped") or {}).get(kind) or {}
+    if before.get("overdue"):
+        held = before.get("held")
+        why = f", held back: {held}" if held and held not in ("paused",) else ""
+        return (f"{kind}: skipped the reminder due at {_local(before.get('was_due'))}, not shown yet{why}; "
+                f"its countdown restarted: next due {after}")
+    was = f", was {_local(before['was_due'])}" if before.get("was_due") else ""
+    return f"{kind}: skipped before it was due, so its countdown restarted: next due {after}{was}"
 
 
 def _ask(sock: str, command: str, **arguments: Any) -> dict[str, Any]:
@@ -237,12 +290,24 @@ def render_status(status: dict[str, Any]) -> str:
     if status.get("config_error"):
         lines.append(f"config error (keeping the last good settings): {status['config_error']}")
     if status.get("reminders_reach") == "log only":
-        lines.append("reminders reach only the log file: no notification server yet "
-                     "(ergo switches to one as soon as it appears)")
+        if reason.startswith("console: requested"):
+            lines.append("reminders reach only the log file: notifier is set to console and ergo has no terminal")
+        else:
+            lines.append("reminders reach only the log file: no notification server yet; "
+                         "ergo switches to one as soon as it appears")
     if status.get("state_error"):
         lines.append(f"state NOT saved (reminders go on, kept in memory): {status['state_error']}")
+    timed = status.get("break")
+    if timed:
+        left = max(0, round(_epoch(timed["ends"]) - now))
+        lines.append(f"break in progress: {', '.join(timed['kinds'])} until {_local(timed['ends'])}, "
+                     f"{_format_seconds(left)} left; `ergo done` ends it early")
     if status["paused"]:
         lines.append("paused " + (f"until {_local(status['paused_until'])}" if status["paused_until"] else "until `ergo resume`"))
+    elif status.get("busy"):
+        lines.append(f"held: {status['busy']}" + (f" until {_local(status['busy_until'])}" if status.get("busy_until") else ""))
+    elif status.get("busy_after_until"):
+        lines.append(f"held: busy until a moment ago; what is due goes out at {_local(status['busy_after_until'])}")
     elif status.get("hold"):
         lines.append(f"holding reminders: {status['hold']}")
     for kind, entry in status["reminders"].items():
@@ -251,6 +316,8 @@ def render_status(status: dict[str, Any]) -> str:
         state = f"next {_local(entry['next_due'])} {_in(entry['next_due'], now)}"
         if entry["held"] == "outside hours":
             state = f"outside work hours until {_local(entry.get('resumes_at'), with_day=True)}; next {_local(entry['next_due'], with_day=True)}"
+        elif entry["held"] == "plan":
+            state = f"held until {_local(entry.get('resumes_at'), with_day=True)} ({entry.get('held_why')})"
         elif entry["held"] == "snoozed":
             state = f"snoozed until {_local(entry['snoozed_until'])}"
         elif entry["held"] == "spacing":

@@ -20,17 +20,57 @@ log = logging.getLogger("ergo")
 HOUSEKEEPING_SECONDS = 60.0
 
 
+class _Formatter(logging.Formatter):
+    """`2026-12-02 10:26:00 ergo: MESSAGE`, never `ergo: ergo started` (ergo.errors.one_line)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from ergo.errors import one_line
+
+        return f"{self.formatTime(record, '%Y-%m-%d %H:%M:%S')} {one_line(record.getMessage())}" + (
+            f"\n{self.formatException(record.exc_info)}" if record.exc_info else "")
+
+
+def _same_terminal() -> bool:
+    """Whether stdout and stderr are one terminal (`ergo run` typed by a person)."""
+    try:
+        if not (sys.stdout is not None and sys.stderr is not None and sys.stdout.isatty() and sys.stderr.isatty()):
+            return False
+        out, err = os.fstat(sys.stdout.fileno()), os.fstat(sys.stderr.fileno())
+    except (OSError, ValueError, AttributeError):
+        return False
+    return (out.st_dev, out.st_ino) == (err.st_dev, err.st_ino)
+
+
 def _setup_logging(level: str, log_file: Any = None) -> None:
-    """Log to stderr; when stderr is ergo's own log file (`ergo start`), cap its size by rotating it."""
+    """Log to stderr; when stderr is ergo's own log file (`ergo start`), cap its size by rotating it.
+
+    In a terminal (`ergo run` typed by a person) the screen shows one line per reminder: the console
+    notifier's. Its "delivered via console" log line goes to the log file only, which in that case
+    receives every log line (size-capped too), so the log is complete whichever way ergo runs.
+    """
     handler: logging.Handler = logging.StreamHandler(sys.stderr)
+    handlers: list[logging.Handler] = [handler]
+    formatter = _Formatter()
     if log_file is not None:
         from ergo.daemon.logfile import RotatingStderrHandler, writes_to
 
         if writes_to(log_file):
-            handler = RotatingStderrHandler(log_file)
-    handler.setFormatter(logging.Formatter("%(asctime)s ergo: %(message)s", "%Y-%m-%d %H:%M:%S"))
+            handler = handlers[0] = RotatingStderrHandler(log_file)
+        elif _same_terminal():
+            handler.addFilter(lambda record: not getattr(record, "on_stdout", False))
+            try:
+                from logging.handlers import RotatingFileHandler
+
+                from ergo.daemon.logfile import KEEP, MAX_BYTES
+
+                handlers.append(RotatingFileHandler(log_file, maxBytes=MAX_BYTES, backupCount=KEEP, encoding="utf-8",
+                                                    delay=True))
+            except OSError:
+                pass
+    for each in handlers:
+        each.setFormatter(formatter)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = handlers
     root.setLevel(getattr(logging, level.upper(), logging.INFO))
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
@@ -100,7 +140,7 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
 
             late = LateDesktop(fallback)  # a notification server (or bus) that comes up after ergo is used
         backends = Backends(fallback, notifier_reason, idle, idle_reason, start_watchers,
-                            answers=getattr(notifier, "answers", None))
+                            answers=getattr(notifier, "answers", None), select_busy=_select_busy)
         daemon = Daemon(paths, loaded, backends, store, flags=flags)
         watcher = ConfigWatcher(paths.config_file)
         if pipe_transport():  # Windows: no AF_UNIX; a named pipe with an authkey instead
@@ -264,3 +304,10 @@ def _tail(path: Any) -> str:
     except OSError:
         return "no log"
     return lines[-1] if lines else "no log"
+
+
+def _select_busy(meetings: Any) -> tuple[list[Any], list[str]]:
+    """The busy sources [meetings] turns on that work here (ergo.busy.select), with a reason each."""
+    from ergo.busy.select import select_sources
+
+    return select_sources(meetings.microphone, meetings.camera, meetings.fullscreen, meetings.calendar)

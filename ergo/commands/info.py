@@ -34,7 +34,7 @@ def run(command: str, config: str | None, flags: dict[str, Any], args: argparse.
 
 
 def tips(kind: str | None) -> int:
-    from ergo.tips import cite, load_catalog, load_sources, red_flag
+    from ergo.tips import cite, label, load_catalog, load_sources, red_flag
 
     catalog = load_catalog()
     if kind is not None and kind not in catalog:
@@ -44,6 +44,7 @@ def tips(kind: str | None) -> int:
     flag = red_flag()
     print(f"! {flag.text}")
     print(f"  {cite(flag.source, flag.section, sources)}")
+    print("  ergo's tips are general ergonomic reminders, not medical care.")
     print()
     for name, items in catalog.items():
         if kind is not None and name != kind:
@@ -52,14 +53,18 @@ def tips(kind: str | None) -> int:
         for tip in items:
             print(f"  {tip.id:<14} {tip.text}")
             print(f"  {'':<14} {cite(tip.source, tip.section, sources)}")
+            if label(tip):
+                print(f"  {'':<14} ({label(tip)})")
+            if tip.when == "evening":
+                print(f"  {'':<14} (only near the end of the day's work hours)")
     return 0
 
 
 def schedule(settings: Any, hours: float, paths: Paths | None = None) -> int:
     """Simulate the coming reminders with a fresh start now, through the same Engine the daemon uses."""
     from ergo.daemon.specs import specs_from
+    from ergo.timing import timeline
     from ergo.timing.policy import Engine
-    from ergo.timing.decisions import Deliver
     from ergo.timing.worktime import local_zone
 
     if hours <= 0 or hours > 24 * 14:
@@ -73,25 +78,16 @@ def schedule(settings: Any, hours: float, paths: Paths | None = None) -> int:
     if not specs:
         print("  no reminder is enabled")
         return 0
-    hours_seen: set[str] = set()
-    for kind, spec in specs.items():
-        text = spec.hours.describe()
-        if text not in hours_seen:
-            hours_seen.add(text)
-            print(f"  work hours: {text}" + (f" (for {kind})" if len({s.hours for s in specs.values()}) > 1 else ""))
-    events = _window_events(specs, now, end)
-    events += _plan_events(paths, now, end)
-    moment = now
-    printed = 0
-    while printed < 500:
-        wake = engine.next_wakeup(moment)
-        if wake is None or wake > end:
-            break
-        moment = wake
-        for outcome in engine.tick(moment):
-            if isinstance(outcome, Deliver):
-                events.append((moment, " + ".join(outcome.kinds) + ("  (merged)" if len(outcome.kinds) > 1 else "")))
-                printed += 1
+    for line in timeline.work_hours(specs):
+        print(f"  work hours: {line}")
+    events = timeline.window_events(specs, now, end)
+    running_plan = _running_plan(paths, now)
+    if running_plan is not None:
+        events += _plan_events(*running_plan, now, end)
+        engine.set_kind_holds(_plan_holds(*running_plan, specs, zone))
+    coming = timeline.reminders(engine, now, end)
+    events += coming
+    printed = len(coming)
     last_day = None
     for at, text in sorted(events):
         local = at.astimezone(zone)
@@ -104,18 +100,35 @@ def schedule(settings: Any, hours: float, paths: Paths | None = None) -> int:
     return 0
 
 
-def _plan_events(paths: Paths | None, start: datetime, end: datetime) -> list[tuple[datetime, str]]:
-    """The running plan's steps in (start, end], for the timeline (the plan lives in the state file)."""
+def _running_plan(paths: Paths | None, now: datetime) -> tuple[Any, Any] | None:
+    """The running plan and its stored state (the plan lives in the state file), or None."""
     from ergo.commands.plan import current
     from ergo.plans import timing
     from ergo.plans.catalog import load_plans
-    from ergo.timing.worktime import local_zone
 
     running = current(paths) if paths is not None else None
     plans = load_plans()
-    if running is None or running.name not in plans or timing.finished(running, start):
-        return []
-    plan = plans[running.name]
+    if running is None or running.name not in plans or timing.finished(running, now):
+        return None
+    return plans[running.name], running
+
+
+def _plan_holds(plan: Any, running: Any, specs: dict, zone: Any) -> dict:
+    """The plan's holds on ordinary reminders (the same pure decision the daemon uses), each said in one line."""
+    from ergo.plans import timing
+
+    holds = timing.reminder_holds(plan, running)
+    for kind, hold in holds.items():
+        if kind in specs:
+            print(f"  {kind} reminders held until {hold.end.astimezone(zone):%a %d %b %H:%M}: {hold.why}")
+    return holds
+
+
+def _plan_events(plan: Any, running: Any, start: datetime, end: datetime) -> list[tuple[datetime, str]]:
+    """The running plan's steps in (start, end], for the timeline."""
+    from ergo.plans import timing
+    from ergo.timing.worktime import local_zone
+
     events = [(at, f"plan {plan.name}: {step.title}") for at, step in timing.occurrences(plan, running, local_zone(), start, end)]
     if running.ends <= end:
         events.append((running.ends, f"-- plan {plan.name} ends"))
@@ -124,20 +137,19 @@ def _plan_events(paths: Paths | None, start: datetime, end: datetime) -> list[tu
 
 def plan_timeline(paths: Paths) -> int:
     """`ergo schedule --plan`: every step of the running plan from now until it ends, day by day."""
-    from ergo.commands.plan import current
     from ergo.plans import timing
-    from ergo.plans.catalog import load_plans
     from ergo.timing.worktime import local_zone
 
-    running = current(paths)
-    plans = load_plans()
     now = datetime.now(timezone.utc)
-    if running is None or running.name not in plans or timing.finished(running, now):
+    found = _running_plan(paths, now)
+    if found is None:
         print("no plan is running (`ergo plan start NAME`; `ergo plan list` shows them)")
         return 0
-    plan = plans[running.name]
+    plan, running = found
     zone = local_zone()
     print(f"Plan {plan.name} ({plan.title}), waking hours {running.waking}, until {running.ends.astimezone(zone):%a %d %b %H:%M}:")
+    for kind, hold in timing.reminder_holds(plan, running).items():
+        print(f"  {kind} reminders held until {hold.end.astimezone(zone):%a %d %b %H:%M}: {hold.why}")
     last_day = None
     for at, step in timing.occurrences(plan, running, zone, now, running.ends):
         local = at.astimezone(zone)
@@ -148,27 +160,6 @@ def plan_timeline(paths: Paths) -> int:
         print(f"  {local:%H:%M}  {step.title}: {step.text}")
     print(f"{running.ends.astimezone(zone):%a %d %b %H:%M}  -- the plan ends by itself")
     return 0
-
-
-def _window_events(specs: dict, start: datetime, end: datetime) -> list[tuple[datetime, str]]:
-    """Work-hour window starts and ends within [start, end), for the timeline."""
-    events: set[tuple[datetime, str]] = set()
-    for spec in specs.values():
-        if spec.hours.always:
-            continue
-        moment = start
-        while True:
-            upcoming = spec.hours.next_start(moment)
-            if upcoming is None or upcoming[0] >= end:
-                break
-            events.add((upcoming[0], "-- work hours begin"))
-            if upcoming[1] < end:
-                events.add((upcoming[1], "-- work hours end"))
-            moment = upcoming[0]
-        current = spec.hours.window_at(start)
-        if current is not None and current[1] < end:
-            events.add((current[1], "-- work hours end"))
-    return sorted(events)
 
 
 def _shown_in_this_cycle(paths: Paths) -> dict[str, set[str]]:
@@ -245,8 +236,9 @@ def history(paths: Paths, days: float, as_json: bool) -> int:
         print(f"  {local:%H:%M}  {entry.kind:<10} {describe(entry)}")
     reminders = [e for e in entries if e.what == "reminder"]
     done = sum(1 for e in reminders if e.outcome == "done")
-    print(f"{len(reminders)} reminders, {done} answered with a break; "
-          f"{sum(1 for e in entries if e.what == 'natural break')} natural breaks")
+    natural = sum(1 for e in entries if e.what == "natural break")
+    print(f"{len(reminders)} reminder{'' if len(reminders) == 1 else 's'}, {done} answered with a break; "
+          f"{natural} natural break{'' if natural == 1 else 's'}")
     return 0
 
 

@@ -15,6 +15,7 @@ from ergo.errors import DaemonNotRunning, ErgoError
 from ergo.paths import Paths
 
 FIRST_AID_LABEL = "General first-aid practice, not from the documents:"
+CHOICE_LABEL = "ergo's choice"
 
 
 def run(action: str, config: str | None, flags: dict[str, Any], args: argparse.Namespace) -> int:
@@ -48,11 +49,36 @@ def list_plans(plans: dict) -> int:
         for step in plan.steps:
             print(f"  {step.id:<8} {step.text}")
             print(f"  {'':<8} {cite(step.cite.source, step.cite.section, sources)}")
+            if step.choice:
+                print(f"  {'':<8} {CHOICE_LABEL}: {step.choice}")
+        _print_reminder_rules(plan)
+        for choice in plan.choices:
+            print(f"  {CHOICE_LABEL}: {choice}")
         if plan.options:
             print("  options: " + ", ".join(f"--{o.name.replace('_', '-')} (default {_shown(o.default)}, "
                                             f"{_shown(o.low)} to {_shown(o.high)})" for o in plan.options.values()))
-    print("Start one with `ergo plan start NAME`; plans are off until you do.")
+        if plan.warning:
+            print(_wrap(plan.warning))
+            print(_wrap("(in its first notification, once a day with the day's first step, and when it ends)"))
+    print("Start one with `ergo plan start NAME`; plans are off until you do. Steps come only in waking hours:\n"
+          "[schedule] hours, else 08:00-22:00; `--waking HH:MM-HH:MM` sets them for one plan.")
     return 0
+
+
+def _print_reminder_rules(plan: Any) -> None:
+    """What the plan does to the ordinary reminders while it runs (ergo.plans.timing.reminder_holds)."""
+    for kind, rule in plan.reminders.items():
+        if rule.held_until:
+            begins = _hours(plan.step(rule.held_until).start)
+            print(_wrap(f"while it runs: {kind} reminders are held until {rule.held_until} begins ({begins}): {rule.why}"
+                        + (f"; then they add \"{rule.note}\"" if rule.note else "")))
+        else:
+            print(_wrap(f"while it runs: {kind} reminders are held until it ends: {rule.why} "
+                        f"({', '.join(rule.replaced_by)})"))
+
+
+def _hours(value: timedelta) -> str:
+    return f"hour {int(value.total_seconds() // 3600)}"
 
 
 def _shown(value: Any) -> str:
@@ -83,17 +109,26 @@ def start(plans: dict, paths: Paths, config: str | None, flags: dict[str, Any], 
         where = "ergo is not running: its steps come once you `ergo start` it"
     ends = datetime.fromisoformat(running_info["ends"])
     print(f"Started {plan.name} ({plan.title}) until {_local(ends)}, waking hours {running_info['waking']}; {where}.")
+    if running_info.get("first_now"):
+        print(f"First step now: {', '.join(running_info['first_now'])}" + (
+            " (in a notification)." if where.startswith("the running") else " (once ergo runs)."))
     if running_info.get("next_due"):
         print(f"Next step: {running_info['next_step']} at {_local(datetime.fromisoformat(running_info['next_due']))}. "
               "`ergo schedule --plan` shows them all.")
     if plan.warning:
-        print("\nWarning signs (documents 002 and 003):")
-        print(_wrap(plan.warning))
+        print()
+        print(_wrap(plan.warning, indent=""))
     if plan.skin_note:
         print(f"\n{FIRST_AID_LABEL}")
         print(_wrap(plan.skin_note))
-    if plan.stretch_note:
-        print(f"\nWhile it runs, stretch reminders add: \"{plan.stretch_note}\"")
+    if plan.reminders:
+        print()
+        _print_reminder_rules(plan)
+    choices = [f"{step.title}: {step.choice}" for step in plan.steps if step.choice] + list(plan.choices)
+    if choices:
+        print(f"\n{CHOICE_LABEL}s (the documents give no number, or a range):")
+        for choice in choices:
+            print(_wrap(choice, indent="  - ").replace("\n  - ", "\n    "))
     return 0
 
 
@@ -111,7 +146,7 @@ def _start_offline(plan: Any, paths: Paths, config: str | None, flags: dict[str,
         if saved is not None:
             running = timing.Running.from_json(saved)
             if not timing.finished(running, now):
-                raise ErgoError(f"plan {running.name} is already running (until {running.ends.isoformat(timespec='seconds')}): "
+                raise ErgoError(f"plan {running.name} is already running until {_local(running.ends)}: "
                                 "`ergo plan stop` ends it")
         resolved = timing.resolve_options(plan, given)
         running = timing.start(plan, now, timing.waking_window(plan, waking, settings.schedule.hours), resolved)
@@ -178,12 +213,15 @@ def status(plans: dict, paths: Paths) -> int:
     plan = plans[running.name]
     day = (now.astimezone().date() - running.started.astimezone().date()).days + 1
     print(f"{plan.name} ({plan.title}): day {day}, started {_local(running.started)}, ends {_local(running.ends)}")
-    print(f"  waking hours {running.waking}; " + ", ".join(f"{k.replace('_', '-')} {v}" for k, v in running.options.items()))
+    print("  " + "; ".join([f"waking hours {running.waking}"] + [f"{k.replace('_', '-')} {v}" for k, v in running.options.items()]))
     upcoming = timing.occurrences(plan, running, local_zone(), now, min(running.ends, now + timedelta(days=2)))[:4]
     for at, step in upcoming:
         print(f"  {_local(at)}  {step.title}")
     if not upcoming:
         print("  no step left before it ends")
+    for kind, hold in timing.reminder_holds(plan, running).items():
+        if hold.end > now:
+            print(_wrap(f"{kind} reminders held until {_local(hold.end)}: {hold.why}"))
     if plan.warning:
         print(_wrap(plan.warning))
     return 0

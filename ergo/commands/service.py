@@ -9,18 +9,18 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
+from ergo.daemon.instance import running_pid
 from ergo.errors import ConfigError, ErgoError
 from ergo.paths import Paths
 from ergo.service import (
-    ServicePlan,
     apply,
     current_platform,
     plan_install,
     plan_install_xdg,
     plan_uninstall,
+    plan_uninstall_xdg,
     service_python,
     service_status,
-    xdg_files,
 )
 
 ACTIONS = ("install", "uninstall", "status")
@@ -42,12 +42,9 @@ def run(action: str, *, dry_run: bool, config_path: str | None, out: TextIO, xdg
         out.write(service_status(platform) + "\n")
         return 0
     if action == "uninstall":
-        if xdg:
-            present = tuple(p for p in xdg_files() if p.exists())
-            notes = () if present else (f"nothing to remove: {xdg_files()[0]} does not exist",)
-            return apply(ServicePlan("linux", "uninstall", xdg_files()[0], remove=present, notes=notes), dry_run=dry_run, out=out)
-        return apply(plan_uninstall(platform), dry_run=dry_run, out=out)
+        return apply(plan_uninstall_xdg() if xdg else plan_uninstall(platform), dry_run=dry_run, out=out)
     paths = Paths.resolve(config_path)
+    running = running_pid(paths.lock_file)
     config: Path | None = None
     if config_path is not None:
         config = paths.config_file
@@ -55,9 +52,10 @@ def run(action: str, *, dry_run: bool, config_path: str | None, out: TextIO, xdg
             # A service pointed at a missing file would fail and restart forever.
             raise ConfigError(f"--config {config}: no such file; create it first or leave --config out")
     if xdg:
-        plan = plan_install_xdg(python=service_python(platform), config_path=config, tray=tray)
+        plan = plan_install_xdg(python=service_python(platform), config_path=config, tray=tray, running=running)
     else:
-        plan = plan_install(platform, python=service_python(platform), config_path=config, log_file=paths.log_file, tray=tray)
+        plan = plan_install(platform, python=service_python(platform), config_path=config, log_file=paths.log_file, tray=tray,
+                            running=running)
     if tray and (note := tray_extra_note()):
         plan = replace(plan, notes=(*plan.notes, note))
     return apply(plan, dry_run=dry_run, out=out)

@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from ergo.errors import ConfigError
+from ergo.errors import ConfigError, one_line
 
 
 def main(argv: list[str]) -> int:
@@ -20,7 +20,7 @@ def main(argv: list[str]) -> int:
     try:
         loaded = load_settings(Path(argv[0]), json.loads(argv[1]) if len(argv) > 1 else {})
     except ConfigError as error:
-        print(f"ergo: {error}", file=sys.stderr)
+        print(one_line(error), file=sys.stderr)
         return error.exit_code
     try:
         print(json.dumps(export_json(loaded)), flush=True)

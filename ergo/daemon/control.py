@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ergo import __version__
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from ergo.config.frozen import PlainLoaded
     from ergo.daemon.answers import Answers
+    from ergo.daemon.busy import BusyWatch
     from ergo.daemon.delivery import Deliverer
     from ergo.daemon.plans import PlanSteps
     from ergo.daemon.presence import Presence
@@ -59,6 +60,7 @@ class Steered(Protocol):
     presence: Presence
     answers: Answers
     plans: PlanSteps
+    busy: BusyWatch
 
     def apply(self, outcomes: list[Outcome], now: datetime) -> None: ...
 
@@ -88,6 +90,8 @@ class Control:
             return self.status()
         if command == "reload":
             return self.reload("ergo reload")
+        if command == "schedule":
+            return self.schedule(request.get("hours"))
         if command in ("plan_start", "plan_stop"):
             return d.plans.command(command, request)
         if command == "stop":
@@ -138,6 +142,7 @@ class Control:
                 engine.pause(now, until)
                 outcomes: list[Outcome] = []
             elif command == "resume":
+                was_paused = engine.paused
                 engine.resume(now)
                 outcomes = engine.tick(now)
             elif command == "snooze":
@@ -145,6 +150,9 @@ class Control:
                     return {"ok": False, "error": "snooze needs a time in the future"}
                 outcomes = [o for k in kinds for o in engine.snooze(now, k, until)]
             elif command == "skip":
+                # what the skip really did: a reminder already due (held back, not yet shown) is dropped;
+                # otherwise the countdown restarts from now
+                before = {k: (engine.next_due(k, now), engine.reminders[k].pending_reason or engine.hold(now)) for k in kinds}
                 outcomes = [o for k in kinds for o in engine.skip(now, k)]
             elif command == "now":
                 outcomes = engine.deliver_now(now, *kinds)
@@ -154,6 +162,12 @@ class Control:
         answer = self.status()
         if kinds:
             answer["acted_on"] = list(kinds)
+        if command == "resume":
+            answer["was_paused"] = was_paused
+        if command == "skip":
+            answer["skipped"] = {k: {"was_due": _iso(due), "overdue": due is not None and due <= now,
+                                     "held": held if due is not None and due <= now else None}
+                                 for k, (due, held) in before.items()}
         return answer
 
     def status(self) -> dict[str, Any]:
@@ -177,8 +191,11 @@ class Control:
                     entry["next_due"] = _iso(due)
                     entry["snoozed_until"] = _iso(state.snoozed_until)
                     entry["last_fired"] = _iso(state.last_fired)
+                    by_plan = engine.plan_hold(kind, now)
                     if engine.paused:
                         entry["held"] = "paused"
+                    elif by_plan is not None:  # the running plan holds or replaces this kind (acute-back)
+                        entry["held"], entry["held_why"], entry["resumes_at"] = "plan", by_plan.why, _iso(by_plan.end)
                     elif engine.outside_hours(kind, now):
                         entry["held"] = "outside hours"
                         upcoming = engine.specs[kind].hours.next_start(now)
@@ -199,6 +216,7 @@ class Control:
                 "hold": hold,
                 "away_since": _iso(engine.away_since),
                 "dnd": engine.dnd,
+                **d.busy.status(now),
                 "notifier": d.backends.notifier.name,
                 "notifier_reason": getattr(d.backends.notifier, "reason", "") or d.backends.notifier_reason,
                 "reminders_reach": self._reminders_reach(),
@@ -214,6 +232,47 @@ class Control:
                 "reminders": reminders,
                 "break": None if timed is None else {
                     "kinds": list(timed.kinds), "ends": _iso(timed.started + timed.length)},
+            }
+
+    def schedule(self, hours: Any) -> dict[str, Any]:
+        """`ergo schedule` while ergo runs: a copy of the live Engine played forward, with its pauses, snoozes
+        and plan. Presence holds (away, locked, do not disturb) are taken to end now: the times assume you
+        are at the keyboard, and `held` says what holds reminders at this moment."""
+        import copy
+
+        from ergo.timing import timeline
+        from ergo.plans import timing
+
+        if isinstance(hours, bool) or not isinstance(hours, (int, float)) or not 0 < hours <= 24 * 14:
+            return {"ok": False, "error": "--hours must be between 0 and 336"}
+        d = self.daemon
+        with d.lock:
+            now = d.clock.now().replace(microsecond=0)
+            end = now + timedelta(hours=hours)
+            live = d.engine
+            held = None if live.paused else live.hold(now)
+            # specs and timing are read-only settings (their work hours hold a ZoneInfo, which cannot be copied)
+            engine = copy.deepcopy(live, {id(live.specs): live.specs, id(live.timing): live.timing})
+            engine.away_since, engine.gone, engine.dnd, engine.quiet_until = None, {}, False, None
+            events = timeline.window_events(engine.specs, now, end) + timeline.reminders(engine, now, end)
+            plan, running = d.plans.driver.plan, d.plans.driver.running
+            if plan is not None and running is not None:
+                events += [(at, f"plan {plan.name}: {step.title}")
+                           for at, step in timing.occurrences(plan, running, d.zone, now, end)]
+                if running.ends <= end:
+                    events.append((running.ends, f"-- plan {plan.name} ends"))
+            timed = d.answers.timed
+            return {
+                "ok": True, "pid": os.getpid(), "now": _iso(now), "hours": hours,
+                "enabled": list(live.specs), "work_hours": timeline.work_hours(live.specs),
+                "paused": live.paused, "paused_until": _iso(live.pause_until), "held": held,
+                "snoozed": {kind: _iso(state.snoozed_until) for kind, state in live.reminders.items()
+                            if kind in live.specs and state.snoozed_until is not None and state.snoozed_until > now},
+                "break": None if timed is None else {"kinds": list(timed.kinds), "ends": _iso(timed.started + timed.length)},
+                "plan": None if plan is None or running is None else {"name": plan.name, "ends": _iso(running.ends)},
+                "plan_holds": {kind: {"until": _iso(hold.end), "why": hold.why} for kind in live.specs
+                               if (hold := live.plan_hold(kind, now)) is not None},
+                "events": [[_iso(at), text] for at, text in sorted(events)],
             }
 
     def _reminders_reach(self) -> str:
@@ -291,6 +350,7 @@ class Control:
             changed = d.engine.reconfigure(now, specs, timing)
             d.apply([], now)
             d.announce(now, force=True)
+        d.busy.configure(loaded.settings.meetings)  # outside the lock: a follower may be waiting for it
         log.info("config reloaded (%s): %s", reason, ", ".join(sorted(changed)) + " changed" if changed else "nothing changed")
         for notice in loaded.notices:
             log.warning("%s", notice)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -23,6 +24,7 @@ from ergo import __version__
 from ergo.timing.clock import Clock, SystemClock
 from ergo.config.frozen import PlainLoaded, PlainSettings
 from ergo.daemon.answers import Answers
+from ergo.daemon.busy import BusyWatch, Select
 from ergo.daemon.control import Control
 from ergo.daemon.delivery import Deliverer, Timers
 from ergo.daemon.plans import PlanSteps
@@ -51,6 +53,7 @@ class Backends:
     idle_reason: str = "none: idle detection off"
     start_session_watchers: Callable[[Callable[[Any], None]], tuple[list[Any], list[str]]] | None = None
     answers: Any | None = None  # ergo.notify.answers.AnswerListener, when the notifier can hear buttons
+    select_busy: Select | None = None  # builds the busy sources for [meetings] (ergo.busy.select); None: never busy
 
 
 class Daemon:
@@ -86,14 +89,16 @@ class Daemon:
         self.timers = Timers(self.engine, self.scheduler, self._on_timer)
         buffered = BufferedStore(store, self.state)  # history rows and the plan survive a full disk
         self.plans = PlanSteps(self.engine, self.clock, self.zone, self.lock, self.scheduler, buffered, notifier,
-                               self.settings)
-        self.deliverer = Deliverer(notifier, self.state, self.settings, self.plans.driver.stretch_note)
+                               self.settings, self._resync)
+        self.deliverer = Deliverer(notifier, self.state, self.settings, self.plans.driver.note_for,
+                                   lambda kind: spec.hours if (spec := self.engine.specs.get(kind)) else None)
         self.presence = Presence(self.engine, self.clock, self.lock, self.scheduler, self.state, backends.idle,
                                  lambda: self.settings().idle.away_after, self.apply, self.timers.forget,
                                  self._clock_was_set)
         self._clock_watch: Any = None  # ergo.daemon.clockwatch.ClockWatch on Linux
         self.answers = Answers(self.engine, self.clock, self.zone, self.lock, self.scheduler, buffered, notifier,
                                self.deliverer, self.apply)
+        self.busy = BusyWatch(self.engine, self.clock, self.lock, self.apply, backends.select_busy)
         self.control = Control(self)
 
     # --- setup ----------------------------------------------------------------
@@ -110,7 +115,7 @@ class Daemon:
             return Engine.start(specs, timing, now)
         alive = self.store.last_alive()
         downtime = max(now - alive, timedelta(0)) if alive else timedelta(0)
-        self._resumed = f"continuing saved countdowns (daemon was down for {format_duration(timedelta(seconds=round(downtime.total_seconds())))})"
+        self._resumed = f"continuing saved countdowns: ergo was down for {format_duration(timedelta(seconds=round(downtime.total_seconds())))}"
         return Engine.restore(saved, specs, timing, now, downtime)
 
     def start(self) -> None:
@@ -119,12 +124,12 @@ class Daemon:
         if self.store.interrupted:
             log.warning("%d reminder(s) were saved but maybe not sent when ergo last stopped; "
                         "`ergo history` marks them interrupted", self.store.interrupted)
-        log.debug("notifications: %s", self.backends.notifier_reason)
         log.debug("idle detection: %s", self.backends.idle_reason)
         if self.loaded.system_exists:
             log.info("system-wide config: %s", self.loaded.system_file)
         for notice in self.loaded.notices:
             log.warning("%s", notice)
+        self.busy.configure(self.settings().meetings)
         with self.lock:
             now = self.clock.now()
             self.state.save(now)
@@ -137,6 +142,8 @@ class Daemon:
         self.presence.watch_idle()
         self._start_clock_watch()
         log.info("%s", self.startup_line())
+        log.info("%s", self.details_line())
+        log.debug("notifications: %s", self.backends.notifier_reason)
         if self.backends.start_session_watchers is not None:
             self._watchers, self.session_reasons = self.backends.start_session_watchers(self.presence.on_session_event)
         if self.backends.answers is not None:
@@ -149,19 +156,51 @@ class Daemon:
         self._watchers.append(listener)
 
     def startup_line(self) -> str:
-        """The one line a person needs at start: version, where reminders go, idle source, config file."""
-        notifier = self.backends.notifier_reason
-        if self.backends.notifier.name == "console" or notifier.startswith("console"):
-            notifier += "; reminders are printed to this terminal (or the log)"
+        """The one short line a person needs at start: version, pid, when the first reminder comes, where it goes."""
+        now = self.clock.now()
+        return f"ergo {__version__} started (pid {os.getpid()}); {self._first_reminder(now)}; reminders go to {self._where()}"
+
+    def details_line(self) -> str:
+        """The second start-up line: the config file, idle detection and saved countdowns, in plain words."""
+        config = f"config: {self.loaded.config_file}" + ("" if self.loaded.file_exists else ", not found: built-in defaults")
         idle = self.backends.idle_reason.split(":", 1)[0]
         if idle == "none":
-            idle = "none (you count as present; `ergo status --json` says why)"
+            idle = "none, you count as present"
         elif self.presence.idle_events:
-            idle += ", event-driven (no polling)"
-        found = "" if self.loaded.file_exists else " (not found: built-in defaults)"
+            idle += ", event-driven"
         resumed = f"; {self._resumed}" if self._resumed else ""
-        return (f"ergo {__version__} started (pid {os.getpid()}); notifications: {notifier}; idle detection: {idle}; "
-                f"config: {self.loaded.config_file}{found}{resumed}")
+        return f"{config}; idle detection: {idle}{resumed}"
+
+    def _where(self) -> str:
+        """Where a reminder goes, in a few words: the notification server's name, this terminal, or the log."""
+        reason = self.backends.notifier_reason
+        if self.backends.notifier.name != "console" and not reason.startswith("console"):
+            server = reason.split(": ", 1)[1] if ": " in reason else reason
+            return server.split(" on the session bus")[0].split(";")[0]
+        try:
+            here = "this terminal" if sys.stdout is not None and sys.stdout.isatty() else "the log"
+        except (OSError, ValueError):
+            here = "the log"
+        return here if reason.startswith("console: requested") else f"{here}: no desktop notifications here"
+
+    def _first_reminder(self, now: datetime) -> str:
+        """"first reminder: posture at 10:26 (in 30m)", or why none is coming."""
+        engine = self.engine
+        if engine.paused:
+            until = engine.pause_until
+            return f"paused until {until.astimezone(self.zone):%H:%M}" if until else "paused until `ergo resume`"
+        due = {kind: engine.next_due(kind, now) for kind in engine.specs}
+        due = {kind: at for kind, at in due.items() if at is not None}
+        if not due:
+            return "no reminder is enabled"
+        first = min(due.values())
+        kinds = " + ".join(kind for kind, at in due.items() if at == first)
+        wait = max(timedelta(0), first - now)
+        local = first.astimezone(self.zone)
+        clock = f"{local:%H:%M:%S}" if wait < timedelta(minutes=10) else f"{local:%H:%M}"
+        if local.date() != now.astimezone(self.zone).date():
+            clock = f"{local:%a} {clock}"
+        return f"first reminder: {kinds} at {clock} (in {format_duration(timedelta(seconds=round(wait.total_seconds())))})"
 
     def stop(self) -> None:
         """Stop timers and watchers and save state; safe to call twice."""
@@ -173,6 +212,7 @@ class Daemon:
             self.scheduler.shutdown(wait=False)
         except Exception:  # already stopped
             pass
+        self.busy.close_sources()
         for watcher in [*self._watchers, *([self._clock_watch] if self._clock_watch else [])]:
             try:
                 watcher.stop()
@@ -201,7 +241,12 @@ class Daemon:
         """A reminder job or the wake-up job fired: let the Engine decide."""
         try:
             with self.lock:
+                asking = self.busy.wanted(self.clock.now())
+            found = self.busy.ask(self.clock.now()) if asking else (None, None)  # outside the lock: may take a moment
+            with self.lock:
                 now = self.clock.now()
+                if asking:
+                    self.busy.settle(now, *found)
                 self.presence.check_clock(now)
                 self.apply(self.engine.tick(now), now)
                 self.presence.schedule_idle(now)  # a reminder now held for a return: watch for it sooner
@@ -225,6 +270,11 @@ class Daemon:
         self.presence.track(now)
         self.timers.sync(now)
         self.announce(now)
+
+    def _resync(self, now: datetime) -> None:
+        """Something outside the Engine's own events changed when reminders fall due (a plan's holds)."""
+        self.timers.sync(now)
+        self.announce(now, force=True)
 
     def announce(self, now: datetime, force: bool = False) -> None:
         """Wake status subscribers when what a bar shows may have changed (never blocks: one pipe write)."""
@@ -254,6 +304,7 @@ class Daemon:
         """Timed breaks and plan steps are countdowns: a clock set `moved` moves their wall times with it."""
         self.answers.shift(moved)
         self.plans.driver.shift(now, moved)
+        self.plans.holds_changed(now)  # a plan's holds on stretch and movement move with it
 
     def housekeeping(self) -> None:
         """Called from the control thread every minute: catches clock jumps that stall APScheduler, and

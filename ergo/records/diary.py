@@ -22,6 +22,10 @@ HOLD_WORDS = {
     "late": "it could not be delivered in time",
 }
 ANSWER_EVENTS = ("done", "snoozed", "skipped", "dismissed")
+#: an ISO 8601 time as the daemon stores it in a detail ("until 2026-12-02T10:08:24+00:00")
+ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:[+-]\d\d:\d\d|Z)?")
+#: what older versions wrote for an answer given by command (now "via command")
+OLD_COMMAND_WORDS = ("you asked (ergo skip)",)
 
 
 class Row(Protocol):
@@ -53,6 +57,19 @@ class Entry:
         return {"at": self.at.isoformat(), "kind": self.kind, "event": self.event, "what": self.what, "outcome": self.outcome,
                 "via": self.via, "detail": self.detail,
                 "answered_at": self.answered_at.isoformat() if self.answered_at else None, "answers": self.answers}
+
+
+def local_times(text: str, day: datetime | None = None) -> str:
+    """Every ISO time in `text` as local clock time: "10:08", or "Wed 09 Dec 10:08" on another day than `day`."""
+    def clock(match: re.Match[str]) -> str:
+        try:
+            value = datetime.fromisoformat(match.group(0).replace("Z", "+00:00")).astimezone()
+        except ValueError:
+            return match.group(0)
+        same_day = day is not None and value.date() == day.astimezone().date()
+        return f"{value:%H:%M}" if same_day else f"{value:%a %d %b %H:%M}"
+
+    return ISO_TIME.sub(clock, text)
 
 
 def _via(detail: str) -> str:
@@ -126,6 +143,11 @@ def diary(rows: list[Row]) -> list[Entry]:
 
 def describe(entry: Entry, clock: str = "%H:%M") -> str:
     """The words after the time and kind in `ergo history`."""
+    text = _describe(entry, clock)
+    return local_times(text, entry.at)
+
+
+def _describe(entry: Entry, clock: str) -> str:
     if entry.what == "reminder":
         if entry.outcome == "no answer":
             return "reminded, no answer" + (f" ({entry.detail})" if entry.detail else "")
@@ -136,13 +158,23 @@ def describe(entry: Entry, clock: str = "%H:%M") -> str:
         text = f"reminded, {words.get(entry.outcome, entry.outcome)}{how}{when}"
         if entry.outcome == "snoozed":
             until = re.search(r"until (\S+)", entry.answers[-1]["detail"]) if entry.answers else None
-            text += f" (until {until.group(1)})" if until else ""
+            text += f" (until {until.group(1).rstrip(',')})" if until else ""
         return text
     if entry.what == "natural break":
         return f"natural break: {entry.detail}"
     if entry.what in ("dropped", "failed"):
         return f"{entry.what}: {entry.detail}" if entry.what == "failed" else entry.detail
     if entry.what in ANSWER_EVENTS:
-        how = {"button": "with the button", "command": "by command", "break": "with a timed break"}.get(entry.via, "")
-        return f"{entry.what} {how}".strip() + (f" ({entry.detail})" if entry.detail else "")
-    return f"{entry.what}" + (f" ({entry.detail})" if entry.detail else "")
+        detail = entry.detail
+        old_command = detail in OLD_COMMAND_WORDS or (entry.what == "snoozed" and detail.startswith("until "))
+        via = entry.via or ("command" if old_command else "")
+        how = {"button": "with the button", "command": "by command", "break": "with a timed break"}.get(via, "")
+        if entry.what == "skipped" and via == "command" and (detail in OLD_COMMAND_WORDS or detail == "via command"):
+            return "skipped by command before it was due: its countdown restarted"
+        if detail in OLD_COMMAND_WORDS or detail == f"via {via}":
+            detail = ""
+        elif detail.startswith(f"via {via}, "):  # "via command, until ..." -> "until ..."
+            detail = detail.removeprefix(f"via {via}, ")
+        return f"{entry.what} {how}".strip() + (f" ({detail})" if detail else "")
+    # anything else (plan started/stopped, interrupted...): one level of words, no brackets around brackets
+    return f"{entry.what}" + (f": {entry.detail}" if entry.detail else "")

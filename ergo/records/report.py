@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from html import escape
 
-from ergo.records.stats import KindStats, Stats
+from ergo.records.stats import KindStats, Stats, hm
 
 COLOURS = {  # one colour per kind, readable on white and apart for common colour blindness
     "posture": "#4e79a7", "hydration": "#59a14f", "stretch": "#f28e2b", "movement": "#e15759",
@@ -95,8 +95,7 @@ def _hours(stats: Stats) -> str:
 
 
 def _hm(hours: float) -> str:
-    minutes = int(round(hours * 60))
-    return f"{minutes // 60}h{minutes % 60:02d}"
+    return hm(hours * 3600)  # the same words as `ergo stats`
 
 
 def render(stats: Stats, generated: datetime) -> str:

@@ -219,12 +219,14 @@ def chart(stats: Stats, unicode: bool, width: int = 30) -> list[str]:
     return lines
 
 
+def hm(seconds: float) -> str:
+    """A length as `ergo stats` and the HTML report both show it: rounded to the minute, 1h05m or 42m."""
+    minutes = int(round(seconds / 60))
+    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
+
+
 def render(stats: Stats, unicode: bool) -> str:
     """The whole `ergo stats` text."""
-    def hm(seconds: float) -> str:
-        minutes = int(seconds // 60)
-        return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
-
     lines = [f"{stats.start:%a %d %b} to {stats.end:%a %d %b}: ergo ran {hm(stats.hours_covered * 3600)}"]
     header = f"{'kind':<10} {'reminded':>8} {'done':>5} {'snoozed':>7} {'skipped':>7} {'natural':>7} {'answered':>8}"
     lines += ["", header]

@@ -8,9 +8,10 @@
 
 from ergo.service.files import LABEL, ServiceError, render_desktop_entry, render_launchd_plist, render_systemd_unit, \
     render_windows_cmd, service_python, xdg_files
-from ergo.service.plan import ServicePlan, current_platform, plan_install, plan_install_xdg, plan_uninstall
+from ergo.service.plan import ServicePlan, current_platform, plan_install, plan_install_xdg, plan_uninstall, \
+    plan_uninstall_xdg
 from ergo.service.run import apply, service_status
 
 __all__ = ["LABEL", "ServiceError", "ServicePlan", "apply", "current_platform", "plan_install", "plan_install_xdg",
-           "plan_uninstall", "render_desktop_entry", "render_launchd_plist", "render_systemd_unit", "render_windows_cmd",
+           "plan_uninstall", "plan_uninstall_xdg", "render_desktop_entry", "render_launchd_plist", "render_systemd_unit", "render_windows_cmd",
            "service_python", "service_status", "xdg_files"]

@@ -135,19 +135,61 @@ def _cmd_word(arg: str, *, first: bool) -> str:
 
 
 
-def render_systemd_unit(python: str, config_path: Path | None = None) -> str:
-    """The systemd user unit text."""
+CREATED_MARK = "# Folders `ergo service install` created (uninstall removes them when empty): "
+
+
+def project_url() -> str | None:
+    """The project's own documentation URL, from the installed package's metadata ([project.urls] in
+    pyproject.toml: Documentation, else Homepage), or None when it names none."""
+    from importlib import metadata
+
+    from ergo.distribution import DIST_NAME
+
+    try:
+        urls = metadata.metadata(DIST_NAME).get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:
+        return None
+    found = {}
+    for item in urls:
+        label, _, url = item.partition(",")
+        if url.strip().startswith(("https://", "http://")):
+            found.setdefault(label.strip().lower(), url.strip())
+    return found.get("documentation") or found.get("homepage")
+
+
+def _documentation_line(url: str | None) -> str:
+    return f"Documentation={url}\n" if url and not any(ch in url for ch in " \n\r%") else ""
+
+
+def created_mark(folders: tuple[Path, ...]) -> str:
+    """The comment line that remembers which folders an install created, or nothing."""
+    return CREATED_MARK + ", ".join(str(f) for f in folders) + "\n" if folders else ""
+
+
+def created_folders(text: str) -> tuple[Path, ...]:
+    """The folders a file's CREATED_MARK line names."""
+    for line in text.splitlines():
+        if line.startswith(CREATED_MARK):
+            return tuple(Path(p.strip()) for p in line[len(CREATED_MARK):].split(", ") if p.strip())
+    return ()
+
+
+def render_systemd_unit(python: str, config_path: Path | None = None, created: tuple[Path, ...] = (),
+                        url: str | None = None) -> str:
+    """The systemd user unit text; Documentation= only when the project names its URL."""
     argv = _argv(python, config_path)
     exec_start = " ".join(_systemd_word(a, first=i == 0) for i, a in enumerate(argv))
-    return read_template(TEMPLATES["linux"]).format(exec_start=exec_start)
+    return read_template(TEMPLATES["linux"]).format(exec_start=exec_start, documentation=_documentation_line(url),
+                                                    created=created_mark(created))
 
 
-
-def render_tray_unit(python: str, config_path: Path | None = None) -> str:
+def render_tray_unit(python: str, config_path: Path | None = None, created: tuple[Path, ...] = (),
+                     url: str | None = None) -> str:
     """The systemd user unit that starts `ergo tray` with the session."""
     argv = _argv(python, config_path, TRAY_ARGS)
     exec_start = " ".join(_systemd_word(a, first=i == 0) for i, a in enumerate(argv))
-    return read_template("ergo-tray.service").format(exec_start=exec_start)
+    return read_template("ergo-tray.service").format(exec_start=exec_start, documentation=_documentation_line(url),
+                                                     created=created_mark(created))
 
 
 
@@ -163,7 +205,7 @@ def _desktop_exec_word(arg: str) -> str:
 
 
 
-def render_desktop_entry(argv: list[str], name: str, comment: str) -> str:
+def render_desktop_entry(argv: list[str], name: str, comment: str, created: tuple[Path, ...] = ()) -> str:
     """An XDG autostart entry (Desktop Entry Specification 1.5) running `argv`."""
     command = " ".join(_desktop_exec_word(a) for a in argv)
     return (
@@ -176,6 +218,7 @@ def render_desktop_entry(argv: list[str], name: str, comment: str) -> str:
         "NoDisplay=true\n"
         "X-GNOME-Autostart-enabled=true\n"
         "# Written by `ergo service install --xdg`; `ergo service uninstall` removes it.\n"
+        + created_mark(created)
     )
 
 

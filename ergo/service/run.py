@@ -92,6 +92,15 @@ def apply(plan: ServicePlan, dry_run: bool, out: TextIO) -> int:
                 if not dry_run:
                     path.unlink(missing_ok=True)
                 out.write(f"would remove {path}\n" if dry_run else f"removed {path}\n")
+            for folder in sorted(plan.remove_dirs, key=lambda f: len(f.parts), reverse=True):
+                if dry_run:
+                    out.write(f"would remove the folder {folder} if it is empty then\n")
+                    continue
+                try:
+                    folder.rmdir()  # only ever an empty folder: anything of yours in it keeps it
+                except OSError:
+                    continue
+                out.write(f"removed the empty folder {folder}\n")
         except OSError as exc:
             failure = f"cannot change {exc.filename or plan.service_file}: {exc.strerror or exc}"
         else:
@@ -132,7 +141,8 @@ def service_status(
 ) -> str:
     """A few human lines: is the autostart file there, and what the service manager says about it."""
     path = service_file(platform, env=env, home=home)
-    lines = [f"autostart file: {path} ({'present' if path.exists() else 'absent'})"]
+    what = {"linux": "systemd unit", "macos": "launch agent", "windows": "Startup folder entry"}[platform]
+    lines = [f"{what}: {path} ({'present' if path.exists() else 'absent'})"]
     extra: list[str] = []
     if platform == "linux":
         tray_unit = path.with_name(TRAY_UNIT)
