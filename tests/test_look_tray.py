@@ -70,14 +70,15 @@ def _selection(desk: DesktopSession) -> bool:
         d.close()
 
 
-def _look_at_tray(desk: DesktopSession, tmp: Path, *, dark: bool = False, icons: bool = True) -> dict[str, str]:
+def _look_at_tray(desk: DesktopSession, tmp: Path, *, dark: bool = False, icons: bool = True,
+                  settings: dict[str, str] = CALM) -> dict[str, str]:
     """Dock the tray with a daemon running: read the tooltip, the menu, and (icons) the icon in three states."""
     env_x = desk.full_env()
     found: dict[str, str] = {}
-    with ErgoEnv.create(desk.full_env(), **CALM) as env, Daemon(env) as daemon:
+    with ErgoEnv.create(desk.full_env(), **settings) as env, Daemon(env) as daemon:
         tray = Tray(env.env, env.root, "--backend", "xembed")
         try:
-            wait_for(lambda: (w := ergo_window(env_x)) and "posture" in w[1] and parent_chain(env_x, w[0]), 10,
+            wait_for(lambda: (w := ergo_window(env_x)) and "posture " in w[1] and parent_chain(env_x, w[0]), 10,
                      what="the icon, docked, with the status")
             _stable(env_x)
             _id, _name, left, top = ergo_window(env_x)
@@ -100,16 +101,17 @@ def _look_at_tray(desk: DesktopSession, tmp: Path, *, dark: bool = False, icons:
                 if item.label and item.enabled and item.action is not None:
                     assert has_words(found["menu"], item.label), f"menu entry {item.label!r} unreadable in {shot}:\n{found['menu']}"
             # greyed entries (the heading, Resume while not paused): dimmer, still readable
-            greyed = read(shot, _pad(menu), negate=dark, threshold=60, crisp=True)
+            greyed = [read(shot, _pad(menu), negate=dark, threshold=t, crisp=c) for t, c in ((60, True), (75, False))]
             for item in shown.items:
                 if item.label and not (item.enabled and item.action is not None):
-                    assert has_words(greyed, item.label), f"greyed entry {item.label!r} unreadable in {shot}:\n{greyed}"
+                    assert any(has_words(g, item.label) for g in greyed), f"greyed {item.label!r} unreadable in {shot}:\n{greyed}"
             x(env_x, "xdotool", "key", "Escape", "mousemove", "5", "700", "click", "1")  # close the menu
             wait_for(lambda: _window(env_x, "ergo menu") is None, 5, what="the menu to close")
             if not icons:
                 return found
-            # every icon state: the disc or ring in its colour, on the panel's own background (never a black box)
-            _icon_state(env_x, tmp, "running", left, top)
+            # every icon state a daemon can be put in here (held needs an idle or locked session): the disc or
+            # ring in its colour, on the panel's own background (never a black box)
+            _icon_state(env_x, tmp, shown.state, left, top)
             env.cli("pause", "30m")
             wait_for(lambda: (w := ergo_window(env_x)) and "paused" in w[1], 5, what="the paused icon")
             _icon_state(env_x, tmp, "paused", left, top)
@@ -143,7 +145,8 @@ def _pad(box: BoxT, by: int = 6) -> BoxT:
 def _icon_state(env: dict[str, str], tmp: Path, state: str, left: int, top: int) -> None:
     shot = _settled(env, tmp / f"icon-{state}.png", (left, top, 22, 22))
     r, g, b = COLOURS[state]
-    colour = _pixel(shot, left + 11, top + 11) if state == "running" else _ring_pixel(shot, left, top, (r, g, b))
+    disc = state in ("running", "due-soon")
+    colour = _pixel(shot, left + 11, top + 11) if disc else _ring_pixel(shot, left, top, (r, g, b))
     assert colour is not None and _close(colour, (r, g, b)), f"{state}: the icon's colour is not {COLOURS[state]} in {shot}"
     corner = _pixel(shot, left + 1, top + 1)
     panel = _pixel(shot, left - 3 if left >= 3 else left + 25, top + 11)  # just beside the icon: the panel itself
@@ -176,7 +179,8 @@ def test_trayer_menu_tooltip_and_icon_are_readable(screen: DesktopSession, tmp_p
     panel = _panel(screen, ["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width", "100",
                             "--height", "24", "--SetDockType", "false"], "trayer")
     try:
-        found = _look_at_tray(screen, tmp_path)
+        # the next reminder under 2 minutes away: the amber "due soon" disc (tint2's test has the green one)
+        found = _look_at_tray(screen, tmp_path, settings={**CALM, "POSTURE__INTERVAL": "100s"})
         assert float(found["menu_mean"]) > 0.6, "no theme given: the menu is light (sane default)"
     finally:
         panel.terminate()

@@ -28,7 +28,7 @@ from ergo.distribution import DIST_NAME, InstallWay, extra_hint, generic_hint, i
 from tests.helpers import cannot_run
 
 REPO = Path(__file__).resolve().parent.parent
-linux = pytest.mark.skipif(sys.platform != "linux", reason="runs ergo with a Linux PATH and XDG autostart")
+linux = pytest.mark.skipif(sys.platform != "linux", reason="Linux's PATH, XDG autostart and man-db")
 
 # Any hint that would fetch PyPI's `ergo` (or act on a pipx venv named ergo): `ergo[tray]`,
 # `pip install ergo`, `pipx install 'ergo'`, `pipx inject ergo ...`, `pipx uninstall ergo`.
@@ -212,6 +212,7 @@ def test_the_completions_in_the_wheel_are_the_commands_output(wheel: zipfile.Zip
         assert wheel.read(data + path).decode() == script(shell), shell
 
 
+@linux
 def test_the_man_page_is_the_parser(wheel: zipfile.ZipFile, tmp_path: Path) -> None:
     """The man page, rendered by man(1), names every subcommand and option of the parser and the version."""
     if shutil.which("man") is None:
