@@ -17,7 +17,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,6 +28,7 @@ from ergo.records.schema import check_writable, columns, is_corruption, is_full,
 
 WAL_PAGES = 64  # autocheckpoint after this many pages (256 KiB with 4 KiB pages; SQLite's default is 1000)
 WAL_LIMIT = 512 * 1024  # after a checkpoint the -wal file shrinks back to at most this
+RECLAIM_PAGES = 256  # free pages (1 MiB with 4 KiB pages) worth giving back to the file system after a prune
 
 
 ANSWERS = ("done", "snoozed", "skipped", "dismissed")
@@ -118,7 +119,9 @@ class Store:
             db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
             if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                 raise sqlite3.DatabaseError("integrity check failed")
+            db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # takes effect at once on a new file (no tables yet)
             migrate(db)
+            _incremental_vacuum_on(db)
             db.execute("SELECT key, value FROM kv LIMIT 1").fetchall()
         except sqlite3.DatabaseError:
             db.close()
@@ -281,6 +284,34 @@ class Store:
         return [HistoryRow(datetime.fromisoformat(at), kind, event, detail, id_, ref)
                 for id_, at, kind, event, detail, ref in reversed(rows)]
 
+    def iter_history(self, since: datetime | None = None, until: datetime | None = None,
+                     batch: int = 2000) -> Iterator[HistoryRow]:
+        """Every history row in [since, until), oldest first, read `batch` rows at a time: memory stays
+        flat however many years the file holds (`ergo history --json`)."""
+        query = f"SELECT id, at, kind, event, detail, {self._ref} FROM history WHERE 1"
+        args: tuple = ()
+        if since is not None:
+            query += " AND at >= ?"
+            args += (since.astimezone(timezone.utc).isoformat(),)
+        if until is not None:
+            query += " AND at < ?"
+            args += (until.astimezone(timezone.utc).isoformat(),)
+        with self._lock:
+            try:
+                cursor = self._db.execute(query + " ORDER BY id", args)
+            except sqlite3.Error as error:
+                raise StateError(f"state file {self.path}: {error}") from None
+        while True:
+            with self._lock:
+                try:
+                    found = cursor.fetchmany(batch)
+                except sqlite3.Error as error:
+                    raise StateError(f"state file {self.path}: {error}") from None
+            if not found:
+                return
+            for id_, at, kind, event, detail, ref in found:
+                yield HistoryRow(datetime.fromisoformat(at), kind, event, detail, id_, ref)
+
     def rows(self, ids: list[int]) -> list[HistoryRow]:
         """History rows by id (the deliveries an answer refers to)."""
         if not ids:
@@ -389,7 +420,11 @@ class Store:
         return sorted((span for span in spans if span.end >= lo and span.start < hi), key=lambda span: span.start)
 
     def prune(self, before: datetime) -> int:
-        """Delete history and closed time spans older than `before` (the retention period); returns how many went."""
+        """Delete history and closed time spans older than `before` (the retention period); returns how many went.
+
+        When that frees a good part of the file, the free pages go back to the file system at once
+        (incremental vacuum, then a checkpoint that truncates): the file shrinks now, not at some later start.
+        """
         iso = before.astimezone(timezone.utc).isoformat()
         with self._lock:
             try:
@@ -398,11 +433,35 @@ class Store:
                 gone += self._db.execute("DELETE FROM spans WHERE end < ? AND id NOT IN (SELECT value FROM json_each(?))",
                                          (iso, json.dumps(sorted(self._open_ids())))).rowcount
                 self._db.execute("COMMIT")
+                if gone:
+                    self._reclaim()
                 return gone
             except sqlite3.Error as error:
                 self._rollback()
                 raise self._failed(error) from None
 
+    def _reclaim(self) -> None:
+        """Give free pages back once there are RECLAIM_PAGES of them (under the lock); a failure costs only space."""
+        try:
+            if self._db.execute("PRAGMA freelist_count").fetchone()[0] < RECLAIM_PAGES:
+                return
+            # executescript steps the pragma to the end: execute() would free a single page (CPython's sqlite3)
+            self._db.executescript("PRAGMA incremental_vacuum;")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        except sqlite3.Error:
+            pass
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _incremental_vacuum_on(db: sqlite3.Connection) -> None:
+    """Files from before incremental vacuum are rebuilt with it once (VACUUM); on a full disk that waits."""
+    if db.execute("PRAGMA auto_vacuum").fetchone()[0] == 2:
+        return
+    try:
+        db.execute("PRAGMA auto_vacuum=INCREMENTAL")
+        db.execute("VACUUM")
+    except sqlite3.Error:
+        pass
