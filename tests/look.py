@@ -29,7 +29,7 @@ def keep(path: Path) -> Path:
     target = os.environ.get("ERGO_LOOK_DIR")
     if target:
         Path(target).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(target) / path.name)
+        shutil.copy(path, Path(target) / f"{path.parent.name}-{path.name}")  # tmp_path is named after the test
     return path
 
 
@@ -46,15 +46,16 @@ def wayland_screenshot(env: dict[str, str], path: Path) -> Path:
 
 
 def prepare(png: Path, box: tuple[int, int, int, int] | None = None, *, negate: bool = False,
-            threshold: int | None = 50) -> Path:
+            threshold: int | None = 50, crisp: bool = False) -> Path:
     """Crop to box=(x, y, w, h), scale up 3x, greyscale (negated for light text on dark), then black and white
-    at `threshold` percent grey: tesseract reads mid-grey backgrounds (dunst's blue, a panel) badly otherwise."""
-    out = png.with_name(f"{png.stem}-ocr{'-' + '-'.join(map(str, box)) if box else ''}.png")
+    at `threshold` percent grey: tesseract reads mid-grey backgrounds (dunst's blue, a panel) badly otherwise.
+    crisp: scale by repeating pixels, which keeps a bitmap font's thin grey strokes (greyed menu entries)."""
+    out = png.with_name(f"{png.stem}-ocr{'-' + '-'.join(map(str, box)) if box else ''}{'-crisp' if crisp else ''}.png")
     argv = ["convert", str(png)]
     if box is not None:
         x, y, w, h = box
         argv += ["-crop", f"{w}x{h}+{x}+{y}", "+repage"]
-    argv += ["-resize", "300%", "-colorspace", "Gray"]
+    argv += [*(["-filter", "point"] if crisp else []), "-resize", "300%", "-colorspace", "Gray"]
     if negate:
         argv.append("-negate")
     if threshold is not None:
@@ -70,9 +71,9 @@ def ocr(png: Path) -> str:
 
 
 def read(png: Path, box: tuple[int, int, int, int] | None = None, *, negate: bool = False,
-         threshold: int | None = 50) -> str:
+         threshold: int | None = 50, crisp: bool = False) -> str:
     """The words in `box` of the screenshot, one line per text line, whitespace squeezed."""
-    text = ocr(prepare(png, box, negate=negate, threshold=threshold))
+    text = ocr(prepare(png, box, negate=negate, threshold=threshold, crisp=crisp))
     return "\n".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
 
 

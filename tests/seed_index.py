@@ -51,9 +51,40 @@ TEST_QUOTES: tuple[tuple[str, str], ...] = (
     ("000_f4b6bc79e35247ba.txt", "prolonged periods of sitting"),
     ("004_13427e315021f412.txt", "foods high in calcium, magnesium, and potassium"),
     ("002_ff3d92e87014b7ae.txt", "Once the acute pain subsides"),
+    ("004_13427e315021f412.txt", "water helps prevent dehydration"),
+    ("004_13427e315021f412.txt", "can also help prevent electrolyte imbalances"),
+    ("001_64d34fb1b29bd439.txt", "even mere inactivity"),
     ("002_ff3d92e87014b7ae.txt", "If back spasms persist, are severe, or are accompanied by other concerning "
                                  "symptoms like numbness, tingling, or weakness"),
 )
+
+#: What ergo puts in quotation marks is a document's own words (cited, checked by has_quote); the rest of
+#: each text is ergo's own (checked by copied()).
+QUOTED = re.compile(r'"([^"]+)"')
+
+
+def unquoted(text: str) -> str:
+    """`text` without what it quotes: the part that must be in ergo's own words."""
+    return QUOTED.sub(" / ", text)
+
+
+def plan_texts(plan) -> list[str]:
+    """Every text of a plan a person reads (plan list, start output, notifications, status)."""
+    return [t for t in [plan.title, plan.summary, plan.warning, plan.skin_note, *plan.choices]
+            + [t for step in plan.steps for t in (step.title, step.text, step.choice)]
+            + [t for rule in plan.reminders.values() for t in (rule.why, rule.note)] if t]
+
+
+def plan_quotes(plan) -> list[tuple[str, str]]:
+    """(file, words) for everything a plan puts in quotation marks: a step's from its own document, the
+    warning's from the documents its warning cites."""
+    found = [(step.cite.source, q) for step in plan.steps for text in (step.text, step.choice) for q in QUOTED.findall(text)]
+    warned = {w.source for w in plan.warning_sources}
+    found += [(file, q) for q in QUOTED.findall(plan.warning) for file in sorted(warned)
+              if q in " ".join(w.quote for w in plan.warning_sources if w.source == file)]
+    loose = [q for text in [plan.title, plan.summary, plan.skin_note, *plan.choices] for q in QUOTED.findall(text)]
+    found += [("(no document: quotes belong to a step or the warning)", q) for q in loose]
+    return found
 
 
 def words(text: str) -> list[str]:
@@ -99,6 +130,8 @@ def cited_quotes() -> list[tuple[str, str]]:
     quotes = list(TEST_QUOTES)
     for plan in load_plans().values():
         quotes += [(c.source, c.quote) for c in [s.cite for s in plan.steps] + list(plan.warning_sources)]
+        quotes += [(file, q) for file, q in plan_quotes(plan) if file in {s.cite.source for s in plan.steps}
+                   | {w.source for w in plan.warning_sources}]
     for tips in load_catalog().values():
         quotes += [(t.source, t.quote) for t in tips if getattr(t, "quote", "")]
     for source in load_sources().values():
@@ -110,12 +143,12 @@ def cited_quotes() -> list[tuple[str, str]]:
 def ergo_texts() -> list[str]:
     """Every text of ergo's that must be in its own words: the tips and the plans' texts."""
     from ergo.plans.catalog import load_plans
-    from ergo.tips import load_catalog
+    from ergo.tips import load_catalog, red_flag
 
     texts = [t.text for tips in load_catalog().values() for t in tips]
     for plan in load_plans().values():
-        texts += [plan.title, plan.summary, plan.warning, plan.skin_note, plan.stretch_note]
-        texts += [t for step in plan.steps for t in (step.title, step.text)]
+        texts += [unquoted(t) for t in plan_texts(plan)]
+    texts.append(unquoted(red_flag().text))
     return sorted({t for t in texts if t})
 
 

@@ -191,4 +191,45 @@ def test_text_from_the_source_never_reaches_the_terminal_with_escape_sequences(e
     result = run_ergo(["config", "import", "--from", "stretchly", str(source), "--dry-run"], ergo_env)
     assert result.returncode == 0, result.stderr
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
-    assert "\\x1b]0;owned\\x07\\x1b[2J" in result.stdout
+    assert "?]0;owned??[2J" in result.stdout and "\n\n" not in result.stdout
+
+
+@pytest.mark.parametrize("idea", ["Sit\u0000tall", "\u001b[31mSit tall", "Sit\u0007 tall"])
+def test_an_idea_a_notification_cannot_carry_is_listed_and_left_out(ergo_env, tmp_path: Path, idea: str) -> None:
+    """ergo's check refuses text a notification cannot carry (ergo.safetext); the import lists the
+    ideas with that reason and imports everything else."""
+    data = json.loads(STRETCHLY)
+    data["microbreakIdeas"][0]["data"] = idea
+    source = _write(tmp_path / "c.json", json.dumps(data))
+    result = run_ergo(["config", "import", "--from", "stretchly", str(source)], ergo_env)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.replace("\n    ", " ")
+    assert "Stretchly microbreakIdeas (the 1 enabled): ergo refuses it for posture.messages:" in out, out
+    assert "\x1b" not in result.stdout and "\x00" not in result.stdout and "\x07" not in result.stdout
+    written = tomllib.loads(Path(ergo_env["ERGO_CONFIG"]).read_text("utf-8"))
+    assert written["posture"]["messages"] == [] and written["posture"]["interval"] == "15m"
+    assert written["movement"]["messages"] == ["Walk: Walk to the kitchen and back."]
+
+
+def test_a_live_gsettings_int64_at_its_limit_is_one_line(ergo_env, tmp_path: Path) -> None:
+    """Real gsettings and dconf: Workrave's schema with micro-pause/limit as an int64 ('x'), set to
+    9223372036854775807, read live: `gsettings` prints `int64 9223372036854775807`."""
+    from tests.test_config_import import _workrave_session
+
+    schema = (DATA / "org.workrave.gschema.xml").read_text("utf-8")
+    old = '<key type="i" name="limit">\n      <default>180</default>'
+    assert old in schema
+    schema = schema.replace(old, '<key type="x" name="limit">\n      <default>180</default>')
+    script = """
+gsettings set org.workrave.timers.micro-pause limit 9223372036854775807
+gsettings get org.workrave.timers.micro-pause limit
+"$PYTHON" -m ergo config import --from workrave 2> "$ERR" || echo "exit $?"
+"""
+    err = tmp_path / "ergo.err"
+    result = _workrave_session(tmp_path, script, {**ergo_env, "ERR": str(err)}, schema=schema)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "int64 9223372036854775807" and result.stdout.splitlines()[-1] == "exit 2"
+    lines = err.read_text().strip().splitlines()
+    assert lines == ["ergo: gsettings (live): timers/micro-pause/limit is a 19-digit number, larger than any setting "
+                     "(2^53): a damaged Workrave settings file, nothing imported"], lines
+    assert not Path(ergo_env["ERGO_CONFIG"]).exists()

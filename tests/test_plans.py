@@ -7,6 +7,7 @@ real `ergo run` with a plan stored in its real SQLite state file.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -19,9 +20,11 @@ from ergo.errors import ErgoError
 from ergo.plans import timing
 from ergo.plans.catalog import load_plans
 from ergo.records.store import Store
+from ergo.tips import load_sources, red_flag
 from tests.daemon_helpers import Daemon, ErgoEnv, wait_for
 from tests.helpers import ergo_env, run_ergo  # noqa: F401
-from tests.test_tips import DENY, seeds  # noqa: F401
+from tests.seed_index import plan_quotes, plan_texts, unquoted
+from tests.test_tips import DENY, WARNING_SIGNS, seeds  # noqa: F401
 
 PLANS = load_plans()
 ACUTE = PLANS["acute-back"]
@@ -41,8 +44,8 @@ def timeline(plan, running, zone=BERLIN) -> list[tuple[datetime, str]]:
 
 
 def _texts(plan) -> list[str]:
-    return [plan.title, plan.summary, plan.warning, plan.skin_note, plan.stretch_note] + [
-        t for step in plan.steps for t in (step.title, step.text)]
+    """Every text of the plan a person reads: in ergo's own words, except what it puts in quotation marks."""
+    return plan_texts(plan)
 
 
 @pytest.mark.parametrize("plan", list(PLANS.values()), ids=lambda p: p.name)
@@ -58,23 +61,53 @@ def test_every_step_cites_a_real_section_and_the_documents_own_words(plan, seeds
 
 @pytest.mark.parametrize("plan", list(PLANS.values()), ids=lambda p: p.name)
 def test_no_drug_brand_or_dose_and_no_copied_sentences(plan, seeds) -> None:
-    for text in _texts(plan):
+    """ergo's own words throughout; what it puts in quotation marks is verbatim from the document it cites."""
+    for text in filter(None, _texts(plan)):
         assert not DENY.search(text), (plan.name, text)
-    for text in _texts(plan):
-        if text:
-            assert not seeds.copied(text), (plan.name, seeds.copied(text))
+        assert not seeds.copied(unquoted(text)), (plan.name, seeds.copied(unquoted(text)))
+    for file, quoted in plan_quotes(plan):
+        assert seeds.has_quote(file, quoted), f"{plan.name}: {quoted!r} is in quotation marks but not in {file}"
 
 
-def test_acute_back_warns_with_the_documents_signs_and_labels_its_own_first_aid_note() -> None:
-    warning = ACUTE.warning.lower()
-    for sign in ("persist", "severe", "numbness", "tingling", "weakness", "leg", "numb", "medical attention"):
-        assert sign in warning, sign
-    assert {w.source for w in ACUTE.warning_sources} == {"002_ff3d92e87014b7ae.txt", "003_1a43569451269b77.txt"}
+def test_acute_back_gives_the_warning_signs_exactly_as_the_document_does(seeds) -> None:
+    """002's list in full ("persist, are severe, or are accompanied by ... numbness, tingling, or weakness"),
+    quoted; 003's sore or numb leg only as ergo's own caution, labelled so."""
+    flag = red_flag()
+    file, sentence = WARNING_SIGNS
+    assert seeds.quote_under(file, flag.section, sentence) and sentence == f"If back spasms {flag.quote}"  # the whole list
+    assert f'"{flag.quote}"' in ACUTE.warning and "medical attention" in ACUTE.warning
+    assert f"({load_sources()[flag.source].title})" in ACUTE.warning  # cited by its title, not its number
+    leg = ACUTE.warning[ACUTE.warning.index("leg") - 120:ACUTE.warning.index("leg")]
+    assert "ergo's own caution" in leg  # the leg is not passed off as one of the documents' signs
     assert "skin" in ACUTE.skin_note.lower()
-    assert "only if the pain allows" in ACUTE.stretch_note
+    assert "persists or is severe" not in ACUTE.warning and not re.search(r"\b00\d\b", ACUTE.warning)
 
 
-# --- timing, simulated ----------------------------------------------------------------------------
+def test_every_movement_step_goes_only_as_far_as_the_pain_allows_and_stops_if_it_grows() -> None:
+    moves = [step for step in ACUTE.steps if step.id.startswith("move")]
+    assert len(moves) == 3
+    for step in moves + [ACUTE.reminders["stretch"]]:
+        text = step.text if hasattr(step, "text") else step.note
+        assert "as far as the pain allows" in text and re.search(r"[Ss]top if it grows", text), text
+        assert not re.search(r"now that|has eased\.|pain is gone|pain has gone", text), f"assumes the pain has gone: {text}"
+    # move-3 brings stretching back only on a condition, and gives walking otherwise
+    assert re.search(r"Has the sharp pain eased\? Then add", ACUTE.step("move-3").text)
+    assert "if not, keep to walking" in ACUTE.step("move-3").text
+
+
+def test_every_number_the_documents_do_not_give_is_labelled_as_ergos_choice() -> None:
+    for plan in PLANS.values():
+        for step in plan.steps:
+            assert step.choice, f"{plan.name} {step.id}: its times and counts are ergo's choice: say so"
+    choice = {step.id: step.choice for step in ACUTE.steps}
+    assert "every 3 hours" in choice["cold"] and '"every few hours"' in choice["cold"] and "72 hours" in choice["cold"]
+    assert "3 times a day" in choice["heat"]
+    assert "twice a day" in choice["move-1"] and "3 times a day" in choice["move-2"] and "4 times a day" in choice["move-3"]
+    assert any("7 days" in c for c in ACUTE.choices) and any("day 1" in c and "rest" in c for c in ACUTE.choices)
+    assert "10 minutes after you start it" in WORKOUT.steps[0].choice
+
+
+# --- timing, simulated# --- timing, simulated ----------------------------------------------------------------------------
 
 
 def test_acute_back_week_matches_the_documents() -> None:
@@ -183,17 +216,18 @@ def _store_plan(env: ErgoEnv, running: timing.Running) -> None:
 def test_a_stored_plan_survives_the_restart_delivers_its_step_and_ends_by_itself() -> None:
     with ErgoEnv.create(POSTURE__INTERVAL="1h", HYDRATION__INTERVAL="1h") as env:
         now = datetime.now(timezone.utc)
-        started = now - timedelta(minutes=10) + timedelta(seconds=2)  # its one step falls due in 2 s
-        _store_plan(env, timing.Running("after-workout", started, started + timedelta(minutes=10, seconds=3), "00:00-24:00", {},
-                                        started - timedelta(microseconds=1)))
+        started = now - timedelta(minutes=10) + timedelta(seconds=4)  # its one step falls due in 4 s
+        _store_plan(env, timing.Running("after-workout", started, started + timedelta(minutes=10, seconds=5), "00:00-24:00", {},
+                                        started - timedelta(microseconds=1), now.astimezone().date().isoformat()))
         with Daemon(env) as daemon:
             plan = daemon.status()["plan"]
             # a loaded machine may start the daemon after the step fell due: then it was delivered already
             delivered = "Stretch after your workout" in daemon.stdout()
             assert delivered or (plan and plan["name"] == "after-workout" and plan["next_step"] == "stretch"), plan
-            wait_for(lambda: "Stretch after your workout" in daemon.stdout(), 6, what="the plan's step")
+            wait_for(lambda: "Stretch after your workout" in daemon.stdout(), 8, what="the plan's step")
             assert "stretch your main muscle groups, slowly, for about 10 minutes" in daemon.stdout()
-            wait_for(lambda: daemon.status()["plan"] is None, 6, what="the plan ending by itself")
+            wait_for(lambda: daemon.status()["plan"] is None, 8, what="the plan ending by itself")
+            assert "Plan started" not in daemon.stdout()  # announced when it started, not again after the restart
             assert "Plan finished: After your workout" in daemon.stdout()
             assert daemon.stdout().count("Stretch after your workout") == 1
         events = [(h["kind"], h["event"]) for h in env.history()]
@@ -202,19 +236,23 @@ def test_a_stored_plan_survives_the_restart_delivers_its_step_and_ends_by_itself
 
 
 @pytest.mark.slow
-def test_plan_start_through_the_daemon_warns_once_softens_stretches_and_persists_until_stopped() -> None:
+def test_plan_start_through_the_daemon_warns_in_full_and_persists_until_stopped() -> None:
     with ErgoEnv.create(POSTURE__INTERVAL="1h", HYDRATION__INTERVAL="1h", STRETCH__ENABLED="true",
                         STRETCH__INTERVAL="3s", SCHEDULE__HOURS="00:00-24:00") as env:
         with Daemon(env) as daemon:
             started = env.cli("plan", "start", "acute-back", "--waking", "00:00-24:00", "--cold-every", "2h")
             assert started.returncode == 0, started.stderr
-            assert "Warning signs" in started.stdout and "numbness, tingling" in started.stdout
+            flat = " ".join(started.stdout.split())
+            assert f'"{red_flag().quote}"' in flat  # the documents' warning signs in full
             assert "General first-aid practice, not from the documents:" in started.stdout
+            assert "ergo's choices (the documents give no number, or a range):" in started.stdout
+            assert "Cold pack: every 2 hours" not in flat and "Cold pack: every 3 hours" in flat  # the data's label
             assert "ergo is not running" not in started.stdout
             wait_for(lambda: "Plan started: Acute back spasm" in daemon.stdout(), 5, what="the start notification")
             out = daemon.stdout()
-            assert "Time for the cold pack" in out and "Seek medical attention" in out  # first step and the warning, once
-            wait_for(lambda: "Gently, and only if the pain allows." in daemon.stdout(), 8, what="a softened stretch reminder")
+            assert "Time for the cold pack" in out and f'"{red_flag().quote}"' in out  # first step and the warning
+            time.sleep(4)
+            assert "Stretch" not in daemon.stdout()  # held while acute-back runs (tests/test_plan_holds.py)
             twice = env.cli("plan", "start", "after-workout")
             assert twice.returncode == 1 and "acute-back is already running" in twice.stderr
             status = json.loads(env.cli("status", "--json").stdout)["plan"]
@@ -244,6 +282,13 @@ def test_plan_start_without_a_daemon_stores_it_and_schedule_shows_it(ergo_env) -
     assert lines[-1].endswith("-- the plan ends by itself")
     merged = run_ergo(["schedule", "--hours", "24"], ergo_env)
     assert "plan acute-back: Cold pack" in merged.stdout
+    # the same pure decision as the daemon's: stretch and movement held, and the timeline leaves them out
+    assert re.search(r"stretch reminders held until .*: acute-back plan: stretching comes back", merged.stdout)
+    assert re.search(r"movement reminders held until .*: acute-back plan: the plan's own gentle movement", merged.stdout)
+    assert not re.search(r"^  \d\d:\d\d  .*\b(stretch|movement)\b", merged.stdout, re.M), merged.stdout
+    status = " ".join(run_ergo(["plan", "status"], ergo_env).stdout.split())
+    assert "stretch reminders held until" in status and "movement reminders held until" in status
+    assert f'"{red_flag().quote}"' in status  # the warning signs in full
     bad = run_ergo(["plan", "start", "acute-back", "--cold-every", "5h"], ergo_env)
     assert bad.returncode == 1 and bad.stderr.strip() == "ergo: --cold-every 5h: acute-back takes 2h to 4h"
     unknown = run_ergo(["plan", "start", "marathon"], ergo_env)
@@ -262,6 +307,92 @@ def test_plan_list_names_each_steps_document_by_its_title_like_ergo_tips(ergo_en
         for step in plan.steps:
             title = sources[step.cite.source].title
             assert f'source: {title} ({step.cite.source}), section "{step.cite.section}"' in result.stdout
+
+
+# --- the warning signs: first notification, once a day, at the end (the driver over a simulated week) ---
+
+
+def _drive_week(tmp_path: Path, started_offline: bool) -> list[tuple[datetime, str, str]]:
+    """Run acute-back through the PlanDriver with a real SQLite store, ticking at each timer it asks for."""
+    from ergo.plans.driver import PlanDriver
+
+    start = local(2026, 11, 23, 9, 7)
+    sent: list[tuple[datetime, str, str]] = []
+    timer: list[datetime | None] = [None]
+    clock = [start]
+    store = Store(tmp_path / "state.sqlite3")
+    if started_offline:  # `ergo plan start` with no daemon: only the stored plan
+        store.save_plan(timing.start(ACUTE, start, "08:00-22:00", timing.resolve_options(ACUTE, {})).to_json())
+        clock[0] = start + timedelta(minutes=40)  # ergo is started later
+    driver = PlanDriver(store, lambda key, title, body: sent.append((clock[0], title, body)) or "test",
+                        lambda now: None, BERLIN, lambda at: timer.__setitem__(0, at))
+    if started_offline:
+        driver.sync(clock[0])
+    else:
+        driver.start(start, "acute-back", {}, "08:00-22:00", "00:00-24:00")
+    for _ in range(500):
+        if timer[0] is None:
+            break
+        clock[0] = max(timer[0], clock[0])
+        driver.tick(clock[0])
+    store.close()
+    return sent
+
+
+@pytest.mark.parametrize("offline", [False, True], ids=["through the daemon", "started with no daemon"])
+def test_the_warning_signs_come_first_then_once_a_day_then_at_the_end(tmp_path: Path, offline: bool) -> None:
+    sent = _drive_week(tmp_path, offline)
+    quote = f'"{red_flag().quote}"'
+    first_at, first_title, first_body = sent[0]
+    assert first_title == "Plan started: Acute back spasm" and quote in first_body  # the first notification
+    assert "Time for the cold pack" in first_body or offline  # the step due at once (stale when started offline)
+    days: dict = {}
+    for at, _title, body in sent:
+        days.setdefault(at.astimezone(BERLIN).date(), []).append(quote in body)
+    assert len(days) == 8  # Monday to the next Monday, when it ends
+    for day, flags in days.items():
+        assert flags[0] and flags.count(True) == 1 or (day == max(days) and flags.count(True) == 2), (day, flags)
+    last_at, last_title, last_body = sent[-1]
+    assert last_title == "Plan finished: Acute back spasm" and quote in last_body and "ergo's own caution" in last_body
+
+
+def test_the_docs_cite_the_documents_by_title_and_label_ergos_choices() -> None:
+    from tests.helpers import REPO
+
+    page = (REPO / "docs" / "sources-and-plans.md").read_text("utf-8")
+    config = (REPO / "docs" / "configuration.md").read_text("utf-8")
+    health = "\n".join(line for line in config.splitlines() if "document" in line)  # the table's "topic from the documents"
+    for name, text in (("sources-and-plans", page), ("configuration", health)):
+        assert not re.search(r"(?<![\w_])00[0-4](?![\w_])", text), f"docs/{name}.md cites a document by its number"
+    for line in page.splitlines():  # hashed file names only in the table of documents and the sample output line
+        if re.search(r"00[0-4]_[0-9a-f]{16}", line):
+            assert line.startswith("| *") or "source: " in line, line
+    for source in load_sources().values():
+        assert source.title in page
+    assert "| when | step | what the document says | ergo's choice |" in page
+    assert "Two of the documents give routines with a clock" not in page  # only one gives times
+    for label in ("every 3 h", "3 times a day", "twice a day", "4 times a day", "7 days", "that rest is the first 24 hours"):
+        row = next(line for line in page.splitlines() if line.startswith("|") and label in line)
+        assert row.rstrip(" |").endswith(row.split("|")[-2].strip()) and label in row.split("|")[-2], row
+
+
+def test_a_plan_started_with_no_daemon_is_announced_as_soon_as_the_daemon_runs(tmp_path: Path) -> None:
+    """Not only when its first step falls due: after-workout's comes 10 minutes in, its start at once."""
+    from ergo.plans.driver import PlanDriver
+
+    start = local(2026, 11, 23, 18)
+    store = Store(tmp_path / "state.sqlite3")
+    store.save_plan(timing.start(WORKOUT, start, "00:00-24:00", {}).to_json())
+    timer: list = [None]
+    sent: list = []
+    driver = PlanDriver(store, lambda key, title, body: sent.append(title) or "test", lambda now: None, BERLIN,
+                        lambda at: timer.__setitem__(0, at))
+    ran = start + timedelta(minutes=2)  # `ergo start` two minutes later
+    driver.sync(ran)
+    assert timer[0] == ran
+    driver.tick(ran)
+    assert sent == ["Plan started: After your workout"]
+    store.close()
 
 
 # --- waking hours bound every repeated step -----------------------------------------------------------

@@ -257,3 +257,22 @@ def test_the_daemon_runs_on_the_users_config_when_the_system_file_is_a_fifo() ->
             assert f"note: {notice}" in env.cli("status").stdout
             wait_for(lambda: notice in daemon.stderr(), 5, what="the notice in the log")
             assert daemon.alive()
+
+
+@pytest.mark.slow
+def test_a_system_file_broken_while_ergo_runs_leaves_the_users_config_in_force() -> None:
+    with ErgoEnv.create(HYDRATION__INTERVAL=None) as env:
+        system = Path(env.env["XDG_CONFIG_DIRS"]) / "ergo" / "config.toml"
+        system.parent.mkdir(parents=True)
+        system.write_text('[hydration]\ninterval = "20m"\n[policy]\nlocked = ["hydration"]\n', "utf-8")
+        env.write_config('[hydration]\ninterval = "33m"\n')
+        with Daemon(env) as daemon:
+            assert daemon.status()["reminders"]["hydration"]["interval"] == "20m"  # locked
+            tmp = system.with_name("config.toml.new")
+            tmp.write_text('[hydration]\ninterval = "20m"\n[policy\n', "utf-8")  # an admin's typo
+            os.replace(tmp, system)
+            wait_for(lambda: daemon.status()["reminders"]["hydration"]["interval"] == "33m", 5, what="the user's value")
+            status = daemon.status()
+            assert status["config_error"] is None and len(status["config_notices"]) == 1
+            assert status["config_notices"][0].startswith(f"system-wide file ignored, your own settings apply: {system}: not valid TOML")
+            assert daemon.alive()

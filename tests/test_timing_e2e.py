@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -21,6 +21,15 @@ from tests.daemon_helpers import Daemon, ErgoEnv, wait_for
 from tests.desktop import DesktopSession, require_desktop_tools
 
 pytestmark = pytest.mark.slow
+
+#: waits for what falls due within seconds on a quiet machine: they end as soon as it happens, and
+#: leave room for a machine at a load of 4 on 2 cores
+SLOW = 15.0
+
+
+def held(daemon: Daemon, *kinds: str) -> set[str | None]:
+    reminders = daemon.status()["reminders"]
+    return {reminders[kind]["held"] for kind in kinds}
 
 
 @contextmanager
@@ -53,20 +62,21 @@ def test_away_holds_reminders_and_return_brings_no_burst(desktop: DesktopSession
     with ErgoEnv.create(desktop.env, **settings) as env, Daemon(env) as daemon:
         assert daemon.status()["idle_backend"] == "x11"
         # Nobody touches the (virtual) keyboard: away after 2 s, so nothing is delivered.
-        wait_for(lambda: daemon.status()["hold"] == "away", timeout=6, what="daemon notices the person is away")
-        time.sleep(6)  # posture (3 s) and hydration (6 s) both fall due meanwhile
+        wait_for(lambda: daemon.status()["hold"] == "away", timeout=SLOW, what="daemon notices the person is away")
+        # posture (3 s) and hydration (6 s) both fall due while away, and are held
+        wait_for(lambda: held(daemon, "posture", "hydration") == {"away"}, SLOW, what="both reminders held")
+        # ... and away longer than posture's natural break (4 s), so its countdown starts afresh on return
+        away_since = datetime.fromisoformat(daemon.status()["away_since"])
+        time.sleep(max(0.0, (away_since + timedelta(seconds=4.5) - datetime.now(timezone.utc)).total_seconds()))
         assert daemon.reminder_lines() == []
-        status = daemon.status()
-        assert status["reminders"]["hydration"]["held"] == "away"
-        away_for = time.monotonic()
         # The person comes back and stays active.
         with keep_active(desktop):
-            back = wait_for(lambda: daemon.status()["hold"] is None and time.monotonic(), timeout=5, what="back")
-            time.sleep(1.5)
-            first = daemon.reminder_lines()
-            assert len(first) <= 1, f"burst on return: {first}"
-            assert daemon.delivered() == ["hydration"], "the pending hydration reminder, alone, on return"
-            time.sleep(5)
+            wait_for(lambda: daemon.status()["hold"] is None, timeout=SLOW, what="back")
+            first = wait_for(daemon.delivered, SLOW, what="the first reminder after the return")
+            assert first == ["hydration"], "the pending hydration reminder, alone, on return"
+            assert len(daemon.reminder_lines()) == 1, f"burst on return: {daemon.reminder_lines()}"
+            # posture took its natural break while away: a fresh countdown, so it comes 3 s after the return
+            wait_for(lambda: "posture" in daemon.delivered(), SLOW, what="posture after the return")
         kinds = daemon.delivered()
         assert "posture" in kinds and "hydration" in kinds
         history = env.history()
@@ -74,7 +84,6 @@ def test_away_holds_reminders_and_return_brings_no_burst(desktop: DesktopSession
         assert not any(r["kind"] == "hydration" and r["event"] == "natural_break" for r in history)
         notifications = sorted({t for t, _ in env.deliveries()})  # a merged notification is one row per kind
         assert all(b - a >= timedelta(seconds=0.9) for a, b in zip(notifications, notifications[1:])), notifications
-        assert back - away_for < 5
         assert daemon.terminate() == 0
 
 
@@ -83,14 +92,14 @@ def test_do_not_disturb_holds_then_delivers_merged(desktop: DesktopSession) -> N
     settings = dict(NOTIFIER="console", POSTURE__INTERVAL="2s", HYDRATION__INTERVAL="3s", MERGE_WINDOW="0.5s")
     with ErgoEnv.create(desktop.env, **settings) as env, Daemon(env) as daemon:
         subprocess.run(["dunstctl", "set-paused", "true"], env=desktop.full_env(), check=True)
-        wait_for(lambda: daemon.status()["dnd"], timeout=5, what="daemon sees do-not-disturb")
+        wait_for(lambda: daemon.status()["dnd"], timeout=SLOW, what="daemon sees do-not-disturb")
         before = len(daemon.reminder_lines())
-        time.sleep(3.5)
+        # both fall due during do-not-disturb (posture at 2 s, hydration at 3 s), and are held
+        wait_for(lambda: held(daemon, "posture", "hydration") == {"do not disturb"}, SLOW, what="both held")
         assert len(daemon.reminder_lines()) == before, "delivered during do-not-disturb"
-        assert daemon.status()["reminders"]["posture"]["held"] == "do not disturb"
         subprocess.run(["dunstctl", "set-paused", "false"], env=desktop.full_env(), check=True)
-        wait_for(lambda: len(daemon.reminder_lines()) > before, timeout=5, what="delivery after do-not-disturb")
-        time.sleep(0.3)
+        wait_for(lambda: len(daemon.reminder_lines()) > before, timeout=SLOW, what="delivery after do-not-disturb")
+        time.sleep(0.5)  # a second, unmerged delivery would follow at once
         after = daemon.reminder_lines()[before:]
         assert len(after) == 1 and "Posture check" in after[0] and "Drink some water" in after[0], after
         assert daemon.terminate() == 0

@@ -15,6 +15,7 @@ import pytest
 
 from ergo.tips import DEFAULT_KINDS, Tip, load_catalog, load_sources, next_tip, red_flag
 from tests import seed_index
+from tests.helpers import ergo_env, run_ergo  # noqa: F401
 from tests.seed_index import Seeds
 
 ALLOWED_KINDS = frozenset(DEFAULT_KINDS) | {"breathing", "workspace", "strength"}
@@ -91,12 +92,15 @@ WARNING_SIGNS = seed_index.TEST_QUOTES[-1]
 
 
 def test_red_flag_says_what_the_document_says(seeds: Seeds) -> None:
+    """002's warning signs exactly: its own list, verbatim, in quotation marks, cited by title."""
     flag = red_flag()
-    file, quote = WARNING_SIGNS
-    assert flag.source == file and seeds.quote_under(file, flag.section, quote)
-    for word in ("persist", "severe", "numbness", "tingling", "weakness"):
-        assert word in quote
-        assert word in flag.text, f"the red flag leaves out {word!r}"
+    file, sentence = WARNING_SIGNS
+    assert flag.source == file and seeds.quote_under(file, flag.section, sentence)
+    assert sentence.endswith(flag.quote) and sentence == f"If back spasms {flag.quote}"  # the whole list, no less
+    assert seeds.quote_under(file, flag.section, flag.quote)
+    assert f'"{flag.quote}"' in flag.text and "medical attention" in flag.text
+    assert f"({load_sources()[flag.source].title})" in flag.text  # by its title, not its number
+    assert not seeds.copied(seed_index.unquoted(flag.text))  # the rest in our own words
     assert PROFESSIONAL.search(flag.text)
     assert DENY.search(flag.text) is None
 
@@ -116,7 +120,7 @@ def test_reviewed_tips_cite_what_supports_them(seeds: Seeds) -> None:
     tips = {tip.id: tip for tip in _all_tips()}
     # movement-04 no longer cites 003's "take a few steps", a step for a spasm in progress
     assert tips["movement-04"].source == "004_13427e315021f412.txt" and seeds.has_quote(tips["movement-04"].source, "avoiding prolonged sitting or standing")
-    assert tips["movement-03"].section == "Muscle Overuse and Strain" and seeds.has_quote(tips["movement-03"].source, "prolonged periods of sitting")
+    assert tips["movement-02"].section == "Muscle Overuse and Strain" and seeds.has_quote(tips["movement-02"].source, "prolonged periods of sitting")
     assert all(mineral in tips["hydration-07"].text for mineral in ("calcium", "magnesium", "potassium"))
     assert seeds.has_quote(tips["hydration-07"].source, "foods high in calcium, magnesium, and potassium")
     # stretch tips arrive hourly: one says not to stretch into acute pain, as 002 does
@@ -301,3 +305,91 @@ def test_rotation_is_reproducible_with_a_seed() -> None:
 def test_next_tip_with_no_tips_raises() -> None:
     with pytest.raises(ValueError):
         next_tip([], set(), random.Random(0))
+
+
+# ------------------------------------------------------------------ the issue-19 review
+
+
+GENERAL_PRACTICE = {"posture-03", "posture-05", "posture-08", "stretch-01", "stretch-02", "stretch-03", "stretch-06",
+                    "stretch-07", "workspace-01", "workspace-04", "strength-02", "movement-10"}  # movement-10 was posture-06
+
+
+def test_tips_claim_no_more_than_their_documents(seeds: Seeds) -> None:
+    tips = {tip.id: tip for tip in _all_tips()}
+    water = tips["hydration-07"]  # water prevents dehydration; the minerals' foods help the electrolytes (004)
+    assert "helps prevent dehydration" in water.text and seeds.has_quote(water.source, "water helps prevent dehydration")
+    assert not re.search(r"water[^.]*electrolyte|keeps? your electrolytes", water.text, re.I), water.text
+    assert seeds.has_quote(water.source, "can also help prevent electrolyte imbalances")
+    # a tip that names one warning sign names them all, as 002 does: persist, severe, numbness, tingling, weakness
+    for tip in _all_tips():
+        if RED_FLAG.search(tip.text):
+            for sign in ("persist", "severe", "numbness", "tingling", "weakness"):
+                assert sign in tip.text, f"{tip.id} narrows the warning signs: no {sign!r}"
+            assert PROFESSIONAL.search(tip.text)
+    assert tips["workspace-02"].section == "Make Use of Back Support to Prevent Back Pain."
+    # a desk twist is not 000's stretching "before physical activity"
+    assert (tips["stretch-03"].source, tips["stretch-03"].section) != ("000_f4b6bc79e35247ba.txt", "Prevention Tips")
+    two, three = tips["movement-02"], tips["movement-03"]
+    assert (two.source, two.section) != (three.source, three.section) and seeds.has_quote(three.source, "even mere inactivity")
+
+
+def test_general_practice_tips_are_labelled_in_ergo_tips(ergo_env) -> None:
+    from ergo.tips import label
+
+    assert {tip.id for tip in _all_tips() if tip.basis == "general practice"} == GENERAL_PRACTICE
+    listed = run_ergo(["tips"], ergo_env).stdout
+    for tip in _all_tips():
+        after = listed[listed.index(tip.id):].split("\n", 3)
+        assert (f"({label(tip)})" in after[2]) == (tip.id in GENERAL_PRACTICE), (tip.id, after[:3])
+    assert "general practice: the document gives the topic, not this advice" in listed
+
+
+def test_lifting_is_not_a_posture_check_and_sleeping_posture_waits_for_the_evening() -> None:
+    catalog = load_catalog()
+    assert not any(re.search(r"\blift (something|it|things|heavy)|\blifting", t.text) for t in catalog["posture"])
+    assert any(re.search(r"\blift", t.text) for t in catalog["movement"])
+    sleeping = {t.id for tips in catalog.values() for t in tips if re.search(r"\b(bed|sleep)", t.text)}
+    assert sleeping == {t.id for tips in catalog.values() for t in tips if t.when == "evening"} == {"posture-09", "posture-10"}
+    rng, shown = random.Random(5), set()
+    for _ in range(40):  # daytime: never a sleeping tip, and every daytime tip in turn
+        tip, shown = next_tip(catalog["posture"], shown, rng, evening=False)
+        assert tip.id not in sleeping
+    assert not shown & sleeping
+    drawn = set()
+    for _ in range(len(catalog["posture"])):  # evening: the sleeping tips come too
+        tip, shown = next_tip(catalog["posture"], shown, rng, evening=True)
+        drawn.add(tip.id)
+    assert sleeping <= drawn
+
+
+def test_evening_is_the_last_ninety_minutes_of_the_work_window_or_from_six_when_hours_are_all_day() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from ergo.tips import is_evening
+    from ergo.timing.worktime import WorkHours
+
+    office = WorkHours.parse("mon-fri", "09:00-17:00", timezone.utc)
+    end = datetime(2026, 11, 23, 17, 0, tzinfo=timezone.utc)
+    assert is_evening(office, end - timedelta(minutes=90)) and not is_evening(office, end - timedelta(minutes=90, microseconds=1))
+    assert not is_evening(office, end)  # outside work hours: no reminder at all
+    always = WorkHours.parse("every day", "00:00-24:00", timezone.utc)
+    six = datetime(2026, 11, 23, 18, 0, tzinfo=timezone.utc)
+    assert is_evening(always, six) and not is_evening(always, six - timedelta(microseconds=1))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("hours", "evening"), [("09:00-17:00", False), ("09:00-13:30", True)])
+def test_the_daemon_shows_sleeping_posture_tips_only_near_the_end_of_work_hours(hours: str, evening: bool) -> None:
+    from datetime import datetime, timezone
+
+    from tests.daemon_helpers import Daemon, ErgoEnv, wait_for
+
+    offset = datetime.now(timezone.utc).hour - 12  # a zone where it is noon now (Etc/GMT+2 is UTC-2)
+    with ErgoEnv.create(POSTURE__INTERVAL="1s", HYDRATION__ENABLED="false", SCHEDULE__HOURS=hours) as env:
+        env.env["TZ"] = f"Etc/GMT{offset:+d}"
+        with Daemon(env) as daemon:
+            wait_for(lambda: daemon.stderr().count("reminder posture delivered") >= 14, 40, what="14 posture reminders")
+        shown = set(re.findall(r"\(tip (posture-\d\d)\)", daemon.stderr()))
+        assert ({"posture-09", "posture-10"} <= shown) == evening, sorted(shown)
+        assert not evening or len(shown) == 9
+        assert evening or len(shown) == 7

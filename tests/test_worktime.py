@@ -227,8 +227,11 @@ def _chain(hours: WorkHours, first: datetime, last: datetime) -> list[tuple[date
         pytest.param(FALL_2026, "09:00-17:00", {0: 480}, id="fall-office"),
         pytest.param(FALL_2026, "22:00-06:00", {-1: 540, 0: 480}, id="fall-night"),
         pytest.param(FALL_2026, "01:00-04:00", {0: 240, 1: 180}, id="fall-around-repeat"),
-        pytest.param(FALL_2026, "02:30-05:00", {0: 210, 1: 150}, id="fall-start-in-repeat"),
-        pytest.param(FALL_2026, "01:30-02:30", {0: 120, 1: 60}, id="fall-end-in-repeat"),
+        # issue 16: a window with its start or end in the repeated hour keeps its nominal length (one pass)
+        pytest.param(FALL_2026, "02:30-05:00", {0: 150, 1: 150}, id="fall-start-in-repeat"),
+        pytest.param(FALL_2026, "01:30-02:30", {0: 60, 1: 60}, id="fall-end-in-repeat"),
+        pytest.param(FALL_2026, "02:35-03:00", {0: 25, 1: 25}, id="fall-ends-where-the-clock-turns-back"),
+        pytest.param(FALL_2026, "02:10-02:40", {0: 30, 1: 30}, id="fall-inside-repeat"),
     ],
 )
 def test_dst_neither_doubles_nor_skips_a_window(dst_day: date, text: str, full_windows: dict[int, int]) -> None:
@@ -253,16 +256,17 @@ def test_dst_neither_doubles_nor_skips_a_window(dst_day: date, text: str, full_w
 
 
 def test_fall_back_night_repeated_hour_is_one_window() -> None:
-    """02:15-02:45 on the fall-back night: 02:30 happens twice, the window still starts once."""
+    """02:15-02:45 on the fall-back night: 02:30 happens twice, the window starts once and lasts its
+    30 minutes, on the first pass (it closes the first time the clock shows 02:45)."""
     hours = WorkHours.parse("every day", "02:15-02:45", BERLIN)
     starts, minutes = _walk(hours, at(FALL_2026 - timedelta(days=1), "12:00"), at(FALL_2026 + timedelta(days=1), "12:00"))
     assert {day: len(seen) for day, seen in starts.items()} == {FALL_2026: 1, FALL_2026 + timedelta(days=1): 1}
     first_0230 = at(FALL_2026, "02:30", fold=0)
     second_0230 = at(FALL_2026, "02:30", fold=1)
     assert second_0230 - first_0230 == timedelta(hours=1)
-    assert hours.window_at(first_0230) is not None
-    assert hours.window_at(first_0230) == hours.window_at(second_0230)  # both occurrences: the same span
-    assert 30 <= minutes[FALL_2026] <= 90
+    assert hours.window_at(first_0230) == (at(FALL_2026, "02:15", fold=0), at(FALL_2026, "02:45", fold=0))
+    assert hours.window_at(second_0230) is None  # the second pass is outside: not stretched across both
+    assert minutes[FALL_2026] == 30
 
 
 def test_office_hours_keep_their_wall_clock_across_both_changes() -> None:
@@ -286,3 +290,15 @@ def test_spring_forward_window_touching_the_gap(text: str, minutes: int, start_c
     (start,) = starts[SPRING_2026]
     assert start.astimezone(BERLIN).strftime("%H:%M") == start_clock
     assert inside[SPRING_2026] == minutes
+
+
+def test_a_window_in_the_repeated_hour_is_one_pass_of_its_nominal_length() -> None:
+    """Berlin, 25 Oct 2026: 03:00 CEST turns back to 02:00 CET. 02:35-03:00 closes when the clock
+    shows 03:00 (once, after the second pass), so it is the second 02:35-03:00 (CET), 25 minutes;
+    02:10-02:40 closes the first time the clock shows 02:40, so it is the first pass (CEST)."""
+    late = WorkHours.parse("every day", "02:35-03:00", BERLIN).spans_on(FALL_2026)
+    assert [(s.astimezone(BERLIN).isoformat(), e.astimezone(BERLIN).isoformat()) for s, e in late] == [
+        ("2026-10-25T02:35:00+01:00", "2026-10-25T03:00:00+01:00")]
+    early = WorkHours.parse("every day", "02:10-02:40", BERLIN).spans_on(FALL_2026)
+    assert [(s.astimezone(BERLIN).isoformat(), e.astimezone(BERLIN).isoformat()) for s, e in early] == [
+        ("2026-10-25T02:10:00+02:00", "2026-10-25T02:40:00+02:00")]

@@ -161,9 +161,11 @@ def _write(target: Path, text: str) -> None:
 
 
 def _printable(text: str) -> str:
-    """What another program's file says, safe for a terminal: control characters (escape sequences
-    included) shown as \\x1b and the like, never passed through."""
-    return "".join(c if c == "\n" or (c.isprintable() or c == "\t") else c.encode("unicode_escape").decode() for c in text)
+    """What another program's file says, safe for a terminal: each line masked by ergo.safetext
+    (control characters, escape sequences included, and lone surrogates shown as "?")."""
+    from ergo.safetext import printable
+
+    return "".join(printable(line) + "\n" for line in text.splitlines())
 
 
 def _list_unmapped(imported: Any, out: Any) -> None:
@@ -176,4 +178,4 @@ def _list_unmapped(imported: Any, out: Any) -> None:
         reasons.setdefault(item.why, []).append(item.name)
     for why, names in reasons.items():
         out.write(_printable(textwrap.fill(", ".join(names) + f": {why}", width=100, initial_indent="  - ",
-                                           subsequent_indent="    ")) + "\n")
+                                           subsequent_indent="    ")))

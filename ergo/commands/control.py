@@ -165,6 +165,8 @@ def schedule(sock: str, hours: float) -> int | None:
                              else "until `ergo resume`: no reminder comes before that"))
     for kind, until in answer["snoozed"].items():
         print(f"  {kind} snoozed until {_local(until)}")
+    for kind, hold in (answer.get("plan_holds") or {}).items():  # a running plan holds it (acute-back)
+        print(f"  {kind} reminders held until {_local(hold['until'], with_day=True)}: {hold['why']}")
     if answer.get("break"):
         timed = answer["break"]
         print(f"  break in progress: {', '.join(timed['kinds'])} until {_local(timed['ends'])}")
@@ -302,6 +304,10 @@ def render_status(status: dict[str, Any]) -> str:
                      f"{_format_seconds(left)} left; `ergo done` ends it early")
     if status["paused"]:
         lines.append("paused " + (f"until {_local(status['paused_until'])}" if status["paused_until"] else "until `ergo resume`"))
+    elif status.get("busy"):
+        lines.append(f"held: {status['busy']}" + (f" until {_local(status['busy_until'])}" if status.get("busy_until") else ""))
+    elif status.get("busy_after_until"):
+        lines.append(f"held: busy until a moment ago; what is due goes out at {_local(status['busy_after_until'])}")
     elif status.get("hold"):
         lines.append(f"holding reminders: {status['hold']}")
     for kind, entry in status["reminders"].items():
@@ -310,6 +316,8 @@ def render_status(status: dict[str, Any]) -> str:
         state = f"next {_local(entry['next_due'])} {_in(entry['next_due'], now)}"
         if entry["held"] == "outside hours":
             state = f"outside work hours until {_local(entry.get('resumes_at'), with_day=True)}; next {_local(entry['next_due'], with_day=True)}"
+        elif entry["held"] == "plan":
+            state = f"held until {_local(entry.get('resumes_at'), with_day=True)} ({entry.get('held_why')})"
         elif entry["held"] == "snoozed":
             state = f"snoozed until {_local(entry['snoozed_until'])}"
         elif entry["held"] == "spacing":

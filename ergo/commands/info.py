@@ -37,7 +37,7 @@ def run(command: str, config: str | None, flags: dict[str, Any], args: argparse.
 
 
 def tips(kind: str | None) -> int:
-    from ergo.tips import cite, load_catalog, load_sources, red_flag
+    from ergo.tips import cite, label, load_catalog, load_sources, red_flag
 
     catalog = load_catalog()
     if kind is not None and kind not in catalog:
@@ -47,6 +47,7 @@ def tips(kind: str | None) -> int:
     flag = red_flag()
     print(f"! {flag.text}")
     print(f"  {cite(flag.source, flag.section, sources)}")
+    print("  ergo's tips are general ergonomic reminders, not medical care.")
     print()
     for name, items in catalog.items():
         if kind is not None and name != kind:
@@ -55,6 +56,10 @@ def tips(kind: str | None) -> int:
         for tip in items:
             print(f"  {tip.id:<14} {tip.text}")
             print(f"  {'':<14} {cite(tip.source, tip.section, sources)}")
+            if label(tip):
+                print(f"  {'':<14} ({label(tip)})")
+            if tip.when == "evening":
+                print(f"  {'':<14} (only near the end of the day's work hours)")
     return 0
 
 
@@ -79,7 +84,10 @@ def schedule(settings: Any, hours: float, paths: Paths | None = None) -> int:
     for line in timeline.work_hours(specs):
         print(f"  work hours: {line}")
     events = timeline.window_events(specs, now, end)
-    events += _plan_events(paths, now, end)
+    running_plan = _running_plan(paths, now)
+    if running_plan is not None:
+        events += _plan_events(*running_plan, now, end)
+        engine.set_kind_holds(_plan_holds(*running_plan, specs, zone))
     coming = timeline.reminders(engine, now, end)
     events += coming
     printed = len(coming)
@@ -95,18 +103,35 @@ def schedule(settings: Any, hours: float, paths: Paths | None = None) -> int:
     return 0
 
 
-def _plan_events(paths: Paths | None, start: datetime, end: datetime) -> list[tuple[datetime, str]]:
-    """The running plan's steps in (start, end], for the timeline (the plan lives in the state file)."""
+def _running_plan(paths: Paths | None, now: datetime) -> tuple[Any, Any] | None:
+    """The running plan and its stored state (the plan lives in the state file), or None."""
     from ergo.commands.plan import current
     from ergo.plans import timing
     from ergo.plans.catalog import load_plans
-    from ergo.timing.worktime import local_zone
 
     running = current(paths) if paths is not None else None
     plans = load_plans()
-    if running is None or running.name not in plans or timing.finished(running, start):
-        return []
-    plan = plans[running.name]
+    if running is None or running.name not in plans or timing.finished(running, now):
+        return None
+    return plans[running.name], running
+
+
+def _plan_holds(plan: Any, running: Any, specs: dict, zone: Any) -> dict:
+    """The plan's holds on ordinary reminders (the same pure decision the daemon uses), each said in one line."""
+    from ergo.plans import timing
+
+    holds = timing.reminder_holds(plan, running)
+    for kind, hold in holds.items():
+        if kind in specs:
+            print(f"  {kind} reminders held until {hold.end.astimezone(zone):%a %d %b %H:%M}: {hold.why}")
+    return holds
+
+
+def _plan_events(plan: Any, running: Any, start: datetime, end: datetime) -> list[tuple[datetime, str]]:
+    """The running plan's steps in (start, end], for the timeline."""
+    from ergo.plans import timing
+    from ergo.timing.worktime import local_zone
+
     events = [(at, f"plan {plan.name}: {step.title}") for at, step in timing.occurrences(plan, running, local_zone(), start, end)]
     if running.ends <= end:
         events.append((running.ends, f"-- plan {plan.name} ends"))
@@ -115,20 +140,19 @@ def _plan_events(paths: Paths | None, start: datetime, end: datetime) -> list[tu
 
 def plan_timeline(paths: Paths) -> int:
     """`ergo schedule --plan`: every step of the running plan from now until it ends, day by day."""
-    from ergo.commands.plan import current
     from ergo.plans import timing
-    from ergo.plans.catalog import load_plans
     from ergo.timing.worktime import local_zone
 
-    running = current(paths)
-    plans = load_plans()
     now = datetime.now(timezone.utc)
-    if running is None or running.name not in plans or timing.finished(running, now):
+    found = _running_plan(paths, now)
+    if found is None:
         print("no plan is running (`ergo plan start NAME`; `ergo plan list` shows them)")
         return 0
-    plan = plans[running.name]
+    plan, running = found
     zone = local_zone()
     print(f"Plan {plan.name} ({plan.title}), waking hours {running.waking}, until {running.ends.astimezone(zone):%a %d %b %H:%M}:")
+    for kind, hold in timing.reminder_holds(plan, running).items():
+        print(f"  {kind} reminders held until {hold.end.astimezone(zone):%a %d %b %H:%M}: {hold.why}")
     last_day = None
     for at, step in timing.occurrences(plan, running, zone, now, running.ends):
         local = at.astimezone(zone)

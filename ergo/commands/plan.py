@@ -15,6 +15,7 @@ from ergo.errors import DaemonNotRunning, ErgoError
 from ergo.paths import Paths
 
 FIRST_AID_LABEL = "General first-aid practice, not from the documents:"
+CHOICE_LABEL = "ergo's choice"
 
 
 def run(action: str, config: str | None, flags: dict[str, Any], args: argparse.Namespace) -> int:
@@ -48,12 +49,36 @@ def list_plans(plans: dict) -> int:
         for step in plan.steps:
             print(f"  {step.id:<8} {step.text}")
             print(f"  {'':<8} {cite(step.cite.source, step.cite.section, sources)}")
+            if step.choice:
+                print(f"  {'':<8} {CHOICE_LABEL}: {step.choice}")
+        _print_reminder_rules(plan)
+        for choice in plan.choices:
+            print(f"  {CHOICE_LABEL}: {choice}")
         if plan.options:
             print("  options: " + ", ".join(f"--{o.name.replace('_', '-')} (default {_shown(o.default)}, "
                                             f"{_shown(o.low)} to {_shown(o.high)})" for o in plan.options.values()))
+        if plan.warning:
+            print(_wrap(plan.warning))
+            print(_wrap("(in its first notification, once a day with the day's first step, and when it ends)"))
     print("Start one with `ergo plan start NAME`; plans are off until you do. Steps come only in waking hours:\n"
           "[schedule] hours, else 08:00-22:00; `--waking HH:MM-HH:MM` sets them for one plan.")
     return 0
+
+
+def _print_reminder_rules(plan: Any) -> None:
+    """What the plan does to the ordinary reminders while it runs (ergo.plans.timing.reminder_holds)."""
+    for kind, rule in plan.reminders.items():
+        if rule.held_until:
+            begins = _hours(plan.step(rule.held_until).start)
+            print(_wrap(f"while it runs: {kind} reminders are held until {rule.held_until} begins ({begins}): {rule.why}"
+                        + (f"; then they add \"{rule.note}\"" if rule.note else "")))
+        else:
+            print(_wrap(f"while it runs: {kind} reminders are held until it ends: {rule.why} "
+                        f"({', '.join(rule.replaced_by)})"))
+
+
+def _hours(value: timedelta) -> str:
+    return f"hour {int(value.total_seconds() // 3600)}"
 
 
 def _shown(value: Any) -> str:
@@ -91,13 +116,19 @@ def start(plans: dict, paths: Paths, config: str | None, flags: dict[str, Any], 
         print(f"Next step: {running_info['next_step']} at {_local(datetime.fromisoformat(running_info['next_due']))}. "
               "`ergo schedule --plan` shows them all.")
     if plan.warning:
-        print("\nWarning signs (documents 002 and 003):")
-        print(_wrap(plan.warning))
+        print()
+        print(_wrap(plan.warning, indent=""))
     if plan.skin_note:
         print(f"\n{FIRST_AID_LABEL}")
         print(_wrap(plan.skin_note))
-    if plan.stretch_note:
-        print(f"\nWhile it runs, stretch reminders add: \"{plan.stretch_note}\"")
+    if plan.reminders:
+        print()
+        _print_reminder_rules(plan)
+    choices = [f"{step.title}: {step.choice}" for step in plan.steps if step.choice] + list(plan.choices)
+    if choices:
+        print(f"\n{CHOICE_LABEL}s (the documents give no number, or a range):")
+        for choice in choices:
+            print(_wrap(choice, indent="  - ").replace("\n  - ", "\n    "))
     return 0
 
 
@@ -188,6 +219,9 @@ def status(plans: dict, paths: Paths) -> int:
         print(f"  {_local(at)}  {step.title}")
     if not upcoming:
         print("  no step left before it ends")
+    for kind, hold in timing.reminder_holds(plan, running).items():
+        if hold.end > now:
+            print(_wrap(f"{kind} reminders held until {_local(hold.end)}: {hold.why}"))
     if plan.warning:
         print(_wrap(plan.warning))
     return 0

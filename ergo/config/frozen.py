@@ -54,6 +54,15 @@ class PlainIdle:
 
 
 @dataclass(frozen=True)
+class PlainMeetings:
+    microphone: bool = True
+    camera: bool = True
+    fullscreen: bool = True
+    calendar: tuple[str, ...] = ()
+    after: timedelta = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
 class PlainSettings:
     """The same names the pydantic model has, for the parts the daemon reads."""
 
@@ -66,6 +75,7 @@ class PlainSettings:
     idle: PlainIdle
     kinds: tuple[tuple[str, PlainReminder], ...]
     history_retention: timedelta = timedelta(days=365)
+    meetings: PlainMeetings = PlainMeetings()
 
     def reminders(self) -> dict[str, PlainReminder]:
         return dict(self.kinds)
@@ -95,7 +105,15 @@ class PlainSettings:
             schedule=PlainSchedule(**data["schedule"]),
             idle=PlainIdle(data["idle"]["backend"], timedelta(seconds=data["idle"]["away_after"])),
             kinds=kinds, history_retention=timedelta(seconds=data.get("history_retention", 365 * 86400)),
+            meetings=_meetings(data.get("meetings")),
         )
+
+
+def _meetings(data: dict[str, Any] | None) -> PlainMeetings:
+    if data is None:
+        return PlainMeetings()
+    return PlainMeetings(bool(data["microphone"]), bool(data["camera"]), bool(data["fullscreen"]),
+                         tuple(data["calendar"]), timedelta(seconds=data["after"]))
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from ergo.config.frozen import PlainLoaded
     from ergo.daemon.answers import Answers
+    from ergo.daemon.busy import BusyWatch
     from ergo.daemon.delivery import Deliverer
     from ergo.daemon.plans import PlanSteps
     from ergo.daemon.presence import Presence
@@ -59,6 +60,7 @@ class Steered(Protocol):
     presence: Presence
     answers: Answers
     plans: PlanSteps
+    busy: BusyWatch
 
     def apply(self, outcomes: list[Outcome], now: datetime) -> None: ...
 
@@ -189,8 +191,11 @@ class Control:
                     entry["next_due"] = _iso(due)
                     entry["snoozed_until"] = _iso(state.snoozed_until)
                     entry["last_fired"] = _iso(state.last_fired)
+                    by_plan = engine.plan_hold(kind, now)
                     if engine.paused:
                         entry["held"] = "paused"
+                    elif by_plan is not None:  # the running plan holds or replaces this kind (acute-back)
+                        entry["held"], entry["held_why"], entry["resumes_at"] = "plan", by_plan.why, _iso(by_plan.end)
                     elif engine.outside_hours(kind, now):
                         entry["held"] = "outside hours"
                         upcoming = engine.specs[kind].hours.next_start(now)
@@ -211,6 +216,7 @@ class Control:
                 "hold": hold,
                 "away_since": _iso(engine.away_since),
                 "dnd": engine.dnd,
+                **d.busy.status(now),
                 "notifier": d.backends.notifier.name,
                 "notifier_reason": getattr(d.backends.notifier, "reason", "") or d.backends.notifier_reason,
                 "reminders_reach": self._reminders_reach(),
@@ -264,6 +270,8 @@ class Control:
                             if kind in live.specs and state.snoozed_until is not None and state.snoozed_until > now},
                 "break": None if timed is None else {"kinds": list(timed.kinds), "ends": _iso(timed.started + timed.length)},
                 "plan": None if plan is None or running is None else {"name": plan.name, "ends": _iso(running.ends)},
+                "plan_holds": {kind: {"until": _iso(hold.end), "why": hold.why} for kind in live.specs
+                               if (hold := live.plan_hold(kind, now)) is not None},
                 "events": [[_iso(at), text] for at, text in sorted(events)],
             }
 
@@ -342,6 +350,7 @@ class Control:
             changed = d.engine.reconfigure(now, specs, timing)
             d.apply([], now)
             d.announce(now, force=True)
+        d.busy.configure(loaded.settings.meetings)  # outside the lock: a follower may be waiting for it
         log.info("config reloaded (%s): %s", reason, ", ".join(sorted(changed)) + " changed" if changed else "nothing changed")
         for notice in loaded.notices:
             log.warning("%s", notice)

@@ -24,6 +24,7 @@ from ergo import __version__
 from ergo.timing.clock import Clock, SystemClock
 from ergo.config.frozen import PlainLoaded, PlainSettings
 from ergo.daemon.answers import Answers
+from ergo.daemon.busy import BusyWatch, Select
 from ergo.daemon.control import Control
 from ergo.daemon.delivery import Deliverer, Timers
 from ergo.daemon.plans import PlanSteps
@@ -52,6 +53,7 @@ class Backends:
     idle_reason: str = "none: idle detection off"
     start_session_watchers: Callable[[Callable[[Any], None]], tuple[list[Any], list[str]]] | None = None
     answers: Any | None = None  # ergo.notify.answers.AnswerListener, when the notifier can hear buttons
+    select_busy: Select | None = None  # builds the busy sources for [meetings] (ergo.busy.select); None: never busy
 
 
 class Daemon:
@@ -87,14 +89,16 @@ class Daemon:
         self.timers = Timers(self.engine, self.scheduler, self._on_timer)
         buffered = BufferedStore(store, self.state)  # history rows and the plan survive a full disk
         self.plans = PlanSteps(self.engine, self.clock, self.zone, self.lock, self.scheduler, buffered, notifier,
-                               self.settings)
-        self.deliverer = Deliverer(notifier, self.state, self.settings, self.plans.driver.stretch_note)
+                               self.settings, self._resync)
+        self.deliverer = Deliverer(notifier, self.state, self.settings, self.plans.driver.note_for,
+                                   lambda kind: spec.hours if (spec := self.engine.specs.get(kind)) else None)
         self.presence = Presence(self.engine, self.clock, self.lock, self.scheduler, self.state, backends.idle,
                                  lambda: self.settings().idle.away_after, self.apply, self.timers.forget,
                                  self._clock_was_set)
         self._clock_watch: Any = None  # ergo.daemon.clockwatch.ClockWatch on Linux
         self.answers = Answers(self.engine, self.clock, self.zone, self.lock, self.scheduler, buffered, notifier,
                                self.deliverer, self.apply)
+        self.busy = BusyWatch(self.engine, self.clock, self.lock, self.apply, backends.select_busy)
         self.control = Control(self)
 
     # --- setup ----------------------------------------------------------------
@@ -125,6 +129,7 @@ class Daemon:
             log.info("system-wide config: %s", self.loaded.system_file)
         for notice in self.loaded.notices:
             log.warning("%s", notice)
+        self.busy.configure(self.settings().meetings)
         with self.lock:
             now = self.clock.now()
             self.state.save(now)
@@ -207,6 +212,7 @@ class Daemon:
             self.scheduler.shutdown(wait=False)
         except Exception:  # already stopped
             pass
+        self.busy.close_sources()
         for watcher in [*self._watchers, *([self._clock_watch] if self._clock_watch else [])]:
             try:
                 watcher.stop()
@@ -235,7 +241,12 @@ class Daemon:
         """A reminder job or the wake-up job fired: let the Engine decide."""
         try:
             with self.lock:
+                asking = self.busy.wanted(self.clock.now())
+            found = self.busy.ask(self.clock.now()) if asking else (None, None)  # outside the lock: may take a moment
+            with self.lock:
                 now = self.clock.now()
+                if asking:
+                    self.busy.settle(now, *found)
                 self.presence.check_clock(now)
                 self.apply(self.engine.tick(now), now)
                 self.presence.schedule_idle(now)  # a reminder now held for a return: watch for it sooner
@@ -259,6 +270,11 @@ class Daemon:
         self.presence.track(now)
         self.timers.sync(now)
         self.announce(now)
+
+    def _resync(self, now: datetime) -> None:
+        """Something outside the Engine's own events changed when reminders fall due (a plan's holds)."""
+        self.timers.sync(now)
+        self.announce(now, force=True)
 
     def announce(self, now: datetime, force: bool = False) -> None:
         """Wake status subscribers when what a bar shows may have changed (never blocks: one pipe write)."""
@@ -288,6 +304,7 @@ class Daemon:
         """Timed breaks and plan steps are countdowns: a clock set `moved` moves their wall times with it."""
         self.answers.shift(moved)
         self.plans.driver.shift(now, moved)
+        self.plans.holds_changed(now)  # a plan's holds on stretch and movement move with it
 
     def housekeeping(self) -> None:
         """Called from the control thread every minute: catches clock jumps that stall APScheduler, and

@@ -24,7 +24,8 @@ from ergo.errors import NotifyError
 from ergo.notify.base import Notification, Notifier
 from ergo.timing.policy import Engine
 from ergo.timing.decisions import Deliver
-from ergo.tips import load_catalog
+from ergo.timing.worktime import WorkHours
+from ergo.tips import is_evening, load_catalog
 from ergo.daemon.triggers import CatchUpIntervalTrigger
 
 log = logging.getLogger("ergo")
@@ -82,11 +83,12 @@ class Deliverer:
     """Composes and sends reminders, settles their history rows, and remembers which notification holds them."""
 
     def __init__(self, notifier: Notifier, state: StateKeeper, settings: Callable[[], PlainSettings],
-                 stretch_note: Callable[[], str]) -> None:
+                 plan_note: Callable[[str], str], hours: Callable[[str], WorkHours | None]) -> None:
         self.notifier = notifier
         self.state = state
         self._settings = settings  # the current settings (a reload replaces them)
-        self._stretch_note = stretch_note  # a running plan's note for stretch reminders, or ""
+        self._plan_note = plan_note  # what a running plan adds to a kind's reminders (kind -> note or "")
+        self._hours = hours  # a kind's work hours (evening tips come near their end)
         self._catalog = load_catalog()
         self.texts = self.texts_from(settings())
         self._shown = state.store.shown_tips()
@@ -106,10 +108,11 @@ class Deliverer:
 
     def deliver(self, decision: Deliver, row_ids: list[int | None]) -> None:
         """Send one (maybe merged) reminder; its "sending" rows become delivered or failed."""
-        message, self._shown = compose(decision.kinds, self.texts, self._shown)
-        note = self._stretch_note()
-        if note and "stretch" in decision.kinds:  # a running plan (acute-back) asks for care
-            message = replace(message, body=f"{message.body}\n{note}")
+        evening = any(is_evening(h, decision.at) for h in map(self._hours, decision.kinds) if h is not None)
+        message, self._shown = compose(decision.kinds, self.texts, self._shown, evening=evening)
+        notes = [note for kind in decision.kinds if (note := self._plan_note(kind))]
+        if notes:  # a running plan (acute-back) asks for care: only as far as the pain allows
+            message = replace(message, body="\n".join([message.body, *dict.fromkeys(notes)]))
         self.state.call(self.state.store.save_shown_tips, self._shown)
         settings = self._settings()
         urgency = max((settings.reminders()[k].urgency for k in decision.kinds), key=("low", "normal", "critical").index)
@@ -134,20 +137,16 @@ class Deliverer:
         rows: list[int] = []
         for kind, row_id in zip(decision.kinds, row_ids):
             tip = message.tips.get(kind, "-")
-            if failure:  # the "sending" row (if saved) says what became of it
-                if row_id is None or not self.state.call(self.state.store.settle, row_id, "failed", failure):
-                    self.state.record(decision.at, kind, "failed", failure)
-                continue
-            # printed by the console notifier already: in a terminal the line goes to the log file only
-            log.info("reminder %s delivered via %s (tip %s)%s", kind, backend, tip, merged,
-                     extra={"on_stdout": backend.startswith("console")})
-            detail = f"via {backend}, tip {tip}{merged}"
-            if row_id is not None and self.state.call(self.state.store.settle, row_id, "delivered", detail):
-                rows.append(row_id)
+            event, detail = ("failed", failure) if failure else ("delivered", f"via {backend}, tip {tip}{merged}")
+            if not failure:  # printed by the console notifier already: in a terminal the line goes to the log file only
+                log.info("reminder %s delivered via %s (tip %s)%s", kind, backend, tip, merged,
+                         extra={"on_stdout": backend.startswith("console")})
+            if row_id is not None:  # the "sending" row (saved, or waiting in memory) says what became of it
+                self.state.settle(row_id, event, detail)
             else:
-                written = self.state.record(decision.at, kind, "delivered", detail)
-                if written:
-                    rows.append(written)
+                row_id = self.state.record(decision.at, kind, event, detail)
+            if not failure:
+                rows.append(row_id)
         notice = getattr(self.notifier, "last_id", None)
         if notice and not failure:
             self.notices[notice] = rows  # a replaced notification keeps its id: the newest rows win

@@ -27,17 +27,28 @@ log = logging.getLogger("ergo")
 
 
 class PlanSteps:
-    """Runs a plan's steps beside the reminders: same notifier, own timer, held only by a pause or do-not-disturb."""
+    """Runs a plan's steps beside the reminders: same notifier, own timer, held only by a pause or do-not-disturb.
+    Hands the Engine the plan's holds on ordinary reminders whenever a plan starts, ends or is restored."""
 
     def __init__(self, engine: Engine, clock: Clock, zone: tzinfo, lock: threading.RLock, scheduler: BackgroundScheduler,
-                 store: Store | BufferedStore, notifier: Notifier, settings: Callable[[], PlainSettings]) -> None:
+                 store: Store | BufferedStore, notifier: Notifier, settings: Callable[[], PlainSettings],
+                 resync: Callable[[datetime], None]) -> None:
         self.engine = engine
         self.clock = clock
         self.lock = lock
         self.scheduler = scheduler
         self.notifier = notifier
         self._settings = settings  # the current settings (a reload replaces them)
+        self._resync = resync  # the reminders' timers, after the holds changed
         self.driver = PlanDriver(store, self._send, self._hold, zone, self._set_timer)
+        engine.set_kind_holds(self.driver.holds())
+
+    def holds_changed(self, now: datetime) -> None:
+        """The plan started, ended or moved: the Engine gets its new holds, the reminders' timers follow."""
+        holds = self.driver.holds()
+        if holds != self.engine.kind_holds:
+            self.engine.set_kind_holds(holds)
+            self._resync(now)
 
     def command(self, command: str, request: dict[str, Any]) -> dict[str, Any]:
         """`ergo plan start NAME` / `ergo plan stop` (control thread)."""
@@ -54,6 +65,8 @@ class PlanSteps:
                                            waking, self._settings().schedule.hours)
             except ErgoError as error:
                 return {"ok": False, "error": str(error)}
+            finally:
+                self.holds_changed(now)
             return {"ok": True, "plan": answer}
 
     def _send(self, key: str, title: str, body: str) -> str:
@@ -66,11 +79,13 @@ class PlanSteps:
         return "console (fallback)" if getattr(self.notifier, "last_error", None) else self.notifier.name
 
     def _hold(self, now: datetime) -> str | None:
-        """Plan steps wait only for what the person chose: a pause or do-not-disturb (not idle or lock)."""
+        """Plan steps wait only for a pause, do-not-disturb or being busy (a call): not for idle or lock."""
         if self.engine.paused:
             return "paused"
         if self.engine.dnd:
             return "do not disturb"
+        if self.engine.busy is not None:
+            return "busy"
         return None
 
     def _set_timer(self, at: datetime | None) -> None:
@@ -85,6 +100,8 @@ class PlanSteps:
         """The plan job fired (APScheduler's thread): the driver sends what is due."""
         try:
             with self.lock:
-                self.driver.tick(self.clock.now())
+                now = self.clock.now()
+                self.driver.tick(now)
+                self.holds_changed(now)
         except Exception:
             log.exception("plan step failed")

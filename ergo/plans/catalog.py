@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib import resources
 
 from ergo.timing.durations import parse_duration
+from ergo.tips import red_flag
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,19 @@ class Step:
     per_day: str | int | None = None
     after: timedelta | None = None
     shift: timedelta = timedelta(0)  # per_day steps: moved this much later (so they do not land on another step)
+    choice: str = ""  # the numbers and times ergo chose (the documents give none, or a range), shown labelled
+
+
+@dataclass(frozen=True)
+class ReminderRule:
+    """What a running plan does to one ordinary reminder kind: held until its step `held_until` starts
+    (then carrying `note`), or replaced by its steps `replaced_by` until the plan ends. `why` says so."""
+
+    kind: str
+    why: str
+    held_until: str | None = None
+    replaced_by: tuple[str, ...] = ()
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -51,10 +65,21 @@ class Plan:
     default_waking: str
     steps: tuple[Step, ...]
     options: dict[str, Option]
-    warning: str = ""
+    red_flag: str = ""  # the documents' warning signs (ergo.tips.red_flag), quoted from 002
+    own_caution: str = ""  # ergo's own, labelled so in the text itself
+    disclaimer: str = ""
     warning_sources: tuple[Source, ...] = ()
     skin_note: str = ""
-    stretch_note: str = ""
+    choices: tuple[str, ...] = ()  # ergo's own choices for the plan as a whole
+    reminders: dict[str, ReminderRule] = field(default_factory=dict)
+
+    @property
+    def warning(self) -> str:
+        """The warning signs in full, then ergo's own caution: in the first notification, once a day, at the end."""
+        return " ".join(part for part in (self.red_flag, self.own_caution, self.disclaimer) if part)
+
+    def step(self, step_id: str) -> Step:
+        return next(s for s in self.steps if s.id == step_id)
 
 
 def _value(raw: object) -> timedelta | int:
@@ -70,15 +95,25 @@ def _plan(raw: dict) -> Plan:
             end=None if s.get("until", "end") == "end" else parse_duration(s["until"]),
             every=s.get("every"), per_day=s.get("per_day"),
             after=parse_duration(s["after"]) if "after" in s else None,
-            shift=parse_duration(s["shift"]) if "shift" in s else timedelta(0),
+            shift=parse_duration(s["shift"]) if "shift" in s else timedelta(0), choice=s.get("choice", ""),
         ))
     options = {name: Option(name, _value(o["default"]), _value(o["min"]), _value(o["max"]))
                for name, o in raw.get("options", {}).items()}
+    rules = {kind: ReminderRule(kind, r["why"], r.get("held_until"), tuple(r.get("replaced_by", ())), r.get("note", ""))
+             for kind, r in raw.get("reminders", {}).items()}
+    ids = {step.id for step in steps}
+    for rule in rules.values():  # a rule names steps of its own plan (a typo would hold a kind for ever)
+        named = set(rule.replaced_by) | ({rule.held_until} if rule.held_until else set())
+        if not named <= ids:
+            raise ValueError(f"plan {raw['name']}: reminders.{rule.kind} names a step it does not have")
+    flag = red_flag() if raw.get("warning_signs") else None
     return Plan(
         name=raw["name"], title=raw["title"], summary=raw["summary"], length=parse_duration(raw["length"]),
-        default_waking=raw["default_waking"], steps=tuple(steps), options=options, warning=raw.get("warning", ""),
-        warning_sources=tuple(Source(w["source"], w["section"], w["quote"]) for w in raw.get("warning_sources", [])),
-        skin_note=raw.get("skin_note", ""), stretch_note=raw.get("stretch_note", ""),
+        default_waking=raw["default_waking"], steps=tuple(steps), options=options,
+        red_flag=flag.text if flag else "", own_caution=raw.get("own_caution", ""), disclaimer=raw.get("disclaimer", ""),
+        warning_sources=((Source(flag.source, flag.section, flag.quote),) if flag else ())
+        + tuple(Source(w["source"], w["section"], w["quote"]) for w in raw.get("warning_sources", [])),
+        skin_note=raw.get("skin_note", ""), choices=tuple(raw.get("choices", ())), reminders=rules,
     )
 
 

@@ -16,6 +16,7 @@ from ergo.errors import ErgoError
 from ergo.plans import timing
 from ergo.plans.catalog import Plan, Step, load_plans
 from ergo.plans.timing import Running
+from ergo.timing.decisions import KindHold
 
 log = logging.getLogger("ergo")
 RECHECK = timedelta(minutes=1)  # while pause or do-not-disturb holds a due step
@@ -49,10 +50,17 @@ class PlanDriver:
     def plan(self) -> Plan | None:
         return None if self.running is None else self.catalog[self.running.name]
 
-    def stretch_note(self) -> str:
-        """While a plan with a note runs, ordinary stretch reminders carry it ("gently, only if the pain allows")."""
+    def note_for(self, kind: str) -> str:
+        """While a plan runs, what an ordinary reminder of `kind` adds (acute-back's stretches: "only as far as
+        the pain allows ... stop if it grows"), or ""."""
         plan = self.plan
-        return plan.stretch_note if plan is not None else ""
+        rule = plan.reminders.get(kind) if plan is not None else None
+        return rule.note if rule is not None else ""
+
+    def holds(self) -> dict[str, KindHold]:
+        """The running plan's holds on ordinary reminders, for the Engine (none when no plan runs)."""
+        plan, running = self.plan, self.running
+        return {} if plan is None or running is None else timing.reminder_holds(plan, running)
 
     # --- control ----------------------------------------------------------------
 
@@ -68,17 +76,23 @@ class PlanDriver:
         running = timing.start(plan, now, timing.waking_window(plan, waking, schedule_hours), resolved)
         fresh, _stale, running = timing.due(plan, running, self.zone, now)
         self.running = running
-        lines = [f"{step.title}: {step.text}" for _at, step in fresh]
-        if plan.warning:
-            lines.append(plan.warning)
-        backend = self._send(f"plan:{name}", f"Plan started: {plan.title}", "\n".join(lines) or plan.summary)
         self.store.record(now, HISTORY_KIND, "started", f"{name} until {_iso(running.ends)} (waking {running.waking})")
-        for _at, step in fresh:
-            self.store.record(now, HISTORY_KIND, "delivered", f"{name} {step.id} via {backend}")
+        self._announce(plan, [step for _at, step in fresh], now)
         log.info("plan %s started: until %s, waking hours %s", name, f"{running.ends.astimezone(self.zone):%a %d %b %H:%M}",
                  running.waking)
         self._save_and_sync(now)
         return {**(self.status(now) or {}), "first_now": [step.title for _at, step in fresh]}
+
+    def _announce(self, plan: Plan, steps: list[Step], now: datetime) -> None:
+        """The plan's first notification: its steps due now, the warning signs in full, ergo's own caution."""
+        lines = [f"{step.title}: {step.text}" for step in steps] or [plan.summary]
+        if plan.warning:
+            lines.append(plan.warning)
+        backend = self._send(f"plan:{plan.name}", f"Plan started: {plan.title}", "\n".join(lines))
+        for step in steps:
+            self.store.record(now, HISTORY_KIND, "delivered", f"{plan.name} {step.id} via {backend}")
+        if self.running is not None:
+            self.running = timing.warned(self.running, self.zone, now)
 
     def stop(self, now: datetime) -> dict[str, Any]:
         if self.running is None:
@@ -101,7 +115,7 @@ class PlanDriver:
         hold = self._held(now)
         if hold is not None and not timing.finished(running, now):
             pending = timing.occurrences(plan, running, self.zone, running.last or running.started, now)
-            if pending:
+            if pending or running.warned is None:
                 log.info("plan %s: step held (%s)", plan.name, hold)
                 self._set_timer(now + RECHECK)
                 return
@@ -109,11 +123,13 @@ class PlanDriver:
         for at, step in stale:
             self.store.record(now, HISTORY_KIND, "skipped", f"{plan.name} {step.id} (due {_iso(at)}, more than "
                                                             f"{int(timing.STALE.total_seconds() // 60)} min late)")
-        if fresh:
+        if self.running.warned is None and not timing.finished(self.running, now):
+            self._announce(plan, [step for _at, step in fresh], now)  # started while no daemon ran
+        elif fresh:
             self._deliver(plan, [step for _at, step in fresh], now)
         if timing.finished(self.running, now):
             self._send(f"plan:{plan.name}", f"Plan finished: {plan.title}",
-                       "It ended by itself. If the pain persists or is severe, seek medical attention.")
+                       "\n".join(filter(None, ("It ended by itself.", plan.warning))))
             self.store.record(now, HISTORY_KIND, "finished", plan.name)
             log.info("plan %s finished", plan.name)
             self.running = None
@@ -122,6 +138,9 @@ class PlanDriver:
     def _deliver(self, plan: Plan, steps: list[Step], now: datetime) -> None:
         title = plan.title + " · " + " · ".join(s.title for s in steps)
         body = "\n".join(s.text for s in steps)
+        if self.running is not None and timing.warn_today(plan, self.running, self.zone, now):
+            body += "\n" + plan.warning  # once a day, with the day's first step
+            self.running = timing.warned(self.running, self.zone, now)
         backend = self._send(f"plan:{plan.name}", title, body)
         for step in steps:
             log.info("plan %s: %s delivered via %s", plan.name, step.id, backend)
@@ -134,7 +153,8 @@ class PlanDriver:
             self._set_timer(None)
             return
         since = running.last or running.started
-        if timing.occurrences(plan, running, self.zone, since, now) or timing.finished(running, now):
+        if (running.warned is None or timing.occurrences(plan, running, self.zone, since, now)
+                or timing.finished(running, now)):
             self._set_timer(now)
             return
         upcoming = timing.next_time(plan, running, self.zone, max(since, now))

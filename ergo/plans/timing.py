@@ -10,7 +10,11 @@ Rules, all here:
 - an `after` step comes once, that long after the start;
 - waking hours hold every day (a back does not rest at the weekend);
 - a step more than STALE late (the daemon was down, ergo was paused) is skipped and recorded, not
-  delivered; the plan ends by itself at `ends`.
+  delivered; the plan ends by itself at `ends`;
+- the warning signs go out in the plan's first notification (also when it was started with no daemon
+  running: `warned` is still None), then with the first step of each later day, and at the end;
+- what the plan does to the ordinary reminders (`reminder_holds`): a kind held until one of its steps
+  begins, or replaced by its steps until it ends; the Engine (ergo.policy) applies the holds.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from typing import Any
 from ergo.timing.durations import DurationError, format_duration, parse_duration
 from ergo.errors import ErgoError
 from ergo.plans.catalog import Plan, Step
-from ergo.timing.worktime import DAY_MINUTES, Window, WorkHoursError, parse_hours
+from ergo.timing.decisions import KindHold
+from ergo.timing.worktime import DAY_MINUTES, Window, WorkHours, WorkHoursError, parse_hours
 
 STALE = timedelta(minutes=30)
 ROUND = 5  # minutes: per_day steps land on a 5-minute mark
@@ -38,16 +43,27 @@ class Running:
     waking: str  # one window, "08:00-22:00"
     options: dict[str, Any] = field(default_factory=dict)  # durations as text, counts as int
     last: datetime | None = None  # steps due at or before this are done (delivered or skipped)
+    warned: str | None = None  # the local day (ISO date) the warning signs last went out; None: not yet
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "started": self.started.isoformat(), "ends": self.ends.isoformat(),
-                "waking": self.waking, "options": dict(self.options), "last": None if self.last is None else self.last.isoformat()}
+                "waking": self.waking, "options": dict(self.options), "last": None if self.last is None else self.last.isoformat(),
+                "warned": self.warned}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Running":
-        last = data.get("last")
+        last, warned = data.get("last"), data.get("warned")
         return cls(data["name"], datetime.fromisoformat(data["started"]), datetime.fromisoformat(data["ends"]),
-                   data["waking"], dict(data.get("options", {})), None if last is None else datetime.fromisoformat(last))
+                   data["waking"], dict(data.get("options", {})), None if last is None else datetime.fromisoformat(last),
+                   warned if isinstance(warned, str) and _is_date(warned) else None)  # unreadable: warn again
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def resolve_options(plan: Plan, given: dict[str, str | None]) -> dict[str, Any]:
@@ -107,14 +123,14 @@ def start(plan: Plan, now: datetime, waking: str, options: dict[str, Any]) -> Ru
 def _spans(waking: str, zone: tzinfo, lo: datetime, hi: datetime, merge: bool) -> list[tuple[datetime, datetime]]:
     """Waking spans (UTC) that overlap [lo, hi]; with `merge`, touching spans join (a whole-day window)."""
     window = parse_hours(waking)[0]
+    hours = WorkHours(frozenset(range(7)), (window,), zone)  # the work windows' rules, DST changes included
     spans: list[tuple[datetime, datetime]] = []
     day: date = lo.astimezone(zone).date() - timedelta(days=1)
     last_day = hi.astimezone(zone).date() + timedelta(days=1)
     while day <= last_day:
-        midnight = datetime(day.year, day.month, day.day)
-        begin = (midnight + timedelta(minutes=window.start)).replace(tzinfo=zone).astimezone(timezone.utc)
-        finish = (midnight + timedelta(minutes=window.end)).replace(tzinfo=zone).astimezone(timezone.utc)
-        if finish > lo and begin < hi:
+        for begin, finish in hours.spans_on(day):
+            if not (finish > lo and begin < hi):
+                continue
             if merge and spans and spans[-1][1] >= begin:
                 spans[-1] = (spans[-1][0], max(spans[-1][1], finish))
             else:
@@ -197,3 +213,26 @@ def next_time(plan: Plan, running: Running, zone: tzinfo, after: datetime) -> da
 
 def finished(running: Running, now: datetime) -> bool:
     return now >= running.ends
+
+
+def warn_today(plan: Plan, running: Running, zone: tzinfo, now: datetime) -> bool:
+    """Whether a plan notification sent now carries the warning signs: the first one, then once a local day."""
+    return bool(plan.warning) and running.warned != now.astimezone(zone).date().isoformat()
+
+
+def warned(running: Running, zone: tzinfo, now: datetime) -> Running:
+    return replace(running, warned=now.astimezone(zone).date().isoformat())
+
+
+def reminder_holds(plan: Plan, running: Running) -> dict[str, KindHold]:
+    """What the plan does to the ordinary reminders, as holds for the Engine: a kind held until a step of
+    the plan begins (acute-back: stretching until its gentle movement brings it back), or replaced by the
+    plan's own steps until it ends (acute-back: movement)."""
+    holds = {}
+    for kind, rule in plan.reminders.items():
+        end = running.ends
+        if rule.held_until is not None:
+            end = min(running.started + plan.step(rule.held_until).start, running.ends)
+        if end > running.started:
+            holds[kind] = KindHold(running.started, end, f"{plan.name} plan: {rule.why}")
+    return holds

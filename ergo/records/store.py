@@ -17,10 +17,11 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from ergo.errors import StateError
 from ergo.paths import private_state_dir
@@ -143,24 +144,61 @@ class Store:
         except json.JSONDecodeError:
             return None
 
-    def _put(self, items: dict[str, object], rows: Sequence[tuple[datetime, str, str, str]] = ()) -> list[int]:
+    def _put(self, items: dict[str, object], rows: Sequence[tuple[Any, ...]] = ()) -> list[int]:
         """One transaction: the key-value items plus history rows (whose ids are returned)."""
+
+        def work() -> list[int]:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany(
+                "INSERT INTO kv(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [(k, json.dumps(v)) for k, v in items.items()],
+            )
+            ids = [self._insert(*row) for row in rows]
+            self._db.execute("COMMIT")
+            return ids
+
+        return self._write(work)
+
+    def _write(self, work: Callable[[], Any]) -> Any:
+        """Run one write under the lock. On a full disk the write-ahead log may hold the space (on a small disk
+        it fills up before its automatic checkpoint, and stays full): checkpoint it into the database, cut it
+        to nothing and try once more before the real reason is raised."""
         with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                self._db.executemany(
-                    "INSERT INTO kv(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    [(k, json.dumps(v)) for k, v in items.items()],
-                )
-                ids = [self._insert(*row) for row in rows]
-                self._db.execute("COMMIT")
-                return ids
-            except sqlite3.Error as error:
-                self._rollback()
-                raise self._failed(error) from None
-            except BaseException:
-                self._rollback()
-                raise
+            for attempt in (1, 2):
+                try:
+                    result = work()
+                    self._keep_wal_checkpointable()
+                    return result
+                except sqlite3.Error as error:
+                    self._rollback()
+                    if attempt == 1 and is_full(error) and self._shrink_wal():
+                        continue
+                    raise self._failed(error) from None
+                except BaseException:
+                    self._rollback()
+                    raise
+
+    def _keep_wal_checkpointable(self) -> None:
+        """Never let the write-ahead log outgrow the free space: a checkpoint copies at most the log's pages
+        into the database, so while the log is smaller than what is free, its checkpoint always fits. On a
+        roomy disk this costs two stat calls; on a nearly full one the log is cut back at once."""
+        try:
+            wal = os.stat(f"{self.path}-wal").st_size
+            if wal == 0:
+                return
+            info = os.statvfs(self.path.parent)
+        except (OSError, AttributeError):
+            return
+        if wal >= info.f_bavail * info.f_frsize:
+            self._shrink_wal()
+
+    def _shrink_wal(self) -> bool:
+        """PRAGMA wal_checkpoint(TRUNCATE): True when every frame went into the database and the log is empty."""
+        try:
+            busy, _frames, _done = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.Error:
+            return False
+        return busy == 0
 
     def _rollback(self) -> None:
         """SQLite may already have rolled back (a full disk does): never hide the real error behind this one."""
@@ -170,12 +208,20 @@ class Store:
             except sqlite3.Error:
                 pass
 
-    def _insert(self, at: datetime, kind: str, event: str, detail: str, ref: int | None = None) -> int:
+    def _insert(self, at: datetime, kind: str, event: str, detail: str, ref: int | None = None,
+                row_id: int | None = None) -> int:
+        """One history row; `row_id` given by the daemon (ergo.daemon.pending), so an answer can refer to a
+        delivery that still waits in memory for space, or chosen by SQLite."""
         cursor = self._db.execute(
-            "INSERT INTO history(at, kind, event, detail, ref) VALUES(?, ?, ?, ?, ?)",
-            (at.astimezone(timezone.utc).isoformat(), kind, event, detail, ref),
+            "INSERT INTO history(id, at, kind, event, detail, ref) VALUES(?, ?, ?, ?, ?, ?)",
+            (row_id, at.astimezone(timezone.utc).isoformat(), kind, event, detail, ref),
         )
         return int(cursor.lastrowid or 0)
+
+    def max_id(self) -> int:
+        """The highest history row id (0 for none): where the daemon's own numbering goes on."""
+        with self._lock:
+            return int(self._db.execute("SELECT coalesce(max(id), 0) FROM history").fetchone()[0])
 
     # --- engine state -------------------------------------------------------
 
@@ -183,21 +229,18 @@ class Store:
         value = self._get("engine")
         return value if isinstance(value, dict) else None
 
-    def save_engine(self, snapshot: dict, now: datetime, sending: Sequence[tuple[datetime, str, str]] = ()) -> list[int]:
-        """Save the state; `sending` (at, kind, detail) rows go in the same transaction, marked "sending".
+    def save_engine(self, snapshot: dict, now: datetime, sending: Sequence[tuple[Any, ...]] = ()) -> list[int]:
+        """Save the state; `sending` (at, kind, detail[, row id]) rows go in the same transaction, marked "sending".
 
         The daemon turns each into "delivered" once the notification is out; a kill -9 in between
         leaves it, and the next start marks it "interrupted".
         """
-        return self._put({"engine": snapshot, "alive": now.isoformat()}, [(at, kind, SENDING, d) for at, kind, d in sending])
+        return self._put({"engine": snapshot, "alive": now.isoformat()},
+                         [(at, kind, SENDING, d, None, *row_id) for at, kind, d, *row_id in sending])
 
     def settle(self, row_id: int, event: str, detail: str) -> None:
         """Turn a "sending" row into what happened."""
-        with self._lock:
-            try:
-                self._db.execute("UPDATE history SET event = ?, detail = ? WHERE id = ?", (event, detail, row_id))
-            except sqlite3.Error as error:
-                raise self._failed(error) from None
+        self._write(lambda: self._db.execute("UPDATE history SET event = ?, detail = ? WHERE id = ?", (event, detail, row_id)))
 
     def heartbeat(self, now: datetime) -> None:
         """A clean stop's last word: lets the next start tell how long no daemon was running."""
@@ -259,13 +302,10 @@ class Store:
 
     # --- history ------------------------------------------------------------
 
-    def record(self, at: datetime, kind: str, event: str, detail: str = "", ref: int | None = None) -> int:
+    def record(self, at: datetime, kind: str, event: str, detail: str = "", ref: int | None = None,
+               row_id: int | None = None) -> int:
         """Append one event (committed when this returns, so an answer is stored before it is acknowledged)."""
-        with self._lock:
-            try:
-                return self._insert(at, kind, event, detail, ref)
-            except sqlite3.Error as error:
-                raise self._failed(error) from None
+        return int(self._write(lambda: self._insert(at, kind, event, detail, ref, row_id)))
 
     def history(self, since: datetime | None = None, limit: int = 1000, until: datetime | None = None) -> list[HistoryRow]:
         query = f"SELECT id, at, kind, event, detail, {self._ref} FROM history WHERE 1"

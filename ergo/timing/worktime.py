@@ -3,6 +3,13 @@
 Windows are in local wall-clock time but compared as instants: each window of
 each day is turned into one [start, end) span of aware datetimes, so a DST
 change can neither double nor skip it. A window may cross midnight (22:00-06:00).
+
+Where the clock is turned back (fall-back), a wall time repeats. A window follows the
+wall clock: it closes the first time the clock shows its end and opens the last time
+the clock shows its start before that, so it lies on one pass through the repeated
+hour and keeps its nominal length (a window that contains the whole repeated hour is an
+hour longer that day, as the day is). Where the clock skips ahead (spring-forward), a
+start or end in the gap means the end of the gap.
 """
 
 from __future__ import annotations
@@ -141,14 +148,24 @@ class WorkHours:
             cached = self._cache[day] = self._compute_spans(day)
         return cached
 
+    def spans_on(self, day: date) -> list[tuple[datetime, datetime]]:
+        """The [start, end) spans (UTC) of the windows that begin on local date `day`."""
+        return list(self._spans_of(day))
+
     def _compute_spans(self, day: date) -> list[tuple[datetime, datetime]]:
         if day.weekday() not in self.days:
             return []
         midnight = datetime.combine(day, time(0))
         spans = []
         for w in self.windows:
-            start = self._instant(midnight + timedelta(minutes=w.start), fold=0)
-            end = self._instant(midnight + timedelta(minutes=w.end), fold=1)
+            # Follow the wall clock: the window closes the first time the clock shows its end, and
+            # opens the last time the clock shows its start before that. Where the clock is turned
+            # back through a window (fall-back), the window is on one pass only, never stretched
+            # across both: 11:35-12:00 with 12:00 turned back to 11:00 is the second 11:35-12:00.
+            end = self._instant(midnight + timedelta(minutes=w.end), fold=0)
+            start = self._instant(midnight + timedelta(minutes=w.start), fold=1)
+            if start >= end:
+                start = self._instant(midnight + timedelta(minutes=w.start), fold=0)
             if end > start:
                 spans.append((start, end))
         return spans

@@ -9,10 +9,22 @@ from __future__ import annotations
 import random
 import tomllib
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from importlib import resources
+
+from ergo.timing.worktime import WorkHours
 
 #: Reminder kinds that are on by default; the others in the catalog are optional.
 DEFAULT_KINDS = ("posture", "hydration", "stretch", "movement")
+
+
+#: A tip's `basis` when the topic is the documents' but the particular advice is general practice.
+GENERAL_PRACTICE = "general practice"
+#: Tips with `when = "evening"` (sleeping posture) come only near the end of the day's work hours: in the
+#: last EVENING_LEFT of a work window, or from EVENING_FROM o'clock when work hours cover the whole day.
+#: Both numbers are ergo's choice.
+EVENING_LEFT = timedelta(minutes=90)
+EVENING_FROM = 18
 
 
 @dataclass(frozen=True)
@@ -22,6 +34,8 @@ class Tip:
     text: str
     source: str  # seed file name in shared/seeds
     section: str  # section heading in that file, verbatim
+    basis: str = ""  # "general practice": the document gives the topic, not this particular advice
+    when: str = ""  # "evening": only near the end of the day's work hours
 
 
 def load_catalog() -> dict[str, list[Tip]]:
@@ -29,7 +43,7 @@ def load_catalog() -> dict[str, list[Tip]]:
     raw = tomllib.loads(resources.files(__package__).joinpath("catalog.toml").read_text("utf-8"))
     catalog: dict[str, list[Tip]] = {}
     for entry in raw.get("tip", []):
-        tip = Tip(**{k: entry[k] for k in ("id", "kind", "text", "source", "section")})
+        tip = Tip(**{k: entry[k] for k in ("id", "kind", "text", "source", "section", "basis", "when") if k in entry})
         catalog.setdefault(tip.kind, []).append(tip)
     return catalog
 
@@ -45,9 +59,11 @@ class Source:
 
 @dataclass(frozen=True)
 class RedFlag:
-    """The warning signs that call for a professional, shown once at the top of `ergo tips`."""
+    """The warning signs that call for a professional, as 002 gives them (`quote`, verbatim, inside `text`):
+    at the top of `ergo tips` and in every plan's list, first notification, daily step and end."""
 
     text: str
+    quote: str
     source: str
     section: str
 
@@ -68,18 +84,37 @@ def cite(file: str, section: str, sources: dict[str, Source]) -> str:
     return f"source: {title}, section \"{section}\""
 
 
+def label(tip: Tip) -> str:
+    """What `ergo tips` adds after a tip's source when the advice itself is general practice."""
+    return "general practice: the document gives the topic, not this advice" if tip.basis == GENERAL_PRACTICE else ""
+
+
+def is_evening(hours: WorkHours, now: datetime) -> bool:
+    """Whether `now` is near the end of the day's work hours (for sleeping-posture tips)."""
+    if hours.always:
+        return now.astimezone(hours.zone).hour >= EVENING_FROM
+    window = hours.window_at(now)
+    return window is not None and window[1] - now <= EVENING_LEFT
+
+
 def red_flag() -> RedFlag:
     entry = _sources_toml()["red_flag"]
-    return RedFlag(entry["text"], entry["source"], entry["section"])
+    return RedFlag(entry["text"], entry["quote"], entry["source"], entry["section"])
 
 
-def next_tip(tips: list[Tip], shown: set[str], rng: random.Random | None = None) -> tuple[Tip, set[str]]:
-    """Pick a tip not yet shown in this cycle; start a new cycle once all were shown.
+def next_tip(tips: list[Tip], shown: set[str], rng: random.Random | None = None,
+             evening: bool = True) -> tuple[Tip, set[str]]:
+    """Pick a tip not yet shown in this cycle; start a new cycle once all were shown. Evening tips
+    (sleeping posture) wait, unshown, for an `evening` pick.
 
     Returns the tip and the new set of shown ids (the caller stores it).
     """
     if not tips:
         raise ValueError("no tips to choose from")
+    if not evening and any(not t.when for t in tips):
+        tips = [t for t in tips if not t.when]
+        if all(t.id in shown for t in tips):  # the daytime ones are all shown: a new cycle, evening ones kept
+            shown = shown - {t.id for t in tips}
     fresh = [t for t in tips if t.id not in shown]
     if not fresh:
         fresh, shown = list(tips), set()

@@ -48,14 +48,16 @@ def compose(
     texts: dict[str, KindText],
     shown: dict[str, set[str]],
     rng: random.Random | None = None,
+    evening: bool = True,
 ) -> tuple[Message, dict[str, set[str]]]:
-    """One notification for `kinds`; returns it and the updated shown-tips sets."""
+    """One notification for `kinds`; returns it and the updated shown-tips sets. Evening tips (sleeping
+    posture) only when `evening` (near the end of the day's work hours: ergo.tips.is_evening)."""
     shown = {k: set(v) for k, v in shown.items()}
     picked: list[tuple[str, Tip | None]] = []
     for kind in kinds:
         text = texts[kind]
         if text.tips:
-            tip, shown[kind] = next_tip(list(text.tips), shown.get(kind, set()), rng)
+            tip, shown[kind] = next_tip(list(text.tips), shown.get(kind, set()), rng, evening)
             picked.append((kind, tip))
         else:
             picked.append((kind, None))

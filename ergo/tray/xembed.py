@@ -2,9 +2,11 @@
 
 A small window asks the `_NET_SYSTEM_TRAY_S<n>` selection owner to dock it
 (SYSTEM_TRAY_REQUEST_DOCK); the panel reparents it. The icon is a disc drawn
-with core X requests; hovering shows the tooltip, a click opens a popup menu
-(an override-redirect window drawn with the core "fixed" font). If the panel
-restarts, its MANAGER announcement on the root window makes us dock again.
+with core X requests on the panel's own background (ParentRelative); hovering
+shows the tooltip, a click opens a popup menu (an override-redirect window drawn
+with the core "fixed" font) in the colours of ergo.tray.theme, read again each
+time one opens. If the panel restarts, its MANAGER announcement on the root
+window makes us dock again.
 All X calls happen on the thread that runs `run()`; `show()` only wakes it.
 """
 
@@ -21,10 +23,12 @@ from Xlib.protocol import event
 
 from ergo.tray.mailbox import ViewMailbox
 from ergo.tray.model import Item, TrayView
+from ergo.tray.theme import DEFAULT, RGB, Theme, pick
 
 log = logging.getLogger("ergo.tray")
 SIZE = 22
 ROW = 18
+FONTS = ("9x15", "fixed")  # core fonts, the first the X server has; both fit a ROW
 REQUEST_DOCK = 0
 
 
@@ -59,7 +63,7 @@ class XEmbedTray:
         xembed_info = self.d.intern_atom("_XEMBED_INFO")
         self.win = self.root.create_window(
             0, 0, SIZE, SIZE, 0, self.screen.root_depth, X.InputOutput, X.CopyFromParent,
-            background_pixel=self.screen.black_pixel,
+            background_pixmap=X.ParentRelative,  # the panel's background shows around the disc
             event_mask=X.ExposureMask | X.ButtonPressMask | X.StructureNotifyMask | X.EnterWindowMask | X.LeaveWindowMask,
         )
         self.win.set_wm_name("ergo")
@@ -70,8 +74,12 @@ class XEmbedTray:
         self.win.change_property(xembed_info, xembed_info, 32, [0, 1])  # XEmbed version 0, XEMBED_MAPPED
         self.root.change_attributes(event_mask=X.StructureNotifyMask)  # hear a new tray's MANAGER message
         self._colormap = self.screen.default_colormap
-        self._gc = self.win.create_gc(foreground=self.screen.white_pixel, background=self.screen.black_pixel)
-        self._font = self.d.open_font("fixed")
+        self._pixels: dict[RGB, int] = {}
+        self._tray_colors = self.d.intern_atom("_NET_SYSTEM_TRAY_COLORS")
+        self._resources = self.d.intern_atom("RESOURCE_MANAGER")
+        self.theme: Theme = DEFAULT
+        self._gc = self.win.create_gc(foreground=self.screen.black_pixel, background=self.screen.white_pixel)
+        self._font, self._char_width = self._open_font()
         self._menu = None
         self._menu_items: tuple[Item, ...] = ()
         self._tip = None
@@ -149,9 +157,40 @@ class XEmbedTray:
 
     # --- drawing -------------------------------------------------------------------
 
-    def _pixel(self, rgb: tuple[int, int, int]) -> int:
-        r, g, b = rgb
-        return self._colormap.alloc_color(r * 257, g * 257, b * 257).pixel
+    def _pixel(self, rgb: RGB) -> int:
+        if rgb not in self._pixels:
+            r, g, b = rgb
+            self._pixels[rgb] = self._colormap.alloc_color(r * 257, g * 257, b * 257).pixel
+        return self._pixels[rgb]
+
+    def _open_font(self) -> tuple[object, int]:
+        """9x15 (xfonts-base, on nearly every X desktop) reads better than the server's built-in 6x13 "fixed"."""
+        for name in FONTS:
+            if self.d.list_fonts(name, 1):
+                font = self.d.open_font(name)
+                return font, int(font.query().max_bounds.character_width) or 6
+        font = self.d.open_font("fixed")
+        return font, int(font.query().max_bounds.character_width) or 6
+
+    def _read_theme(self) -> Theme:
+        """The tray host's colours, else the desktop's X resources, else the light default (ergo.tray.theme)."""
+        tray_colors = resources = None
+        try:
+            owner = self.d.get_selection_owner(self._tray_atom)
+            if owner != X.NONE:
+                prop = owner.get_full_property(self._tray_colors, X.AnyPropertyType)
+                tray_colors = list(prop.value) if prop is not None else None
+            prop = self.root.get_full_property(self._resources, X.AnyPropertyType)
+            if prop is not None:
+                value = prop.value
+                resources = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+        except XError:
+            pass
+        theme = pick(tray_colors, resources)
+        if theme != self.theme:
+            log.info("menu and tooltip colours: %s", theme.source)
+        self.theme = theme
+        return theme
 
     def _redraw(self) -> None:
         if self._view is None:
@@ -178,21 +217,26 @@ class XEmbedTray:
             self.win.fill_arc(self._gc, x, y, side, side, 0, 360 * 64)
 
     def _text_window(self, x: int, y: int, lines: list[str]) -> object:
-        width = 8 + 6 * max((len(line) for line in lines), default=10)
+        theme = self._read_theme()
+        width = 12 + self._char_width * max((len(line) for line in lines), default=10)
         height = ROW * len(lines) + 4
-        x = max(0, min(x, self.screen.width_in_pixels - width))
-        y = max(0, min(y, self.screen.height_in_pixels - height))
+        x = max(0, min(x, self.screen.width_in_pixels - width - 2))
+        y = max(0, min(y, self.screen.height_in_pixels - height - 2))
         return self.root.create_window(x, y, width, height, 1, self.screen.root_depth, X.InputOutput, X.CopyFromParent,
-                                       background_pixel=self.screen.white_pixel, border_pixel=self.screen.black_pixel,
+                                       background_pixel=self._pixel(theme.background),
+                                       border_pixel=self._pixel(theme.border),
                                        override_redirect=True, event_mask=X.ExposureMask | X.ButtonPressMask)
 
     def _draw_lines(self, window: object, lines: list[str], enabled: list[bool]) -> None:
         window.clear_area(0, 0, 0, 0)
+        theme = self.theme
         for row, (line, on) in enumerate(zip(lines, enabled)):
-            self._gc.change(foreground=self.screen.black_pixel if on else self._pixel((0x99, 0x99, 0x99)),
-                            font=self._font, line_width=1)
+            colour = theme.foreground if on else theme.disabled
+            # image_text fills each text box with the GC's background: it must be the window's own
+            self._gc.change(foreground=self._pixel(colour if line else theme.border),
+                            background=self._pixel(theme.background), font=self._font, line_width=1)
             if line:
-                window.image_text(self._gc, 4, ROW * row + 14, line.encode("latin-1", "replace"))
+                window.image_text(self._gc, 6, ROW * row + 14, line.encode("latin-1", "replace"))
             else:
                 window.line(self._gc, 2, ROW * row + ROW // 2, 2000, ROW * row + ROW // 2)
 
