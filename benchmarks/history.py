@@ -12,7 +12,7 @@ years, in sandboxes of their own; every command runs with the clean venv's conso
   Targets: under 100 ms on an empty history, under 500 ms for a year.
 - `ergo history --days 3650 --json`: wall time and peak RSS (wait4) for a year and ten years.
   Target: under 40 MB for ten years.
-- The state file before and after a prune of eleven months out of twelve (incremental vacuum).
+- The state file before and after a prune of eleven months out of twelve (the VACUUM after a large prune).
 """
 
 from __future__ import annotations
