@@ -120,20 +120,24 @@ class Presence:
         self.thread.join(timeout=5)
 
 
-def measure(venv: CleanVenv, mode: str, args: argparse.Namespace, desk: dict[str, str] | None) -> dict[str, Any]:
-    """Start a daemon in `mode`, wait for the state the mode needs, sample it idle, then one delivery."""
-    say(f"\n== Footprint: {MODES[mode]} ==")
+def measure(venv: CleanVenv, mode: str, args: argparse.Namespace, desk: dict[str, str] | None,
+            extra: dict[str, str] | None = None, label: str = "") -> dict[str, Any]:
+    """Start a daemon in `mode`, wait for the state the mode needs, sample it idle, then one delivery.
+    `extra`: more ERGO_ settings (without the prefix), e.g. the [meetings] sources for benchmarks/meetings.py."""
+    say(f"\n== Footprint: {MODES[mode]}{label} ==")
     settings = {"IDLE__AWAY_AFTER": args.away_after} if mode == "away" else {}
     if mode != "bare":
         settings["IDLE__BACKEND"] = "x11"
+    settings.update(extra or {})
     sandbox = Sandbox(mode, default_config_text(), desk if mode != "bare" else None, **settings)
     daemon = Daemon(venv, sandbox)
-    result: dict[str, Any] = {"mode": mode, "label": MODES[mode]}
+    result: dict[str, Any] = {"mode": mode, "label": MODES[mode] + label}
     presence = Presence(sandbox.env) if mode == "present" else None
     try:
         status = daemon.wait_ready()
         result.update(pid=daemon.pid, ready_after_s=daemon.ready_after, notifier=status["notifier"],
-                      idle_backend=status["idle_backend"], session_watchers=status.get("session_watchers"))
+                      idle_backend=status["idle_backend"], session_watchers=status.get("session_watchers"),
+                      busy_sources=status.get("busy_sources"))
         say(f"daemon pid {daemon.pid} ready after {daemon.ready_after:.2f} s; notifier {status['notifier']}, "
             f"idle {status['idle_backend']}; watchers: {'; '.join(status.get('session_watchers') or []) or '-'}")
         if presence is not None:

@@ -243,6 +243,16 @@ class ScreenSaverDouble(ServiceDouble):
         return "u", (self.idle_s,)
 
 
+class SessionManagerDouble(ServiceDouble):
+    """Test double of GNOME's org.gnome.SessionManager answering IsInhibited(flags): set ``inhibited``
+    (the flags an application inhibits, 8 = idle, as a video player asks)."""
+
+    def __init__(self, address: str, inhibited: int = 0) -> None:
+        super().__init__(address, "org.gnome.SessionManager")
+        self.inhibited = inhibited
+        self.handle("org.gnome.SessionManager", "IsInhibited", lambda msg: ("b", (bool(self.inhibited & msg.body[0]),)))
+
+
 class Login1Double(ServiceDouble):
     """Test double of systemd-logind's Manager: owns org.freedesktop.login1, emits PrepareForSleep."""
 

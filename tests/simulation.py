@@ -25,10 +25,11 @@ class World:
     asleep: list[Period] = field(default_factory=list)
     dnd: list[Period] = field(default_factory=list)
     paused: list[Period] = field(default_factory=list)
+    busy: list[Period] = field(default_factory=list)  # a call, full screen or a meeting
 
     def boundaries(self) -> list[datetime]:
         times = set()
-        for periods in (self.idle, self.locked, self.asleep, self.dnd, self.paused):
+        for periods in (self.idle, self.locked, self.asleep, self.dnd, self.paused, self.busy):
             for start, end in periods:
                 times.update((start, end))
         return sorted(times)
@@ -99,6 +100,10 @@ def simulate(specs: dict[str, ReminderSpec], timing: Timing, world: World, start
             if t == p_end:
                 engine.resume(t)
         engine.set_dnd(t, world.inside(world.dnd, t))
+        # Busy is asked as the daemon asks it: when something is due and only busy may hold it, and
+        # then followed (the follower sees the spell end at its boundary).
+        if engine.busy is not None or (engine.hold(t) in (None, "busy") and engine.due_now(t)):
+            engine.set_busy(t, "in a call" if world.inside(world.busy, t) else None)
         outcomes += engine.observe_idle(t, world.idle_for(t))
         outcomes += engine.tick(t)
         for outcome in outcomes:

@@ -29,6 +29,8 @@ from tests.daemon_helpers import Daemon, ErgoEnv, parse_iso, wait_for
 from tests.desktop import DesktopSession, desktop_session, require_desktop_tools, require_tools
 
 ACTIONS = ["default", "", "done", "Done", "snooze", "Snooze 10 min", "skip", "Skip"]
+# dunst lists the default action by its label in its menu: there it is the one Done (ergo.notify.buttons)
+DUNST_ACTIONS = ["default", "Done", "snooze", "Snooze 10 min", "skip", "Skip"]
 ONE = {"POSTURE__INTERVAL": "3s", "HYDRATION__ENABLED": "false"}
 NOTIFICATION_DAEMON = "/usr/lib/notification-daemon/notification-daemon"
 
@@ -54,11 +56,13 @@ def test_done_pressed_in_dunst_is_recorded_and_restarts_the_countdown(make_env: 
         with Daemon(env) as daemon:
             wait_for(lambda: daemon.delivered(), 10, what="the first reminder")
             [note, *_] = desk.notifications(count=1)
-            assert note["actions"] == ACTIONS, note["actions"]
+            assert note["actions"] == DUNST_ACTIONS, note["actions"]
             pressed = datetime.now(UTC)
             desk._dunstctl("context")
             rows = wait_for(lambda: [r for r in env.history() if r["outcome"] == "done"], 5, what="the Done answer")
-            assert "Snooze 10 min" in (tmp_path / "menu.txt").read_text(), "dunst offered the three buttons"
+            menu = (tmp_path / "menu.txt").read_text().splitlines()
+            assert len(menu) == 3 and any("Snooze 10 min" in line for line in menu), f"dunst offered three buttons: {menu}"
+            assert [line.startswith("#Done") for line in menu].count(True) == 1, f"one Done, no blank entry: {menu}"
             assert rows[0]["what"] == "reminder" and rows[0]["via"] == "button"
             assert rows[0]["answers"][0]["event"] == "done"
             due = parse_iso(daemon.status()["reminders"]["posture"]["next_due"])
@@ -312,7 +316,7 @@ SLOW = {kind: {"interval": "2h"} for kind in ("posture", "hydration", "stretch",
 
 
 @pytest.fixture
-def inprocess(desktop: DesktopSession, tmp_path: Path):
+def inprocess(desktop: DesktopSession, tmp_path: Path, request: pytest.FixtureRequest):
     """ergo's Daemon in this process, on the real dunst (real buttons), with a clock three days ahead of the system's."""
     from ergo.config.frozen import PlainLoaded
     from ergo.config.load import export_json, load_settings
@@ -322,10 +326,11 @@ def inprocess(desktop: DesktopSession, tmp_path: Path):
 
     clock = AheadClock(timedelta(days=3, hours=5))
     paths = Paths(tmp_path / "config.toml", "test", tmp_path / "state", tmp_path / "run")
-    loaded = PlainLoaded.from_json(export_json(load_settings(paths.config_file, SLOW)))
+    flags = {**SLOW, **getattr(request, "param", {})}
+    loaded = PlainLoaded.from_json(export_json(load_settings(paths.config_file, flags)))
     notifier, reason = select_notifier("freedesktop", answers=True)
     backends = Backends(FallbackNotifier(notifier, reason=reason), reason, answers=notifier.answers)
-    daemon = InProcessDaemon(paths, loaded, backends, Store(paths.state_db), flags=SLOW, clock=clock)
+    daemon = InProcessDaemon(paths, loaded, backends, Store(paths.state_db), flags=flags, clock=clock)
     daemon.start()
     try:
         yield daemon, clock, desktop
@@ -385,3 +390,15 @@ def test_a_merged_reminder_answered_by_command_then_by_button_records_each_kind_
     assert done == [("hydration", "via button"), ("posture", "via command")], done
     refs = {row.ref for row in _rows(daemon, "done")}
     assert refs == {row.id for row in _rows(daemon, "delivered")}, "each answer points at its own delivery"
+
+
+@pytest.mark.parametrize("inprocess", [{"expire": "1s"}], indirect=True)
+def test_a_notification_that_expires_is_not_recorded_as_closed_by_the_person(inprocess) -> None:
+    """The server's timeout is not an answer: no "closed without an answer" row, and the reminder stays open."""
+    daemon, clock, desk = inprocess
+    assert daemon.handle({"cmd": "now", "kind": "posture"})["ok"]
+    [note] = desk.notifications(count=1)
+    assert note["expire_timeout"] == 1000
+    wait_for(lambda: note["id"] not in daemon.deliverer.notices, 10, what="the expiry reaching the daemon")
+    assert [row.event for row in daemon.store.history()] == ["delivered"]
+    assert daemon.handle({"cmd": "done"})["answered"] == ["posture"], "an expired reminder can still be answered"

@@ -12,7 +12,6 @@ import os
 import re
 import sys
 import textwrap
-import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
@@ -92,7 +91,7 @@ def cli_batch(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     cases, env = _batch_cases(root)
     try:
         done = run([sys.executable, "-c", _BATCH], input=json.dumps(cases), env=env, cwd=REPO,
-                   capture_output=True, text=True, timeout=60, check=False)
+                   capture_output=True, text=True, timeout=300, check=False)  # seconds quiet; a minute at load
         stdout = done.stdout
     except TimeoutExpired as error:  # keep what finished
         stdout = error.stdout or ""
@@ -148,9 +147,7 @@ def test_bad_inputs_as_real_processes(ergo_env, tmp_path) -> None:
         (["config", "validate", str(bad)], ergo_env),
         (["--config", str(broken), "config", "validate"], ergo_env),
     ]
-    started = time.monotonic()
-    results = run_all(calls)
-    assert time.monotonic() - started < 15  # nothing waits: the daemon never starts
+    results = run_all(calls)  # nothing waits: a daemon that started would run into run_ergo's timeout
     lines = [one_line_error(result, 2) for result in results]
     assert lines[0] == f'ergo: {bad}: hydration.interval: "abc" is not a duration (try 45m or 1h30m)'
     assert lines[1].startswith(f"ergo: {broken}: not valid TOML")
@@ -347,7 +344,7 @@ def test_schedule_respects_work_hours(ergo_env) -> None:
 def test_schedule_with_touching_all_day_windows_finishes(ergo_env) -> None:
     """Regression: touching windows covering every day made WorkHours._extend loop forever."""
     write(Path(ergo_env["ERGO_CONFIG"]), '[schedule]\nhours = "00:00-12:00, 12:00-24:00"\n')
-    result = run_ergo(["schedule", "--hours", "1"], {**ergo_env, "TZ": "UTC"}, timeout=5)
+    result = run_ergo(["schedule", "--hours", "1"], {**ergo_env, "TZ": "UTC"}, timeout=30)  # a loop never ends
     assert result.returncode == 0, result.stderr
     assert "posture" in result.stdout
 

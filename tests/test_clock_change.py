@@ -140,3 +140,18 @@ def test_a_suspend_is_not_a_clock_set_but_a_clock_set_is(boot: bool) -> None:
     assert detector.check() == -HOURS_25 and detector.set_part == -HOURS_25
     clocks.wall += HOURS_25  # set forward: only boot time tells it from a suspend
     assert detector.check() == HOURS_25 and detector.set_part == (HOURS_25 if boot else timedelta(0))
+
+
+def test_was_set_looks_without_taking_the_jump() -> None:
+    """The clock watch wakes on a resume too; only a real set is acted on at once, and looking
+    leaves the jump for the check (a suspend stays the resume's to report)."""
+    from ergo.timing.clock import JumpDetector
+
+    clocks = _Clocks()
+    detector = JumpDetector(clocks)  # type: ignore[arg-type]
+    clocks.wall += timedelta(hours=8)
+    clocks.boot += 8 * 3600  # a suspend
+    assert not detector.was_set()
+    clocks.wall -= HOURS_25
+    assert detector.was_set() and detector.was_set()  # looking twice changes nothing
+    assert detector.check() == timedelta(hours=8) - HOURS_25 and detector.set_part == -HOURS_25

@@ -30,28 +30,23 @@ class Windowsish(importlib.abc.MetaPathFinder):
 
 sys.meta_path.insert(0, Windowsish())
 import pytest
-sys.exit(pytest.main(["--collect-only", "-q", "-p", "no:cacheprovider", sys.argv[2]]))
+sys.exit(pytest.main(["--collect-only", "-q", "-p", "no:cacheprovider", *sys.argv[2:]]))
 """
 
 
-def _collect(where: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", COLLECT, ",".join(POSIX_ONLY), where], cwd=REPO,
-                          capture_output=True, text=True, timeout=300)
-
-
-def test_the_suite_collects_without_the_posix_only_modules() -> None:
-    done = _collect("tests")
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    assert "error" not in done.stdout.splitlines()[-1], done.stdout[-3000:]
-
-
-def test_a_module_level_import_of_any_of_them_fails_to_collect(tmp_path: Path) -> None:
-    """The blocker really blocks (so the test above can fail), and a guarded import passes."""
+def test_the_suite_collects_without_the_posix_only_modules(tmp_path: Path) -> None:
+    """One collection (it imports every test module: the slow part) of the suite and of six small files:
+    one importing each module bare, which must fail (so the blocker really blocks), one guarded, which
+    must pass."""
     for module in POSIX_ONLY:
         (tmp_path / f"test_bare_{module}.py").write_text(f"import {module}\n\ndef test_x():\n    pass\n")
     (tmp_path / "test_guarded.py").write_text("try:\n    import pwd\nexcept ImportError:\n    pwd = None\n\n"
                                              "def test_x():\n    pass\n")
-    done = _collect(str(tmp_path))
+    done = subprocess.run([sys.executable, "-c", COLLECT, ",".join(POSIX_ONLY), "tests", str(tmp_path)], cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
     errors = {line.split()[1] for line in done.stdout.splitlines() if line.startswith("ERROR ")}
-    assert {Path(e).name for e in errors} == {f"test_bare_{m}.py" for m in POSIX_ONLY}, done.stdout[-3000:]
-    assert "test_guarded.py::test_x" in done.stdout and "blocked: as on Windows" in done.stdout
+    bare = {f"test_bare_{m}.py" for m in POSIX_ONLY}
+    assert {Path(e).name for e in errors if Path(e).name in bare} == bare, done.stdout[-3000:] + done.stderr[-2000:]
+    assert not [e for e in errors if Path(e).name not in bare], done.stdout[-6000:] + done.stderr[-2000:]
+    assert "blocked: as on Windows" in done.stdout and "test_guarded.py::test_x" in done.stdout
+    assert "tests/test_collect_without_posix.py::test_the_suite_collects_without_the_posix_only_modules" in done.stdout

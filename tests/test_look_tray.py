@@ -1,16 +1,19 @@
 """Look-tests: the tray icon, its tooltip and its menu as a person sees them in real tray hosts.
 
-trayer and tint2 (under openbox) on one Xvfb; waybar's tray under a headless sway. The real daemon runs,
+trayer and tint2 (under openbox) on one Xvfb; waybar's tray (StatusNotifierItem) under a headless sway. The real daemon runs,
 the real `python -m ergo tray` docks, xdotool hovers and clicks; a screenshot is cropped to the
 tooltip or menu window (its place from xwininfo), scaled 3x, greyed and read back with tesseract.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,9 +21,12 @@ import pytest
 
 from ergo.tray.model import COLOURS, view
 from tests.daemon_helpers import Daemon, ErgoEnv, wait_for
+from tests.dbus_doubles import private_bus
 from tests.desktop import DesktopSession, desktop_session, require_tools
-from tests.look import has_words, mean, read, require_look_tools, screenshot
+from tests.look import find_word, has_words, mean, read, require_look_tools, screenshot, wayland_screenshot
 from tests.test_tray import CALM, Tray, ergo_window, parent_chain, x
+from tests.wayland import headless_sway
+from tests.wayland_pointer import BUTTON_RIGHT, VirtualPointer
 
 BoxT = tuple[int, int, int, int]
 
@@ -64,14 +70,15 @@ def _selection(desk: DesktopSession) -> bool:
         d.close()
 
 
-def _look_at_tray(desk: DesktopSession, tmp: Path, *, dark: bool = False, icons: bool = True) -> dict[str, str]:
+def _look_at_tray(desk: DesktopSession, tmp: Path, *, dark: bool = False, icons: bool = True,
+                  settings: dict[str, str] = CALM) -> dict[str, str]:
     """Dock the tray with a daemon running: read the tooltip, the menu, and (icons) the icon in three states."""
     env_x = desk.full_env()
     found: dict[str, str] = {}
-    with ErgoEnv.create(desk.full_env(), **CALM) as env, Daemon(env) as daemon:
+    with ErgoEnv.create(desk.full_env(), **settings) as env, Daemon(env) as daemon:
         tray = Tray(env.env, env.root, "--backend", "xembed")
         try:
-            wait_for(lambda: (w := ergo_window(env_x)) and "posture" in w[1] and parent_chain(env_x, w[0]), 10,
+            wait_for(lambda: (w := ergo_window(env_x)) and "posture " in w[1] and parent_chain(env_x, w[0]), 10,
                      what="the icon, docked, with the status")
             _stable(env_x)
             _id, _name, left, top = ergo_window(env_x)
@@ -94,16 +101,17 @@ def _look_at_tray(desk: DesktopSession, tmp: Path, *, dark: bool = False, icons:
                 if item.label and item.enabled and item.action is not None:
                     assert has_words(found["menu"], item.label), f"menu entry {item.label!r} unreadable in {shot}:\n{found['menu']}"
             # greyed entries (the heading, Resume while not paused): dimmer, still readable
-            greyed = read(shot, _pad(menu), negate=dark, threshold=60, crisp=True)
+            greyed = [read(shot, _pad(menu), negate=dark, threshold=t, crisp=c) for t, c in ((60, True), (75, False))]
             for item in shown.items:
                 if item.label and not (item.enabled and item.action is not None):
-                    assert has_words(greyed, item.label), f"greyed entry {item.label!r} unreadable in {shot}:\n{greyed}"
+                    assert any(has_words(g, item.label) for g in greyed), f"greyed {item.label!r} unreadable in {shot}:\n{greyed}"
             x(env_x, "xdotool", "key", "Escape", "mousemove", "5", "700", "click", "1")  # close the menu
             wait_for(lambda: _window(env_x, "ergo menu") is None, 5, what="the menu to close")
             if not icons:
                 return found
-            # every icon state: the disc or ring in its colour, on the panel's own background (never a black box)
-            _icon_state(env_x, tmp, "running", left, top)
+            # every icon state a daemon can be put in here (held needs an idle or locked session): the disc or
+            # ring in its colour, on the panel's own background (never a black box)
+            _icon_state(env_x, tmp, shown.state, left, top)
             env.cli("pause", "30m")
             wait_for(lambda: (w := ergo_window(env_x)) and "paused" in w[1], 5, what="the paused icon")
             _icon_state(env_x, tmp, "paused", left, top)
@@ -137,7 +145,8 @@ def _pad(box: BoxT, by: int = 6) -> BoxT:
 def _icon_state(env: dict[str, str], tmp: Path, state: str, left: int, top: int) -> None:
     shot = _settled(env, tmp / f"icon-{state}.png", (left, top, 22, 22))
     r, g, b = COLOURS[state]
-    colour = _pixel(shot, left + 11, top + 11) if state == "running" else _ring_pixel(shot, left, top, (r, g, b))
+    disc = state in ("running", "due-soon")
+    colour = _pixel(shot, left + 11, top + 11) if disc else _ring_pixel(shot, left, top, (r, g, b))
     assert colour is not None and _close(colour, (r, g, b)), f"{state}: the icon's colour is not {COLOURS[state]} in {shot}"
     corner = _pixel(shot, left + 1, top + 1)
     panel = _pixel(shot, left - 3 if left >= 3 else left + 25, top + 11)  # just beside the icon: the panel itself
@@ -170,7 +179,8 @@ def test_trayer_menu_tooltip_and_icon_are_readable(screen: DesktopSession, tmp_p
     panel = _panel(screen, ["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width", "100",
                             "--height", "24", "--SetDockType", "false"], "trayer")
     try:
-        found = _look_at_tray(screen, tmp_path)
+        # the next reminder under 2 minutes away: the amber "due soon" disc (tint2's test has the green one)
+        found = _look_at_tray(screen, tmp_path, settings={**CALM, "POSTURE__INTERVAL": "100s"})
         assert float(found["menu_mean"]) > 0.6, "no theme given: the menu is light (sane default)"
     finally:
         panel.terminate()
@@ -295,3 +305,90 @@ def test_theme_comes_from_the_host_then_the_desktop_then_a_light_default() -> No
     assert host.foreground == (255, 235, 59) and host.background[0] < 64 and "_NET_SYSTEM_TRAY_COLORS" in host.source
     for theme in (DEFAULT, dark, host):  # greyed entries stay apart from both the text and the ground
         assert theme.disabled not in (theme.foreground, theme.background)
+
+
+# --- StatusNotifierItem: waybar's tray under a headless sway -------------------------------------
+
+
+def test_waybar_shows_the_sni_menu_readable_and_its_entries_work() -> None:
+    """waybar (a real SNI host) draws ergo's dbusmenu in its GTK theme: right-click the icon, read the menu,
+    click "Pause 30 min". A headless sway has no pointer: tests/wayland_pointer.py brings a virtual one."""
+    require_tools("waybar", "grim", "dbus-daemon")
+    require_look_tools()
+    with headless_sway() as sway, private_bus() as bus:
+        desktop = {**sway.env(), "DBUS_SESSION_BUS_ADDRESS": bus}
+        with ErgoEnv.create(desktop, **CALM) as env:
+            config = {"layer": "top", "height": 30, "modules-right": ["tray"], "tray": {"icon-size": 22, "spacing": 4}}
+            (env.root / "waybar.json").write_text(json.dumps(config))
+            runtime = Path(tempfile.mkdtemp(prefix="wb", dir=env.root))
+            os.chmod(runtime, 0o700)
+            log = env.root / "waybar.log"
+            with Daemon(env) as daemon, open(log, "w") as out:
+                waybar = subprocess.Popen(["waybar", "-c", str(env.root / "waybar.json")],
+                                          env={**env.env, "XDG_RUNTIME_DIR": str(runtime)}, stdout=out,
+                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                tray = None
+                try:
+                    wait_for(lambda: "Bar configured" in log.read_text(errors="replace"), 15, what="waybar's bar")
+                    tray = Tray(env.env, env.root)  # a watcher runs now: SNI
+                    wait_for(lambda: "a tray host" in tray.text(), 15, what="waybar's tray to read the icon")
+                    shot = env.root / "waybar.png"
+                    icon = wait_for(lambda: _find_colour(wayland_screenshot(sway.env(), shot), COLOURS["running"], 30),
+                                    10, what="the green icon in the bar")
+                    width, height = _size(shot)
+                    shown = view(daemon.status(), datetime.now(UTC))
+                    with VirtualPointer(sway.display, width, height) as pointer:
+                        box = (max(0, icon[0] - 300), 0, min(width, icon[0] + 40) - max(0, icon[0] - 300), 340)
+                        pointer.move(*icon)  # hovering shows the SNI tooltip: GTK has seen the pointer arrive
+                        tip = _read_until(lambda: wayland_screenshot(sway.env(), shot), box, "hydration in 30 min")
+                        assert has_words(tip, shown.tooltip.splitlines()[0]), f"tooltip unreadable in {shot}:\n{tip}"
+                        pointer.click(*icon, BUTTON_RIGHT)
+                        text = _read_until(lambda: wayland_screenshot(sway.env(), shot), box, "Quit tray")
+                        for item in shown.items:
+                            if item.label and item.enabled and item.action is not None:
+                                assert has_words(text, item.label), f"{item.label!r} unreadable in {shot}:\n{text}"
+                        greyed = read(shot, box, threshold=75)  # GTK's greyed text, anti-aliased
+                        for item in shown.items:
+                            if item.label and not (item.enabled and item.action is not None):
+                                assert has_words(greyed, item.label), f"greyed {item.label!r} unreadable in {shot}:\n{greyed}"
+                        where = find_word(shot, box, "30")  # "Pause 30 min"
+                        assert where is not None, text
+                        pointer.click(*where)
+                        wait_for(lambda: daemon.status()["paused"], 5, what="the pause chosen in waybar's menu")
+                finally:
+                    if tray is not None:
+                        assert tray.close() == 0, tray.text()
+                    waybar.terminate()
+                    waybar.wait(timeout=5)
+
+
+def _size(png: Path) -> tuple[int, int]:
+    done = subprocess.run(["convert", str(png), "-format", "%w %h", "info:"], capture_output=True, text=True, check=True)
+    w, h = done.stdout.split()
+    return int(w), int(h)
+
+
+def _find_colour(png: Path, rgb: tuple[int, int, int], rows: int) -> tuple[int, int] | None:
+    """The middle of the pixels of colour `rgb` in the top `rows` rows (the bar), or None."""
+    width, _ = _size(png)
+    done = subprocess.run(["convert", str(png), "-crop", f"{width}x{rows}+0+0", "+repage", "-depth", "8", "txt:-"],
+                          capture_output=True, text=True, check=True)
+    hits = []
+    for line in done.stdout.splitlines()[1:]:
+        match = re.match(r"(\d+),(\d+): \((\d+),(\d+),(\d+)", line)
+        if match and _close((int(match[3]), int(match[4]), int(match[5])), rgb, 12):
+            hits.append((int(match[1]), int(match[2])))
+    if len(hits) < 20:
+        return None
+    xs, ys = sorted(h[0] for h in hits), sorted(h[1] for h in hits)
+    return xs[len(xs) // 2], ys[len(ys) // 2]
+
+
+def _read_until(take: Callable[[], Path], box: BoxT, word: str) -> str:
+    """Screenshot and read `box` until `word` shows (a menu opens a moment after the click), at most 10 s."""
+    deadline = time.monotonic() + 10
+    while True:
+        text = read(take(), box, threshold=60)  # GTK's anti-aliased text on a light menu
+        if has_words(text, word) or time.monotonic() > deadline:
+            return text
+        time.sleep(0.2)

@@ -306,7 +306,7 @@ def test_minutes_round_up_so_a_countdown_never_shows_zero_early() -> None:
         "now", "now", "1 min", "1 min", "2 min", "1 h", "1 h 2 min"]
 
 
-def _readme_bar_commands() -> dict[str, str]:
+def _docs_bar_commands() -> dict[str, str]:
     """The command each bar snippet of the docs runs, exactly as a user pastes it."""
     text = (Path(__file__).resolve().parent.parent / "docs" / "status-bars-and-tray.md").read_text()
     section = text[text.index("## Status bars"):text.index("On the daemon's side the subscribers")]
@@ -317,8 +317,8 @@ def _readme_bar_commands() -> dict[str, str]:
     return found
 
 
-def test_the_readme_bar_snippets_print_what_each_bar_reads(make_env: Callable[..., ErgoEnv]) -> None:
-    commands = _readme_bar_commands()
+def test_the_docs_bar_snippets_print_what_each_bar_reads(make_env: Callable[..., ErgoEnv]) -> None:
+    commands = _docs_bar_commands()
     assert commands == {"waybar": "ergo status --follow --format waybar",
                         "polybar": "ergo status --follow --format plain",
                         "i3blocks": "ergo status --follow --format plain"}

@@ -304,6 +304,10 @@ def render_status(status: dict[str, Any]) -> str:
                      f"{_format_seconds(left)} left; `ergo done` ends it early")
     if status["paused"]:
         lines.append("paused " + (f"until {_local(status['paused_until'])}" if status["paused_until"] else "until `ergo resume`"))
+    elif status.get("busy"):
+        lines.append(f"held: {status['busy']}" + (f" until {_local(status['busy_until'])}" if status.get("busy_until") else ""))
+    elif status.get("busy_after_until"):
+        lines.append(f"held: busy until a moment ago; what is due goes out at {_local(status['busy_after_until'])}")
     elif status.get("hold"):
         lines.append(f"holding reminders: {status['hold']}")
     for kind, entry in status["reminders"].items():

@@ -140,7 +140,7 @@ def run(config: str | None, flags: dict[str, Any], args: argparse.Namespace | No
 
             late = LateDesktop(fallback)  # a notification server (or bus) that comes up after ergo is used
         backends = Backends(fallback, notifier_reason, idle, idle_reason, start_watchers,
-                            answers=getattr(notifier, "answers", None))
+                            answers=getattr(notifier, "answers", None), select_busy=_select_busy)
         daemon = Daemon(paths, loaded, backends, store, flags=flags)
         watcher = ConfigWatcher(paths.config_file)
         if pipe_transport():  # Windows: no AF_UNIX; a named pipe with an authkey instead
@@ -304,3 +304,10 @@ def _tail(path: Any) -> str:
     except OSError:
         return "no log"
     return lines[-1] if lines else "no log"
+
+
+def _select_busy(meetings: Any) -> tuple[list[Any], list[str]]:
+    """The busy sources [meetings] turns on that work here (ergo.busy.select), with a reason each."""
+    from ergo.busy.select import select_sources
+
+    return select_sources(meetings.microphone, meetings.camera, meetings.fullscreen, meetings.calendar)

@@ -154,7 +154,7 @@ def _check_flags(flags: dict[str, Any]) -> None:
 def _json_env_error() -> str | None:
     """Name the ERGO_ variable whose value should be JSON (a whole section or a list) and is not."""
     for var, value in _setting_env().items():
-        wants_json = var in {_env_name((s,)) for s in SECTIONS} or var.endswith("__MESSAGES")
+        wants_json = var in {_env_name((s,)) for s in SECTIONS} or var.endswith(("__MESSAGES", "__CALENDAR"))
         if wants_json:
             try:
                 json.loads(value)
@@ -430,6 +430,9 @@ def export_json(loaded: Loaded) -> dict[str, Any]:
             "history_retention": seconds(s.history_retention),
             "schedule": {"days": s.schedule.days, "hours": s.schedule.hours},
             "idle": {"backend": s.idle.backend, "away_after": seconds(s.idle.away_after)},
+            "meetings": {"microphone": s.meetings.microphone, "camera": s.meetings.camera,
+                         "fullscreen": s.meetings.fullscreen, "calendar": list(s.meetings.calendar),
+                         "after": seconds(s.meetings.after)},
             "reminders": reminders,
         },
     }

@@ -10,6 +10,7 @@ through pydantic's own timedelta parsing (which reads "45:00" as 45 hours).
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
@@ -36,7 +37,8 @@ from ergo.timing.worktime import WorkHoursError, parse_days, parse_hours
 ENV_PREFIX = "ERGO_"
 #: ERGO_* variables that are not settings (locations and the test harness).
 NON_SETTING_ENV = frozenset({"ERGO_CONFIG", "ERGO_STATE_DIR", "ERGO_RUNTIME_DIR", "ERGO_REQUIRE_DESKTOP",
-                             "ERGO_CONTROL_TRANSPORT", "ERGO_SEEDS_DIR"})
+                             "ERGO_CONTROL_TRANSPORT", "ERGO_SEEDS_DIR",
+                             "ERGO_CAMERA_DEVICES"})
 MAX_INTERVAL = timedelta(hours=24)
 
 
@@ -203,6 +205,45 @@ class Idle(_Section):
     away_after: LongDuration = timedelta(minutes=3)
 
 
+MAX_CALENDAR_FILE = 20 * 1024 * 1024  # bytes: larger .ics files are refused (a calendar export is far smaller)
+
+
+def _calendar_path(value: str) -> str:
+    """A .ics file or a folder of them; refused: FIFOs, devices, sockets and files over MAX_CALENDAR_FILE.
+    A path that does not exist (yet) is accepted: `ergo status` says it is missing."""
+    import stat
+
+    if not isinstance(value, str) or not value.strip() or "\0" in value:
+        raise ValueError("a calendar path must be a non-empty file or folder name")
+    path = os.path.expanduser(value)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return value
+    except OSError as error:
+        raise ValueError(f"{value}: cannot be read ({error.strerror or error})") from None
+    if stat.S_ISDIR(info.st_mode):
+        return value
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError(f"{value} is not a regular file or a folder (a FIFO, socket or device is never read)")
+    if info.st_size > MAX_CALENDAR_FILE:
+        raise ValueError(f"{value} is {info.st_size // (1024 * 1024)} MB: at most {MAX_CALENDAR_FILE // (1024 * 1024)} MB")
+    return value
+
+
+CalendarPath = Annotated[str, AfterValidator(_calendar_path)]
+
+
+class Meetings(_Section):
+    """Hold reminders while you are busy: in a call, presenting or watching full screen, or in a meeting."""
+
+    microphone: bool = True  # a recording stream on PulseAudio / PipeWire (monitors of outputs excepted)
+    camera: bool = True  # a process of yours holds a video device open
+    fullscreen: bool = True  # the focused window is full screen (X11, sway), or the desktop inhibits idle
+    calendar: list[CalendarPath] = []  # .ics files or folders; events marked busy hold reminders
+    after: Duration = timedelta(minutes=1)  # how long after the end before what is due goes out
+
+
 class Settings(BaseSettings):
     """Everything a user can configure; see config/ergo.toml for the documented defaults."""
 
@@ -223,6 +264,7 @@ class Settings(BaseSettings):
     history_retention: Retention = timedelta(days=365)
     schedule: Schedule = Schedule()
     idle: Idle = Idle()
+    meetings: Meetings = Meetings()
     posture: Posture = Posture()
     hydration: Hydration = Hydration()
     stretch: Stretch = Stretch()
@@ -254,7 +296,7 @@ class Settings(BaseSettings):
 REMINDER_KINDS = tuple(
     name for name, info in Settings.model_fields.items() if isinstance(info.annotation, type) and issubclass(info.annotation, Reminder)
 )
-SECTIONS: dict[str, type[BaseModel]] = {"schedule": Schedule, "idle": Idle} | {
+SECTIONS: dict[str, type[BaseModel]] = {"schedule": Schedule, "idle": Idle, "meetings": Meetings} | {
     kind: Settings.model_fields[kind].annotation for kind in REMINDER_KINDS  # type: ignore[misc]
 }
 

@@ -128,7 +128,8 @@ def _glance(status: dict[str, Any] | None) -> Glance:
     if soonest is not None and soonest[2] > 0:
         percentage = max(0, min(100, round(100 * (1 - soonest[0] / soonest[2]))))
     if hold:
-        return Glance(f"held: {hold}", "\n".join([f"reminders held: {hold}", *lines]), "held", percentage)
+        why = str(status["busy"]) if hold == "busy" and status.get("busy") else hold  # "in a call (...)"
+        return Glance(f"held: {hold}", "\n".join([f"reminders held: {why}", *lines]), "held", percentage)
     if soonest is None:
         return Glance("ergo idle", "\n".join(lines or ["no reminder is due during work hours"]), "running", 0)
     left, kind, _interval = soonest

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from ergo.config.frozen import PlainLoaded
     from ergo.daemon.answers import Answers
+    from ergo.daemon.busy import BusyWatch
     from ergo.daemon.delivery import Deliverer
     from ergo.daemon.plans import PlanSteps
     from ergo.daemon.presence import Presence
@@ -59,6 +60,7 @@ class Steered(Protocol):
     presence: Presence
     answers: Answers
     plans: PlanSteps
+    busy: BusyWatch
 
     def apply(self, outcomes: list[Outcome], now: datetime) -> None: ...
 
@@ -214,6 +216,7 @@ class Control:
                 "hold": hold,
                 "away_since": _iso(engine.away_since),
                 "dnd": engine.dnd,
+                **d.busy.status(now),
                 "notifier": d.backends.notifier.name,
                 "notifier_reason": getattr(d.backends.notifier, "reason", "") or d.backends.notifier_reason,
                 "reminders_reach": self._reminders_reach(),
@@ -347,6 +350,7 @@ class Control:
             changed = d.engine.reconfigure(now, specs, timing)
             d.apply([], now)
             d.announce(now, force=True)
+        d.busy.configure(loaded.settings.meetings)  # outside the lock: a follower may be waiting for it
         log.info("config reloaded (%s): %s", reason, ", ".join(sorted(changed)) + " changed" if changed else "nothing changed")
         for notice in loaded.notices:
             log.warning("%s", notice)

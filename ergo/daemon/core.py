@@ -24,6 +24,7 @@ from ergo import __version__
 from ergo.timing.clock import Clock, SystemClock
 from ergo.config.frozen import PlainLoaded, PlainSettings
 from ergo.daemon.answers import Answers
+from ergo.daemon.busy import BusyWatch, Select
 from ergo.daemon.control import Control
 from ergo.daemon.delivery import Deliverer, Timers
 from ergo.daemon.plans import PlanSteps
@@ -52,6 +53,7 @@ class Backends:
     idle_reason: str = "none: idle detection off"
     start_session_watchers: Callable[[Callable[[Any], None]], tuple[list[Any], list[str]]] | None = None
     answers: Any | None = None  # ergo.notify.answers.AnswerListener, when the notifier can hear buttons
+    select_busy: Select | None = None  # builds the busy sources for [meetings] (ergo.busy.select); None: never busy
 
 
 class Daemon:
@@ -96,6 +98,7 @@ class Daemon:
         self._clock_watch: Any = None  # ergo.daemon.clockwatch.ClockWatch on Linux
         self.answers = Answers(self.engine, self.clock, self.zone, self.lock, self.scheduler, buffered, notifier,
                                self.deliverer, self.apply)
+        self.busy = BusyWatch(self.engine, self.clock, self.lock, self.apply, backends.select_busy)
         self.control = Control(self)
 
     # --- setup ----------------------------------------------------------------
@@ -126,6 +129,7 @@ class Daemon:
             log.info("system-wide config: %s", self.loaded.system_file)
         for notice in self.loaded.notices:
             log.warning("%s", notice)
+        self.busy.configure(self.settings().meetings)
         with self.lock:
             now = self.clock.now()
             self.state.save(now)
@@ -208,6 +212,7 @@ class Daemon:
             self.scheduler.shutdown(wait=False)
         except Exception:  # already stopped
             pass
+        self.busy.close_sources()
         for watcher in [*self._watchers, *([self._clock_watch] if self._clock_watch else [])]:
             try:
                 watcher.stop()
@@ -236,7 +241,12 @@ class Daemon:
         """A reminder job or the wake-up job fired: let the Engine decide."""
         try:
             with self.lock:
+                asking = self.busy.wanted(self.clock.now())
+            found = self.busy.ask(self.clock.now()) if asking else (None, None)  # outside the lock: may take a moment
+            with self.lock:
                 now = self.clock.now()
+                if asking:
+                    self.busy.settle(now, *found)
                 self.presence.check_clock(now)
                 self.apply(self.engine.tick(now), now)
                 self.presence.schedule_idle(now)  # a reminder now held for a return: watch for it sooner
@@ -286,6 +296,8 @@ class Daemon:
     def on_clock_change(self) -> None:
         """The wall clock was set (clock watch thread): move every countdown now, not a minute later."""
         with self.lock:
+            if not self.presence.clock_was_set():  # a resume also wakes the timerfd: logind's event reports it
+                return
             log.debug("the wall clock was set")
             self.presence.check_clock(self.clock.now())
             self.announce(self.clock.now(), force=True)

@@ -79,11 +79,13 @@ class PlanSteps:
         return "console (fallback)" if getattr(self.notifier, "last_error", None) else self.notifier.name
 
     def _hold(self, now: datetime) -> str | None:
-        """Plan steps wait only for what the person chose: a pause or do-not-disturb (not idle or lock)."""
+        """Plan steps wait only for a pause, do-not-disturb or being busy (a call): not for idle or lock."""
         if self.engine.paused:
             return "paused"
         if self.engine.dnd:
             return "do not disturb"
+        if self.engine.busy is not None:
+            return "busy"
         return None
 
     def _set_timer(self, at: datetime | None) -> None:

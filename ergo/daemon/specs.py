@@ -15,5 +15,5 @@ def specs_from(settings: PlainSettings, zone: tzinfo) -> tuple[dict[str, Reminde
     for kind, reminder in settings.enabled_reminders().items():
         hours = WorkHours.parse(reminder.days or settings.schedule.days, reminder.hours or settings.schedule.hours, zone)
         specs[kind] = ReminderSpec(kind, reminder.interval, reminder.natural_break, hours)
-    timing = Timing(settings.merge_window, settings.quiet_after_resume, settings.idle.away_after)
+    timing = Timing(settings.merge_window, settings.quiet_after_resume, settings.idle.away_after, settings.meetings.after)
     return specs, timing

@@ -3,14 +3,17 @@
 Servers differ in how they draw actions (all checked with screenshots, see docs/notifications.md):
 
 - dunst and mako draw no buttons: the actions wait in a menu (`dunstctl context`, `makoctl menu`).
+  dunst's menu lists the `default` action like any other, by its label (an empty one as a blank line).
 - xfce4-notifyd draws every labelled action as a button, the `default` one too, in one row that
   widens the bubble; an action whose label is empty is not drawn, a click on the bubble still runs it.
 - GNOME's notification-daemon draws all actions but `default` in one row of a 400 px bubble; a row
   that does not fit pushes the last label and the close box out of the bubble.
 
-So the `default` action (a click on the bubble: "Done") goes with an empty label everywhere, and a
-server known to draw one narrow row gets a row that fits: first the shorter labels, then fewer
-buttons. What is left out stays reachable (`ergo skip`, the tray menu).
+So the `default` action (a click on the bubble: "Done") goes with an empty label, except where the
+server lists it by its label (dunst): there it takes Done's label and the separate Done goes, so the
+menu offers one "Done" and a click still answers Done. A server known to draw one narrow row gets a
+row that fits: first the shorter labels, then fewer buttons. What is left out stays reachable
+(`ergo skip`, the tray menu).
 """
 
 from __future__ import annotations
@@ -20,9 +23,12 @@ from collections.abc import Mapping
 Pair = tuple[str, str]
 
 #: how wide a row of buttons may be, in `row_cost` units, for servers that draw one row of fixed width
-#: (GetServerInformation's name). notification-daemon 3.20 (Debian 12) keeps its close box up to 38-39;
+#: (GetServerInformation's name). notification-daemon 3.20 (Debian 12) kept its close box at 38 and lost it at 43;
 #: measured by tests/test_look_notifications.py with DejaVu Sans.
 ROW_BUDGET: dict[str, int] = {"Notification Daemon": 37}
+
+#: servers that list the default action by its label, like the others (GetServerInformation's name)
+DEFAULT_LISTED = frozenset({"dunst"})
 
 #: what a narrow row gives up, in order: ("short", key) takes the key's short label, ("drop", key) the button
 NARROWING: tuple[tuple[str, str], ...] = (("short", "start"), ("drop", "skip"), ("short", "snooze"))
@@ -35,6 +41,10 @@ def row_cost(actions: tuple[Pair, ...]) -> int:
 
 def fit(actions: tuple[Pair, ...], server: str, short: Mapping[str, str] | None = None) -> tuple[Pair, ...]:
     """The buttons for `server` (its GetServerInformation name): all of them, unless its one row is too narrow."""
+    if server in DEFAULT_LISTED and any(key == "default" for key, _ in actions):
+        done = dict(actions).get("done")
+        if done:
+            actions = tuple((key, done if key == "default" else label) for key, label in actions if key != "done")
     budget = ROW_BUDGET.get(server)
     if budget is None or row_cost(actions) <= budget:
         return actions

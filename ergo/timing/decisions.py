@@ -48,6 +48,7 @@ class Timing:
     merge_window: timedelta = timedelta(minutes=2)
     quiet_after_resume: timedelta = timedelta(minutes=1)
     away_after: timedelta = timedelta(minutes=3)
+    busy_after: timedelta = timedelta(minutes=1)  # after a call, full screen or meeting ends ([meetings] after)
 
 
 @dataclass
@@ -94,7 +95,7 @@ def event_words(event: str) -> str:
     """A history event as a person reads it (old names stay in the database for `--json`)."""
     return EVENT_WORDS.get(event, event.replace("_", " "))
 
-HoldReason = Literal["paused", "asleep", "locked", "quiet after resume", "away", "do not disturb"]
+HoldReason = Literal["paused", "asleep", "locked", "quiet after resume", "away", "do not disturb", "busy"]
 
 #: Each hold in plain words, for history, logs and `ergo status`.
 PLAIN_HOLD: dict[str, str] = {
@@ -104,6 +105,7 @@ PLAIN_HOLD: dict[str, str] = {
     "quiet after resume": "in the quiet minute after a wake-up or unlock",
     "away": "you were away",
     "do not disturb": "do not disturb was on",
+    "busy": "you were in a call, a meeting or full screen",
 }
 
 

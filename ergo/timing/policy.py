@@ -13,7 +13,11 @@ Rules, in one place:
   a resume, or in do-not-disturb, due reminders are held (pending);
 - an absence (idle, lock, suspend) at least as long as a reminder's natural_break counts
   as that break taken: its countdown restarts when the person is back;
-- a reminder held (by one of the holds above) for longer than its interval has gone stale:
+- while busy (a call, a full-screen window, a busy calendar event; the daemon asks its sources
+  when something is due) and for `busy_after` once that ends, due reminders are held too; a busy
+  hold never makes a reminder stale, so what fell due goes out once, merged, when it lifts; being
+  busy is not being away, so it is never a natural break;
+- a reminder held (by one of the other holds above) for longer than its interval has gone stale:
   it is skipped and recorded; keeping notifications apart is not a hold and never makes one stale;
 - the spacing is merge_window, but at most half the shortest enabled interval, so it never
   starves a short interval; reminders due within the spacing of each other go out as one
@@ -51,6 +55,9 @@ class Engine:
     quiet_until: datetime | None = None
     dnd: bool = False
     last_delivery: datetime | None = None
+    busy: str | None = None  # why the person is busy, in plain words ("in a call (microphone in use by firefox)")
+    busy_until: datetime | None = None  # when the busy spell is known to end (a calendar event), else None
+    busy_after_until: datetime | None = None  # a busy spell ended: still held until then
     kind_holds: dict[str, KindHold] = field(default_factory=dict)  # from the running plan; derived, not saved
 
     @classmethod
@@ -78,7 +85,13 @@ class Engine:
             return "away"
         if self.dnd:
             return "do not disturb"
+        if self.busy is not None or (self.busy_after_until is not None and now < self.busy_after_until):
+            return "busy"
         return None
+
+    def due_now(self, now: datetime) -> bool:
+        """Whether some reminder is due at `now` (held or not): when the daemon asks whether you are busy."""
+        return not self.paused and any((d := self.next_due(k, now)) is not None and d <= now for k in self.specs)
 
     def plan_hold(self, kind: str, now: datetime) -> KindHold | None:
         """The running plan's hold on `kind`, if it holds it now."""
@@ -189,6 +202,8 @@ class Engine:
                 return max(now, spaced)
         if self.quiet_until is not None and self.quiet_until > now:
             candidates.append(self.quiet_until)
+        if self.busy is None and self.busy_after_until is not None and self.busy_after_until > now:
+            candidates.append(self.busy_after_until)
         if self.last_delivery is not None:
             candidates.append(spaced)
         future = [c for c in candidates if c > now]
@@ -206,6 +221,8 @@ class Engine:
                 state.snoozed_until = None
         if self.quiet_until is not None and now >= self.quiet_until:
             self.quiet_until = None
+        if self.busy_after_until is not None and now >= self.busy_after_until:
+            self.busy_after_until = None
         due_now = {k: d for k in self.specs if (d := self.next_due(k, now)) is not None and d <= now}
         for kind, state in self.reminders.items():
             if kind not in due_now:  # e.g. a new work window began: an old hold no longer applies
@@ -219,6 +236,10 @@ class Engine:
                 state = self.reminders[kind]
                 if state.pending_since is None:
                     state.pending_since, state.pending_reason = due, reason
+                elif (state.pending_reason == "busy") != (reason == "busy"):  # busy time never counts to staleness
+                    state.pending_reason = reason
+                    if reason != "busy":
+                        state.pending_since = now
             return outcomes
         held: set[str] = set()
         for kind in list(due_now):
@@ -226,7 +247,7 @@ class Engine:
             if state.pending_since is None:
                 continue  # nothing held it: late only by the timer or the spacing, never stale
             held.add(kind)
-            if now - state.pending_since > spec.interval:
+            if now - state.pending_since > spec.interval and state.pending_reason != "busy":
                 outcomes.append(Record(kind, "skipped_stale", now, stale_detail(state.pending_reason)))
                 self._restart(kind, now)
                 del due_now[kind]
@@ -239,7 +260,7 @@ class Engine:
             for kind in due_now:
                 self.reminders[kind].spaced = True
             return outcomes  # keep notifications apart; next_wakeup brings us back
-        horizon = now + self.spacing
+        horizon = now + self.spacing  # at most half the shortest interval: never more than half an interval early
         for kind in self.specs:
             if kind in due_now:
                 continue
@@ -247,8 +268,7 @@ class Engine:
             state = self.reminders[kind]
             if due is None or due > horizon or state.snoozed_until is not None or self.outside_hours(kind, now):
                 continue
-            if now >= due - self.specs[kind].interval / 2:  # never more than half an interval early
-                due_now[kind] = due
+            due_now[kind] = due
         kinds = tuple(sorted(due_now, key=lambda k: (due_now[k], k)))
         for kind in kinds:
             due, state, spec = due_now[kind], self.reminders[kind], self.specs[kind]
@@ -323,6 +343,16 @@ class Engine:
 
     def set_dnd(self, now: datetime, active: bool) -> None:
         self.dnd = active
+
+    def set_busy(self, now: datetime, reason: str | None, until: datetime | None = None) -> None:
+        """What the busy sources say now: a reason while busy, None once nothing is. The end of a busy
+        spell holds reminders `busy_after` longer, so nothing pops up the second a call ends."""
+        if reason is None:
+            if self.busy is not None:
+                self.busy_after_until = now + self.timing.busy_after
+            self.busy = self.busy_until = None
+            return
+        self.busy, self.busy_until, self.busy_after_until = reason, until, None
 
     # --- commands -----------------------------------------------------------
 
