@@ -59,6 +59,8 @@ HOSTILE = {
     "a directory": ("workrave", lambda d: d, "it is a directory, not a regular file"),
     "2 MiB": ("stretchly", lambda d: _write(d / "c.json", STRETCHLY[:-2] + ', "pad": "' + "x" * (2 << 20) + '"}'),
               "too large for a settings file (at most 1 MiB)"),
+    "/proc/self/pagemap": ("stretchly", lambda d: Path("/proc/self/pagemap"),  # a regular file of size 0 and no end
+                           "more than 1048576 bytes is too large for a settings file (at most 1 MiB)"),
     "not UTF-8": ("safeeyes", lambda d: (d / "s.json").write_bytes(b'{"a": "\xff"}') and d / "s.json", "not UTF-8 text (byte 8)"),
 }
 
