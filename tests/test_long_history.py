@@ -84,8 +84,12 @@ def test_stats_and_report_start_without_pydantic_once_the_settings_were_checked(
     page = env.root / "week.html"
     first = _imports(env, "stats")
     assert "pydantic" in first  # nothing checked yet: the settings are loaded (and remembered)
-    for args in (("stats",), ("stats", "--json"), ("report", "--html", str(page))):
-        assert "pydantic" not in _imports(env, *args), args
+    for args in (("stats",), ("stats", "--json", "--day"), ("report", "--html", str(page))):
+        loaded = _imports(env, *args)
+        assert "pydantic" not in loaded and "argparse" not in loaded, args  # parsed by hand, like status
+    for args in (("stats", "--day", "--week"), ("report",), ("stats", "--bogus")):  # errors are still argparse's
+        wrong = env.cli(*args)
+        assert wrong.returncode == 2 and "usage: ergo" in wrong.stderr, (args, wrong.stderr)
     kinds = json.loads(env.cli("stats", "--json").stdout)["kinds"]
     assert "hydration" in kinds
     env.config.write_text("[hydration]\nenabled = false\n")  # an edit is seen at once

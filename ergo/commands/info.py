@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ergo.errors import ErgoError, NotifyError
 from ergo.paths import Paths
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def run(command: str, config: str | None, flags: dict[str, Any], args: argparse.Namespace) -> int:

@@ -304,7 +304,8 @@ class Store:
         """Append one event (committed when this returns, so an answer is stored before it is acknowledged)."""
         return int(self._write(lambda: self._insert(at, kind, event, detail, ref, row_id)))
 
-    def history(self, since: datetime | None = None, limit: int = 1000, until: datetime | None = None) -> list[HistoryRow]:
+    def _rows_between(self, since: datetime | None, until: datetime | None) -> tuple[str, tuple]:
+        """The SELECT of history rows in [since, until), without its ORDER BY."""
         query = f"SELECT id, at, kind, event, detail, {self._ref} FROM history WHERE 1"
         args: tuple = ()
         if since is not None:
@@ -313,6 +314,10 @@ class Store:
         if until is not None:
             query += " AND at < ?"
             args += (until.astimezone(timezone.utc).isoformat(),)
+        return query, args
+
+    def history(self, since: datetime | None = None, limit: int = 1000, until: datetime | None = None) -> list[HistoryRow]:
+        query, args = self._rows_between(since, until)
         query += " ORDER BY id DESC LIMIT ?"
         with self._lock:
             try:
@@ -326,14 +331,7 @@ class Store:
                      batch: int = 2000) -> Iterator[HistoryRow]:
         """Every history row in [since, until), oldest first (by time, then id), read `batch` rows at a
         time: memory stays flat however many years the file holds (`ergo history --json`)."""
-        query = f"SELECT id, at, kind, event, detail, {self._ref} FROM history WHERE 1"
-        args: tuple = ()
-        if since is not None:
-            query += " AND at >= ?"
-            args += (since.astimezone(timezone.utc).isoformat(),)
-        if until is not None:
-            query += " AND at < ?"
-            args += (until.astimezone(timezone.utc).isoformat(),)
+        query, args = self._rows_between(since, until)
         with self._lock:
             try:
                 # in time order, through the index on `at`: a day of a ten-year file is read without a scan
