@@ -171,13 +171,16 @@ def _close(a: tuple[int, int, int], b: tuple[int, int, int], tolerance: int = 24
     return all(abs(p - q) <= tolerance for p, q in zip(a, b))
 
 
+TRAYER = ["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width", "100", "--height", "24",
+          "--SetDockType", "false"]
+
+
 # --- the hosts --------------------------------------------------------------------------------------
 
 
 def test_trayer_menu_tooltip_and_icon_are_readable(screen: DesktopSession, tmp_path: Path) -> None:
     require_tools("trayer")
-    panel = _panel(screen, ["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width", "100",
-                            "--height", "24", "--SetDockType", "false"], "trayer")
+    panel = _panel(screen, TRAYER, "trayer")
     try:
         # the next reminder under 2 minutes away: the amber "due soon" disc (tint2's test has the green one)
         found = _look_at_tray(screen, tmp_path, settings={**CALM, "POSTURE__INTERVAL": "100s"})
@@ -219,8 +222,7 @@ def test_tint2_under_openbox_menu_tooltip_and_icon_are_readable(screen: DesktopS
 def test_the_desktops_dark_colours_from_xresources_are_used(screen: DesktopSession, tmp_path: Path) -> None:
     """A desktop that says its colours in X resources (xrdb): the menu and tooltip take them."""
     require_tools("trayer", "xrdb")
-    panel = _panel(screen, ["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width", "100",
-                            "--height", "24", "--SetDockType", "false"], "trayer")
+    panel = _panel(screen, TRAYER, "trayer")
     try:
         subprocess.run(["xrdb", "-nocpp", "-load"], input="*background: #1e1e1e\n*foreground: #e8e8e8\n", text=True,
                        env=screen.full_env(), check=True, timeout=10)
@@ -235,8 +237,7 @@ def test_the_desktops_dark_colours_from_xresources_are_used(screen: DesktopSessi
 def test_the_tray_hosts_own_colours_win(screen: DesktopSession, tmp_path: Path) -> None:
     """A host that sets _NET_SYSTEM_TRAY_COLORS (a light foreground here): the tooltip is drawn dark, in it."""
     require_tools("trayer")
-    panel = _panel(screen, ["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width", "100",
-                            "--height", "24", "--SetDockType", "false"], "trayer")
+    panel = _panel(screen, TRAYER, "trayer")
     try:
         owner = _owner_id(screen)
         light = ",".join(["65535", "60395", "15163"] + ["0"] * 9)  # foreground #ffeb3b, then error/warning/success
