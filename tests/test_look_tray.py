@@ -24,7 +24,7 @@ from tests.daemon_helpers import Daemon, ErgoEnv, wait_for
 from tests.dbus_doubles import private_bus
 from tests.desktop import DesktopSession, desktop_session, require_tools
 from tests.look import find_word, has_words, mean, read, require_look_tools, screenshot, wayland_screenshot
-from tests.test_tray import CALM, Tray, ergo_window, parent_chain, x
+from tests.test_tray import CALM, Tray, ergo_window, parent_chain, settled_icon, x
 from tests.wayland import headless_sway
 from tests.wayland_pointer import BUTTON_RIGHT, VirtualPointer
 
@@ -80,8 +80,7 @@ def _look_at_tray(desk: DesktopSession, tmp: Path, *, dark: bool = False, icons:
         try:
             wait_for(lambda: (w := ergo_window(env_x)) and "posture " in w[1] and parent_chain(env_x, w[0]), 10,
                      what="the icon, docked, with the status")
-            _stable(env_x)
-            _id, _name, left, top = ergo_window(env_x)
+            _id, _name, left, top = settled_icon(env_x)
             shown = view(daemon.status(), datetime.now(UTC))
             # the tooltip, on hover
             x(env_x, "xdotool", "mousemove", str(left + 11), str(top + 11))
@@ -249,8 +248,7 @@ def test_the_tray_hosts_own_colours_win(screen: DesktopSession, tmp_path: Path) 
             try:
                 window = wait_for(lambda: (w := ergo_window(env_x)) and parent_chain(env_x, w[0]) and w, 10,
                                   what="the docked icon")
-                _stable(env_x)
-                _id, _name, left, top = ergo_window(env_x)
+                _id, _name, left, top = settled_icon(env_x)
                 x(env_x, "xdotool", "mousemove", str(left + 11), str(top + 11))
                 tip = wait_for(lambda: _window(env_x, "ergo tooltip"), 5, what="the tooltip window")
                 shot = _settled(env_x, tmp_path / "tooltip.png", tip)
@@ -273,17 +271,6 @@ def _owner_id(desk: DesktopSession) -> int:
         return int(d.get_selection_owner(d.intern_atom("_NET_SYSTEM_TRAY_S0")).id)
     finally:
         d.close()
-
-
-def _stable(env: dict[str, str]) -> None:
-    """Wait until the icon stays put (the panel lays its icons out after the dock)."""
-    seen: list[object] = []
-
-    def still() -> bool:
-        seen.append(ergo_window(env))
-        return len(seen) >= 2 and seen[-1] == seen[-2]
-
-    wait_for(still, 5, what="the icon to stay in place")
 
 
 # --- the pure rule ----------------------------------------------------------------------------------
