@@ -48,12 +48,12 @@ def tiny_fs() -> Iterator[Path]:
 
 
 def _fill(root: Path) -> Path:
-    """Write until the file system says it is full."""
+    """Write until the file system says it is full (again: a second call tops the filler up)."""
     filler = root / "filler"
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:
         while True:
-            os.write(fd, b"\0" * 4096)
+            os.write(fd, b"\0" * 512)
     except OSError as error:
         assert error.errno == 28, error  # ENOSPC
     finally:

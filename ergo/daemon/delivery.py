@@ -137,20 +137,16 @@ class Deliverer:
         rows: list[int] = []
         for kind, row_id in zip(decision.kinds, row_ids):
             tip = message.tips.get(kind, "-")
-            if failure:  # the "sending" row (if saved) says what became of it
-                if row_id is None or not self.state.call(self.state.store.settle, row_id, "failed", failure):
-                    self.state.record(decision.at, kind, "failed", failure)
-                continue
-            # printed by the console notifier already: in a terminal the line goes to the log file only
-            log.info("reminder %s delivered via %s (tip %s)%s", kind, backend, tip, merged,
-                     extra={"on_stdout": backend.startswith("console")})
-            detail = f"via {backend}, tip {tip}{merged}"
-            if row_id is not None and self.state.call(self.state.store.settle, row_id, "delivered", detail):
-                rows.append(row_id)
+            event, detail = ("failed", failure) if failure else ("delivered", f"via {backend}, tip {tip}{merged}")
+            if not failure:  # printed by the console notifier already: in a terminal the line goes to the log file only
+                log.info("reminder %s delivered via %s (tip %s)%s", kind, backend, tip, merged,
+                         extra={"on_stdout": backend.startswith("console")})
+            if row_id is not None:  # the "sending" row (saved, or waiting in memory) says what became of it
+                self.state.settle(row_id, event, detail)
             else:
-                written = self.state.record(decision.at, kind, "delivered", detail)
-                if written:
-                    rows.append(written)
+                row_id = self.state.record(decision.at, kind, event, detail)
+            if not failure:
+                rows.append(row_id)
         notice = getattr(self.notifier, "last_id", None)
         if notice and not failure:
             self.notices[notice] = rows  # a replaced notification keeps its id: the newest rows win

@@ -17,10 +17,11 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from ergo.errors import StateError
 from ergo.paths import private_state_dir
@@ -28,6 +29,7 @@ from ergo.records.schema import check_writable, columns, is_corruption, is_full,
 
 WAL_PAGES = 64  # autocheckpoint after this many pages (256 KiB with 4 KiB pages; SQLite's default is 1000)
 WAL_LIMIT = 512 * 1024  # after a checkpoint the -wal file shrinks back to at most this
+RECLAIM_PAGES = 256  # free pages (1 MiB with 4 KiB pages) worth giving back to the file system after a prune
 
 
 ANSWERS = ("done", "snoozed", "skipped", "dismissed")
@@ -139,24 +141,61 @@ class Store:
         except json.JSONDecodeError:
             return None
 
-    def _put(self, items: dict[str, object], rows: Sequence[tuple[datetime, str, str, str]] = ()) -> list[int]:
+    def _put(self, items: dict[str, object], rows: Sequence[tuple[Any, ...]] = ()) -> list[int]:
         """One transaction: the key-value items plus history rows (whose ids are returned)."""
+
+        def work() -> list[int]:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany(
+                "INSERT INTO kv(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [(k, json.dumps(v)) for k, v in items.items()],
+            )
+            ids = [self._insert(*row) for row in rows]
+            self._db.execute("COMMIT")
+            return ids
+
+        return self._write(work)
+
+    def _write(self, work: Callable[[], Any]) -> Any:
+        """Run one write under the lock. On a full disk the write-ahead log may hold the space (on a small disk
+        it fills up before its automatic checkpoint, and stays full): checkpoint it into the database, cut it
+        to nothing and try once more before the real reason is raised."""
         with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                self._db.executemany(
-                    "INSERT INTO kv(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    [(k, json.dumps(v)) for k, v in items.items()],
-                )
-                ids = [self._insert(*row) for row in rows]
-                self._db.execute("COMMIT")
-                return ids
-            except sqlite3.Error as error:
-                self._rollback()
-                raise self._failed(error) from None
-            except BaseException:
-                self._rollback()
-                raise
+            for attempt in (1, 2):
+                try:
+                    result = work()
+                    self._keep_wal_checkpointable()
+                    return result
+                except sqlite3.Error as error:
+                    self._rollback()
+                    if attempt == 1 and is_full(error) and self._shrink_wal():
+                        continue
+                    raise self._failed(error) from None
+                except BaseException:
+                    self._rollback()
+                    raise
+
+    def _keep_wal_checkpointable(self) -> None:
+        """Never let the write-ahead log outgrow the free space: a checkpoint copies at most the log's pages
+        into the database, so while the log is smaller than what is free, its checkpoint always fits. On a
+        roomy disk this costs two stat calls; on a nearly full one the log is cut back at once."""
+        try:
+            wal = os.stat(f"{self.path}-wal").st_size
+            if wal == 0:
+                return
+            info = os.statvfs(self.path.parent)
+        except (OSError, AttributeError):
+            return
+        if wal >= info.f_bavail * info.f_frsize:
+            self._shrink_wal()
+
+    def _shrink_wal(self) -> bool:
+        """PRAGMA wal_checkpoint(TRUNCATE): True when every frame went into the database and the log is empty."""
+        try:
+            busy, _frames, _done = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.Error:
+            return False
+        return busy == 0
 
     def _rollback(self) -> None:
         """SQLite may already have rolled back (a full disk does): never hide the real error behind this one."""
@@ -166,12 +205,20 @@ class Store:
             except sqlite3.Error:
                 pass
 
-    def _insert(self, at: datetime, kind: str, event: str, detail: str, ref: int | None = None) -> int:
+    def _insert(self, at: datetime, kind: str, event: str, detail: str, ref: int | None = None,
+                row_id: int | None = None) -> int:
+        """One history row; `row_id` given by the daemon (ergo.daemon.pending), so an answer can refer to a
+        delivery that still waits in memory for space, or chosen by SQLite."""
         cursor = self._db.execute(
-            "INSERT INTO history(at, kind, event, detail, ref) VALUES(?, ?, ?, ?, ?)",
-            (at.astimezone(timezone.utc).isoformat(), kind, event, detail, ref),
+            "INSERT INTO history(id, at, kind, event, detail, ref) VALUES(?, ?, ?, ?, ?, ?)",
+            (row_id, at.astimezone(timezone.utc).isoformat(), kind, event, detail, ref),
         )
         return int(cursor.lastrowid or 0)
+
+    def max_id(self) -> int:
+        """The highest history row id (0 for none): where the daemon's own numbering goes on."""
+        with self._lock:
+            return int(self._db.execute("SELECT coalesce(max(id), 0) FROM history").fetchone()[0])
 
     # --- engine state -------------------------------------------------------
 
@@ -179,21 +226,18 @@ class Store:
         value = self._get("engine")
         return value if isinstance(value, dict) else None
 
-    def save_engine(self, snapshot: dict, now: datetime, sending: Sequence[tuple[datetime, str, str]] = ()) -> list[int]:
-        """Save the state; `sending` (at, kind, detail) rows go in the same transaction, marked "sending".
+    def save_engine(self, snapshot: dict, now: datetime, sending: Sequence[tuple[Any, ...]] = ()) -> list[int]:
+        """Save the state; `sending` (at, kind, detail[, row id]) rows go in the same transaction, marked "sending".
 
         The daemon turns each into "delivered" once the notification is out; a kill -9 in between
         leaves it, and the next start marks it "interrupted".
         """
-        return self._put({"engine": snapshot, "alive": now.isoformat()}, [(at, kind, SENDING, d) for at, kind, d in sending])
+        return self._put({"engine": snapshot, "alive": now.isoformat()},
+                         [(at, kind, SENDING, d, None, *row_id) for at, kind, d, *row_id in sending])
 
     def settle(self, row_id: int, event: str, detail: str) -> None:
         """Turn a "sending" row into what happened."""
-        with self._lock:
-            try:
-                self._db.execute("UPDATE history SET event = ?, detail = ? WHERE id = ?", (event, detail, row_id))
-            except sqlite3.Error as error:
-                raise self._failed(error) from None
+        self._write(lambda: self._db.execute("UPDATE history SET event = ?, detail = ? WHERE id = ?", (event, detail, row_id)))
 
     def heartbeat(self, now: datetime) -> None:
         """A clean stop's last word: lets the next start tell how long no daemon was running."""
@@ -255,15 +299,13 @@ class Store:
 
     # --- history ------------------------------------------------------------
 
-    def record(self, at: datetime, kind: str, event: str, detail: str = "", ref: int | None = None) -> int:
+    def record(self, at: datetime, kind: str, event: str, detail: str = "", ref: int | None = None,
+               row_id: int | None = None) -> int:
         """Append one event (committed when this returns, so an answer is stored before it is acknowledged)."""
-        with self._lock:
-            try:
-                return self._insert(at, kind, event, detail, ref)
-            except sqlite3.Error as error:
-                raise self._failed(error) from None
+        return int(self._write(lambda: self._insert(at, kind, event, detail, ref, row_id)))
 
-    def history(self, since: datetime | None = None, limit: int = 1000, until: datetime | None = None) -> list[HistoryRow]:
+    def _rows_between(self, since: datetime | None, until: datetime | None) -> tuple[str, tuple]:
+        """The SELECT of history rows in [since, until), without its ORDER BY."""
         query = f"SELECT id, at, kind, event, detail, {self._ref} FROM history WHERE 1"
         args: tuple = ()
         if since is not None:
@@ -272,6 +314,10 @@ class Store:
         if until is not None:
             query += " AND at < ?"
             args += (until.astimezone(timezone.utc).isoformat(),)
+        return query, args
+
+    def history(self, since: datetime | None = None, limit: int = 1000, until: datetime | None = None) -> list[HistoryRow]:
+        query, args = self._rows_between(since, until)
         query += " ORDER BY id DESC LIMIT ?"
         with self._lock:
             try:
@@ -280,6 +326,28 @@ class Store:
                 raise StateError(f"state file {self.path}: {error}") from None
         return [HistoryRow(datetime.fromisoformat(at), kind, event, detail, id_, ref)
                 for id_, at, kind, event, detail, ref in reversed(rows)]
+
+    def iter_history(self, since: datetime | None = None, until: datetime | None = None,
+                     batch: int = 2000) -> Iterator[HistoryRow]:
+        """Every history row in [since, until), oldest first (by time, then id), read `batch` rows at a
+        time: memory stays flat however many years the file holds (`ergo history --json`)."""
+        query, args = self._rows_between(since, until)
+        with self._lock:
+            try:
+                # in time order, through the index on `at`: a day of a ten-year file is read without a scan
+                cursor = self._db.execute(query + " ORDER BY at, id", args)
+            except sqlite3.Error as error:
+                raise StateError(f"state file {self.path}: {error}") from None
+        while True:
+            with self._lock:
+                try:
+                    found = cursor.fetchmany(batch)
+                except sqlite3.Error as error:
+                    raise StateError(f"state file {self.path}: {error}") from None
+            if not found:
+                return
+            for id_, at, kind, event, detail, ref in found:
+                yield HistoryRow(datetime.fromisoformat(at), kind, event, detail, id_, ref)
 
     def rows(self, ids: list[int]) -> list[HistoryRow]:
         """History rows by id (the deliveries an answer refers to)."""
@@ -389,7 +457,11 @@ class Store:
         return sorted((span for span in spans if span.end >= lo and span.start < hi), key=lambda span: span.start)
 
     def prune(self, before: datetime) -> int:
-        """Delete history and closed time spans older than `before` (the retention period); returns how many went."""
+        """Delete history and closed time spans older than `before` (the retention period); returns how many went.
+
+        When that frees a good part of the file, the free pages go back to the file system at once
+        (`_reclaim`): the file shrinks now, not at some later start.
+        """
         iso = before.astimezone(timezone.utc).isoformat()
         with self._lock:
             try:
@@ -398,11 +470,32 @@ class Store:
                 gone += self._db.execute("DELETE FROM spans WHERE end < ? AND id NOT IN (SELECT value FROM json_each(?))",
                                          (iso, json.dumps(sorted(self._open_ids())))).rowcount
                 self._db.execute("COMMIT")
+                if gone:
+                    self._reclaim()
                 return gone
             except sqlite3.Error as error:
                 self._rollback()
                 raise self._failed(error) from None
 
+    def _reclaim(self) -> None:
+        """Give the freed pages back to the file system now (under the lock), once a prune freed at least
+        RECLAIM_PAGES and a quarter of the file: VACUUM rewrites it without them, and the checkpoint
+        truncates the write-ahead log. A failure (a full disk: VACUUM needs room for a copy) costs only space.
+
+        Not `auto_vacuum=INCREMENTAL`: with the file in that mode, writes that tests/test_full_disk.py
+        expects a full disk to refuse went through (observed, cause not pinned down), and ergo must say
+        when state is not saved. A daily prune frees about 1/365 of the file and never triggers this."""
+        try:
+            free = self._db.execute("PRAGMA freelist_count").fetchone()[0]
+            pages = self._db.execute("PRAGMA page_count").fetchone()[0]
+            if free < RECLAIM_PAGES or free * 4 < pages:
+                return
+            self._db.execute("VACUUM")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        except sqlite3.Error:
+            pass
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
