@@ -316,7 +316,7 @@ SLOW = {kind: {"interval": "2h"} for kind in ("posture", "hydration", "stretch",
 
 
 @pytest.fixture
-def inprocess(desktop: DesktopSession, tmp_path: Path):
+def inprocess(desktop: DesktopSession, tmp_path: Path, request: pytest.FixtureRequest):
     """ergo's Daemon in this process, on the real dunst (real buttons), with a clock three days ahead of the system's."""
     from ergo.config.frozen import PlainLoaded
     from ergo.config.load import export_json, load_settings
@@ -326,10 +326,11 @@ def inprocess(desktop: DesktopSession, tmp_path: Path):
 
     clock = AheadClock(timedelta(days=3, hours=5))
     paths = Paths(tmp_path / "config.toml", "test", tmp_path / "state", tmp_path / "run")
-    loaded = PlainLoaded.from_json(export_json(load_settings(paths.config_file, SLOW)))
+    flags = {**SLOW, **getattr(request, "param", {})}
+    loaded = PlainLoaded.from_json(export_json(load_settings(paths.config_file, flags)))
     notifier, reason = select_notifier("freedesktop", answers=True)
     backends = Backends(FallbackNotifier(notifier, reason=reason), reason, answers=notifier.answers)
-    daemon = InProcessDaemon(paths, loaded, backends, Store(paths.state_db), flags=SLOW, clock=clock)
+    daemon = InProcessDaemon(paths, loaded, backends, Store(paths.state_db), flags=flags, clock=clock)
     daemon.start()
     try:
         yield daemon, clock, desktop
@@ -389,3 +390,15 @@ def test_a_merged_reminder_answered_by_command_then_by_button_records_each_kind_
     assert done == [("hydration", "via button"), ("posture", "via command")], done
     refs = {row.ref for row in _rows(daemon, "done")}
     assert refs == {row.id for row in _rows(daemon, "delivered")}, "each answer points at its own delivery"
+
+
+@pytest.mark.parametrize("inprocess", [{"expire": "1s"}], indirect=True)
+def test_a_notification_that_expires_is_not_recorded_as_closed_by_the_person(inprocess) -> None:
+    """The server's timeout is not an answer: no "closed without an answer" row, and the reminder stays open."""
+    daemon, clock, desk = inprocess
+    assert daemon.handle({"cmd": "now", "kind": "posture"})["ok"]
+    [note] = desk.notifications(count=1)
+    assert note["expire_timeout"] == 1000
+    wait_for(lambda: note["id"] not in daemon.deliverer.notices, 10, what="the expiry reaching the daemon")
+    assert [row.event for row in daemon.store.history()] == ["delivered"]
+    assert daemon.handle({"cmd": "done"})["answered"] == ["posture"], "an expired reminder can still be answered"

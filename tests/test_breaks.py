@@ -91,3 +91,39 @@ def test_ergo_break_on_the_console_ends_as_done(make_env: Callable[..., ErgoEnv]
         assert len(lines) == 2, "the console shows the start and the end, not every second"
         none = env.cli("break", "posture")
         assert none.returncode == 1 and "not an enabled reminder" in none.stderr
+
+
+@pytest.mark.parametrize(("seconds", "long", "short"), [
+    (1, "1 second", "1 s"), (0, "0 seconds", "0 s"), (45, "45 seconds", "45 s"), (60, "1 minute", "1 min"),
+    (61, "1 minute 1 second", "1 min 1 s"), (90, "1 minute 30 seconds", "1 min 30 s"), (120, "2 minutes", "2 min"),
+    (150, "2 minutes 30 seconds", "2 min 30 s"), (600.9, "10 minutes", "10 min"),
+])
+def test_spoken_lengths_long_and_short(seconds: float, long: str, short: str) -> None:
+    assert spoken(timedelta(seconds=seconds)) == long
+    assert spoken(timedelta(seconds=seconds), short=True) == short
+
+
+def test_each_kind_says_its_break_and_an_unknown_kind_a_plain_one() -> None:
+    two = timedelta(minutes=2)
+    assert [words(kind, two) for kind in ("stretch", "movement", "breathing", "posture", "hydration", "workspace",
+                                          "strength", "eyes")] == [
+        "stretch for 2 minutes", "walk for 2 minutes", "breathe slowly for 2 minutes", "reset your posture for 2 minutes",
+        "fetch a glass of water, 2 minutes", "adjust your workspace for 2 minutes", "take 2 minutes for core exercises",
+        "take 2 minutes for it"]
+
+
+def test_the_countdown_before_its_start_near_its_end_and_on_the_clock() -> None:
+    timed = TimedBreak(("stretch",), (None,), T0, timedelta(seconds=100), "break")
+    early = step(timed, T0 - timedelta(seconds=5))  # a clock that reads a little behind the start
+    assert (early.remaining, early.progress, early.finished, early.next_at) == (
+        timedelta(seconds=100), 0, False, T0 + timedelta(seconds=1))  # counted from the start
+    end = step(timed, T0 + timedelta(seconds=99.5))
+    assert (end.progress, end.finished, end.next_at, end.remaining) == (99, False, T0 + timedelta(seconds=100),
+                                                                        timedelta(seconds=0.5))
+    assert step(timed, T0 + timedelta(seconds=100)) == step(timed, T0 + timedelta(seconds=300))
+    assert step(timed, T0 + timedelta(seconds=100)).finished and step(timed, T0 + timedelta(seconds=100)).remaining == timedelta(0)
+    assert step(timed, T0 + timedelta(seconds=33.3)).progress == 33
+    assert [clock(timedelta(seconds=s)) for s in (0, 1, 59.01, 60, 61, 600, 3599.5)] == [
+        "0:00", "0:01", "1:00", "1:00", "1:01", "10:00", "60:00"]
+    assert length_for({"stretch": timedelta(minutes=1)}, ("posture", "stretch")) == timedelta(minutes=1)
+    assert length_for({}, ()) is None

@@ -280,3 +280,37 @@ def test_safe_eyes_smart_pause_maps_to_idle_detection(smartpause: dict | None, e
         assert [u.name for u in result.unmapped] == ["smartpause interpret_idle_as_break = false"]
     else:
         assert result.unmapped == []
+
+
+@pytest.mark.parametrize(("program", "read"), [
+    ("safeeyes", lambda: safeeyes.parse((DATA / "safeeyes.json").read_text(), "safeeyes.json")),
+    ("stretchly", lambda: stretchly.parse((DATA / "stretchly-config.json").read_text(), "config.json")),
+    ("workrave", lambda: workrave.parse(workrave.from_ini_text((DATA / "workrave-dconf-dump.txt").read_text(), "dump.txt"),
+                                        "dump.txt")),
+])
+def test_the_whole_mapping_of_each_programs_real_file(program: str, read) -> None:
+    """Every key set, its value and the origin its comment names, and every setting listed as not imported with
+    its reason, exactly (tests/data/import_expected.json, reviewed against the table in docs/import.md)."""
+    from dataclasses import asdict
+
+    expected = json.loads((DATA / "import_expected.json").read_text("utf-8"))[program]
+    got = json.loads(json.dumps(asdict(read())))
+    assert got["mapped"] == expected["mapped"]
+    assert got["unmapped"] == expected["unmapped"]
+    assert (got["program"], got["source"]) == (expected["program"], expected["source"])
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("int32 240", 240), ("uint32 7", 7), ("int64 -3", -3), ("uint16 9", 9), ("int16 2", 2), ("uint64 5", 5),
+    ("true", True), ("false", False), ("'gnome'", "gnome"), ('"x y"', "x y"), ("plain", "plain"), ("'", "'"),
+    ("  42  ", 42), ("'a\"", "'a\""),
+])
+def test_workrave_reads_gvariant_text_values(text: str, value: object) -> None:
+    assert workrave._value(text) == value
+
+
+def test_workrave_ini_and_dconf_key_spellings_meet() -> None:
+    assert workrave._key("/org/workrave/timers/micro_pause/limit/") == "timers/micro-pause/limit"
+    assert workrave.from_ini_text("[timers]\nmicro_pause.limit=int32 240\n", "x") == {"timers/micro-pause/limit": 240}
+    with pytest.raises(ConfigError, match="x: not a dconf dump or an ini file: not Workrave's settings"):
+        workrave.from_ini_text("no section\n", "x")

@@ -115,3 +115,13 @@ def test_format_is_the_shortest_form(value: timedelta, text: str) -> None:
 def test_sub_second_durations_round_trip(milliseconds: int) -> None:
     value = timedelta(milliseconds=milliseconds)
     assert parse_duration(format_duration(value)) == value
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (timedelta(0), "0s"), (timedelta(seconds=5), "5s"), (timedelta(seconds=90), "1m30s"), (timedelta(hours=2), "2h"),
+    (timedelta(days=2, seconds=1), "48h1s"), (timedelta(seconds=1.5), "1.5s"), (timedelta(seconds=0.25), "0.25s"),
+    (timedelta(hours=1, microseconds=1), "1h0.000001s"), (timedelta(seconds=10.1), "10.1s"),
+    (timedelta(seconds=-90), "-1m30s"), (timedelta(microseconds=-500000), "-0.5s"),
+])
+def test_format_writes_the_shortest_exact_text(value: timedelta, text: str) -> None:
+    assert format_duration(value) == text

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from ergo.timing.policy import Engine
-from ergo.timing.decisions import Deliver, Record, ReminderSpec, Timing
+from ergo.timing.decisions import (PLAIN_HOLD, Deliver, Record, ReminderSpec, Timing, event_words, format_seconds,
+                                   stale_detail)
 from ergo.timing.worktime import WorkHours
 
 UTC = timezone.utc
@@ -227,3 +230,33 @@ def test_an_overdue_reminder_with_nothing_holding_it_wakes_the_timer_now() -> No
     e.set_dnd(T0 + 31 * M + S, True)
     wake = e.next_wakeup(T0 + 31 * M + S)
     assert wake is None or wake > T0 + 31 * M + S  # held: the end of the hold brings it, no spinning
+
+
+# --- the Engine's plain words: the spacing as text, history events and stale skips ------------------------
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (timedelta(minutes=2), "2m"), (timedelta(seconds=60), "1m"), (timedelta(seconds=90), "90s"),
+    (timedelta(seconds=59), "59s"), (timedelta(seconds=0.5), "0.5s"), (timedelta(hours=1), "60m"),
+    (timedelta(0), "0s"),
+])
+def test_format_seconds(value: timedelta, text: str) -> None:
+    assert format_seconds(value) == text
+
+
+def test_event_words() -> None:
+    assert [event_words(e) for e in ("skipped_stale", "natural_break", "skipped", "snoozed", "delivered", "done",
+                                     "some_new_event")] == [
+        "skipped", "natural break", "skipped", "snoozed", "delivered", "done", "some new event"]
+
+
+def test_stale_detail_names_the_hold_in_plain_words() -> None:
+    assert stale_detail("locked") == "held back longer than its interval (the screen was locked)"
+    assert stale_detail("quiet after resume") == \
+        "held back longer than its interval (in the quiet minute after a wake-up or unlock)"
+    assert stale_detail("an unheard-of hold") == "held back longer than its interval (an unheard-of hold)"
+    assert stale_detail(None) == "held back longer than its interval (it was held back)"
+    assert stale_detail("") == "held back longer than its interval (it was held back)"
+    assert set(PLAIN_HOLD) == {"paused", "asleep", "locked", "quiet after resume", "away", "do not disturb"}
+    assert PLAIN_HOLD["paused"] == "ergo was paused" and PLAIN_HOLD["away"] == "you were away"
+    assert PLAIN_HOLD["asleep"] == "the computer was asleep" and PLAIN_HOLD["do not disturb"] == "do not disturb was on"

@@ -190,3 +190,58 @@ def test_each_history_event_lands_in_its_own_count_and_a_stale_skip_is_dropped_n
             posture.failed) == (1, 1, 1, 1, 1, 1, 1)
     assert stats.days[0].kinds is not None and stats.days[0].kinds["posture"].dropped == 1
     assert stats.as_json()["kinds"]["posture"]["dropped"] == 1 and stats.as_json()["kinds"]["posture"]["skipped"] == 1
+
+
+def test_the_text_of_ergo_stats_line_by_line(monkeypatch) -> None:
+    """Two days, one ran and one did not: the whole text, in Unicode and in ASCII."""
+    import time as _time
+
+    from ergo.records.stats import chart, hm, period, render
+    from ergo.records.store import HistoryRow
+
+    monkeypatch.setenv("TZ", "UTC")
+    _time.tzset()
+    try:
+        zone = ZoneInfo("UTC")
+        day = date(2026, 11, 23)
+        rows, n = [], 0
+        for minute, kind, event in ((0, "posture", "delivered"), (1, "posture", "done"), (10, "posture", "delivered"),
+                                    (11, "posture", "snoozed"), (20, "hydration", "delivered"), (21, "hydration", "done"),
+                                    (30, "hydration", "natural_break"), (40, "posture", "delivered"),
+                                    (41, "posture", "skipped")):
+            n += 1
+            rows.append(HistoryRow(datetime.combine(day, time(9, minute), zone), kind, event, "", id=n,
+                                   ref=n - 1 if event in ("done", "snoozed", "skipped") else None))
+        running = [Span("running", datetime.combine(day, time(9), zone), datetime.combine(day, time(10, 30), zone))]
+        present = [Span("present", datetime.combine(day, time(9, 5), zone), datetime.combine(day, time(9, 47), zone))]
+        stats = compute(rows, running, present, day, day + timedelta(days=1), zone, ["posture", "hydration"],
+                        hydration_goal=1)
+        assert render(stats, True).splitlines() == [
+            "Mon 23 Nov to Tue 24 Nov: ergo ran 1h30m",
+            "",
+            "kind       reminded  done snoozed skipped natural answered",
+            "posture           3     1       1       1       0      33%",
+            "hydration         1     1       0       0       1     100%",
+            "answered = share of reminders answered with a break (done or a natural break)",
+            "",
+            "longest stretch at the keyboard without a break: 42m (Mon 09:05-09:47)",
+            "hydration: 1 drinks on 1 days; goal 1 a day met on 1 of them",
+            "",
+            "Mon 23 Nov  reminded   4 ██████████████████████████████",
+            "            breaks     3 " + "▓" * 22 + "▌",  # 3/4 of 30 cells: 22 and a half
+            "Tue 24 Nov  · ergo not running",
+        ]
+        assert chart(stats, False) == ["Mon 23 Nov  reminded   4 " + "#" * 30, "            breaks     3 " + "=" * 22,
+                                   "Tue 24 Nov  . ergo not running"]
+        stats.hydration_goal = None
+        assert "hydration: 1 drinks (set hydration.daily_goal to count against a goal)" in render(stats, False)
+        stats.longest_stretch = None
+        assert "longest stretch at the keyboard: no presence recorded" in render(stats, False)
+        assert [hm(s) for s in (0, 29, 31, 59 * 60, 3600, 3900, 3629)] == ["0m", "0m", "1m", "59m", "1h00m", "1h05m",
+                                                                           "1h00m"]
+        assert period(date(2026, 11, 30), "day") == (date(2026, 11, 30), date(2026, 11, 30))
+        assert period(date(2026, 11, 30), "week") == (date(2026, 11, 24), date(2026, 11, 30))
+        assert period(date(2026, 11, 30), "month") == (date(2026, 11, 1), date(2026, 11, 30))
+    finally:
+        monkeypatch.delenv("TZ")
+        _time.tzset()

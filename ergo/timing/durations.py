@@ -58,6 +58,6 @@ def format_duration(value: timedelta) -> str:
         return "0s"
     hours, rest = divmod(total, 3600)
     minutes, seconds = divmod(rest, 60)
-    second_text = f"{seconds}.{micro:06d}".rstrip("0").rstrip(".") if micro else str(seconds)
+    second_text = f"{seconds}.{micro:06d}".rstrip("0").rstrip(".")  # "5.000000" -> "5"
     text = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "") + (f"{second_text}s" if seconds or micro else "")
     return sign + text

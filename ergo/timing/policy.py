@@ -260,7 +260,7 @@ class Engine:
             for kind in due_now:
                 self.reminders[kind].spaced = True
             return outcomes  # keep notifications apart; next_wakeup brings us back
-        horizon = now + self.spacing
+        horizon = now + self.spacing  # at most half the shortest interval: never more than half an interval early
         for kind in self.specs:
             if kind in due_now:
                 continue
@@ -268,8 +268,7 @@ class Engine:
             state = self.reminders[kind]
             if due is None or due > horizon or state.snoozed_until is not None or self.outside_hours(kind, now):
                 continue
-            if now >= due - self.specs[kind].interval / 2:  # never more than half an interval early
-                due_now[kind] = due
+            due_now[kind] = due
         kinds = tuple(sorted(due_now, key=lambda k: (due_now[k], k)))
         for kind in kinds:
             due, state, spec = due_now[kind], self.reminders[kind], self.specs[kind]
