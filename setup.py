@@ -33,7 +33,9 @@ URL = "https://github.com/ergo/ergo"
 
 def _python(code: str, *args: str) -> None:
     """Run `code` in a fresh interpreter that imports ergo from this source tree (not an installed one)."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH")))))
+    # PYTHONUTF8: argparse-manpage writes with open()'s default encoding (cp1252 on Windows).
+    env = dict(os.environ, PYTHONUTF8="1",
+               PYTHONPATH=os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH")))))
     subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, env=env, check=True)
 
 
@@ -65,7 +67,7 @@ def _data_files() -> list[tuple[str, list[str]]]:
         str(out),
     )
     files = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
-    return [(str(p.parent), [f"{GENERATED}/{p}"]) for p in files]
+    return [(p.parent.as_posix(), [f"{GENERATED}/{p.as_posix()}"]) for p in files]  # "/" on Windows too
 
 
 setup(

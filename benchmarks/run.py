@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Every ergo benchmark in one go, and the docs' "Measured footprint" page (docs/footprint.md).
 
-    python benchmarks/run.py [--venv PATH] [--skip footprint,control,delivery] [--readme PATH]
+    python benchmarks/run.py [--venv PATH] [--skip footprint,control,delivery,history] [--readme PATH]
 
 Runs footprint.py (bare, present, away), control.py (status and start latency, -X importtime
-evidence) and delivery.py with one clean venv, and prints, with the figures, the interpreter,
+evidence), history.py (years of history: history, stats, report, vacuum) and delivery.py with one
+clean venv, and prints, with the figures, the interpreter,
 its site-packages and the load average before and after. Each part also runs on its own; its
 docstring says what it measures. Linux only (everything is read from /proc).
 """
@@ -21,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import control  # noqa: E402
 import delivery  # noqa: E402
 import footprint  # noqa: E402
+import history  # noqa: E402
 from common import CleanVenv, add_common_arguments, describe_line, loadavg, machine, python_processes, say  # noqa: E402
 
 
@@ -29,8 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     add_common_arguments(parser)
     footprint.add_arguments(parser)
     control.add_arguments(parser)
+    history.add_arguments(parser)
     parser.add_argument("--delivery-seconds", type=float, default=60.0, help="length of the delivery run")
-    parser.add_argument("--skip", default="", help="comma list of footprint, control, delivery")
+    parser.add_argument("--skip", default="", help="comma list of footprint, control, delivery, history")
     parser.add_argument("--json", type=Path, help="also write every figure here as JSON")
     parser.add_argument("--readme", type=Path, default=Path("/tmp/ergo_bench_readme.md"),
                         help="where the footprint page's section goes (default /tmp/ergo_bench_readme.md)")
@@ -54,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     if "control" not in skip:
         results["control"] = control.run(venv, args)
         table += control.rows(results["control"]["status"], results["control"]["start"])
+    if "history" not in skip:
+        results["history"] = history.run(venv, args)
+        table += history.rows(results["history"]["startup"], results["history"]["memory"], results["history"]["vacuum"])
     if "delivery" not in skip:
         results["delivery"] = delivery.delivery_timing(venv, args.delivery_seconds)
         table += delivery.rows(results["delivery"])

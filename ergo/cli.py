@@ -49,8 +49,41 @@ class ControlArgs:
         self.__dict__.update(values)
 
 
+#: `ergo stats` and `ergo report` in their plain forms, parsed by hand too: they start like status does
+#: (their settings come remembered, see ergo.config.cache). Anything else goes to argparse.
+RECORD_FLAGS: dict[str, dict[str, tuple[str, object]]] = {
+    "stats": {"--day": ("period", "day"), "--week": ("period", "week"), "--month": ("period", "month"),
+              "--json": ("json", True)},
+    "report": {"--open": ("open", True)},
+}
+
+
+def light_record_args(argv: Sequence[str]) -> ControlArgs | None:
+    """`stats [--day|--week|--month] [--json]` or `report --html FILE [--open]`, or None for argparse."""
+    if not argv or argv[0] not in RECORD_FLAGS:
+        return None
+    values: dict[str, object] = {"period": "week", "html": None, "open": False}
+    items = list(argv[1:])
+    periods = 0
+    while items:
+        item = items.pop(0)
+        if argv[0] == "report" and item == "--html" and items and not items[0].startswith("-") and values["html"] is None:
+            values["html"] = items.pop(0)
+        elif item in RECORD_FLAGS[argv[0]]:
+            name, value = RECORD_FLAGS[argv[0]][item]
+            periods += name == "period"
+            values[name] = value
+        else:
+            return None
+    if periods > 1 or (argv[0] == "report" and values["html"] is None):
+        return None  # argparse says what is wrong
+    return ControlArgs(argv[0], values)
+
+
 def light_control_args(argv: Sequence[str]) -> ControlArgs | None:
     """Parse a plain control command by hand, or None to let argparse handle it (and its errors)."""
+    if argv and argv[0] in RECORD_FLAGS:
+        return light_record_args(argv)
     if not argv or argv[0] not in CONTROL_COMMANDS:
         return None
     names, required, flags = CONTROL_COMMANDS[argv[0]]

@@ -150,9 +150,10 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
-def check_private_dir(path: str | os.PathLike[str], info: os.stat_result | None = None) -> None:
-    """Raise UnsafeLocation unless `path` is a real directory of ours with mode 0700; a client (`ergo status`,
-    the status stream, the tray) checks the runtime dir this way before it believes a socket in it.
+def check_private_dir(path: str | os.PathLike[str], info: os.stat_result | None = None, *, mode: bool = True) -> None:
+    """Raise UnsafeLocation unless `path` is a real directory of ours (with mode 0700 unless `mode` is False).
+    A client (`ergo status`, the status stream, the tray) checks the runtime dir's owner this way, after
+    the daemon's uid, before it reads a byte from a socket in it; the daemon also requires 0700.
     A missing `path` passes: then no daemon listens there, and connecting says so."""
     if os.name != "posix":
         return
@@ -171,7 +172,7 @@ def check_private_dir(path: str | os.PathLike[str], info: os.stat_result | None 
         raise UnsafeLocation(f"refusing runtime dir {path}: it is not a directory, owned by {owner}; {fix}")
     if info.st_uid != os.getuid():
         raise UnsafeLocation(f"refusing runtime dir {path}: it is owned by {owner}, not by you; {fix}")
-    if stat.S_IMODE(info.st_mode) & 0o077:
+    if mode and stat.S_IMODE(info.st_mode) & 0o077:
         raise UnsafeLocation(f"refusing runtime dir {path}: mode {stat.S_IMODE(info.st_mode):04o} lets others in, "
                              f"owned by {owner}; it must be 0700: {fix}")
 
@@ -221,13 +222,21 @@ def private_state_dir(path: Path) -> Path:
 def read_config_bytes(path: Path) -> bytes | None:
     """The config file's bytes, or None when it does not exist; a ConfigError (one line) otherwise.
 
-    Opened without blocking and checked with fstat, so a FIFO or device is refused instead of
-    hanging (or reading /dev/zero forever); a symlink loop is named as a loop.
+    A FIFO, device, socket or directory is refused before it is opened (stat), and again after
+    (fstat, opened without blocking: a path swapped in between is refused too), so nothing hangs
+    and /dev/zero is never read; at most 1 MiB is read, even from a file that grows meanwhile; a
+    symlink loop is named as a loop.
     """
     import errno
 
     from ergo.errors import ConfigError
 
+    try:
+        _refuse_special(path, os.stat(path).st_mode)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError:
+        pass  # a loop or no permission: os.open below says which, in the same words as always
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(path, flags)
@@ -241,21 +250,31 @@ def read_config_bytes(path: Path) -> bytes | None:
         raise ConfigError(f"{path}: cannot read the file ({error.strerror or error})") from None
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            what = "a directory" if stat.S_ISDIR(info.st_mode) else "a FIFO" if stat.S_ISFIFO(info.st_mode) else \
-                "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else \
-                "a socket" if stat.S_ISSOCK(info.st_mode) else "a special file"
-            raise ConfigError(f"{path}: cannot read the file: it is {what}, not a regular file")
+        _refuse_special(path, info.st_mode)
         if info.st_size > MAX_CONFIG_BYTES:
             raise ConfigError(f"{path}: {info.st_size} bytes is too large for a config file (at most 1 MiB)")
-        chunks = []
-        while chunk := os.read(fd, 65536):
+        chunks, size = [], 0
+        while size <= MAX_CONFIG_BYTES and (chunk := os.read(fd, 65536)):
             chunks.append(chunk)
+            size += len(chunk)
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: more than {MAX_CONFIG_BYTES} bytes is too large for a config file (at most 1 MiB)")
         return b"".join(chunks)
     except OSError as error:
         raise ConfigError(f"{path}: cannot read the file ({error.strerror or error})") from None
     finally:
         os.close(fd)
+
+
+def _refuse_special(path: Path, mode: int) -> None:
+    """A ConfigError naming what `path` is, unless it is a regular file."""
+    if stat.S_ISREG(mode):
+        return
+    from ergo.errors import ConfigError
+
+    what = "a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else \
+        "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else "a special file"
+    raise ConfigError(f"{path}: cannot read the file: it is {what}, not a regular file")
 
 
 def isolated_env(root: str | os.PathLike[str], base: dict[str, str] | None = None, *, keep: tuple[str, ...] = (),

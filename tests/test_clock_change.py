@@ -140,3 +140,41 @@ def test_a_suspend_is_not_a_clock_set_but_a_clock_set_is(boot: bool) -> None:
     assert detector.check() == -HOURS_25 and detector.set_part == -HOURS_25
     clocks.wall += HOURS_25  # set forward: only boot time tells it from a suspend
     assert detector.check() == HOURS_25 and detector.set_part == (HOURS_25 if boot else timedelta(0))
+
+
+def test_was_set_looks_without_taking_the_jump() -> None:
+    """The clock watch wakes on a resume too; only a real set is acted on at once, and looking
+    leaves the jump for the check (a suspend stays the resume's to report)."""
+    from ergo.timing.clock import JumpDetector
+
+    clocks = _Clocks()
+    detector = JumpDetector(clocks)  # type: ignore[arg-type]
+    clocks.wall += timedelta(hours=8)
+    clocks.boot += 8 * 3600  # a suspend
+    assert not detector.was_set()
+    clocks.wall -= HOURS_25
+    assert detector.was_set() and detector.was_set()  # looking twice changes nothing
+    assert detector.check() == timedelta(hours=8) - HOURS_25 and detector.set_part == -HOURS_25
+
+
+def test_the_clock_watch_wakes_on_a_real_clock_set_and_stops_cleanly(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+    import threading
+
+    from ergo.daemon.clockwatch import start_clock_watch
+
+    woke = threading.Event()
+    watch, reason = start_clock_watch(woke.set)
+    assert watch is not None, reason
+    try:
+        assert not woke.wait(0.2)  # nothing happens while nothing happens
+        _kernel_clock_was_set()
+        assert woke.wait(2), "the timerfd did not wake on clock_settime"
+        woke.clear()
+        _kernel_clock_was_set()  # re-armed after the first: wakes again
+        assert woke.wait(2)
+    finally:
+        watch.stop()
+    assert not any(t.name == "ergo-clockwatch" and t.is_alive() for t in threading.enumerate())
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert start_clock_watch(woke.set) == (None, "clock changes: noticed within a minute (no timerfd on this platform)")

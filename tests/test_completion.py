@@ -3,7 +3,7 @@
 bash: the script is sourced and its completion function called with COMP_WORDS, as
 bash does on Tab. fish: `complete -C` asks fish itself what it would offer. zsh
 has no such hook outside a terminal: the script must parse (`zsh -n`) and load
-under compinit, defining its completion function.
+under compinit, and in a real terminal (tmux) Tab lists what it offers.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import shlex
 import subprocess
 import sys
 import textwrap
+import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -140,3 +142,46 @@ def test_only_the_completion_command_imports_shtab(ergo_env) -> None:
     result = subprocess.run([sys.executable, "-c", program], env=ergo_env, cwd=REPO, capture_output=True, text=True, timeout=60)
     codes, before, after = json.loads(result.stdout.splitlines()[-1])
     assert codes == [0, 0, 1, 0] and (before, after) == (False, True), result.stderr
+
+
+@in_the_shells
+def test_zsh_completes_in_a_terminal(tmp_path: Path) -> None:
+    """Type `ergo snooze <Tab>` into an interactive zsh in tmux and read the screen."""
+    require_tools("zsh", "tmux")
+    folder = tmp_path / "functions"
+    folder.mkdir()
+    (folder / "_ergo").write_text(script("zsh"), encoding="utf-8")
+    server = f"ergo-test-{uuid.uuid4().hex[:12]}"  # a tmux server of this test's own
+    env = {"HOME": str(tmp_path), "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "TERM": "xterm"}
+    tmux = ["tmux", "-L", server]
+
+    def screen() -> str:
+        return subprocess.run([*tmux, "capture-pane", "-p", "-t", "t"], capture_output=True, text=True, timeout=10).stdout
+
+    def wait_for_screen(text: str) -> str:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if text in (shown := screen()):
+                return shown
+            time.sleep(0.1)
+        raise AssertionError(f"{text!r} never appeared:\n{screen()}")
+
+    subprocess.run([*tmux, "new-session", "-d", "-s", "t", "-x", "150", "-y", "20", "zsh", "-f"], env=env, check=True, timeout=10)
+    try:
+        setup = (f"fpath=({shlex.quote(str(folder))} $fpath); autoload -Uz compinit; "
+                 f"compinit -u -d {shlex.quote(str(tmp_path / 'dump'))}; PS1='zsh-test> '; echo ready")
+        subprocess.run([*tmux, "send-keys", "-t", "t", setup, "Enter"], check=True, timeout=10)
+        wait_for_screen("\nready")
+        subprocess.run([*tmux, "send-keys", "-t", "t", "ergo snooze ", "Tab"], check=True, timeout=10)
+        shown = wait_for_screen("workspace")
+        assert all(kind in shown for kind in KINDS), shown
+        subprocess.run([*tmux, "send-keys", "-t", "t", "C-c"], check=True, timeout=10)
+        deadline = time.monotonic() + 15  # a fresh, empty prompt before typing on
+        while [line for line in screen().splitlines() if line.strip()][-1].strip() != "zsh-test>":
+            assert time.monotonic() < deadline, screen()
+            time.sleep(0.1)
+        subprocess.run([*tmux, "send-keys", "-t", "t", "ergo plan st", "Tab"], check=True, timeout=10)
+        shown = wait_for_screen("the running plan and its next steps")
+        assert "start" in shown and "stop" in shown, shown
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True, timeout=10)

@@ -164,7 +164,7 @@ def _waiting_editor(tmp_path: Path, name: str, text: str | None) -> Path:
     save = f"printf '%s' '{text}' > \"$1\"\n" if text is not None else ""
     script.write_text("#!/bin/sh\n"
                       f"trap 'echo \"$0 got a signal\" > {tmp_path}/{name}.signal; exit 1' TERM HUP\n"
-                      f"{save}touch {tmp_path}/{name}.ready\n"
+                      f"{save}sleep 0.2; touch {tmp_path}/{name}.ready\n"  # ergo has set up its signals by then
                       f"n=0; while [ ! -e {tmp_path}/{name}.go ] && [ $n -lt 1200 ]; do sleep 0.05; n=$((n + 1)); done\n")
     script.chmod(0o755)
     return script
@@ -227,3 +227,22 @@ def test_of_two_concurrent_edits_the_later_one_is_told_and_kept_not_lost(ergo_en
                            f"it was not overwritten: your edit is kept in {kept}")
     assert config.read_text() == '[posture]\ninterval = "6m"\n' and kept.read_text() == '[posture]\ninterval = "8m"\n'
     assert _leftovers(config) == []
+
+
+def test_ctrl_c_in_the_editor_does_not_end_the_edit(ergo_env, tmp_path) -> None:
+    """Ctrl-C goes to the whole foreground group: vim uses it to cancel a command and stays open, so
+    ergo must wait on (it used to die, delete the draft, and lose what the editor saved after)."""
+    config = Path(ergo_env["ERGO_CONFIG"])
+    config.write_text(GOOD)
+    editor = _waiting_editor(tmp_path, "ed", '[posture]\ninterval = "9m"\n')
+    edit = _start_edit({**ergo_env, "VISUAL": "", "EDITOR": str(editor)})
+    try:
+        _wait(tmp_path / "ed.ready")
+        edit.send_signal(signal.SIGINT)  # to ergo alone: the editor's own reaction is its business
+        (tmp_path / "ed.go").touch()  # the person saves and quits later
+        out, err = edit.communicate(timeout=20)
+    finally:
+        edit.kill()
+        (tmp_path / "ed.go").touch()
+    assert edit.returncode == 0, err
+    assert config.read_text() == '[posture]\ninterval = "9m"\n' and _leftovers(config) == []

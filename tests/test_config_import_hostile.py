@@ -16,6 +16,7 @@ import pytest
 
 from ergo.config_import.base import Imported, Mapped
 from tests.helpers import REPO, ergo_env, run_ergo  # noqa: F401
+from tests.test_full_disk import _fill, tiny_fs  # noqa: F401 - a real small tmpfs
 
 DATA = REPO / "tests" / "data"
 STRETCHLY = (DATA / "stretchly-config.json").read_text("utf-8")
@@ -59,6 +60,8 @@ HOSTILE = {
     "a directory": ("workrave", lambda d: d, "it is a directory, not a regular file"),
     "2 MiB": ("stretchly", lambda d: _write(d / "c.json", STRETCHLY[:-2] + ', "pad": "' + "x" * (2 << 20) + '"}'),
               "too large for a settings file (at most 1 MiB)"),
+    "/proc/self/pagemap": ("stretchly", lambda d: Path("/proc/self/pagemap"),  # a regular file of size 0 and no end
+                           "more than 1048576 bytes is too large for a settings file (at most 1 MiB)"),
     "not UTF-8": ("safeeyes", lambda d: (d / "s.json").write_bytes(b'{"a": "\xff"}') and d / "s.json", "not UTF-8 text (byte 8)"),
 }
 
@@ -233,3 +236,18 @@ gsettings get org.workrave.timers.micro-pause limit
     assert lines == ["ergo: gsettings (live): timers/micro-pause/limit is a 19-digit number, larger than any setting "
                      "(2^53): a damaged Workrave settings file, nothing imported"], lines
     assert not Path(ergo_env["ERGO_CONFIG"]).exists()
+
+
+def test_a_full_disk_changes_nothing_and_leaves_nothing(ergo_env, tiny_fs: Path) -> None:
+    """A real 256 KiB tmpfs, filled: the import says so in one line; the config is as it was and no
+    backup or temporary file is left half-written."""
+    config = tiny_fs / "config.toml"
+    config.write_text('[posture]\ninterval = "25m"\n', "utf-8")
+    _fill(tiny_fs)
+    result = run_ergo(["config", "import", "--from", "safeeyes", str(DATA / "safeeyes.json")],
+                      {**ergo_env, "ERGO_CONFIG": str(config)})
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "No space left on device" in lines[0] and "nothing changed" in lines[0], lines
+    assert config.read_text("utf-8") == '[posture]\ninterval = "25m"\n'
+    assert sorted(p.name for p in tiny_fs.iterdir()) == ["config.toml", "filler"]

@@ -26,7 +26,7 @@ from tests.simulation import World, simulate
 
 DURATION_KEYS = ["expire", "merge_window", "quiet_after_resume", "history_retention", "idle.away_after",
                  "posture.interval", "posture.natural_break", "posture.duration", "hydration.interval",
-                 "strength.natural_break"]
+                 "strength.natural_break", "meetings.after"]
 
 
 def test_the_bound_tests_cover_every_duration_key_of_the_model() -> None:

@@ -33,8 +33,9 @@ from tests.desktop import DesktopSession
 
 KINDS = ("posture", "hydration", "stretch", "movement", "breathing", "workspace", "strength")
 ENTRY_KEYS = {"enabled", "interval", "next_due", "snoozed_until", "last_fired"}
-#: slow reminders, for tests that steer countdowns and must not be disturbed by deliveries
-CALM = {"POSTURE__INTERVAL": "20s", "HYDRATION__INTERVAL": "30s"}
+#: slow reminders, for tests that steer countdowns and must not be disturbed by deliveries (minutes: a
+#: loaded machine can take 20 s over a test)
+CALM = {"POSTURE__INTERVAL": "20m", "HYDRATION__INTERVAL": "30m"}
 
 
 def utcnow() -> datetime:
@@ -137,7 +138,7 @@ def test_clean_stop_saves_state_so_an_immediate_restart_keeps_countdowns(make_en
         window = time.monotonic() - stopped
         again = second.status()["reminders"]["posture"]["next_due"]
     assert near(again, parse_iso(due), 1.0), (due, again, second.log_lines()[:1])
-    believed = re.search(r"daemon was down for (\S+)\)", second.stderr())
+    believed = re.search(r"was down for ([0-9hms.]+)", second.stderr())
     assert believed, second.log_lines()[:1]
     assert parse_duration(believed.group(1)).total_seconds() <= window + 1, (believed.group(0), window)
     assert "ergo stopped" in first.stderr()
@@ -163,8 +164,8 @@ def test_start_status_stop(make_env: Callable[..., ErgoEnv]) -> None:
     human = env.cli("status")
     assert human.returncode == 0, human.stderr
     assert f"ergo is running (pid {pid})" in human.stdout
-    assert "posture" in human.stdout and "every 20s" in human.stdout
-    assert "hydration" in human.stdout and "every 30s" in human.stdout
+    assert "posture" in human.stdout and "every 20m" in human.stdout
+    assert "hydration" in human.stdout and "every 30m" in human.stdout
 
     raw = env.cli("status", "--json")
     assert raw.returncode == 0, raw.stderr
@@ -182,9 +183,9 @@ def test_start_status_stop(make_env: Callable[..., ErgoEnv]) -> None:
         else:
             assert entry["next_due"] is None
         assert entry["snoozed_until"] is None and entry["last_fired"] is None
-    assert data["reminders"]["posture"]["enabled"] and data["reminders"]["posture"]["interval"] == "20s"
+    assert data["reminders"]["posture"]["enabled"] and data["reminders"]["posture"]["interval"] == "20m"
     assert not data["reminders"]["stretch"]["enabled"]
-    assert between(data["reminders"]["hydration"]["next_due"], asked + timedelta(seconds=30), utcnow() + timedelta(seconds=30))
+    assert between(data["reminders"]["hydration"]["next_due"], asked + timedelta(minutes=30), utcnow() + timedelta(minutes=30))
 
     stopped = env.cli("stop")
     assert stopped.returncode == 0, stopped.stderr
@@ -279,7 +280,7 @@ def test_broken_config_fails_start_in_the_terminal(make_env: Callable[..., ErgoE
 
 @pytest.mark.slow
 def test_kill_9_leaves_nothing_that_blocks_a_start_and_countdowns_continue(make_env: Callable[..., ErgoEnv]) -> None:
-    env = make_env(POSTURE__INTERVAL="20s", HYDRATION__INTERVAL="3s")
+    env = make_env(POSTURE__INTERVAL="20m", HYDRATION__INTERVAL="3s")
     first = Daemon(env, name="first").start()
     try:
         posture_due = first.status()["reminders"]["posture"]["next_due"]
@@ -414,9 +415,9 @@ def test_skip_and_now_restart_the_countdown(make_env: Callable[..., ErgoEnv]) ->
         skipped = env.cli("skip", "posture")
         answered = utcnow()
         assert skipped.returncode == 0, skipped.stderr
-        assert "posture: next one skipped" in skipped.stdout
+        assert skipped.stdout.startswith("posture: skipped before it was due, so its countdown restarted"), skipped.stdout
         after = daemon.status()["reminders"]
-        assert between(after["posture"]["next_due"], asked + timedelta(seconds=20), answered + timedelta(seconds=20))
+        assert between(after["posture"]["next_due"], asked + timedelta(minutes=20), answered + timedelta(minutes=20))
         assert parse_iso(after["posture"]["next_due"]) > parse_iso(before["posture"]["next_due"])
         assert after["hydration"]["next_due"] == before["hydration"]["next_due"]
         assert daemon.reminder_lines() == []  # skipping delivers nothing
@@ -429,7 +430,7 @@ def test_skip_and_now_restart_the_countdown(make_env: Callable[..., ErgoEnv]) ->
         wait_for(lambda: any("Drink some water" in line for line in daemon.reminder_lines()), SLOW, what="the reminder on stdout")
         entry = daemon.status()["reminders"]["hydration"]
         assert between(entry["last_fired"], asked, answered)
-        assert between(entry["next_due"], asked + timedelta(seconds=30), answered + timedelta(seconds=30))
+        assert between(entry["next_due"], asked + timedelta(minutes=30), answered + timedelta(minutes=30))
         assert daemon.delivered() == ["hydration"]
         events = [(r["kind"], r["event"]) for r in env.history()]
         assert ("posture", "skipped") in events and ("hydration", "delivered") in events
@@ -450,7 +451,7 @@ def test_skip_and_now_during_a_pause_give_a_full_interval_after_resume(make_env:
         answered = utcnow()
         assert status["paused"] is False
         # the countdowns restarted while frozen: the full interval is left when the pause ends (not + 2.5 s)
-        for kind, seconds in (("posture", 20), ("hydration", 30)):
+        for kind, seconds in (("posture", 20 * 60), ("hydration", 30 * 60)):
             entry = status["reminders"][kind]
             assert between(entry["next_due"], resumed + timedelta(seconds=seconds),
                            answered + timedelta(seconds=seconds)), (kind, entry)
@@ -465,9 +466,9 @@ def test_pause_and_snoozes_survive_a_kill_9_and_expired_ones_are_gone(make_env: 
         # posture's snooze runs out while no daemon runs: 3 s is long enough for the three requests to
         # arrive before it ends on a loaded machine (a snooze into the past is refused)
         posture_until = t0 + timedelta(seconds=3)
-        env.request("pause", until=(t0 + timedelta(seconds=60)).isoformat())
+        env.request("pause", until=(t0 + timedelta(minutes=10)).isoformat())
         env.request("snooze", kind="posture", until=posture_until.isoformat())
-        before = env.request("snooze", kind="hydration", until=(t0 + timedelta(seconds=60)).isoformat())
+        before = env.request("snooze", kind="hydration", until=(t0 + timedelta(minutes=10)).isoformat())
         os.kill(first.pid, signal.SIGKILL)
         first.proc.wait(timeout=SLOW)
     time.sleep(max(0.0, (posture_until - utcnow()).total_seconds() + 0.2))  # until posture's snooze has run out

@@ -24,7 +24,7 @@ from tests.daemon_helpers import Daemon, ErgoEnv, wait_for
 from tests.dbus_doubles import private_bus
 from tests.desktop import DesktopSession, desktop_session, require_tools
 from tests.look import find_word, has_words, mean, read, require_look_tools, screenshot, wayland_screenshot
-from tests.test_tray import CALM, Tray, ergo_window, parent_chain, x
+from tests.test_tray import CALM, Tray, ergo_window, parent_chain, settled_icon, x
 from tests.wayland import headless_sway
 from tests.wayland_pointer import BUTTON_RIGHT, VirtualPointer
 
@@ -80,8 +80,7 @@ def _look_at_tray(desk: DesktopSession, tmp: Path, *, dark: bool = False, icons:
         try:
             wait_for(lambda: (w := ergo_window(env_x)) and "posture " in w[1] and parent_chain(env_x, w[0]), 10,
                      what="the icon, docked, with the status")
-            _stable(env_x)
-            _id, _name, left, top = ergo_window(env_x)
+            _id, _name, left, top = settled_icon(env_x)
             shown = view(daemon.status(), datetime.now(UTC))
             # the tooltip, on hover
             x(env_x, "xdotool", "mousemove", str(left + 11), str(top + 11))
@@ -171,13 +170,16 @@ def _close(a: tuple[int, int, int], b: tuple[int, int, int], tolerance: int = 24
     return all(abs(p - q) <= tolerance for p, q in zip(a, b))
 
 
+TRAYER = ["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width", "100", "--height", "24",
+          "--SetDockType", "false"]
+
+
 # --- the hosts --------------------------------------------------------------------------------------
 
 
 def test_trayer_menu_tooltip_and_icon_are_readable(screen: DesktopSession, tmp_path: Path) -> None:
     require_tools("trayer")
-    panel = _panel(screen, ["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width", "100",
-                            "--height", "24", "--SetDockType", "false"], "trayer")
+    panel = _panel(screen, TRAYER, "trayer")
     try:
         # the next reminder under 2 minutes away: the amber "due soon" disc (tint2's test has the green one)
         found = _look_at_tray(screen, tmp_path, settings={**CALM, "POSTURE__INTERVAL": "100s"})
@@ -219,8 +221,7 @@ def test_tint2_under_openbox_menu_tooltip_and_icon_are_readable(screen: DesktopS
 def test_the_desktops_dark_colours_from_xresources_are_used(screen: DesktopSession, tmp_path: Path) -> None:
     """A desktop that says its colours in X resources (xrdb): the menu and tooltip take them."""
     require_tools("trayer", "xrdb")
-    panel = _panel(screen, ["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width", "100",
-                            "--height", "24", "--SetDockType", "false"], "trayer")
+    panel = _panel(screen, TRAYER, "trayer")
     try:
         subprocess.run(["xrdb", "-nocpp", "-load"], input="*background: #1e1e1e\n*foreground: #e8e8e8\n", text=True,
                        env=screen.full_env(), check=True, timeout=10)
@@ -235,8 +236,7 @@ def test_the_desktops_dark_colours_from_xresources_are_used(screen: DesktopSessi
 def test_the_tray_hosts_own_colours_win(screen: DesktopSession, tmp_path: Path) -> None:
     """A host that sets _NET_SYSTEM_TRAY_COLORS (a light foreground here): the tooltip is drawn dark, in it."""
     require_tools("trayer")
-    panel = _panel(screen, ["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width", "100",
-                            "--height", "24", "--SetDockType", "false"], "trayer")
+    panel = _panel(screen, TRAYER, "trayer")
     try:
         owner = _owner_id(screen)
         light = ",".join(["65535", "60395", "15163"] + ["0"] * 9)  # foreground #ffeb3b, then error/warning/success
@@ -248,8 +248,7 @@ def test_the_tray_hosts_own_colours_win(screen: DesktopSession, tmp_path: Path) 
             try:
                 window = wait_for(lambda: (w := ergo_window(env_x)) and parent_chain(env_x, w[0]) and w, 10,
                                   what="the docked icon")
-                _stable(env_x)
-                _id, _name, left, top = ergo_window(env_x)
+                _id, _name, left, top = settled_icon(env_x)
                 x(env_x, "xdotool", "mousemove", str(left + 11), str(top + 11))
                 tip = wait_for(lambda: _window(env_x, "ergo tooltip"), 5, what="the tooltip window")
                 shot = _settled(env_x, tmp_path / "tooltip.png", tip)
@@ -272,17 +271,6 @@ def _owner_id(desk: DesktopSession) -> int:
         return int(d.get_selection_owner(d.intern_atom("_NET_SYSTEM_TRAY_S0")).id)
     finally:
         d.close()
-
-
-def _stable(env: dict[str, str]) -> None:
-    """Wait until the icon stays put (the panel lays its icons out after the dock)."""
-    seen: list[object] = []
-
-    def still() -> bool:
-        seen.append(ergo_window(env))
-        return len(seen) >= 2 and seen[-1] == seen[-2]
-
-    wait_for(still, 5, what="the icon to stay in place")
 
 
 # --- the pure rule ----------------------------------------------------------------------------------

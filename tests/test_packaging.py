@@ -28,7 +28,7 @@ from ergo.distribution import DIST_NAME, InstallWay, extra_hint, generic_hint, i
 from tests.helpers import cannot_run
 
 REPO = Path(__file__).resolve().parent.parent
-linux = pytest.mark.skipif(sys.platform != "linux", reason="runs ergo with a Linux PATH and XDG autostart")
+linux = pytest.mark.skipif(sys.platform != "linux", reason="Linux's PATH, XDG autostart and man-db")
 
 # Any hint that would fetch PyPI's `ergo` (or act on a pipx venv named ergo): `ergo[tray]`,
 # `pip install ergo`, `pipx install 'ergo'`, `pipx inject ergo ...`, `pipx uninstall ergo`.
@@ -133,6 +133,30 @@ def test_this_test_venv_is_a_pip_install_and_help_says_so() -> None:
 
 
 @linux
+def test_the_pip_hint_resolves_without_the_index(tmp_path: Path) -> None:
+    """The printed pip command, run as printed (dry run, no index): pip finds ergo-reminders installed, so it needs
+    no package index to have it, and adds only the extra's packages (here already present)."""
+    way = install_way()
+    if way.kind != "pip":
+        cannot_run(f"the test venv is not a pip install of {DIST_NAME} ({way})")
+    hint = extra_hint("tray", way)
+    done = subprocess.run(["bash", "-c", f"{hint} --dry-run --no-index --disable-pip-version-check"], capture_output=True,
+                          text=True, timeout=120, cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Would install" not in done.stdout, done.stdout  # python-xlib is in the test extra: nothing to add
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        distribution("ergo")
+        return  # a venv that still has the pre-rename install: the old name would resolve here
+    except PackageNotFoundError:
+        pass
+    wrong = subprocess.run(["bash", "-c", f"{hint.replace(DIST_NAME, 'ergo')} --dry-run --no-index --disable-pip-version-check"],
+                           capture_output=True, text=True, timeout=120, cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert wrong.returncode != 0  # the old name is not installed: pip would have to fetch PyPI's `ergo`
+
+
+@linux
 def test_tray_without_xlib_prints_the_hint_for_this_install(tmp_path: Path) -> None:
     """A real `ergo tray --backend xembed` with python-xlib hidden prints one line naming the right command."""
     blocker = tmp_path / "block"
@@ -212,6 +236,7 @@ def test_the_completions_in_the_wheel_are_the_commands_output(wheel: zipfile.Zip
         assert wheel.read(data + path).decode() == script(shell), shell
 
 
+@linux
 def test_the_man_page_is_the_parser(wheel: zipfile.ZipFile, tmp_path: Path) -> None:
     """The man page, rendered by man(1), names every subcommand and option of the parser and the version."""
     if shutil.which("man") is None:

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from ergo.busy.base import Busy, PolledSource, plain
 from ergo.errors import BackendUnavailable
-from ergo.idle.x11 import _QUIET_IO_ERROR, _load, wayland_session
+from ergo.idle.x11 import _load, declare_xlib, survive_lost_server, wayland_session
 
 XA_ATOM, XA_WINDOW, ANY = 4, 33, 0
 
@@ -35,20 +35,13 @@ class X11Fullscreen(PolledSource):
         if reason is not None:
             raise BackendUnavailable(reason)
         x = self._x = _load("libX11.so.6", "X11")
-        x.XOpenDisplay.restype = ctypes.c_void_p
-        x.XOpenDisplay.argtypes = [ctypes.c_char_p]
-        x.XCloseDisplay.argtypes = [ctypes.c_void_p]
-        x.XDefaultRootWindow.restype = ctypes.c_ulong
-        x.XDefaultRootWindow.argtypes = [ctypes.c_void_p]
+        declare_xlib(x)
         x.XInternAtom.restype = ctypes.c_ulong
         x.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
         x.XGetWindowProperty.argtypes = [
             ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_long, ctypes.c_long, ctypes.c_int,
             ctypes.c_ulong, ctypes.POINTER(ctypes.c_ulong), ctypes.POINTER(ctypes.c_int),
             ctypes.POINTER(ctypes.c_ulong), ctypes.POINTER(ctypes.c_ulong), ctypes.POINTER(ctypes.c_void_p)]
-        x.XFree.argtypes = [ctypes.c_void_p]
-        x.XSetIOErrorHandler.argtypes = [ctypes.c_void_p]
-        x.XSetIOErrorHandler(ctypes.cast(_QUIET_IO_ERROR, ctypes.c_void_p))
         self.display = os.environ["DISPLAY"]
 
     def _property(self, dpy: int, window: int, name: bytes, kind: int, count: int = 64) -> list[int]:
@@ -75,6 +68,7 @@ class X11Fullscreen(PolledSource):
         dpy = x.XOpenDisplay(self.display.encode())
         if not dpy:
             return None
+        survive_lost_server(x, dpy)  # an X server that dies mid-check must not take the daemon with it
         try:
             root = x.XDefaultRootWindow(dpy)
             active = self._property(dpy, root, b"_NET_ACTIVE_WINDOW", XA_WINDOW, 1)

@@ -138,9 +138,13 @@ def _run_editor(editor: list[str], draft: Path, target: Path, forward: Any) -> N
     forward.child = process
     if forward.signum is not None:  # it came between the start and now: the editor must hear it too
         process.send_signal(forward.signum)
+    # Ctrl-C reaches the editor and ergo alike (one process group): the editor decides (vim cancels a
+    # command with it), ergo waits on, as system(3), crontab -e and visudo do.
+    interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         returncode = process.wait()
     finally:
+        signal.signal(signal.SIGINT, interrupt)
         forward.child = None
     forward.check()
     if returncode != 0:

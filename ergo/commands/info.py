@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ergo.errors import ErgoError, NotifyError
 from ergo.paths import Paths
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def run(command: str, config: str | None, flags: dict[str, Any], args: argparse.Namespace) -> int:
@@ -16,14 +18,17 @@ def run(command: str, config: str | None, flags: dict[str, Any], args: argparse.
         return tips(args.kind)
     if command == "history":
         return history(Paths.resolve(config), args.days, args.json)
+    paths = Paths.resolve(config)
+    if command in ("stats", "report"):  # checked settings remembered between runs: no pydantic (ergo.config.cache)
+        from ergo.config.cache import plain_loaded
+
+        settings = plain_loaded(paths, flags).settings
+        if command == "stats":
+            return stats(paths, settings, args.period, args.json)
+        return report(paths, settings, args.html, args.open)
     from ergo.config.load import load_settings
 
-    paths = Paths.resolve(config)
     loaded = load_settings(paths.config_file, flags)
-    if command == "stats":
-        return stats(paths, loaded.settings, args.period, args.json)
-    if command == "report":
-        return report(paths, loaded.settings, args.html, args.open)
     if command == "schedule":
         if getattr(args, "plan", False):
             return plan_timeline(paths)
@@ -208,8 +213,14 @@ def notify_test(settings: Any, kind: str, paths: Paths) -> int:
 
 
 def history(paths: Paths, days: float, as_json: bool) -> int:
-    """The diary: each reminder and what became of it, oldest first, grouped by day."""
-    from ergo.records.diary import describe, diary
+    """The diary: each reminder and what became of it, oldest first, grouped by day.
+
+    Streamed: rows are read a batch at a time and each entry printed once nothing can change it,
+    so ten years of history print in the same memory as one day.
+    """
+    import sys
+
+    from ergo.records.diary import describe, diary_stream
     from ergo.records.store import Store
 
     if not paths.state_db.exists():
@@ -217,29 +228,47 @@ def history(paths: Paths, days: float, as_json: bool) -> int:
         return 0
     store = Store(paths.state_db, read_only=True)  # a read-only command never moves or creates anything
     try:
-        rows = store.history(datetime.now(timezone.utc) - timedelta(days=days), limit=100_000)
+        entries = diary_stream(store.iter_history(datetime.now(timezone.utc) - timedelta(days=days)))
+        if as_json:
+            _json_list((entry.as_json() for entry in entries), sys.stdout)
+            return 0
+        day = None
+        reminders = done = natural = 0
+        for entry in entries:
+            local = entry.at.astimezone()
+            if local.date() != day:
+                day = local.date()
+                print(f"{local:%a %d %b}")
+            print(f"  {local:%H:%M}  {entry.kind:<10} {describe(entry)}")
+            if entry.what == "reminder":
+                reminders += 1
+                done += entry.outcome == "done"
+            natural += entry.what == "natural break"
     finally:
         store.close()
-    entries = diary(rows)
-    if as_json:
-        print(json.dumps([entry.as_json() for entry in entries], indent=2))
-        return 0
-    if not entries:
+    if day is None:
         print("nothing recorded in that time")
         return 0
-    day = None
-    for entry in entries:
-        local = entry.at.astimezone()
-        if local.date() != day:
-            day = local.date()
-            print(f"{local:%a %d %b}")
-        print(f"  {local:%H:%M}  {entry.kind:<10} {describe(entry)}")
-    reminders = [e for e in entries if e.what == "reminder"]
-    done = sum(1 for e in reminders if e.outcome == "done")
-    natural = sum(1 for e in entries if e.what == "natural break")
-    print(f"{len(reminders)} reminder{'' if len(reminders) == 1 else 's'}, {done} answered with a break; "
+    print(f"{reminders} reminder{'' if reminders == 1 else 's'}, {done} answered with a break; "
           f"{natural} natural break{'' if natural == 1 else 's'}")
     return 0
+
+
+def _json_list(items: Any, out: Any, chunk: int = 500) -> None:
+    """A JSON array written a chunk at a time, one entry per line (json's C encoder: `indent` would
+    switch to its pure-Python one, several times slower over years of history)."""
+    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    lines: list[str] = []
+    first = True
+    for item in items:
+        lines.append(dumps(item))
+        if len(lines) >= chunk:
+            out.write(("[\n" if first else ",\n") + ",\n".join(lines))
+            first, lines = False, []
+    if lines:
+        out.write(("[\n" if first else ",\n") + ",\n".join(lines))
+        first = False
+    out.write("[]\n" if first else "\n]\n")
 
 
 def gather_stats(paths: Paths, settings: Any, length: str, today: Any = None) -> Any:

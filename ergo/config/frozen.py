@@ -9,14 +9,16 @@ this plain copy; reloads do the same.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ergo.errors import ConfigError
+
+if TYPE_CHECKING:
+    import subprocess  # loaded by the two functions that start the check child: `ergo stats` never needs it
 
 EXPORT_TIMEOUT = 30.0
 
@@ -139,6 +141,8 @@ def load_checked(config_file: Path, flags: dict[str, Any]) -> PlainLoaded:
 
 def start_check(config_file: Path, flags: dict[str, Any]) -> subprocess.Popen[str]:
     """Start the check child; the caller can do other work (the daemon loads its modules) meanwhile."""
+    import subprocess
+
     argv = [sys.executable, "-m", "ergo.config.check", str(config_file), json.dumps(flags)]
     try:
         return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
@@ -156,6 +160,8 @@ def read_checked(text: str, config_file: Path) -> PlainLoaded:
 
 def finish_check(process: subprocess.Popen[str], config_file: Path) -> PlainLoaded:
     """Wait for the check child of start_check and read its answer."""
+    import subprocess
+
     try:
         stdout, stderr = process.communicate(timeout=EXPORT_TIMEOUT)
     except subprocess.TimeoutExpired as error:

@@ -75,7 +75,7 @@ class ClockWatch:
                         if error.errno == errno.EAGAIN:
                             continue
                         raise
-                self._arm()  # a cancelled timer stays cancelled until it is set again
+                self._arm()  # until set again, a cancelled timerfd answers every read with ECANCELED
                 try:
                     self._on_set()
                 except Exception:

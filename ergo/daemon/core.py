@@ -290,12 +290,16 @@ class Daemon:
         housekeeping minute notices it."""
         from ergo.daemon.clockwatch import start_clock_watch
 
+        if not isinstance(self.clock, SystemClock):  # a test's travelling clock is not the kernel's to set
+            return
         self._clock_watch, reason = start_clock_watch(self.on_clock_change)
         log.debug("%s", reason)
 
     def on_clock_change(self) -> None:
         """The wall clock was set (clock watch thread): move every countdown now, not a minute later."""
         with self.lock:
+            if not self.presence.clock_was_set():  # a resume also wakes the timerfd: logind's event reports it
+                return
             log.debug("the wall clock was set")
             self.presence.check_clock(self.clock.now())
             self.announce(self.clock.now(), force=True)

@@ -174,6 +174,10 @@ class Presence:
         if jump is not None or moved:
             self.scheduler.wakeup()
 
+    def clock_was_set(self) -> bool:
+        """The wall clock was set (not merely a suspend, which the session watcher's resume reports)."""
+        return self._jumps.was_set()
+
     def on_session_event(self, event: Any) -> None:
         """A session watcher saw suspend/resume, lock/unlock or do-not-disturb change (watcher thread)."""
         try:

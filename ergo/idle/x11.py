@@ -57,6 +57,41 @@ def _load(soname: str, short: str) -> ctypes.CDLL:
     raise OSError(f"{soname} not found")
 
 
+def declare_xlib(x: ctypes.CDLL) -> None:
+    """The real signatures of the libX11 calls ergo makes (64-bit pointers are truncated otherwise)."""
+    x.XOpenDisplay.restype = ctypes.c_void_p
+    x.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    x.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    x.XDefaultRootWindow.restype = ctypes.c_ulong
+    x.XDefaultRootWindow.argtypes = [ctypes.c_void_p]
+    x.XConnectionNumber.restype = ctypes.c_int
+    x.XConnectionNumber.argtypes = [ctypes.c_void_p]
+    x.XFree.argtypes = [ctypes.c_void_p]
+    if hasattr(x, "XSetIOErrorExitHandler"):
+        x.XSetIOErrorHandler.argtypes = [_IOErrorHandler]
+        x.XSetIOErrorHandler.restype = ctypes.c_void_p
+        x.XSetIOErrorExitHandler.argtypes = [ctypes.c_void_p, _IOErrorExitHandler, ctypes.c_void_p]
+        x.XSetIOErrorExitHandler.restype = None
+
+
+def _ignore(_dpy: int | None, _data: int | None) -> None:
+    """A display whose server went away: its calls fail from now on, and the process goes on."""
+
+
+# A constant, never reassigned: Xlib may call it for as long as a display lives.
+_IGNORE_EXIT = _IOErrorExitHandler(_ignore)
+
+
+def survive_lost_server(x: ctypes.CDLL, dpy: int) -> bool:
+    """Keep Xlib from exiting the process when this display's server dies (libX11 >= 1.8); False where
+    this libX11 cannot (older ones exit on a lost server whatever the handler)."""
+    if not hasattr(x, "XSetIOErrorExitHandler"):
+        return False
+    x.XSetIOErrorHandler(_QUIET_IO_ERROR)
+    x.XSetIOErrorExitHandler(dpy, _IGNORE_EXIT, None)
+    return True
+
+
 def wayland_session() -> bool:
     """True when the desktop session is Wayland, where X11 idle time misses native input."""
     return bool(os.environ.get("WAYLAND_DISPLAY")) or os.environ.get("XDG_SESSION_TYPE") == "wayland"
@@ -105,20 +140,8 @@ class X11IdleMonitor:
 
     def _declare(self) -> None:
         """Give ctypes the real signatures; 64-bit pointers are truncated otherwise."""
-        x, s = self._x11, self._xss
-        x.XOpenDisplay.restype = ctypes.c_void_p
-        x.XOpenDisplay.argtypes = [ctypes.c_char_p]
-        x.XCloseDisplay.argtypes = [ctypes.c_void_p]
-        x.XDefaultRootWindow.restype = ctypes.c_ulong
-        x.XDefaultRootWindow.argtypes = [ctypes.c_void_p]
-        x.XConnectionNumber.restype = ctypes.c_int
-        x.XConnectionNumber.argtypes = [ctypes.c_void_p]
-        x.XFree.argtypes = [ctypes.c_void_p]
-        if hasattr(x, "XSetIOErrorExitHandler"):
-            x.XSetIOErrorHandler.argtypes = [_IOErrorHandler]
-            x.XSetIOErrorHandler.restype = ctypes.c_void_p
-            x.XSetIOErrorExitHandler.argtypes = [ctypes.c_void_p, _IOErrorExitHandler, ctypes.c_void_p]
-            x.XSetIOErrorExitHandler.restype = None
+        declare_xlib(self._x11)
+        s = self._xss
         s.XScreenSaverQueryExtension.argtypes = [
             ctypes.c_void_p, ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int)]
         s.XScreenSaverAllocInfo.restype = ctypes.POINTER(_XScreenSaverInfo)

@@ -8,8 +8,10 @@ ref answers the latest unanswered delivery of its kind.
 from __future__ import annotations
 
 import re
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 HOLD_WORDS = {
@@ -22,6 +24,10 @@ HOLD_WORDS = {
     "late": "it could not be delivered in time",
 }
 ANSWER_EVENTS = ("done", "snoozed", "skipped", "dismissed")
+#: how long after a reminder its answer is still folded into it when the diary streams (ergo's choice:
+#: a notification left on screen overnight is still answered; memory holds at most this much history)
+HORIZON = timedelta(days=2)
+VIA = re.compile(r"via (\w+)")
 #: an ISO 8601 time as the daemon stores it in a detail ("until 2026-12-02T10:08:24+00:00")
 ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:[+-]\d\d:\d\d|Z)?")
 #: what older versions wrote for an answer given by command (now "via command")
@@ -73,7 +79,7 @@ def local_times(text: str, day: datetime | None = None) -> str:
 
 
 def _via(detail: str) -> str:
-    match = re.search(r"via (\w+)", detail)
+    match = VIA.search(detail)
     return match.group(1) if match else ""
 
 
@@ -97,25 +103,48 @@ def natural_words(detail: str) -> str:
     return f"{where} for {minutes}" if minutes else where
 
 
-def diary(rows: list[Row]) -> list[Entry]:
+def diary(rows: Iterable[Row]) -> list[Entry]:
     """Entries in time order; answers are folded into the reminder they answer."""
-    entries: list[Entry] = []
+    return list(diary_stream(rows))
+
+
+def diary_stream(rows: Iterable[Row], horizon: timedelta = HORIZON) -> Iterator[Entry]:
+    """`diary` one entry at a time, for years of history in flat memory (`ergo history --json`).
+
+    An entry is given out once the rows have moved `horizon` past it: no answer, natural break or
+    stale skip that late can still change it. An answer later than that (a notification left on
+    screen for days) is listed on its own line, as a late answer.
+    """
+    pending: deque[Entry] = deque()
     by_delivery: dict[int, Entry] = {}
     open_by_kind: dict[str, Entry] = {}
+    ids: dict[int, int] = {}  # id(entry) -> its delivery row id, to forget it once given out
+
     for row in rows:
+        while pending and pending[0].at < row.at - horizon:
+            done = pending.popleft()
+            row_id = ids.pop(id(done), None)
+            if row_id is not None:
+                by_delivery.pop(row_id, None)
+            if open_by_kind.get(done.kind) is done:
+                del open_by_kind[done.kind]
+            yield done
         if row.event == "delivered":
             via = _via(row.detail)
             entry = Entry(row.at, row.kind, row.event, "reminder", "no answer", detail=f"shown via {via}" if via else "")
-            entries.append(entry)
+            pending.append(entry)
             by_delivery[row.id] = entry
+            ids[id(entry)] = row.id
             open_by_kind[row.kind] = entry
         elif row.event in ANSWER_EVENTS:
             target = by_delivery.get(row.ref) if row.ref is not None else None
             answer = {"at": row.at.isoformat(), "event": row.event, "via": _via(row.detail), "detail": row.detail}
             if target is None:
-                entries.append(Entry(row.at, row.kind, row.event, row.event, row.event, _via(row.detail),
-                                     "no reminder was waiting" if row.event == "done" else row.detail,
-                                     row.at, [answer]))
+                if row.ref is not None:
+                    words = "a late answer to an earlier reminder"
+                else:
+                    words = "no reminder was waiting" if row.event == "done" else row.detail
+                pending.append(Entry(row.at, row.kind, row.event, row.event, row.event, _via(row.detail), words, row.at, [answer]))
                 if row.event != "dismissed":
                     open_by_kind.pop(row.kind, None)
                 continue
@@ -127,18 +156,18 @@ def diary(rows: list[Row]) -> list[Entry]:
                 open_by_kind.pop(row.kind, None)
         elif row.event == "natural_break":
             words = natural_words(row.detail)
-            entries.append(Entry(row.at, row.kind, row.event, "natural break", "done", "natural break", words))
+            pending.append(Entry(row.at, row.kind, row.event, "natural break", "done", "natural break", words))
             waiting = open_by_kind.pop(row.kind, None)
             if waiting is not None and waiting.outcome in ("no answer", "dismissed", "snoozed"):
                 waiting.outcome, waiting.via, waiting.answered_at = "done", "natural break", row.at
         elif row.event == "skipped_stale":
-            entries.append(Entry(row.at, row.kind, row.event, "dropped", "dropped", detail=dropped_words(row.detail)))
+            pending.append(Entry(row.at, row.kind, row.event, "dropped", "dropped", detail=dropped_words(row.detail)))
             open_by_kind.pop(row.kind, None)
         elif row.event == "failed":
-            entries.append(Entry(row.at, row.kind, row.event, "failed", "failed", detail=f"could not be shown: {row.detail}"))
+            pending.append(Entry(row.at, row.kind, row.event, "failed", "failed", detail=f"could not be shown: {row.detail}"))
         else:
-            entries.append(Entry(row.at, row.kind, row.event, row.event.replace("_", " "), detail=row.detail))
-    return entries
+            pending.append(Entry(row.at, row.kind, row.event, row.event.replace("_", " "), detail=row.detail))
+    yield from pending
 
 
 def describe(entry: Entry, clock: str = "%H:%M") -> str:

@@ -51,6 +51,13 @@ class JumpDetector:
         self._boot = _boottime(clock)
         self.set_part = timedelta(0)
 
+    def was_set(self) -> bool:
+        """Whether the wall clock was set since the last check, looking only (the check stays to do).
+        Without CLOCK_BOOTTIME: whether it moved at all against monotonic time."""
+        wall, mono, boot = self._clock.now(), self._clock.monotonic(), _boottime(self._clock)
+        base = boot - self._boot if boot is not None and self._boot is not None else mono - self._mono
+        return abs((wall - self._wall) - timedelta(seconds=base)) > self._tolerance
+
     def check(self) -> timedelta | None:
         """How far the wall clock jumped since the last check (positive = forward), if beyond tolerance."""
         wall, mono, boot = self._clock.now(), self._clock.monotonic(), _boottime(self._clock)
