@@ -29,7 +29,7 @@ from ergo.config.load import load_settings
 from ergo.config_import import safeeyes, stretchly, workrave
 from ergo.config_import.base import Mapped
 from ergo.config_import.merge import apply
-from ergo.errors import ConfigError
+from ergo.errors import ConfigError, ErgoError
 from tests.desktop import require_tools
 from tests.helpers import REPO, ergo_env, run_ergo  # noqa: F401
 
@@ -399,3 +399,49 @@ def test_imported_durations_at_ergos_bounds() -> None:
     ]
     out.skip(["a", "b"], "why")
     assert out.unmapped[-2:] == [Unmapped("a", "why"), Unmapped("b", "why")]
+
+
+def test_where_each_program_keeps_its_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("APPDATA", str(tmp_path / "Roaming"))
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert safeeyes.default_path() == tmp_path / "xdg" / "safeeyes" / "safeeyes.json"
+    assert stretchly.default_path() == tmp_path / "xdg" / "Stretchly" / "config.json"
+    monkeypatch.setenv("XDG_CONFIG_HOME", "")  # set but empty: the XDG default
+    assert safeeyes.default_path() == tmp_path / ".config" / "safeeyes" / "safeeyes.json"
+    assert stretchly.default_path() == tmp_path / ".config" / "Stretchly" / "config.json"
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert stretchly.default_path() == tmp_path / "Library" / "Application Support" / "Stretchly" / "config.json"
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert stretchly.default_path() == tmp_path / "Roaming" / "Stretchly" / "config.json"
+    monkeypatch.delenv("APPDATA")
+    assert stretchly.default_path() == tmp_path / "Stretchly" / "config.json"
+
+
+def test_workrave_live_settings_read_in_this_process_with_the_real_gsettings(monkeypatch: pytest.MonkeyPatch,
+                                                                             tmp_path: Path) -> None:
+    """Workrave's real schema compiled here and GSettings' memory backend: the schema's defaults, read by the real
+    `gsettings list-recursively` that `ergo config import --from workrave` runs."""
+    require_tools("gsettings", "glib-compile-schemas")
+    schemas = tmp_path / "schemas"
+    schemas.mkdir()
+    for name in ("org.workrave.gschema.xml", "org.workrave.enums.xml"):
+        shutil.copy(DATA / name, schemas / name)
+    subprocess.run(["glib-compile-schemas", str(schemas)], check=True)
+    monkeypatch.setenv("GSETTINGS_SCHEMA_DIR", str(schemas))
+    monkeypatch.setenv("GSETTINGS_BACKEND", "memory")
+    flat = workrave.from_gsettings()
+    assert flat["timers/micro-pause/limit"] == 180 and flat["timers/rest-break/limit"] == 2700
+    assert flat["breaks/micro-pause/enabled"] is True and isinstance(flat["timers/micro-pause/auto-reset"], int)
+    assert all("/" in key and not key.startswith(("org", "/")) for key in flat), sorted(flat)[:5]
+    got = _mapped(workrave.parse(flat, "gsettings (live)"))
+    assert got["posture.interval"] == "3m" and got["movement.interval"] == "45m" and got["posture.enabled"] is True
+    monkeypatch.setenv("GSETTINGS_SCHEMA_DIR", str(tmp_path))  # no schema there
+    with pytest.raises(ErgoError, match=r"^cannot read Workrave's settings with gsettings \(org\.workrave: .*\): is "
+                                        r"Workrave installed\? Or pass a file \(dconf dump /org/workrave/ > workrave\.txt\)$"):
+        workrave.from_gsettings()
+    monkeypatch.setenv("PATH", str(tmp_path))  # no gsettings at all
+    with pytest.raises(ErgoError, match=r"^gsettings is not installed: pass a file instead \(dconf dump /org/workrave/ > "
+                                        r"workrave\.txt\)$"):
+        workrave.from_gsettings()

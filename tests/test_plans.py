@@ -443,3 +443,34 @@ def test_waking_spans_each_day_or_joined_when_they_touch() -> None:
     whole = timing._spans("00:00-24:00", BERLIN, lo, hi, merge=True)
     assert whole == [(local(2026, 11, 23, 0), local(2026, 11, 26, 0))]
     assert len(timing._spans("00:00-24:00", BERLIN, lo, hi, merge=False)) == 3
+
+
+def test_a_running_plan_round_trips_through_json_and_an_unreadable_warning_day_warns_again() -> None:
+    start = local(2026, 11, 23, 9)
+    running = timing.Running("acute-back", start, start + timedelta(days=7), "08:00-22:00", {"cold_every": "3h"},
+                             start + timedelta(hours=1), "2026-11-23")
+    data = running.to_json()
+    assert data == {"name": "acute-back", "started": "2026-11-23T08:00:00+00:00", "ends": "2026-11-30T08:00:00+00:00",
+                    "waking": "08:00-22:00", "options": {"cold_every": "3h"}, "last": "2026-11-23T09:00:00+00:00",
+                    "warned": "2026-11-23"}
+    assert timing.Running.from_json(json.loads(json.dumps(data))) == running
+    bare = {k: v for k, v in data.items() if k not in ("options", "last", "warned")}
+    assert timing.Running.from_json(bare) == timing.Running("acute-back", start, start + timedelta(days=7), "08:00-22:00")
+    for odd in ("yesterday", 20261123, "2026-13-01"):
+        assert timing.Running.from_json({**data, "warned": odd}).warned is None
+    assert timing.Running("x", start, start, "08:00-22:00").to_json()["last"] is None
+
+
+def test_acute_back_holds_stretching_until_its_gentle_movement_and_replaces_movement_to_the_end() -> None:
+    start = local(2026, 11, 23, 9)
+    running = timing.start(ACUTE, start, "08:00-22:00", timing.resolve_options(ACUTE, {}))
+    holds = timing.reminder_holds(ACUTE, running)
+    assert set(holds) == {"stretch", "movement"}
+    move3 = next(step for step in ACUTE.steps if step.id == "move-3")
+    assert (holds["stretch"].start, holds["stretch"].end) == (start, start + move3.start)
+    assert holds["stretch"].why == "acute-back plan: stretching comes back with the plan's gentle movement"
+    assert (holds["movement"].start, holds["movement"].end) == (start, running.ends)
+    assert holds["movement"].why == "acute-back plan: the plan's own gentle movement steps take their place"
+    short = timing.start(ACUTE, start, "08:00-22:00", timing.resolve_options(ACUTE, {"days": "4"}))
+    assert timing.reminder_holds(ACUTE, short)["stretch"].end == min(start + move3.start, short.ends)
+    assert timing.reminder_holds(WORKOUT, timing.start(WORKOUT, start, "00:00-24:00", {})) == {}
