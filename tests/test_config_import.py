@@ -445,3 +445,94 @@ def test_workrave_live_settings_read_in_this_process_with_the_real_gsettings(mon
     with pytest.raises(ErgoError, match=r"^gsettings is not installed: pass a file instead \(dconf dump /org/workrave/ > "
                                         r"workrave\.txt\)$"):
         workrave.from_gsettings()
+
+
+def _refusal(reader, text: str) -> str:
+    with pytest.raises(ConfigError) as caught:
+        reader(text, "f.json")
+    return str(caught.value)
+
+
+def test_each_reader_refuses_what_is_not_its_programs_in_one_exact_line() -> None:
+    assert _refusal(stretchly.parse, "[]") == "f.json: no microbreakInterval: not a Stretchly config.json"
+    assert _refusal(stretchly.parse, '{"microbreakInterval": 60000, "breakInterval": "x"}') == \
+        "f.json: breakInterval is 'x', not a number: not a Stretchly configuration ergo can read"
+    assert _refusal(stretchly.parse, '{"microbreakInterval": 60000, "breakDuration": null}') == \
+        "f.json: breakDuration is None, not a number: not a Stretchly configuration ergo can read"
+    assert _refusal(stretchly.parse, '{"microbreakInterval": 60000, "naturalBreaksInactivityResetTime": [1]}') == \
+        "f.json: naturalBreaksInactivityResetTime is [1], not a number: not a Stretchly configuration ergo can read"
+    assert _refusal(stretchly.parse, '{"microbreakInterval": 1, "__internal__": {"migrations": {"version": "2.1.0"}}}') == \
+        "f.json: Stretchly 2.1.0 is not a version ergo knows (it reads 1.x)"
+    assert _refusal(safeeyes.parse, "[1]") == "f.json: no short_break_interval: not a Safe Eyes safeeyes.json"
+    assert _refusal(safeeyes.parse, '{"short_break_interval": 1}') == \
+        "f.json: Safe Eyes config version unknown is not one ergo knows (it reads 6.x)"
+    assert _refusal(safeeyes.parse, '{"short_break_interval": 1, "meta": "6.0"}') == \
+        "f.json: Safe Eyes config version unknown is not one ergo knows (it reads 6.x)"
+    assert _refusal(safeeyes.parse, '{"short_break_interval": 1, "meta": {"config_version": "5.9"}}') == \
+        "f.json: Safe Eyes config version 5.9 is not one ergo knows (it reads 6.x)"
+    eyes = '{"meta": {"config_version": "6.1"}, "short_break_interval": 15, "long_break_interval": %s}'
+    assert _refusal(safeeyes.parse, eyes % '"x"') == \
+        "f.json: long_break_interval is 'x', not a number: not a Safe Eyes configuration ergo can read"
+    assert _refusal(safeeyes.parse, eyes % '1, "short_break_duration": false') == \
+        "f.json: short_break_duration is False, not a number: not a Safe Eyes configuration ergo can read"
+    with pytest.raises(ConfigError) as caught:
+        workrave.parse({"monitor/idle": 1}, "w.ini")
+    assert str(caught.value) == ("w.ini: no timers/micro-pause/limit or timers/rest-break/limit: not Workrave's settings "
+                                 "(or a version ergo does not know)")
+    with pytest.raises(ConfigError) as caught:
+        workrave.parse({"timers/micro-pause/limit": 2**60}, "w.ini")
+    assert str(caught.value).startswith("w.ini: timers/micro-pause/limit is a 19-digit number, larger than any setting")
+
+
+def test_stretchly_variants_map_exactly() -> None:
+    def run(data: dict) -> tuple[dict, list[tuple[str, str]]]:
+        result = stretchly.parse(json.dumps({"microbreakInterval": 600000, **data}), "c.json")
+        return _mapped(result), [(u.name, u.why) for u in result.unmapped]
+
+    assert run({}) == ({"posture.interval": "10m", "movement.interval": "30m"}, [])  # a long break every 3rd by default
+    assert run({"naturalBreaksInactivityResetTime": 300000}) == (
+        {"posture.interval": "10m", "movement.interval": "30m", "posture.natural_break": "5m", "movement.natural_break": "5m"},
+        [])  # natural breaks are on unless turned off
+    assert run({"naturalBreaks": False, "naturalBreaksInactivityResetTime": 300000, "useIdeasFromSettings": False,
+                "microbreakIdeas": [], "breakIdeas": []}) == (
+        {"posture.interval": "10m", "movement.interval": "30m"},
+        [("naturalBreaks = false", "ergo keeps its own natural_break for each reminder"),
+         ("microbreakIdeas", "useIdeasFromSettings is false: Stretchly's built-in ideas; ergo shows its own tips"),
+         ("breakIdeas", "useIdeasFromSettings is false: Stretchly's built-in ideas; ergo shows its own tips")])
+    assert run({"useIdeasFromSettings": True, "microbreakIdeas": [{"data": "A", "enabled": False}, {"data": " B "}, "x",
+                                                                   {"data": ""}],
+                "breakIdeas": [{"data": ["Walk", "to the door"]}]})[0] == {
+        "posture.interval": "10m", "movement.interval": "30m", "posture.messages": ["B"],
+        "movement.messages": ["Walk: to the door"]}
+
+
+def test_safe_eyes_variants_map_exactly() -> None:
+    base = {"meta": {"config_version": "6.0.3"}, "short_break_interval": 15, "long_break_interval": 60}
+
+    def run(data: dict) -> tuple[dict, list[tuple[str, str]]]:
+        result = safeeyes.parse(json.dumps({**base, **data}), "s.json")
+        return _mapped(result), [(u.name, u.why) for u in result.unmapped]
+
+    assert run({}) == ({"posture.interval": "15m", "movement.interval": "1h"}, [])
+    assert run({"plugins": ["smartpause", {"id": "smartpause", "enabled": True, "settings": None}]}) == (
+        {"posture.interval": "15m", "movement.interval": "1h"},
+        [("smartpause interpret_idle_as_break = false",
+          "ergo keeps its own natural_break for each reminder (an absence that long counts as the break)")])
+    assert run({"plugins": [{"id": "smartpause", "enabled": True, "settings": {"idle_time": True}}]})[0] == {
+        "posture.interval": "15m", "movement.interval": "1h"}, "a yes/no is not an idle time"
+    assert run({"plugins": [{"id": "smartpause", "enabled": False}]}) == (
+        {"posture.interval": "15m", "movement.interval": "1h", "idle.backend": "none"}, [])
+    result = safeeyes.parse(json.dumps({**base, "plugins": [{"id": "smartpause", "enabled": False}]}), "s.json")
+    assert result.mapped[-1].origin == "Safe Eyes smartpause plugin disabled (no idle detection)"
+
+
+def test_workrave_variants_map_exactly() -> None:
+    result = workrave.parse({"timers/micro-pause/limit": 180, "breaks/micro-pause/enabled": False,
+                             "breaks/rest-break/enabled": "yes", "timers/rest-break/limit": True,
+                             "timers/rest-break/snooze": 60}, "w")
+    assert [(m.key, m.value, m.origin) for m in result.mapped] == [
+        ("posture.enabled", False, "Workrave breaks/micro-pause/enabled = false"),
+        ("posture.interval", "3m", "Workrave timers/micro-pause/limit = 180 (seconds)")]
+    assert [(u.name, u.why) for u in result.unmapped] == [
+        ("timers/rest-break/snooze = 60", "ergo has no default snooze length: `ergo snooze KIND 10m` says how long each time"),
+        ("breaks/rest-break/enabled", "no counterpart in ergo"), ("timers/rest-break/limit", "no counterpart in ergo")]
