@@ -6,6 +6,7 @@ import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -308,3 +309,28 @@ def test_describe_names_the_days_and_windows() -> None:
     assert WorkHours.parse("fri-mon", "13:30-18:00, 09:00-12:30", UTC).describe() == "mon,fri,sat,sun 09:00-12:30, 13:30-18:00"
     assert WorkHours.parse("every day", "22:00-06:00", UTC).describe() == "mon,tue,wed,thu,fri,sat,sun 22:00-06:00"
     assert WorkHours.parse("mon-fri", "00:00-24:00", UTC).describe() == "mon,tue,wed,thu,fri 00:00-24:00"
+
+
+def test_the_local_zone_comes_from_tz_then_etc_localtime_then_a_fixed_offset(monkeypatch, tmp_path) -> None:
+    from zoneinfo import ZoneInfo
+
+    from ergo.timing import worktime
+    from ergo.timing.worktime import local_zone
+
+    monkeypatch.setenv("TZ", ":Europe/Berlin")
+    assert local_zone() == ZoneInfo("Europe/Berlin")
+    monkeypatch.setenv("TZ", "America/New_York")
+    assert local_zone() == ZoneInfo("America/New_York")
+    copy = tmp_path / "localtime"
+    copy.write_bytes(Path("/usr/share/zoneinfo/Asia/Tokyo").read_bytes())
+    monkeypatch.setattr(worktime, "Path", lambda _name: copy)  # /etc/localtime, as a copy of Tokyo's rules
+    for tz in ("Not/AZone", "", "../../etc/passwd"):
+        monkeypatch.setenv("TZ", tz)
+        zone = local_zone()
+        assert getattr(zone, "key", None) == "localtime" and zone.utcoffset(datetime(2026, 1, 1)) == timedelta(hours=9)
+    copy.write_bytes(b"not a zone file")
+    monkeypatch.setenv("TZ", "")
+    fixed = local_zone()  # unreadable rules: the offset Python sees now, never a crash
+    assert fixed.utcoffset(datetime.now()) == datetime.now().astimezone().utcoffset()
+    monkeypatch.setattr(worktime, "Path", lambda _name: tmp_path / "missing")
+    assert local_zone().utcoffset(datetime.now()) == datetime.now().astimezone().utcoffset()
