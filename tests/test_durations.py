@@ -125,3 +125,15 @@ def test_sub_second_durations_round_trip(milliseconds: int) -> None:
 ])
 def test_format_writes_the_shortest_exact_text(value: timedelta, text: str) -> None:
     assert format_duration(value) == text
+
+
+def test_lower_case_iso_and_the_far_too_long_message() -> None:
+    assert parse_duration("pt45m") == timedelta(minutes=45) and parse_duration("p1d") == timedelta(days=1)
+    exact = "9" * 23 + "d"  # 24 characters: shown whole
+    with pytest.raises(DurationError) as caught:
+        parse_duration(exact)
+    assert str(caught.value) == f'"{exact}" is far too long ({HINT})'
+    longer = "9" * 24 + "d"  # 25: cut to 20 and an ellipsis
+    with pytest.raises(DurationError) as caught:
+        parse_duration(longer)
+    assert str(caught.value) == f'"{"9" * 20}..." is far too long ({HINT})'

@@ -69,7 +69,7 @@ def step(timed: TimedBreak, now: datetime) -> Tick:
     if elapsed >= timed.length:
         return Tick(timedelta(0), 100, True, None)
     elapsed = max(elapsed, timedelta(0))
-    progress = min(99, int(elapsed / timed.length * 100))
+    progress = int(elapsed / timed.length * 100)  # below 100 until the end: elapsed < length here
     steps_done = math.floor(elapsed / STEP) + 1
     next_at = min(timed.started + steps_done * STEP, timed.started + timed.length)
     remaining = timed.length - elapsed

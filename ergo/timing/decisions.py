@@ -18,7 +18,7 @@ def format_seconds(value: timedelta) -> str:
     """A short duration such as 2m or 0.5s, for the spacing in plain words."""
     seconds = value.total_seconds()
     if seconds >= 60 and seconds % 60 == 0:
-        return f"{int(seconds // 60)}m"
+        return f"{int(seconds) // 60}m"
     return f"{seconds:g}s"
 
 
