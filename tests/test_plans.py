@@ -474,3 +474,42 @@ def test_acute_back_holds_stretching_until_its_gentle_movement_and_replaces_move
     short = timing.start(ACUTE, start, "08:00-22:00", timing.resolve_options(ACUTE, {"days": "4"}))
     assert timing.reminder_holds(ACUTE, short)["stretch"].end == min(start + move3.start, short.ends)
     assert timing.reminder_holds(WORKOUT, timing.start(WORKOUT, start, "00:00-24:00", {})) == {}
+
+
+def test_option_and_waking_errors_in_exact_words() -> None:
+    with pytest.raises(ErgoError) as caught:
+        timing.resolve_options(ACUTE, {"cold_every": None, "heat_per_day_x": "2"})
+    assert str(caught.value) == "--heat-per-day-x: acute-back has no such option (it has --days, --cold-every, --heat-per-day)"
+    with pytest.raises(ErgoError) as caught:
+        timing.resolve_options(WORKOUT, {"days": "2"})
+    assert str(caught.value) == "--days: after-workout has no such option"
+    assert timing.resolve_options(ACUTE, {"days": "5", "cold_every": "150m", "heat_per_day": None}) == {
+        "days": 5, "cold_every": "2h30m", "heat_per_day": 3}
+    with pytest.raises(ErgoError) as caught:
+        timing.waking_window(ACUTE, "25:00-26:00", "00:00-24:00")
+    assert str(caught.value).startswith('--waking 25:00-26:00: "25:00" is not a time of day')
+    with pytest.raises(ErgoError) as caught:
+        timing.waking_window(ACUTE, "08:00-12:00, 13:00-20:00", "00:00-24:00")
+    assert str(caught.value) == "--waking 08:00-12:00, 13:00-20:00: give one window, e.g. 08:00-22:00"
+
+
+def test_a_plan_runs_its_length_or_the_days_asked_for_and_its_first_step_is_due_at_once() -> None:
+    start = local(2026, 11, 23, 9)
+    assert timing.start(ACUTE, start, "08:00-22:00", {}).ends == start + ACUTE.length
+    four = timing.start(ACUTE, start, "08:00-22:00", {"days": 4})
+    assert four.ends == start + timedelta(days=4) and four.last == start - timedelta(microseconds=1)
+    assert timing.occurrences(ACUTE, four, BERLIN, four.last, start)[0] == (start, ACUTE.steps[0])
+    # an option the stored plan lacks takes the plan's default; a literal duration is read as one
+    from ergo.plans.catalog import Plan, Step
+
+    bare = timing.Running("acute-back", start, start + timedelta(days=1), "08:00-22:00", {}, start)
+    cold = [at for at, s in timing.occurrences(ACUTE, bare, BERLIN, start, start + timedelta(hours=7)) if s.id == "cold"]
+    assert cold == [start + timedelta(hours=3), start + timedelta(hours=6)]  # cold_every's default, 3h
+    step = Step("s", "S", "t", ACUTE.steps[0].cite, every="90m")
+    plan = Plan("lit", "Lit", "", timedelta(hours=4), "00:00-24:00", (step,), {})
+    literal = timing.start(plan, start, "00:00-24:00", {})
+    assert [at - start for at, _ in timeline(plan, literal)] == [timedelta(minutes=m) for m in (0, 90, 180)]
+    once = Step("o", "O", "t", ACUTE.steps[0].cite, after=timedelta(hours=4))
+    at_end = Plan("end", "End", "", timedelta(hours=4), "00:00-24:00", (once,), {})
+    assert timeline(at_end, timing.start(at_end, start, "00:00-24:00", {})) == [(start + timedelta(hours=4), "o")], \
+        "a step due at the plan's very end still comes"
