@@ -66,8 +66,8 @@ def from_gsettings(where: str = "gsettings (live)") -> dict[str, Any]:
     if tool is None:
         raise ErgoError("gsettings is not installed: pass a file instead (dconf dump /org/workrave/ > workrave.txt)")
     try:
-        done = subprocess.run([tool, "list-recursively", SCHEMA], capture_output=True, text=True, timeout=20,
-                              stdin=subprocess.DEVNULL, encoding="utf-8", errors="replace")
+        done = subprocess.run([tool, "list-recursively", SCHEMA], capture_output=True, timeout=20,
+                              stdin=subprocess.DEVNULL, encoding="utf-8", errors="replace")  # an encoding: text
     except (OSError, subprocess.TimeoutExpired) as error:
         raise ErgoError(f"gsettings failed: {error}") from None
     if done.returncode != 0:
