@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from ergo.timing.policy import Engine
 from ergo.timing.decisions import Deliver, Outcome, Record, ReminderSpec, Timing
-from ergo.records.stats import bar, compute, longest_stretch
+from ergo.records.stats import KindStats, bar, compute, longest_stretch
 from ergo.records.store import Span, Store
 from ergo.timing.worktime import WorkHours
 from tests.helpers import isolated_env
@@ -249,9 +249,17 @@ def test_the_text_of_ergo_stats_line_by_line(monkeypatch) -> None:
         assert chart(stats, False) == ["Mon 23 Nov  reminded   4 " + "#" * 30, "            breaks     3 " + "=" * 22,
                                    "Tue 24 Nov  . ergo not running"]
         stats.hydration_goal = None
-        assert "hydration: 1 drinks (set hydration.daily_goal to count against a goal)" in render(stats, False)
+        assert "hydration: 1 drinks (set hydration.daily_goal to count against a goal)" in render(stats, False).splitlines()
         stats.longest_stretch = None
-        assert "longest stretch at the keyboard: no presence recorded" in render(stats, False)
+        stats.kinds["stretch"] = KindStats()  # enabled, never reminded: no share to show
+        del stats.kinds["hydration"]
+        lines = render(stats, False).splitlines()
+        assert "longest stretch at the keyboard: no presence recorded" in lines
+        assert "stretch           0     0       0       0       0        -" in lines
+        assert "hydration: 0 drinks (set hydration.daily_goal to count against a goal)" in lines
+        assert [bar(1, 1, 8, True), bar(1, 1, 8, False), bar(1, 0, 8, True), bar(0.5, 1, 1, True), bar(1, 100, 8, True),
+                bar(1, 100, 8, False), bar(6, 8, 1, True), bar(15, 16, 1, True), bar(2, 0.5, 1, False)] == [
+            "████████", "########", "", "▌", "▏", "#", "▊", "▉", "####"]
         assert [hm(s) for s in (0, 29, 31, 59 * 60, 3600, 3900, 3629)] == ["0m", "0m", "1m", "59m", "1h00m", "1h05m",
                                                                            "1h00m"]
         assert period(date(2026, 11, 30), "day") == (date(2026, 11, 30), date(2026, 11, 30))
