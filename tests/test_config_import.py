@@ -536,3 +536,23 @@ def test_workrave_variants_map_exactly() -> None:
     assert [(u.name, u.why) for u in result.unmapped] == [
         ("timers/rest-break/snooze = 60", "ergo has no default snooze length: `ergo snooze KIND 10m` says how long each time"),
         ("breaks/rest-break/enabled", "no counterpart in ergo"), ("timers/rest-break/limit", "no counterpart in ergo")]
+
+
+def test_the_shared_checks_name_the_place_of_a_bad_value_exactly() -> None:
+    from ergo.config_import.base import _seconds, _short, load_json
+
+    def refusal(text: str) -> str:
+        with pytest.raises(ConfigError) as caught:
+            load_json(text, "f", "X file")
+        return str(caught.value)
+
+    assert refusal('{"n": ' + "9" * 5000 + "}") == (
+        "f: Exceeds the limit (4300 digits) for integer string conversion: value has 5000 digits; use "
+        "sys.set_int_max_str_digits() to increase the limit: not a X file")
+    assert refusal("1e400") == "f: a value is inf, not a finite number: not a X file ergo can read"
+    assert refusal('{"\\u00e9": "\\ud800"}') == \
+        "f: \\xe9: a lone surrogate (\\ud800) at character 1 is not text: not a X file ergo can read"
+    assert refusal('{"a": {"b": [1, "\\udfff"]}}') == \
+        "f: a.b[1]: a lone surrogate (\\udfff) at character 1 is not text: not a X file ergo can read"
+    assert _short("x" * 38) == "'" + "x" * 38 + "'" and _short("x" * 39) == "'" + "x" * 36 + "..."
+    assert [_seconds(s) for s in (0.5, 1, 864000, 864001, 1e300)] == ["0.5s", "1s", "240h", "864001s", "1e+300s"]
