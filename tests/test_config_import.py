@@ -555,4 +555,5 @@ def test_the_shared_checks_name_the_place_of_a_bad_value_exactly() -> None:
     assert refusal('{"a": {"b": [1, "\\udfff"]}}') == \
         "f: a.b[1]: a lone surrogate (\\udfff) at character 1 is not text: not a X file ergo can read"
     assert _short("x" * 38) == "'" + "x" * 38 + "'" and _short("x" * 39) == "'" + "x" * 36 + "..."
-    assert [_seconds(s) for s in (0.5, 1, 864000, 864001, 1e300)] == ["0.5s", "1s", "240h", "864001s", "1e+300s"]
+    assert [_seconds(s) for s in (0.5, 1, 1.234567, 864000, 864001, 1e300)] == [
+        "0.5s", "1s", "1.234567s", "240h", "864001s", "1e+300s"]
