@@ -557,3 +557,10 @@ def test_the_shared_checks_name_the_place_of_a_bad_value_exactly() -> None:
     assert _short("x" * 38) == "'" + "x" * 38 + "'" and _short("x" * 39) == "'" + "x" * 36 + "..."
     assert [_seconds(s) for s in (0.5, 1, 1.234567, 864000, 864001, 1e300)] == [
         "0.5s", "1s", "1.234567s", "240h", "864001s", "1e+300s"]
+
+
+def test_workrave_ini_text_is_read_literally() -> None:
+    """A per-cent sign is no interpolation, a section may come twice (later keys join it), ':' is part of a key."""
+    flat = workrave.from_ini_text("[timers]\nmicro_pause.limit=240\nname=50%\n[timers]\nrest_break.limit=60\n[x]\na:b=1\n", "w")
+    assert flat == {"timers/micro-pause/limit": 240, "timers/name": "50%", "timers/rest-break/limit": 60, "x/a:b": 1}
+    assert workrave._value("''") == "" and workrave._value('"') == '"'
