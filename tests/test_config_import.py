@@ -564,3 +564,13 @@ def test_workrave_ini_text_is_read_literally() -> None:
     flat = workrave.from_ini_text("[timers]\nmicro_pause.limit=240\nname=50%\n[timers]\nrest_break.limit=60\n[x]\na:b=1\n", "w")
     assert flat == {"timers/micro-pause/limit": 240, "timers/name": "50%", "timers/rest-break/limit": 60, "x/a:b": 1}
     assert workrave._value("''") == "" and workrave._value('"') == '"'
+
+
+def test_merge_sets_revives_and_keeps_inline_tables_and_ends_with_a_newline() -> None:
+    assert apply("x = 1", []) == "x = 1\n"
+    assert apply("x = 1", [Mapped("posture.interval", "20m", "X a")]) == 'x = 1\n[posture]\ninterval = "20m"  # imported from X a\n'
+    assert apply('[posture]\n# interval = "5m"\ndays = "mon-fri"\n', [Mapped("posture.interval", "20m", "X a")]) == \
+        '[posture]\ninterval = "20m"  # imported from X a\ndays = "mon-fri"\n'
+    assert apply('posture = {interval = "5m"}\n', [Mapped("posture.interval", "20m", "X a")]) == \
+        'posture = {interval = "20m"}\n', "no comment fits inside { ... }"
+    assert apply("", [Mapped("idle.backend", "none", "X b")]) == '[idle]\nbackend = "none"  # imported from X b\n'
