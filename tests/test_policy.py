@@ -466,3 +466,59 @@ def test_waiting_for_says_why_a_due_reminder_has_not_gone_out() -> None:
     assert e.waiting_for("posture", due) == "keeping notifications 2m apart"  # the merge window
     e.pause(due, None)
     assert e.waiting_for("posture", due) == "paused" and e.waiting_for("stretch", due) == "paused"
+
+
+def test_the_engines_small_questions_at_their_edges() -> None:
+    from ergo.timing.decisions import KindHold
+
+    e = engine(spec("posture", 30, natural=5), spec("hydration", 45, natural=None))
+    assert not e.due_now(T0 + 29 * M) and e.due_now(T0 + 30 * M) and e.due_now(T0 + 31 * M)
+    e.pause(T0 + 31 * M, None)
+    assert not e.due_now(T0 + 31 * M), "nothing is due while paused"
+    e.resume(T0 + 31 * M)
+    hold = KindHold(T0 + 10 * M, T0 + 20 * M, "held")
+    e.set_kind_holds({"posture": hold})
+    assert [e.plan_hold("posture", T0 + m * M) for m in (9, 10, 19, 20)] == [None, hold, hold, None]
+    assert e.plan_hold("hydration", T0 + 15 * M) is None
+    # idle: the absence is a natural break, said as idle
+    assert e.observe_idle(T0 + 40 * M, 4 * M) == [] and e.away_since == T0 + 36 * M
+    assert e.observe_idle(T0 + 50 * M, timedelta(seconds=2)) == [
+        Record("posture", "natural_break", T0 + 50 * M - timedelta(seconds=2), "idle, 13 min")]
+    # back without having left: nothing, no quiet minute
+    assert e.back(T0 + 51 * M, "locked") == [] and e.quiet_until is None
+    e.leave(T0 + 52 * M, "asleep")
+    e.leave(T0 + 53 * M, "locked")
+    assert e.back(T0 + 60 * M, "asleep") == [] and e.gone == {"locked": T0 + 52 * M}, "still locked: the absence began asleep"
+    assert e.back(T0 + 61 * M, "locked") == [Record("posture", "natural_break", T0 + 61 * M, "locked, 9 min")]
+    # a clock jump of nothing changes nothing, not even the quiet minute
+    z = engine(spec("posture", 30))
+    assert z.clock_jump(T0 + M, timedelta(0)) == [] and z.quiet_until is None
+
+
+def test_busy_holds_and_then_holds_a_little_longer() -> None:
+    e = engine(spec("posture", 30), timing=Timing(busy_after=2 * M))
+    e.set_busy(T0 + M, None)  # not busy before: nothing after
+    assert e.busy_after_until is None and e.hold(T0 + M) is None
+    e.set_busy(T0 + 2 * M, "in a call", until=T0 + 9 * M)
+    assert (e.busy, e.busy_until, e.hold(T0 + 3 * M)) == ("in a call", T0 + 9 * M, "busy")
+    e.set_busy(T0 + 5 * M, None)
+    assert (e.busy, e.busy_until, e.busy_after_until) == (None, None, T0 + 7 * M)
+    assert e.hold(T0 + 6 * M) == "busy" and e.hold(T0 + 7 * M) is None
+
+
+def test_reconfigure_keeps_what_a_changed_kind_had_delivered_and_restore_reads_times_as_utc(monkeypatch) -> None:
+    import time as _time
+
+    e = engine(spec("posture", 30))
+    e.reminders["posture"].last_fired = T0 + 3 * M
+    e.reconfigure(T0 + 5 * M, {"posture": spec("posture", 20)}, Timing())
+    assert e.reminders["posture"].last_fired == T0 + 3 * M and e.reminders["posture"].anchor == T0 + 5 * M
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    _time.tzset()
+    try:
+        r = Engine.restore({"reminders": {"posture": {"anchor": "2026-11-23T17:00:00+09:00"}}}, e.specs, Timing(),
+                           T0 + M, downtime=timedelta(0))
+        assert r.reminders["posture"].anchor == T0 and r.reminders["posture"].anchor.utcoffset() == timedelta(0)
+    finally:
+        monkeypatch.delenv("TZ")
+        _time.tzset()
