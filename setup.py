@@ -32,7 +32,6 @@ from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
 GENERATED = "build/generated"  # relative to ROOT, as setuptools wants data_files; .gitignore'd
-URL = "https://github.com/ergo/ergo"
 
 
 def _python(code: str, *args: str) -> None:
@@ -55,7 +54,7 @@ def _data_files() -> list[tuple[str, list[str]]]:
     _python(
         "import sys; from argparse_manpage.cli import main; sys.argv[0] = 'argparse-manpage'; main()",
         "--module", "ergo.cli", "--function", "manpage_parser", "--prog", "ergo",
-        "--project-name", "ergo-reminders", "--version", version.group(1), "--url", URL,
+        "--project-name", "ergo-reminders", "--version", version.group(1),
         "--description", "ergonomics reminders: posture, water, stretching and movement",
         "--manual-title", "ergo manual", "--include", str(ROOT / "man" / "ergo.1.include"), "--output", str(man),
     )

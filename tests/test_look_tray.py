@@ -1,8 +1,9 @@
 """Look-tests: the tray icon, its tooltip and its menu as a person sees them in real tray hosts.
 
-trayer and tint2 (under openbox) on one Xvfb; waybar's tray (StatusNotifierItem) under a headless sway. The real daemon runs,
-the real `python -m ergo tray` docks, xdotool hovers and clicks; a screenshot is cropped to the
-tooltip or menu window (its place from xwininfo), scaled 3x, greyed and read back with tesseract.
+trayer and tint2 (under openbox) on one Xvfb; waybar's tray (StatusNotifierItem) under a headless sway.
+The real daemon runs, the real `python -m ergo tray` docks, xdotool (or a virtual Wayland pointer) hovers
+and clicks; a screenshot is cropped to the tooltip or menu window (its place from xwininfo), scaled 3x,
+greyed and read back with tesseract.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from tests.daemon_helpers import Daemon, ErgoEnv, wait_for
 from tests.dbus_doubles import private_bus
 from tests.desktop import DesktopSession, desktop_session, require_tools
 from tests.look import find_word, has_words, mean, read, require_look_tools, screenshot, wayland_screenshot
-from tests.test_tray import CALM, Tray, ergo_window, parent_chain, x
+from tests.test_tray import CALM, Tray, ergo_window, parent_chain, settled_icon, x
 from tests.wayland import headless_sway
 from tests.wayland_pointer import BUTTON_RIGHT, VirtualPointer
 
@@ -80,8 +81,7 @@ def _look_at_tray(desk: DesktopSession, tmp: Path, *, dark: bool = False, icons:
         try:
             wait_for(lambda: (w := ergo_window(env_x)) and "posture " in w[1] and parent_chain(env_x, w[0]), 10,
                      what="the icon, docked, with the status")
-            _stable(env_x)
-            _id, _name, left, top = ergo_window(env_x)
+            _id, _name, left, top = settled_icon(env_x)
             shown = view(daemon.status(), datetime.now(UTC))
             # the tooltip, on hover
             x(env_x, "xdotool", "mousemove", str(left + 11), str(top + 11))
@@ -90,7 +90,7 @@ def _look_at_tray(desk: DesktopSession, tmp: Path, *, dark: bool = False, icons:
             found["tooltip"] = read(shot, _pad(tip), negate=dark)
             found["tooltip_mean"] = str(mean(shot, tip))
             for line in shown.tooltip.splitlines():
-                assert has_words(found["tooltip"], line), f"tooltip line {line!r} unreadable in {shot}:\n{found['tooltip']}"
+                assert has_words(found["tooltip"], line), f"tooltip {line!r} unreadable in {shot}:\n{found['tooltip']}"
             # the menu, on a click
             x(env_x, "xdotool", "mousemove", str(left + 11), str(top + 11), "click", "1")
             menu = wait_for(lambda: _window(env_x, "ergo menu"), 5, what="the menu window")
@@ -99,12 +99,12 @@ def _look_at_tray(desk: DesktopSession, tmp: Path, *, dark: bool = False, icons:
             found["menu_mean"] = str(mean(shot, menu))
             for item in shown.items:
                 if item.label and item.enabled and item.action is not None:
-                    assert has_words(found["menu"], item.label), f"menu entry {item.label!r} unreadable in {shot}:\n{found['menu']}"
+                    assert has_words(found["menu"], item.label), f"{item.label!r} unreadable in {shot}:\n{found['menu']}"
             # greyed entries (the heading, Resume while not paused): dimmer, still readable
             greyed = [read(shot, _pad(menu), negate=dark, threshold=t, crisp=c) for t, c in ((60, True), (75, False))]
             for item in shown.items:
                 if item.label and not (item.enabled and item.action is not None):
-                    assert any(has_words(g, item.label) for g in greyed), f"greyed {item.label!r} unreadable in {shot}:\n{greyed}"
+                    assert any(has_words(g, item.label) for g in greyed), f"{item.label!r} unreadable in {shot}:\n{greyed}"
             x(env_x, "xdotool", "key", "Escape", "mousemove", "5", "700", "click", "1")  # close the menu
             wait_for(lambda: _window(env_x, "ergo menu") is None, 5, what="the menu to close")
             if not icons:
@@ -147,7 +147,7 @@ def _icon_state(env: dict[str, str], tmp: Path, state: str, left: int, top: int)
     r, g, b = COLOURS[state]
     disc = state in ("running", "due-soon")
     colour = _pixel(shot, left + 11, top + 11) if disc else _ring_pixel(shot, left, top, (r, g, b))
-    assert colour is not None and _close(colour, (r, g, b)), f"{state}: the icon's colour is not {COLOURS[state]} in {shot}"
+    assert colour is not None and _close(colour, (r, g, b)), f"{state}: the icon is not {COLOURS[state]} in {shot}"
     corner = _pixel(shot, left + 1, top + 1)
     panel = _pixel(shot, left - 3 if left >= 3 else left + 25, top + 11)  # just beside the icon: the panel itself
     assert _close(corner, panel, 40), f"{state}: the icon's corner {corner} is not the panel's {panel} in {shot}"
@@ -171,13 +171,18 @@ def _close(a: tuple[int, int, int], b: tuple[int, int, int], tolerance: int = 24
     return all(abs(p - q) <= tolerance for p, q in zip(a, b))
 
 
+TRAYER = ["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width", "100", "--height", "24",
+          "--SetDockType", "false"]
+
+
 # --- the hosts --------------------------------------------------------------------------------------
 
 
+@pytest.mark.desktop
+@pytest.mark.slow
 def test_trayer_menu_tooltip_and_icon_are_readable(screen: DesktopSession, tmp_path: Path) -> None:
     require_tools("trayer")
-    panel = _panel(screen, ["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width", "100",
-                            "--height", "24", "--SetDockType", "false"], "trayer")
+    panel = _panel(screen, TRAYER, "trayer")
     try:
         # the next reminder under 2 minutes away: the amber "due soon" disc (tint2's test has the green one)
         found = _look_at_tray(screen, tmp_path, settings={**CALM, "POSTURE__INTERVAL": "100s"})
@@ -199,6 +204,8 @@ def _tint2rc(target: Path) -> Path:
     return target
 
 
+@pytest.mark.desktop
+@pytest.mark.slow
 def test_tint2_under_openbox_menu_tooltip_and_icon_are_readable(screen: DesktopSession, tmp_path: Path) -> None:
     require_tools("tint2", "openbox")
     wm = subprocess.Popen(["openbox", "--sm-disable"], env=screen.full_env(), stdout=subprocess.DEVNULL,
@@ -216,11 +223,12 @@ def test_tint2_under_openbox_menu_tooltip_and_icon_are_readable(screen: DesktopS
         wm.wait(timeout=5)
 
 
+@pytest.mark.desktop
+@pytest.mark.slow
 def test_the_desktops_dark_colours_from_xresources_are_used(screen: DesktopSession, tmp_path: Path) -> None:
     """A desktop that says its colours in X resources (xrdb): the menu and tooltip take them."""
     require_tools("trayer", "xrdb")
-    panel = _panel(screen, ["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width", "100",
-                            "--height", "24", "--SetDockType", "false"], "trayer")
+    panel = _panel(screen, TRAYER, "trayer")
     try:
         subprocess.run(["xrdb", "-nocpp", "-load"], input="*background: #1e1e1e\n*foreground: #e8e8e8\n", text=True,
                        env=screen.full_env(), check=True, timeout=10)
@@ -232,11 +240,12 @@ def test_the_desktops_dark_colours_from_xresources_are_used(screen: DesktopSessi
         subprocess.run(["xrdb", "-remove"], env=screen.full_env(), check=False, timeout=10)
 
 
+@pytest.mark.desktop
+@pytest.mark.slow
 def test_the_tray_hosts_own_colours_win(screen: DesktopSession, tmp_path: Path) -> None:
     """A host that sets _NET_SYSTEM_TRAY_COLORS (a light foreground here): the tooltip is drawn dark, in it."""
     require_tools("trayer")
-    panel = _panel(screen, ["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width", "100",
-                            "--height", "24", "--SetDockType", "false"], "trayer")
+    panel = _panel(screen, TRAYER, "trayer")
     try:
         owner = _owner_id(screen)
         light = ",".join(["65535", "60395", "15163"] + ["0"] * 9)  # foreground #ffeb3b, then error/warning/success
@@ -248,8 +257,7 @@ def test_the_tray_hosts_own_colours_win(screen: DesktopSession, tmp_path: Path) 
             try:
                 window = wait_for(lambda: (w := ergo_window(env_x)) and parent_chain(env_x, w[0]) and w, 10,
                                   what="the docked icon")
-                _stable(env_x)
-                _id, _name, left, top = ergo_window(env_x)
+                _id, _name, left, top = settled_icon(env_x)
                 x(env_x, "xdotool", "mousemove", str(left + 11), str(top + 11))
                 tip = wait_for(lambda: _window(env_x, "ergo tooltip"), 5, what="the tooltip window")
                 shot = _settled(env_x, tmp_path / "tooltip.png", tip)
@@ -272,17 +280,6 @@ def _owner_id(desk: DesktopSession) -> int:
         return int(d.get_selection_owner(d.intern_atom("_NET_SYSTEM_TRAY_S0")).id)
     finally:
         d.close()
-
-
-def _stable(env: dict[str, str]) -> None:
-    """Wait until the icon stays put (the panel lays its icons out after the dock)."""
-    seen: list[object] = []
-
-    def still() -> bool:
-        seen.append(ergo_window(env))
-        return len(seen) >= 2 and seen[-1] == seen[-2]
-
-    wait_for(still, 5, what="the icon to stay in place")
 
 
 # --- the pure rule ----------------------------------------------------------------------------------
@@ -310,6 +307,8 @@ def test_theme_comes_from_the_host_then_the_desktop_then_a_light_default() -> No
 # --- StatusNotifierItem: waybar's tray under a headless sway -------------------------------------
 
 
+@pytest.mark.desktop
+@pytest.mark.slow
 def test_waybar_shows_the_sni_menu_readable_and_its_entries_work() -> None:
     """waybar (a real SNI host) draws ergo's dbusmenu in its GTK theme: right-click the icon, read the menu,
     click "Pause 30 min". A headless sway has no pointer: tests/wayland_pointer.py brings a virtual one."""
@@ -350,7 +349,7 @@ def test_waybar_shows_the_sni_menu_readable_and_its_entries_work() -> None:
                         greyed = read(shot, box, threshold=75)  # GTK's greyed text, anti-aliased
                         for item in shown.items:
                             if item.label and not (item.enabled and item.action is not None):
-                                assert has_words(greyed, item.label), f"greyed {item.label!r} unreadable in {shot}:\n{greyed}"
+                                assert has_words(greyed, item.label), f"{item.label!r} unreadable in {shot}:\n{greyed}"
                         where = find_word(shot, box, "30")  # "Pause 30 min"
                         assert where is not None, text
                         pointer.click(*where)
@@ -363,7 +362,8 @@ def test_waybar_shows_the_sni_menu_readable_and_its_entries_work() -> None:
 
 
 def _size(png: Path) -> tuple[int, int]:
-    done = subprocess.run(["convert", str(png), "-format", "%w %h", "info:"], capture_output=True, text=True, check=True)
+    done = subprocess.run(["convert", str(png), "-format", "%w %h", "info:"], capture_output=True, text=True,
+                          check=True)
     w, h = done.stdout.split()
     return int(w), int(h)
 

@@ -65,6 +65,18 @@ def ergo_window(env: dict[str, str]) -> tuple[str, str, int, int] | None:
     return None
 
 
+def settled_icon(env: dict[str, str]) -> tuple[str, str, int, int]:
+    """The icon window once the panel has laid it out: the same place in two reads in a row."""
+    seen: list[object] = []
+
+    def still() -> bool:
+        seen.append(ergo_window(env))
+        return seen[-1] is not None and len(seen) >= 2 and seen[-1] == seen[-2]
+
+    wait_for(still, 5, what="the icon to stay in place")
+    return seen[-1]  # type: ignore[return-value]
+
+
 def parent_chain(env: dict[str, str], window: str) -> list[str]:
     """Names of the window's ancestors, nearest first ("" for unnamed ones), up to the root."""
     names = []
@@ -353,8 +365,9 @@ def test_the_icon_docks_again_when_the_panel_restarts_and_hovering_shows_the_too
             tray = Tray(env.env, env.root, "--backend", "xembed")
             second = None
             try:
-                window, _name, left, top = wait_for(lambda: (w := ergo_window(xenv)) and "posture" in w[1] and w,
-                                                    timeout=10, what="the icon")
+                wait_for(lambda: (w := ergo_window(xenv)) and "posture" in w[1] and "panel" in parent_chain(xenv, w[0]),
+                         timeout=10, what="the icon, docked")
+                window, _name, left, top = settled_icon(xenv)  # where trayer put it, not where it was
                 x(xenv, "xdotool", "mousemove", str(left + 11), str(top + 11))
                 wait_for(lambda: '"ergo tooltip"' in x(xenv, "xwininfo", "-root", "-tree"), timeout=5,
                          what="the tooltip window on hover")

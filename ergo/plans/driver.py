@@ -175,7 +175,8 @@ class PlanDriver:
             return
         self.running = replace(running, started=running.started + moved, ends=running.ends + moved,
                                last=None if running.last is None else running.last + moved)
-        log.info("plan %s moved with the clock change (now until %s)", running.name, _iso(self.running.ends))
+        log.info("plan %s moved with the clock change: now until %s", running.name,
+                 f"{self.running.ends.astimezone(self.zone):%a %d %b %H:%M}")
         self._save_and_sync(now)
 
     def _save_and_sync(self, now: datetime) -> None:

@@ -4,8 +4,8 @@ A small window asks the `_NET_SYSTEM_TRAY_S<n>` selection owner to dock it
 (SYSTEM_TRAY_REQUEST_DOCK); the panel reparents it. The icon is a disc drawn
 with core X requests on the panel's own background (ParentRelative); hovering
 shows the tooltip, a click opens a popup menu (an override-redirect window drawn
-with the core "fixed" font) in the colours of ergo.tray.theme, read again each
-time one opens. If the panel restarts, its MANAGER announcement on the root
+with a core font: 9x15, else "fixed") in the colours of ergo.tray.theme, read
+again each time one opens. If the panel restarts, its MANAGER announcement on the root
 window makes us dock again.
 All X calls happen on the thread that runs `run()`; `show()` only wakes it.
 """
@@ -165,11 +165,8 @@ class XEmbedTray:
 
     def _open_font(self) -> tuple[object, int]:
         """9x15 (xfonts-base, on nearly every X desktop) reads better than the server's built-in 6x13 "fixed"."""
-        for name in FONTS:
-            if self.d.list_fonts(name, 1):
-                font = self.d.open_font(name)
-                return font, int(font.query().max_bounds.character_width) or 6
-        font = self.d.open_font("fixed")
+        name = next((name for name in FONTS if self.d.list_fonts(name, 1)), "fixed")
+        font = self.d.open_font(name)
         return font, int(font.query().max_bounds.character_width) or 6
 
     def _read_theme(self) -> Theme:
