@@ -15,7 +15,9 @@ if TYPE_CHECKING:
 
 def run(command: str, config: str | None, flags: dict[str, Any], args: argparse.Namespace) -> int:
     if command == "tips":
-        return tips(args.kind, _language(config, flags))
+        from ergo.config.cache import language
+
+        return tips(args.kind, language(Paths.resolve(config), flags))
     if command == "history":
         return history(Paths.resolve(config), args.days, args.json)
     paths = Paths.resolve(config)
@@ -36,13 +38,6 @@ def run(command: str, config: str | None, flags: dict[str, Any], args: argparse.
     if command == "notify-test":
         return notify_test(loaded.settings, args.kind, paths)
     raise ErgoError(f"unknown command {command!r}")
-
-
-def _language(config: str | None, flags: dict[str, Any]) -> str:
-    """The `language` setting, from the checked settings remembered between runs (ergo.config.cache)."""
-    from ergo.config.cache import plain_loaded
-
-    return plain_loaded(Paths.resolve(config), flags).settings.language
 
 
 def tips(kind: str | None, language: str = "auto") -> int:

@@ -22,13 +22,13 @@ CHOICE_LABEL = N_("ergo's choice")  # shown translated (`ergo plan list`)
 def run(action: str, config: str | None, flags: dict[str, Any], args: argparse.Namespace) -> int:
     from ergo.plans.catalog import load_plans
 
-    from ergo.commands.info import _language
+    from ergo.config.cache import language
     from ergo.i18n import translator, use
     from ergo.plans.catalog import localized
 
-    use(_language(config, flags))  # the plans' texts in the reader's language (ergo.i18n)
-    plans = {name: localized(plan, translator()) for name, plan in load_plans().items()}
     paths = Paths.resolve(config)
+    use(language(paths, flags))  # the plans' texts in the reader's language (ergo.i18n)
+    plans = {name: localized(plan, translator()) for name, plan in load_plans().items()}
     if action == "list":
         return list_plans(plans)
     if action == "start":
