@@ -6,6 +6,7 @@
 #   bash benchmarks/mutation.sh                    # every mutant, then the score per module
 #   bash benchmarks/mutation.sh "ergo.timing.policy*"   # only these mutants (mutmut's name globs)
 #   JOBS=1 bash benchmarks/mutation.sh             # parallel mutants (default 2: a shared 2-core machine)
+#   bash benchmarks/mutation.sh --again            # after new tests: rerun the survivors and untested ones only
 #   bash benchmarks/mutation.sh --score            # only the score of the last run
 #
 # mutmut copies ergo/ into mutants/ and puts that first on sys.path, so ergo must not be installed in the
@@ -19,6 +20,12 @@ if [ ! -x "$VENV/bin/mutmut" ]; then
   python3 -m venv "$VENV"
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check '.[test]' 'mutmut>=3.8,<4'
   "$VENV/bin/python" -m pip uninstall -q -y ergo-reminders
+fi
+if [ "${1:-}" = "--again" ]; then  # mutmut keeps a mutant's result unless it is named: name the ones to retry
+  mapfile -t retry < <("$VENV/bin/mutmut" results --all true 2>/dev/null |
+                       awk -F': ' '$2 == "survived" || $2 == "no tests" {sub(/^ +/, "", $1); print $1}')
+  [ ${#retry[@]} -gt 0 ] || { echo "mutation: nothing to retry"; exit 0; }
+  set -- "${retry[@]}"
 fi
 if [ "${1:-}" != "--score" ]; then
   "$VENV/bin/mutmut" run --max-children "${JOBS:-2}" "$@" >mutants.log 2>&1 || { tail -40 mutants.log; exit 1; }

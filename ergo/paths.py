@@ -150,9 +150,10 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
-def check_private_dir(path: str | os.PathLike[str], info: os.stat_result | None = None) -> None:
-    """Raise UnsafeLocation unless `path` is a real directory of ours with mode 0700; a client (`ergo status`,
-    the status stream, the tray) checks the runtime dir this way before it believes a socket in it.
+def check_private_dir(path: str | os.PathLike[str], info: os.stat_result | None = None, *, mode: bool = True) -> None:
+    """Raise UnsafeLocation unless `path` is a real directory of ours (with mode 0700 unless `mode` is False).
+    A client (`ergo status`, the status stream, the tray) checks the runtime dir's owner this way, after
+    the daemon's uid, before it reads a byte from a socket in it; the daemon also requires 0700.
     A missing `path` passes: then no daemon listens there, and connecting says so."""
     if os.name != "posix":
         return
@@ -171,7 +172,7 @@ def check_private_dir(path: str | os.PathLike[str], info: os.stat_result | None 
         raise UnsafeLocation(f"refusing runtime dir {path}: it is not a directory, owned by {owner}; {fix}")
     if info.st_uid != os.getuid():
         raise UnsafeLocation(f"refusing runtime dir {path}: it is owned by {owner}, not by you; {fix}")
-    if stat.S_IMODE(info.st_mode) & 0o077:
+    if mode and stat.S_IMODE(info.st_mode) & 0o077:
         raise UnsafeLocation(f"refusing runtime dir {path}: mode {stat.S_IMODE(info.st_mode):04o} lets others in, "
                              f"owned by {owner}; it must be 0700: {fix}")
 

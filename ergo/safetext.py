@@ -17,8 +17,9 @@ _NAMES = {0x00: "NUL", 0x1B: "ESC, the start of a terminal escape sequence", 0x7
 
 
 def _undeliverable(code: int) -> bool:
-    """C0 controls but tab and newline, DEL, C1 controls, and surrogates (never valid alone in UTF-8)."""
-    return (code < 0x20 and code not in (0x09, 0x0A)) or 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF
+    """C0 controls but tab, newline and carriage return (a config saved with CRLF line ends holds them), DEL,
+    C1 controls, and surrogates (never valid alone in UTF-8)."""
+    return (code < 0x20 and code not in (0x09, 0x0A, 0x0D)) or 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF
 
 
 def _unprintable(code: int) -> bool:

@@ -282,29 +282,35 @@ def test_safe_eyes_smart_pause_maps_to_idle_detection(smartpause: dict | None, e
         assert result.unmapped == []
 
 
-@pytest.mark.parametrize(("program", "read"), [
-    ("safeeyes", lambda: safeeyes.parse((DATA / "safeeyes.json").read_text(), "safeeyes.json")),
-    ("stretchly", lambda: stretchly.parse((DATA / "stretchly-config.json").read_text(), "config.json")),
-    ("workrave", lambda: workrave.parse(workrave.from_ini_text((DATA / "workrave-dconf-dump.txt").read_text(), "dump.txt"),
-                                        "dump.txt")),
-])
-def test_the_whole_mapping_of_each_programs_real_file(program: str, read) -> None:
+READERS = {
+    "safeeyes": lambda: safeeyes.parse((DATA / "safeeyes.json").read_text(), "safeeyes.json"),
+    "stretchly": lambda: stretchly.parse((DATA / "stretchly-config.json").read_text(), "config.json"),
+    "workrave": lambda: workrave.parse(workrave.from_ini_text((DATA / "workrave-dconf-dump.txt").read_text(), "dump.txt"),
+                                       "dump.txt"),
+}
+
+
+@pytest.mark.parametrize("program", list(READERS))
+def test_the_whole_mapping_of_each_programs_real_file(program: str) -> None:
     """Every key set, its value and the origin its comment names, and every setting listed as not imported with
     its reason, exactly (tests/data/import_expected.json, reviewed against the table in docs/import.md)."""
     from dataclasses import asdict
 
     expected = json.loads((DATA / "import_expected.json").read_text("utf-8"))[program]
-    got = json.loads(json.dumps(asdict(read())))
+    got = json.loads(json.dumps(asdict(READERS[program]())))
     assert got["mapped"] == expected["mapped"]
     assert got["unmapped"] == expected["unmapped"]
     assert (got["program"], got["source"]) == (expected["program"], expected["source"])
 
 
-@pytest.mark.parametrize(("text", "value"), [
+GVARIANTS = [
     ("int32 240", 240), ("uint32 7", 7), ("int64 -3", -3), ("uint16 9", 9), ("int16 2", 2), ("uint64 5", 5),
     ("true", True), ("false", False), ("'gnome'", "gnome"), ('"x y"', "x y"), ("plain", "plain"), ("'", "'"),
     ("  42  ", 42), ("'a\"", "'a\""),
-])
+]
+
+
+@pytest.mark.parametrize(("text", "value"), GVARIANTS, ids=[f"gvariant{i}" for i in range(len(GVARIANTS))])
 def test_workrave_reads_gvariant_text_values(text: str, value: object) -> None:
     assert workrave._value(text) == value
 
@@ -314,3 +320,82 @@ def test_workrave_ini_and_dconf_key_spellings_meet() -> None:
     assert workrave.from_ini_text("[timers]\nmicro_pause.limit=int32 240\n", "x") == {"timers/micro-pause/limit": 240}
     with pytest.raises(ConfigError, match="x: not a dconf dump or an ini file: not Workrave's settings"):
         workrave.from_ini_text("no section\n", "x")
+
+
+def _hostile_cases() -> list[tuple[str, str, str, str]]:
+    """The content cases of tests/test_config_import_hostile.py, read in this process: (id, program, text, message)."""
+    stretch = (DATA / "stretchly-config.json").read_text("utf-8")
+    eyes = (DATA / "safeeyes.json").read_text("utf-8")
+
+    def micro(value: str) -> str:
+        return stretch.replace('"microbreakInterval": 900000', f'"microbreakInterval": {value}')
+
+    not_stretchly = "not a Stretchly config.json ergo can read"
+    return [
+        ("NaN", "stretchly", micro("NaN"), f"NaN is not a number JSON allows: {not_stretchly}"),
+        ("-Infinity", "stretchly", micro("-Infinity"), f"-Infinity is not a number JSON allows: {not_stretchly}"),
+        ("1e308", "stretchly", micro("1e308"),
+         "microbreakInterval is 1e+308, larger than any setting (2^53): a damaged Stretchly config.json, nothing imported"),
+        ("1e999", "stretchly", micro("1e999"), f"microbreakInterval is inf, not a finite number: {not_stretchly}"),
+        ("-1e999", "stretchly", micro("-1e999"), f"microbreakInterval is -inf, not a finite number: {not_stretchly}"),
+        ("2^53", "stretchly", micro(str(2**53)), ""),  # the largest number taken: read, then listed as out of range
+        ("2^53+1", "stretchly", micro(str(2**53 + 1)),
+         "microbreakInterval is a 16-digit number, larger than any setting (2^53): a damaged Stretchly config.json, "
+         "nothing imported"),
+        ("-20 digits", "safeeyes", eyes.replace('"short_break_interval": 20', '"short_break_interval": -12345678901234567890'),
+         "short_break_interval is a 20-digit number, larger than any setting (2^53): a damaged Safe Eyes safeeyes.json, "
+         "nothing imported"),
+        ("deep", "stretchly", "[" * 100_000 + "]" * 100_000, "JSON nested too deeply: not a Stretchly config.json"),
+        ("not JSON", "stretchly", "{", "not JSON: not a Stretchly config.json"),
+        ("surrogate key", "stretchly", stretch.replace('"microbreakInterval"', '"x\\ud800y": 1, "microbreakInterval"'),
+         f"'x\\ud800y': a lone surrogate (\\ud800) at character 2 is not text: {not_stretchly}"),
+        ("surrogate idea", "stretchly", stretch.replace("Roll your shoulders back.", "Roll \\udc00back."),
+         f"microbreakIdeas[0].data: a lone surrogate (\\udc00) at character 6 is not text: {not_stretchly}"),
+        ("surrogate top", "stretchly", '"\\ud800"', f"the file: a lone surrogate (\\ud800) at character 1 is not text: "
+                                                     f"{not_stretchly}"),
+        ("a string", "stretchly", micro('"soon"'),
+         "microbreakInterval is 'soon', not a number: not a Stretchly configuration ergo can read"),
+        ("a long string", "stretchly", micro('"' + "x" * 50 + '"'),
+         "microbreakInterval is '" + "x" * 36 + "..., not a number: not a Stretchly configuration ergo can read"),
+        ("true", "stretchly", micro("true"),
+         "microbreakInterval is True, not a number: not a Stretchly configuration ergo can read"),
+    ]
+
+
+@pytest.mark.parametrize(("case", "program", "text", "message"), _hostile_cases(),
+                         ids=[case[0].replace(" ", "-") for case in _hostile_cases()])
+def test_hostile_json_is_refused_in_one_exact_line_by_the_reader_itself(case: str, program: str, text: str,
+                                                                        message: str) -> None:
+    reader = {"safeeyes": safeeyes.parse, "stretchly": stretchly.parse}[program]
+    if not message:
+        result = reader(text, "f.json")
+        assert [u.name for u in result.unmapped if "outside ergo's 1s-24h range" in u.why][0].startswith(
+            "Stretchly microbreakInterval = 9.0072e+15"), result.unmapped
+        return
+    with pytest.raises(ConfigError) as caught:
+        reader(text, "f.json")
+    assert str(caught.value) == f"f.json: {message}"
+
+
+def test_imported_durations_at_ergos_bounds() -> None:
+    from ergo.config_import.base import Imported, Unmapped
+
+    out = Imported("X", "f")
+    for seconds in (1, 0.5, 86400, 86401, 1e308, 30.5):
+        out.interval("posture.interval", seconds, f"o{seconds:g}")
+    for seconds in (0, -5, 0.5, 86400, 86401, 1e20):
+        out.duration("posture.natural_break", seconds, f"d{seconds:g}")
+    assert [(m.key, m.value, m.origin) for m in out.mapped] == [
+        ("posture.interval", "1s", "o1"), ("posture.interval", "24h", "o86400"), ("posture.interval", "30.5s", "o30.5"),
+        ("posture.natural_break", "0.5s", "d0.5"), ("posture.natural_break", "24h", "d86400")]
+    assert out.unmapped == [
+        Unmapped("o0.5", "0.5s is outside ergo's 1s-24h range for posture.interval"),
+        Unmapped("o86401", "24h1s is outside ergo's 1s-24h range for posture.interval"),
+        Unmapped("o1e+308", "1e+308s is outside ergo's 1s-24h range for posture.interval"),
+        Unmapped("d0", "0s: ergo needs a positive duration for posture.natural_break"),
+        Unmapped("d-5", "-5s: ergo needs a positive duration for posture.natural_break"),
+        Unmapped("d86401", "24h1s is longer than ergo's 24h limit for posture.natural_break"),
+        Unmapped("d1e+20", "1e+20s is longer than ergo's 24h limit for posture.natural_break"),
+    ]
+    out.skip(["a", "b"], "why")
+    assert out.unmapped[-2:] == [Unmapped("a", "why"), Unmapped("b", "why")]

@@ -432,3 +432,14 @@ def test_a_shifted_per_day_step_that_would_pass_the_end_of_waking_hours_is_left_
     running = timing.start(plan, start, "08:00-16:00", {})
     times = [at.astimezone(BERLIN).strftime("%H:%M") for at, _ in timeline(plan, running)]
     assert times == ["11:00", "13:00", "15:00"] * 2, times  # 1 h into each 2 h quarter, +2 h; 17:00 is after 16:00
+
+
+def test_waking_spans_each_day_or_joined_when_they_touch() -> None:
+    lo, hi = local(2026, 11, 23, 12), local(2026, 11, 25, 9)  # Monday noon to Wednesday 09:00
+    daily = timing._spans("08:00-22:00", BERLIN, lo, hi, merge=False)
+    assert daily == [(local(2026, 11, d, 8), local(2026, 11, d, 22)) for d in (23, 24, 25)]
+    assert timing._spans("08:00-22:00", BERLIN, local(2026, 11, 23, 22), hi, merge=True) == daily[1:], \
+        "a span that ends where the range starts is not in it"
+    whole = timing._spans("00:00-24:00", BERLIN, lo, hi, merge=True)
+    assert whole == [(local(2026, 11, 23, 0), local(2026, 11, 26, 0))]
+    assert len(timing._spans("00:00-24:00", BERLIN, lo, hi, merge=False)) == 3

@@ -309,3 +309,160 @@ def test_clock_jumps_never_burst_or_stall(jumps, interval):
         assert counts <= 1
         wake = e.next_wakeup(wall)
         assert wake is not None and wake - wall <= timedelta(minutes=interval * 1.5) + timedelta(minutes=2)
+
+
+# --- commands and persistence, exactly ---------------------------------------------------------------------
+
+
+def test_skip_restarts_the_countdown_and_says_whether_a_due_reminder_was_dropped() -> None:
+    e = engine(spec("posture", 30), spec("hydration", 45))
+    assert e.skip(T0 + 10 * M, "posture") == [Record("posture", "skipped", T0 + 10 * M, "via command")]
+    assert e.next_due("posture", T0 + 10 * M) == T0 + 40 * M
+    assert e.skip(T0 + 45 * M, "hydration") == [  # due at 45 exactly: dropped unseen
+        Record("hydration", "skipped", T0 + 45 * M, "via command, due since 2026-11-23T08:45:00+00:00, not shown")]
+    assert e.next_due("hydration", T0 + 45 * M) == T0 + 90 * M
+    assert e.skip(T0 + 50 * M, "posture") == [Record("posture", "skipped", T0 + 50 * M,
+                                                     "via command, due since 2026-11-23T08:40:00+00:00, not shown")]
+    e.pause(T0 + 60 * M, None)  # while paused nothing is due, so nothing is dropped
+    assert e.skip(T0 + 200 * M, "posture") == [Record("posture", "skipped", T0 + 200 * M, "via command")]
+
+
+def test_snooze_by_command_holds_the_kind_until_then_and_says_until_when() -> None:
+    e = engine(spec("posture", 30))
+    e.reminders["posture"].pending_since, e.reminders["posture"].pending_reason = T0, "away"
+    until = T0 + timedelta(minutes=42, seconds=7, microseconds=5)
+    assert e.snooze(T0 + M, "posture", until) == [
+        Record("posture", "snoozed", T0 + M, "via command, until 2026-11-23T08:42:07+00:00")]
+    state = e.reminders["posture"]
+    assert (state.snoozed_until, state.pending_since, state.pending_reason) == (until, None, None)
+    assert e.next_due("posture", T0 + M) == until
+
+
+def test_deliver_now_restarts_each_kind_and_marks_it_delivered() -> None:
+    e = engine(spec("posture", 30), spec("hydration", 45))
+    assert e.deliver_now(T0 + 7 * M, "posture", "hydration") == [Deliver(("posture", "hydration"), T0 + 7 * M, True)]
+    assert e.last_delivery == T0 + 7 * M and e.last_delivered() == ("posture", "hydration")
+    assert e.next_due("hydration", T0 + 7 * M) == T0 + 52 * M
+
+
+def test_reconfigure_restarts_only_what_changed_and_forgets_what_went() -> None:
+    e = engine(spec("posture", 30), spec("hydration", 45), spec("stretch", 60))
+    e.reminders["posture"].pending_since = T0 + M
+    e.reminders["hydration"].last_fired = T0 + 2 * M
+    now = T0 + 10 * M
+    new = {"posture": spec("posture", 20), "hydration": spec("hydration", 45, natural=9), "movement": spec("movement", 50)}
+    assert e.reconfigure(now, new, Timing(merge_window=M)) == {"posture", "hydration", "stretch", "movement"}
+    assert e.reminders["posture"].anchor == now and e.reminders["posture"].pending_since is None
+    assert e.reminders["hydration"].anchor == T0 and e.reminders["hydration"].last_fired == T0 + 2 * M  # interval kept
+    assert e.reminders["movement"].anchor == now and "stretch" not in e.reminders
+    assert e.timing == Timing(merge_window=M) and set(e.specs) == {"posture", "hydration", "movement"}
+    assert e.reconfigure(now, dict(new), e.timing) == set()
+
+
+def test_snapshot_is_plain_json_and_restore_reads_every_field() -> None:
+    e = engine(spec("posture", 30), spec("hydration", 45))
+    e.deliver_now(T0 + 5 * M, "posture")
+    e.snooze(T0 + 6 * M, "hydration", T0 + 40 * M)
+    e.pause(T0 + 8 * M, T0 + 90 * M)
+    snap = e.snapshot()
+    assert snap == {
+        "reminders": {
+            "posture": {"anchor": "2026-11-23T08:05:00+00:00", "snoozed_until": None, "last_fired": "2026-11-23T08:05:00+00:00"},
+            "hydration": {"anchor": "2026-11-23T08:00:00+00:00", "snoozed_until": "2026-11-23T08:40:00+00:00",
+                          "last_fired": None},
+        },
+        "paused_at": "2026-11-23T08:08:00+00:00", "pause_until": "2026-11-23T09:30:00+00:00",
+        "last_delivery": "2026-11-23T08:05:00+00:00",
+    }
+    # a kind that is no longer enabled is left out, and the ones after it still restored
+    snap["reminders"] = {"stretch": {"anchor": "2026-11-23T08:01:00+00:00"}, **snap["reminders"]}
+    now = T0 + 20 * M
+    r = Engine.restore(snap, e.specs, e.timing, now, downtime=timedelta(0))
+    assert set(r.reminders) == {"posture", "hydration"}
+    assert r.reminders["posture"].anchor == T0 + 5 * M and r.reminders["posture"].last_fired == T0 + 5 * M
+    assert r.reminders["hydration"].snoozed_until == T0 + 40 * M  # still ahead: kept
+    assert (r.paused_at, r.pause_until, r.last_delivery) == (T0 + 8 * M, T0 + 90 * M, T0 + 5 * M)
+    assert r.quiet_until is None
+
+
+def test_restore_reads_other_offsets_as_utc_and_drops_a_snooze_that_ends_now() -> None:
+    saved = {"reminders": {"posture": {"anchor": "2026-11-23T10:00:00+02:00", "snoozed_until": "2026-11-23T08:20:00+00:00"}},
+             "last_delivery": "2026-11-23T09:05:00+01:00"}
+    specs = {"posture": spec("posture", 30)}
+    r = Engine.restore(saved, specs, Timing(), T0 + 20 * M, downtime=timedelta(0))
+    assert r.reminders["posture"].anchor == T0 and r.reminders["posture"].anchor.tzinfo == UTC
+    assert r.reminders["posture"].snoozed_until is None, "a snooze ending now is over"
+    assert r.last_delivery == T0 + 5 * M and r.last_delivery.tzinfo == UTC
+    assert not r.paused
+    empty = Engine.restore({}, specs, Timing(), T0, downtime=timedelta(0))
+    assert empty.reminders["posture"].anchor == T0 and empty.last_delivery is None
+
+
+def test_restore_ends_a_pause_that_ended_while_ergo_was_down_at_its_end() -> None:
+    e = engine(spec("posture", 30))
+    e.pause(T0 + 10 * M, T0 + 20 * M)  # 20 min left when paused; the pause ended at 20
+    r = Engine.restore(e.snapshot(), e.specs, e.timing, T0 + 25 * M, downtime=timedelta(0))
+    assert not r.paused and r.next_due("posture", T0 + 25 * M) == T0 + 40 * M
+    e.pause(T0 + 10 * M, T0 + 25 * M)  # ends exactly at the restore: over
+    assert not Engine.restore(e.snapshot(), e.specs, e.timing, T0 + 25 * M, downtime=timedelta(0)).paused
+    e.pause(T0 + 10 * M, None)  # until `ergo resume`: still paused
+    assert Engine.restore(e.snapshot(), e.specs, e.timing, T0 + 25 * M, downtime=timedelta(0)).paused
+
+
+def test_restore_counts_downtime_as_an_absence_and_quiets_an_overdue_reminder() -> None:
+    specs = {"posture": spec("posture", 30, natural=5), "hydration": spec("hydration", 45, natural=None)}
+    e = Engine.start(specs, Timing(quiet_after_resume=2 * M), T0)
+    now = T0 + 60 * M
+    r = Engine.restore(e.snapshot(), specs, e.timing, now, downtime=10 * M)
+    assert r.reminders["posture"].anchor == now, "ten minutes down is posture's natural break"
+    assert r.reminders["hydration"].anchor == T0 and r.quiet_until == now + 2 * M  # overdue: once, after the quiet
+    short = Engine.restore(e.snapshot(), specs, e.timing, now, downtime=4 * M)
+    assert short.reminders["posture"].anchor == T0
+
+
+def test_a_clock_jump_forward_is_an_absence_and_back_moves_every_time_with_it() -> None:
+    specs = {"posture": spec("posture", 30, natural=5), "hydration": spec("hydration", 45, natural=20)}
+    e = Engine.start(specs, Timing(quiet_after_resume=M), T0)
+    now = T0 + 40 * M
+    assert e.clock_jump(now, 10 * M) == [Record("posture", "natural_break", now, "clock jump or suspend, 10 min")]
+    assert e.quiet_until == now + M and e.reminders["posture"].anchor == now and e.reminders["hydration"].anchor == T0
+    assert e.clock_jump(now, timedelta(0)) == [] and e.reminders["posture"].anchor == now  # no jump: nothing moves
+    b = Engine.start(specs, Timing(), T0)
+    b.reminders["posture"].last_fired, b.reminders["posture"].pending_since = T0 + M, T0 + 2 * M
+    b.last_delivery = T0 + M
+    b.pause(T0 + 3 * M, None)
+    assert b.clock_jump(T0 + 4 * M, -60 * M) == []
+    state = b.reminders["posture"]
+    assert (state.anchor, state.last_fired, state.pending_since) == (T0 - 60 * M, T0 - 59 * M, T0 - 58 * M)
+    assert (b.last_delivery, b.paused_at, b.quiet_until) == (T0 - 59 * M, T0 - 57 * M, None)
+    assert b.reminders["hydration"].last_fired is None and b.reminders["hydration"].pending_since is None
+
+
+def test_an_answer_restarts_or_snoozes_and_refuses_a_snooze_into_the_past() -> None:
+    e = engine(spec("posture", 30))
+    assert e.answer(T0 + M, "posture", "done", ref=7) == [Record("posture", "done", T0 + M, "", 7)]
+    assert e.answer(T0 + M, "stretch", "done") == [], "a kind that is not enabled is not answered"
+    for until in (None, T0 + 2 * M):
+        with pytest.raises(ValueError, match="^a snooze needs a time in the future$"):
+            e.answer(T0 + 2 * M, "posture", "snoozed", until=until)
+    assert e.answer(T0 + 2 * M, "posture", "snoozed", until=T0 + 12 * M)[0].event == "snoozed"
+    assert e.reminders["posture"].snoozed_until == T0 + 12 * M and e.next_due("posture", T0 + 3 * M) == T0 + 12 * M
+
+
+def test_waiting_for_says_why_a_due_reminder_has_not_gone_out() -> None:
+    from ergo.timing.decisions import KindHold
+
+    e = engine(spec("posture", 30), spec("stretch", 60))
+    due = T0 + 30 * M
+    assert e.waiting_for("posture", T0 + 10 * M) is None  # not due
+    assert e.waiting_for("posture", due) == "being delivered now"
+    e.set_kind_holds({"stretch": KindHold(T0, T0 + 90 * M, "the acute-back plan holds stretches for now")})
+    assert e.waiting_for("stretch", T0 + 61 * M) == "the acute-back plan holds stretches for now"
+    assert e.waiting_for("posture", due) == "being delivered now", "a plan's hold on one kind holds only that kind"
+    e.set_dnd(due, True)
+    assert e.waiting_for("posture", due) == "do not disturb"
+    e.set_dnd(due, False)
+    e.last_delivery = due - 30 * timedelta(seconds=1)
+    assert e.waiting_for("posture", due) == "keeping notifications 2m apart"  # the merge window
+    e.pause(due, None)
+    assert e.waiting_for("posture", due) == "paused" and e.waiting_for("stretch", due) == "paused"

@@ -257,6 +257,6 @@ def test_stale_detail_names_the_hold_in_plain_words() -> None:
     assert stale_detail("an unheard-of hold") == "held back longer than its interval (an unheard-of hold)"
     assert stale_detail(None) == "held back longer than its interval (it was held back)"
     assert stale_detail("") == "held back longer than its interval (it was held back)"
-    assert set(PLAIN_HOLD) == {"paused", "asleep", "locked", "quiet after resume", "away", "do not disturb"}
+    assert set(PLAIN_HOLD) == {"paused", "asleep", "locked", "quiet after resume", "away", "do not disturb", "busy"}
     assert PLAIN_HOLD["paused"] == "ergo was paused" and PLAIN_HOLD["away"] == "you were away"
     assert PLAIN_HOLD["asleep"] == "the computer was asleep" and PLAIN_HOLD["do not disturb"] == "do not disturb was on"

@@ -231,6 +231,21 @@ def test_the_text_of_ergo_stats_line_by_line(monkeypatch) -> None:
             "            breaks     3 " + "▓" * 22 + "▌",  # 3/4 of 30 cells: 22 and a half
             "Tue 24 Nov  · ergo not running",
         ]
+        posture = {"reminded": 3, "done": 1, "snoozed": 1, "skipped": 1, "natural_breaks": 0, "dropped": 0, "failed": 0,
+                   "breaks": 1, "answered_with_break": 1, "share_answered_with_break": 1 / 3}
+        hydration = {"reminded": 1, "done": 1, "snoozed": 0, "skipped": 0, "natural_breaks": 1, "dropped": 0, "failed": 0,
+                     "breaks": 2, "answered_with_break": 1, "share_answered_with_break": 1.0}
+        assert stats.as_json() == {
+            "from": "2026-11-23", "to": "2026-11-24", "hours_covered": 1.5,
+            "kinds": {"posture": posture, "hydration": hydration},
+            "longest_stretch_seconds": 42 * 60.0,
+            "longest_stretch": {"start": "2026-11-23T09:05:00+00:00", "end": "2026-11-23T09:47:00+00:00"},
+            "hydration": {"done": 1, "daily_goal": 1, "days_goal_met": 1},
+            "days": [{"date": "2026-11-23", "ran": True, "hours_covered": 1.5, "reminded": 4, "breaks": 3,
+                      "kinds": {"posture": posture, "hydration": hydration}},
+                     {"date": "2026-11-24", "ran": False, "hours_covered": 0.0, "reminded": None, "breaks": None,
+                      "kinds": None}],
+        }
         assert chart(stats, False) == ["Mon 23 Nov  reminded   4 " + "#" * 30, "            breaks     3 " + "=" * 22,
                                    "Tue 24 Nov  . ergo not running"]
         stats.hydration_goal = None

@@ -302,3 +302,9 @@ def test_a_window_in_the_repeated_hour_is_one_pass_of_its_nominal_length() -> No
     early = WorkHours.parse("every day", "02:10-02:40", BERLIN).spans_on(FALL_2026)
     assert [(s.astimezone(BERLIN).isoformat(), e.astimezone(BERLIN).isoformat()) for s, e in early] == [
         ("2026-10-25T02:10:00+02:00", "2026-10-25T02:40:00+02:00")]
+
+
+def test_describe_names_the_days_and_windows() -> None:
+    assert WorkHours.parse("fri-mon", "13:30-18:00, 09:00-12:30", UTC).describe() == "mon,fri,sat,sun 09:00-12:30, 13:30-18:00"
+    assert WorkHours.parse("every day", "22:00-06:00", UTC).describe() == "mon,tue,wed,thu,fri,sat,sun 22:00-06:00"
+    assert WorkHours.parse("mon-fri", "00:00-24:00", UTC).describe() == "mon,tue,wed,thu,fri 00:00-24:00"

@@ -23,9 +23,15 @@ if TYPE_CHECKING:
 
 
 
+def check_server(client: Any, socket_path: str | os.PathLike[str]) -> None:
+    """Every client of the socket (requests, the status stream, the tray) calls this after connecting and
+    before it sends or reads anything: the daemon's uid (SO_PEERCRED), then the runtime dir's owner."""
+    check_peer(client, socket_path)
+    check_private_dir(os.path.dirname(os.fspath(socket_path)), mode=False)
+
+
 def check_peer(client: Any, socket_path: str | os.PathLike[str]) -> None:
-    """On Linux, trust only a daemon of our own uid: someone else may have put a socket where ours belongs.
-    Every client of the socket calls this after connecting (requests, the status stream, the tray)."""
+    """On Linux, trust only a daemon of our own uid: someone else may have put a socket where ours belongs."""
     peercred = getattr(_socket, "SO_PEERCRED", None)
     if peercred is None or not sys.platform.startswith("linux"):
         return  # elsewhere the 0700 runtime dir is the guard
@@ -48,7 +54,6 @@ def request(socket_path: str | os.PathLike[str], command: str, timeout: float = 
         from ergo.control.pipe import pipe_request  # Windows: a named pipe (multiprocessing.connection)
 
         return parse_answer(pipe_request(socket_path, payload, timeout))
-    check_private_dir(os.path.dirname(os.fspath(socket_path)))  # a runtime dir someone else made: refuse, one line
     client = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     client.settimeout(timeout)
     try:
@@ -56,7 +61,7 @@ def request(socket_path: str | os.PathLike[str], command: str, timeout: float = 
             client.connect(os.fspath(socket_path))
         except (FileNotFoundError, ConnectionRefusedError, NotADirectoryError):
             raise DaemonNotRunning("not running (start it with `ergo start` or `ergo run`)") from None
-        check_peer(client, socket_path)
+        check_server(client, socket_path)
         client.sendall(payload)
         chunks: list[bytes] = []
         size = 0

@@ -19,10 +19,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from ergo.control.client import check_peer
+from ergo.control.client import check_server
 from ergo.control.glance import clean
 from ergo.errors import UnsafeLocation
-from ergo.paths import check_private_dir
 from ergo.safetext import printable
 
 SILENCE = 150.0  # no line for this long (the daemon pushes one a minute): the daemon hangs, reconnect
@@ -34,7 +33,6 @@ IN_NONBLOCK, IN_CLOEXEC = 0o4000, 0o2000000
 def _connect(path: Path) -> socket.socket | None:
     """A subscribed connection, or None when no daemon listens there; UnsafeLocation (before anything is
     sent or read) when the runtime dir or the daemon is not ours: the checks `ergo status` makes."""
-    check_private_dir(path.parent)
     client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         client.connect(str(path))
@@ -42,7 +40,7 @@ def _connect(path: Path) -> socket.socket | None:
         client.close()
         return None
     try:
-        check_peer(client, path)
+        check_server(client, path)
         client.sendall(b'{"cmd": "subscribe"}\n')
     except OSError:
         client.close()

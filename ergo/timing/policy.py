@@ -333,13 +333,17 @@ class Engine:
         return []
 
     def _absence(self, start: datetime, end: datetime, why: str) -> list[Outcome]:
-        length = end - start
-        outcomes: list[Outcome] = []
-        for kind, spec in self.specs.items():
-            if spec.natural_break is not None and length >= spec.natural_break:
-                self._restart(kind, end)
-                outcomes.append(Record(kind, "natural_break", end, f"{why}, {int(length.total_seconds() // 60)} min"))
-        return outcomes
+        """An absence from `start` to `end`: each kind it was a natural break for restarts, and says so."""
+        minutes = int((end - start).total_seconds() // 60)
+        return [Record(kind, "natural_break", end, f"{why}, {minutes} min") for kind in self._natural_breaks(start, end)]
+
+    def _natural_breaks(self, start: datetime, end: datetime) -> list[str]:
+        """Restart every countdown whose natural break fits between `start` and `end`; the kinds restarted."""
+        kinds = [kind for kind, spec in self.specs.items()
+                 if spec.natural_break is not None and end - start >= spec.natural_break]
+        for kind in kinds:
+            self._restart(kind, end)
+        return kinds
 
     def set_dnd(self, now: datetime, active: bool) -> None:
         self.dnd = active
@@ -470,8 +474,7 @@ class Engine:
             engine.paused_at = paused_at
             engine.resume(pause_until or now)
         engine.last_delivery = when(snapshot.get("last_delivery"))
-        if downtime > timedelta(0):
-            engine._absence(now - downtime, now, "daemon not running")
+        engine._natural_breaks(now - downtime, now)  # not history: nobody knows whether you were away meanwhile
         if not engine.paused and any((d := engine.next_due(k, now)) is not None and d <= now for k in specs):
             engine.quiet_until = now + timing.quiet_after_resume  # overdue from the downtime: once, after a quiet spell
         return engine
