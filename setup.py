@@ -10,7 +10,10 @@
    (share/man/man1/ergo.1, share/bash-completion/completions/ergo,
    share/zsh/vendor-completions/_ergo, share/fish/vendor_completions.d/ergo.fish).
 
-Both generators are build requirements (pyproject.toml [build-system]); they
+3. The translations: Babel compiles each catalog (.po) into the wheel's .mo
+   (build_py_with_catalogs below).
+
+The generators and Babel are build requirements (pyproject.toml [build-system]); they
 import only ergo's light modules (the CLI, the plan catalog), never its
 dependencies, so an isolated build needs nothing else.
 """
@@ -25,10 +28,10 @@ import sys
 from pathlib import Path
 
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
 GENERATED = "build/generated"  # relative to ROOT, as setuptools wants data_files; .gitignore'd
-URL = "https://github.com/ergo/ergo"
 
 
 def _python(code: str, *args: str) -> None:
@@ -51,7 +54,7 @@ def _data_files() -> list[tuple[str, list[str]]]:
     _python(
         "import sys; from argparse_manpage.cli import main; sys.argv[0] = 'argparse-manpage'; main()",
         "--module", "ergo.cli", "--function", "manpage_parser", "--prog", "ergo",
-        "--project-name", "ergo-reminders", "--version", version.group(1), "--url", URL,
+        "--project-name", "ergo-reminders", "--version", version.group(1),
         "--description", "ergonomics reminders: posture, water, stretching and movement",
         "--manual-title", "ergo manual", "--include", str(ROOT / "man" / "ergo.1.include"), "--output", str(man),
     )
@@ -70,7 +73,26 @@ def _data_files() -> list[tuple[str, list[str]]]:
     return [(p.parent.as_posix(), [f"{GENERATED}/{p.as_posix()}"]) for p in files]  # "/" on Windows too
 
 
+class build_py_with_catalogs(build_py):
+    """3. The translations: each ergo/locale/<lang>/LC_MESSAGES/ergo.po compiled by Babel into the
+    built package's ergo.mo (a build requirement; ergo.i18n.compile_po, the code a checkout uses)."""
+
+    def run(self) -> None:
+        super().run()
+        if self.editable_mode:  # an editable install compiles on first use instead (ergo.i18n)
+            return
+        sys.path.insert(0, str(ROOT))
+        try:
+            from ergo.i18n import compile_po  # imports only os: no dependency of ergo's is needed
+        finally:
+            sys.path.pop(0)
+        for po in sorted((ROOT / "ergo" / "locale").glob("*/LC_MESSAGES/ergo.po")):
+            target = Path(self.build_lib, po.relative_to(ROOT)).with_suffix(".mo")
+            compile_po(str(po), str(target))
+
+
 setup(
+    cmdclass={"build_py": build_py_with_catalogs},
     packages=[*find_packages(include=["ergo", "ergo.*"]), "ergo.templates"],
     package_dir={"ergo.templates": "config"},
     data_files=_data_files(),

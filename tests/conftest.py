@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 
 import pytest
 
 from tests.daemon_helpers import ErgoEnv
 from tests.desktop import DesktopSession, desktop_session, require_desktop_tools
+
+# The suite reads ergo's English words: a developer's German session (LANG=de_DE.UTF-8) must not change
+# them. LANGUAGE comes first for gettext (ergo.i18n); the language tests set their own (tests/test_i18n.py).
+os.environ["LANGUAGE"] = "en"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

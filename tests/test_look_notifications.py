@@ -127,7 +127,10 @@ def test_a_narrow_row_gets_short_labels_then_fewer_buttons_and_other_servers_eve
 # --- X11 servers under one Xvfb ---------------------------------------------------------------------
 
 
-def test_notification_daemon_shows_the_reminder_whole_and_a_click_on_it_is_done(screen: DesktopSession, tmp_path: Path) -> None:
+@pytest.mark.desktop
+@pytest.mark.slow
+def test_notification_daemon_shows_the_reminder_whole_and_a_click_on_it_is_done(screen: DesktopSession,
+                                                                                tmp_path: Path) -> None:
     """GNOME's notification-daemon: one row in a 400 px bubble at the top right; the close box is its last thing."""
     require_tools(NOTIFICATION_DAEMON, "xdotool")
     stop = _serve(screen, "notification-daemon", [NOTIFICATION_DAEMON, "--replace"])
@@ -146,6 +149,8 @@ def test_notification_daemon_shows_the_reminder_whole_and_a_click_on_it_is_done(
         stop()
 
 
+@pytest.mark.desktop
+@pytest.mark.slow
 def test_xfce4_notifyd_shows_one_done_button_that_counts(screen: DesktopSession, tmp_path: Path) -> None:
     require_tools(XFCE4_NOTIFYD, "xdotool")
     stop = _serve(screen, "xfce4-notifyd", [XFCE4_NOTIFYD])
@@ -162,6 +167,8 @@ def test_xfce4_notifyd_shows_one_done_button_that_counts(screen: DesktopSession,
         stop()
 
 
+@pytest.mark.desktop
+@pytest.mark.slow
 def test_dunst_shows_the_reminder_whole(screen: DesktopSession, tmp_path: Path) -> None:
     """dunst draws no buttons (they wait in its context menu); title and body must still be whole."""
     screen.start_server()
@@ -176,6 +183,8 @@ def test_dunst_shows_the_reminder_whole(screen: DesktopSession, tmp_path: Path) 
 # --- mako under a headless sway ---------------------------------------------------------------------
 
 
+@pytest.mark.desktop
+@pytest.mark.slow
 def test_mako_shows_the_reminder_whole() -> None:
     require_tools("mako", "grim", "dbus-daemon", "tesseract")
     with headless_sway() as sway, private_bus() as bus:
@@ -204,7 +213,8 @@ def test_mako_shows_the_reminder_whole() -> None:
                                         what="Done by a click")
                         assert rows[0]["via"] == "button"
                     except AssertionError as error:
-                        raise AssertionError(f"{error}\nmako said: {(env.root / 'mako.log').read_text()[-1500:]}\nergo said: {daemon.stderr()[:6000]}") from None
+                        said = (env.root / "mako.log").read_text()[-1500:]
+                        raise AssertionError(f"{error}\nmako said: {said}\nergo said: {daemon.stderr()[:6000]}") from None
             finally:
                 mako.terminate()
                 mako.wait(timeout=5)
@@ -216,4 +226,5 @@ def _owner(bus: str) -> bool:
     from jeepney.io.blocking import open_dbus_connection
 
     with open_dbus_connection(bus=bus) as conn:
-        return bool(conn.send_and_get_reply(message_bus.NameHasOwner("org.freedesktop.Notifications"), timeout=3).body[0])
+        reply = conn.send_and_get_reply(message_bus.NameHasOwner("org.freedesktop.Notifications"), timeout=3)
+        return bool(reply.body[0])

@@ -1,8 +1,9 @@
 """Look-tests: the tray icon, its tooltip and its menu as a person sees them in real tray hosts.
 
-trayer and tint2 (under openbox) on one Xvfb; waybar's tray (StatusNotifierItem) under a headless sway. The real daemon runs,
-the real `python -m ergo tray` docks, xdotool hovers and clicks; a screenshot is cropped to the
-tooltip or menu window (its place from xwininfo), scaled 3x, greyed and read back with tesseract.
+trayer and tint2 (under openbox) on one Xvfb; waybar's tray (StatusNotifierItem) under a headless sway.
+The real daemon runs, the real `python -m ergo tray` docks, xdotool (or a virtual Wayland pointer) hovers
+and clicks; a screenshot is cropped to the tooltip or menu window (its place from xwininfo), scaled 3x,
+greyed and read back with tesseract.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ def _look_at_tray(desk: DesktopSession, tmp: Path, *, dark: bool = False, icons:
             found["tooltip"] = read(shot, _pad(tip), negate=dark)
             found["tooltip_mean"] = str(mean(shot, tip))
             for line in shown.tooltip.splitlines():
-                assert has_words(found["tooltip"], line), f"tooltip line {line!r} unreadable in {shot}:\n{found['tooltip']}"
+                assert has_words(found["tooltip"], line), f"tooltip {line!r} unreadable in {shot}:\n{found['tooltip']}"
             # the menu, on a click
             x(env_x, "xdotool", "mousemove", str(left + 11), str(top + 11), "click", "1")
             menu = wait_for(lambda: _window(env_x, "ergo menu"), 5, what="the menu window")
@@ -98,12 +99,12 @@ def _look_at_tray(desk: DesktopSession, tmp: Path, *, dark: bool = False, icons:
             found["menu_mean"] = str(mean(shot, menu))
             for item in shown.items:
                 if item.label and item.enabled and item.action is not None:
-                    assert has_words(found["menu"], item.label), f"menu entry {item.label!r} unreadable in {shot}:\n{found['menu']}"
+                    assert has_words(found["menu"], item.label), f"{item.label!r} unreadable in {shot}:\n{found['menu']}"
             # greyed entries (the heading, Resume while not paused): dimmer, still readable
             greyed = [read(shot, _pad(menu), negate=dark, threshold=t, crisp=c) for t, c in ((60, True), (75, False))]
             for item in shown.items:
                 if item.label and not (item.enabled and item.action is not None):
-                    assert any(has_words(g, item.label) for g in greyed), f"greyed {item.label!r} unreadable in {shot}:\n{greyed}"
+                    assert any(has_words(g, item.label) for g in greyed), f"{item.label!r} unreadable in {shot}:\n{greyed}"
             x(env_x, "xdotool", "key", "Escape", "mousemove", "5", "700", "click", "1")  # close the menu
             wait_for(lambda: _window(env_x, "ergo menu") is None, 5, what="the menu to close")
             if not icons:
@@ -146,7 +147,7 @@ def _icon_state(env: dict[str, str], tmp: Path, state: str, left: int, top: int)
     r, g, b = COLOURS[state]
     disc = state in ("running", "due-soon")
     colour = _pixel(shot, left + 11, top + 11) if disc else _ring_pixel(shot, left, top, (r, g, b))
-    assert colour is not None and _close(colour, (r, g, b)), f"{state}: the icon's colour is not {COLOURS[state]} in {shot}"
+    assert colour is not None and _close(colour, (r, g, b)), f"{state}: the icon is not {COLOURS[state]} in {shot}"
     corner = _pixel(shot, left + 1, top + 1)
     panel = _pixel(shot, left - 3 if left >= 3 else left + 25, top + 11)  # just beside the icon: the panel itself
     assert _close(corner, panel, 40), f"{state}: the icon's corner {corner} is not the panel's {panel} in {shot}"
@@ -177,6 +178,8 @@ TRAYER = ["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel",
 # --- the hosts --------------------------------------------------------------------------------------
 
 
+@pytest.mark.desktop
+@pytest.mark.slow
 def test_trayer_menu_tooltip_and_icon_are_readable(screen: DesktopSession, tmp_path: Path) -> None:
     require_tools("trayer")
     panel = _panel(screen, TRAYER, "trayer")
@@ -201,6 +204,8 @@ def _tint2rc(target: Path) -> Path:
     return target
 
 
+@pytest.mark.desktop
+@pytest.mark.slow
 def test_tint2_under_openbox_menu_tooltip_and_icon_are_readable(screen: DesktopSession, tmp_path: Path) -> None:
     require_tools("tint2", "openbox")
     wm = subprocess.Popen(["openbox", "--sm-disable"], env=screen.full_env(), stdout=subprocess.DEVNULL,
@@ -218,6 +223,8 @@ def test_tint2_under_openbox_menu_tooltip_and_icon_are_readable(screen: DesktopS
         wm.wait(timeout=5)
 
 
+@pytest.mark.desktop
+@pytest.mark.slow
 def test_the_desktops_dark_colours_from_xresources_are_used(screen: DesktopSession, tmp_path: Path) -> None:
     """A desktop that says its colours in X resources (xrdb): the menu and tooltip take them."""
     require_tools("trayer", "xrdb")
@@ -233,6 +240,8 @@ def test_the_desktops_dark_colours_from_xresources_are_used(screen: DesktopSessi
         subprocess.run(["xrdb", "-remove"], env=screen.full_env(), check=False, timeout=10)
 
 
+@pytest.mark.desktop
+@pytest.mark.slow
 def test_the_tray_hosts_own_colours_win(screen: DesktopSession, tmp_path: Path) -> None:
     """A host that sets _NET_SYSTEM_TRAY_COLORS (a light foreground here): the tooltip is drawn dark, in it."""
     require_tools("trayer")
@@ -298,6 +307,8 @@ def test_theme_comes_from_the_host_then_the_desktop_then_a_light_default() -> No
 # --- StatusNotifierItem: waybar's tray under a headless sway -------------------------------------
 
 
+@pytest.mark.desktop
+@pytest.mark.slow
 def test_waybar_shows_the_sni_menu_readable_and_its_entries_work() -> None:
     """waybar (a real SNI host) draws ergo's dbusmenu in its GTK theme: right-click the icon, read the menu,
     click "Pause 30 min". A headless sway has no pointer: tests/wayland_pointer.py brings a virtual one."""
@@ -338,7 +349,7 @@ def test_waybar_shows_the_sni_menu_readable_and_its_entries_work() -> None:
                         greyed = read(shot, box, threshold=75)  # GTK's greyed text, anti-aliased
                         for item in shown.items:
                             if item.label and not (item.enabled and item.action is not None):
-                                assert has_words(greyed, item.label), f"greyed {item.label!r} unreadable in {shot}:\n{greyed}"
+                                assert has_words(greyed, item.label), f"{item.label!r} unreadable in {shot}:\n{greyed}"
                         where = find_word(shot, box, "30")  # "Pause 30 min"
                         assert where is not None, text
                         pointer.click(*where)
@@ -351,7 +362,8 @@ def test_waybar_shows_the_sni_menu_readable_and_its_entries_work() -> None:
 
 
 def _size(png: Path) -> tuple[int, int]:
-    done = subprocess.run(["convert", str(png), "-format", "%w %h", "info:"], capture_output=True, text=True, check=True)
+    done = subprocess.run(["convert", str(png), "-format", "%w %h", "info:"], capture_output=True, text=True,
+                          check=True)
     w, h = done.stdout.split()
     return int(w), int(h)
 

@@ -200,10 +200,8 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
     tree = work / "src"
     ignore = shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "results", ".pytest_cache")
     shutil.copytree(REPO, tree, ignore=ignore)
-    # A compiled catalog where translations go (ergo/locale/LANG/LC_MESSAGES/*.mo): it must ride along.
-    planted = tree / "ergo" / "locale" / "zz" / "LC_MESSAGES" / "ergo-packaging-test.mo"
-    planted.parent.mkdir(parents=True, exist_ok=True)
-    planted.write_bytes(b"\xde\x12\x04\x95")
+    for stale in (tree / "ergo" / "locale").rglob("*.mo"):  # the build compiles them from the .po files itself
+        stale.unlink()
     result = subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(work / "dist"), str(tree)],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -221,7 +219,15 @@ def test_the_wheel_carries_the_data_files(wheel: zipfile.ZipFile) -> None:
                      "ergo/templates/io.github.ergo.plist", "ergo/templates/ergo-startup.cmd",
                      data + "share/man/man1/ergo.1", *(data + p for p in SYSTEM_PATHS.values())):
         assert expected in names, expected
-    assert "ergo/locale/zz/LC_MESSAGES/ergo-packaging-test.mo" in names  # translations, as item 4 will add them
+    # the translations, compiled by the build from ergo/locale/*/LC_MESSAGES/ergo.po (setup.py, Babel)
+    import gettext
+    import io
+
+    languages = sorted(p.parent.parent.name for p in (REPO / "ergo" / "locale").glob("*/LC_MESSAGES/ergo.po"))
+    assert "de" in languages
+    for lang in languages:
+        compiled = wheel.read(f"ergo/locale/{lang}/LC_MESSAGES/ergo.mo")
+        assert gettext.GNUTranslations(io.BytesIO(compiled)).gettext("Breathe") != "Breathe", lang
     packages = {n.rsplit("/", 1)[0] for n in names if n.endswith("/__init__.py")}
     on_disk = {str(p.parent.relative_to(REPO)) for p in (REPO / "ergo").rglob("__init__.py")}
     assert on_disk <= packages  # every package found, wherever a move put it

@@ -46,7 +46,8 @@ def test_one_way_to_start_at_login_whichever_was_installed_first(
     validate(autostart / "ergo.desktop")
     switched = _run("install")  # systemd after --xdg: the entry goes, and the output says so
     assert (units / "ergo.service").exists() and not (autostart / "ergo.desktop").exists()
-    assert "note: the XDG autostart entries from `ergo service install --xdg` are removed" in switched
+    assert "note: the XDG autostart entries from `ergo service install --xdg` go once systemd has the unit" in switched
+    assert f"removed {autostart / 'ergo.desktop'}" in switched
     assert not autostart.exists(), "the autostart folder the --xdg install created goes with its entry"
     (units / "graphical-session.target.wants").mkdir()  # what `systemctl enable` made
     (units / "graphical-session.target.wants" / "ergo.service").symlink_to(units / "ergo.service")
@@ -116,3 +117,16 @@ def test_documentation_is_the_projects_own_url_or_none(tmp_path: Path) -> None:
         done = subprocess.run(["systemd-analyze", "verify", "--user", str(path)], capture_output=True, text=True,
                               timeout=60)
         assert "Documentation" not in done.stderr, done.stderr
+
+
+@linux_only
+def test_a_failed_systemd_install_keeps_the_xdg_entry_that_works(
+    user_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    fake_systemctl(tmp_path, monkeypatch, fail=True)  # no user manager here (a container, an SSH login)
+    autostart = user_home / "cfg" / "autostart" / "ergo.desktop"
+    _run("install", xdg=True)
+    out = io.StringIO()
+    assert service_command.run("install", dry_run=False, config_path=None, out=out) == 1
+    assert autostart.exists(), "the way that works stays until the new one is in place: " + out.getvalue()
+    assert f"removed {autostart}" not in out.getvalue()

@@ -133,6 +133,6 @@ def test_the_daemon_holds_reminders_while_sway_says_idle(sway: Sway) -> None:
                 follower.until(lambda line: json.loads(line)["class"] != "held", timeout=2)
             finally:
                 follower.close()
-            assert "event-driven (no polling)" in daemon.stderr()
+            assert "idle detection: swayidle, event-driven, no polling" in daemon.stderr()
             assert daemon.terminate() == 0
         wait_for(lambda: not pid_alive(children[0]), timeout=3, what="ergo's stop to end swayidle")

@@ -75,7 +75,8 @@ class VirtualPointer:
     def __enter__(self) -> VirtualPointer:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         self.close()
 
     # --- the wire ------------------------------------------------------------------------------

@@ -15,7 +15,9 @@ if TYPE_CHECKING:
 
 def run(command: str, config: str | None, flags: dict[str, Any], args: argparse.Namespace) -> int:
     if command == "tips":
-        return tips(args.kind)
+        from ergo.config.cache import language
+
+        return tips(args.kind, language(Paths.resolve(config), flags))
     if command == "history":
         return history(Paths.resolve(config), args.days, args.json)
     paths = Paths.resolve(config)
@@ -38,30 +40,35 @@ def run(command: str, config: str | None, flags: dict[str, Any], args: argparse.
     raise ErgoError(f"unknown command {command!r}")
 
 
-def tips(kind: str | None) -> int:
-    from ergo.tips import cite, label, load_catalog, load_sources, red_flag
+def tips(kind: str | None, language: str = "auto") -> int:
+    """Every tip, in the reader's language (ergo.i18n); the source lines cite the English documents as they are."""
+    from ergo.i18n import translation
+    from ergo.tips import EVENING_LABEL, cite, label, load_catalog, load_sources, localized, red_flag
 
-    catalog = load_catalog()
+    found = translation(language)
+    gettext, ngettext = found.gettext, found.ngettext
+    catalog = localized(load_catalog(), gettext)
     if kind is not None and kind not in catalog:
         raise ErgoError(f"no tips of kind {kind!r} (kinds: {', '.join(catalog)})")
     sources = load_sources()
 
     flag = red_flag()
-    print(f"! {flag.text}")
+    print(f"! {gettext(flag.text)}")
     print(f"  {cite(flag.source, flag.section, sources)}")
-    print("  ergo's tips are general ergonomic reminders, not medical care.")
+    print("  " + gettext("ergo's tips are general ergonomic reminders, not medical care."))
     print()
     for name, items in catalog.items():
         if kind is not None and name != kind:
             continue
-        print(f"{name} ({len(items)} tips)")
+        print(ngettext("%(kind)s (%(count)d tip)", "%(kind)s (%(count)d tips)", len(items)) % {
+            "kind": name, "count": len(items)})
         for tip in items:
             print(f"  {tip.id:<14} {tip.text}")
             print(f"  {'':<14} {cite(tip.source, tip.section, sources)}")
             if label(tip):
-                print(f"  {'':<14} ({label(tip)})")
+                print(f"  {'':<14} ({gettext(label(tip))})")
             if tip.when == "evening":
-                print(f"  {'':<14} (only near the end of the day's work hours)")
+                print(f"  {'':<14} ({gettext(EVENING_LABEL)})")
     return 0
 
 
@@ -191,14 +198,17 @@ def notify_test(settings: Any, kind: str, paths: Paths) -> int:
     from ergo.tips.compose import Message, kind_texts
     from ergo.notify.base import Notification
     from ergo.notify.select import select_notifier
-    from ergo.tips import load_catalog
+    from ergo.i18n import translator
+    from ergo.tips import load_catalog, localized
 
+    gettext = translator(settings.language)
     reminders = settings.reminders()
     if kind not in reminders:
         raise ErgoError(f"{kind!r} is not a reminder kind ({', '.join(reminders)})")
     notifier, reason = select_notifier(settings.notifier)
     reminder = reminders[kind]
-    text = kind_texts(kind, reminder.title, reminder.messages, load_catalog())
+    text = kind_texts(kind, reminder.title and gettext(reminder.title), reminder.messages,
+                      localized(load_catalog(), gettext))
     shown = _shown_in_this_cycle(paths).get(kind, set())
     tip = random.choice([t for t in text.tips if t.id in shown] or list(text.tips)) if text.tips else None
     message = Message(kind, text.title, tip.text if tip else f"Time for your {kind} reminder.", {kind: tip.id} if tip else {})

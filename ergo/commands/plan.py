@@ -12,17 +12,23 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ergo.errors import DaemonNotRunning, ErgoError
+from ergo.i18n import N_, _
 from ergo.paths import Paths
 
 FIRST_AID_LABEL = "General first-aid practice, not from the documents:"
-CHOICE_LABEL = "ergo's choice"
+CHOICE_LABEL = N_("ergo's choice")  # shown translated (`ergo plan list`)
 
 
 def run(action: str, config: str | None, flags: dict[str, Any], args: argparse.Namespace) -> int:
     from ergo.plans.catalog import load_plans
 
-    plans = load_plans()
+    from ergo.config.cache import language
+    from ergo.i18n import translator, use
+    from ergo.plans.catalog import localized
+
     paths = Paths.resolve(config)
+    use(language(paths, flags))  # the plans' texts in the reader's language (ergo.i18n)
+    plans = {name: localized(plan, translator()) for name, plan in load_plans().items()}
     if action == "list":
         return list_plans(plans)
     if action == "start":
@@ -50,18 +56,20 @@ def list_plans(plans: dict) -> int:
             print(f"  {step.id:<8} {step.text}")
             print(f"  {'':<8} {cite(step.cite.source, step.cite.section, sources)}")
             if step.choice:
-                print(f"  {'':<8} {CHOICE_LABEL}: {step.choice}")
+                print(f"  {'':<8} {_(CHOICE_LABEL)}: {step.choice}")
         _print_reminder_rules(plan)
         for choice in plan.choices:
-            print(f"  {CHOICE_LABEL}: {choice}")
+            print(f"  {_(CHOICE_LABEL)}: {choice}")
         if plan.options:
-            print("  options: " + ", ".join(f"--{o.name.replace('_', '-')} (default {_shown(o.default)}, "
-                                            f"{_shown(o.low)} to {_shown(o.high)})" for o in plan.options.values()))
+            each = [_("%(flag)s (default %(default)s, %(low)s to %(high)s)") % {
+                "flag": f"--{o.name.replace('_', '-')}", "default": _shown(o.default), "low": _shown(o.low),
+                "high": _shown(o.high)} for o in plan.options.values()]
+            print("  " + _("options: %(options)s") % {"options": ", ".join(each)})
         if plan.warning:
             print(_wrap(plan.warning))
-            print(_wrap("(in its first notification, once a day with the day's first step, and when it ends)"))
-    print("Start one with `ergo plan start NAME`; plans are off until you do. Steps come only in waking hours:\n"
-          "[schedule] hours, else 08:00-22:00; `--waking HH:MM-HH:MM` sets them for one plan.")
+            print(_wrap(_("(in its first notification, once a day with the day's first step, and when it ends)")))
+    print(_("Start one with `ergo plan start NAME`; plans are off until you do. Steps come only in waking hours:\n"
+            "[schedule] hours, else 08:00-22:00; `--waking HH:MM-HH:MM` sets them for one plan."))
     return 0
 
 
@@ -69,16 +77,15 @@ def _print_reminder_rules(plan: Any) -> None:
     """What the plan does to the ordinary reminders while it runs (ergo.plans.timing.reminder_holds)."""
     for kind, rule in plan.reminders.items():
         if rule.held_until:
-            begins = _hours(plan.step(rule.held_until).start)
-            print(_wrap(f"while it runs: {kind} reminders are held until {rule.held_until} begins ({begins}): {rule.why}"
-                        + (f"; then they add \"{rule.note}\"" if rule.note else "")))
+            begins = int(plan.step(rule.held_until).start.total_seconds() // 3600)
+            line = _("while it runs: %(kind)s reminders are held until %(step)s begins (hour %(hour)d): %(why)s") % {
+                "kind": kind, "step": rule.held_until, "hour": begins, "why": rule.why}
+            if rule.note:
+                line += _("; then they add \"%(note)s\"") % {"note": rule.note}
+            print(_wrap(line))
         else:
-            print(_wrap(f"while it runs: {kind} reminders are held until it ends: {rule.why} "
-                        f"({', '.join(rule.replaced_by)})"))
-
-
-def _hours(value: timedelta) -> str:
-    return f"hour {int(value.total_seconds() // 3600)}"
+            print(_wrap(_("while it runs: %(kind)s reminders are held until it ends: %(why)s (%(steps)s)") % {
+                "kind": kind, "why": rule.why, "steps": ", ".join(rule.replaced_by)}))
 
 
 def _shown(value: Any) -> str:

@@ -86,3 +86,9 @@ def _write(paths: Paths, mark: str, data: dict[str, Any]) -> None:
         os.replace(temporary, folder / CACHE_NAME)
     except (OSError, ErgoError):
         pass
+
+
+def language(paths: Paths, flags: dict[str, Any]) -> str:
+    """The `language` setting (ergo.i18n) for the commands that speak the reader's language: `ergo tips`
+    and `ergo plan`, from the checked settings remembered between runs."""
+    return plain_loaded(paths, flags).settings.language

@@ -76,6 +76,7 @@ class PlainSettings:
     kinds: tuple[tuple[str, PlainReminder], ...]
     history_retention: timedelta = timedelta(days=365)
     meetings: PlainMeetings = PlainMeetings()
+    language: str = "auto"  # ergo.i18n: "auto" reads LANGUAGE / LC_ALL / LC_MESSAGES / LANG
 
     def reminders(self) -> dict[str, PlainReminder]:
         return dict(self.kinds)
@@ -105,7 +106,7 @@ class PlainSettings:
             schedule=PlainSchedule(**data["schedule"]),
             idle=PlainIdle(data["idle"]["backend"], timedelta(seconds=data["idle"]["away_after"])),
             kinds=kinds, history_retention=timedelta(seconds=data.get("history_retention", 365 * 86400)),
-            meetings=_meetings(data.get("meetings")),
+            meetings=_meetings(data.get("meetings")), language=data.get("language", "auto"),
         )
 
 

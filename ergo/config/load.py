@@ -435,7 +435,7 @@ def export_json(loaded: Loaded) -> dict[str, Any]:
         "notices": list(loaded.notices),
         "origins": loaded.origins,
         "settings": {
-            "notifier": s.notifier, "expire": seconds(s.expire), "merge_window": seconds(s.merge_window),
+            "notifier": s.notifier, "language": s.language, "expire": seconds(s.expire), "merge_window": seconds(s.merge_window),
             "quiet_after_resume": seconds(s.quiet_after_resume), "log_level": s.log_level,
             "history_retention": seconds(s.history_retention),
             "schedule": {"days": s.schedule.days, "hours": s.schedule.hours},

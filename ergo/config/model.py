@@ -142,6 +142,15 @@ def _deliverable_each(values: list[str]) -> list[str]:
 
 
 Text = Annotated[str | None, AfterValidator(_deliverable)]
+
+
+def _language(value: str) -> str:
+    from ergo.i18n import check_setting
+
+    return check_setting(value)
+
+
+Language = Annotated[str, AfterValidator(_language)]
 Messages = Annotated[list[str], AfterValidator(_deliverable_each)]
 Urgency = Literal["low", "normal", "critical"]
 
@@ -257,6 +266,8 @@ class Settings(BaseSettings):
     )
 
     notifier: Literal["auto", "freedesktop", "plyer", "osascript", "console"] = "auto"
+    # "auto": LANGUAGE / LC_ALL / LC_MESSAGES / LANG like any GNU program; or "de", "pt_BR", "en" (ergo.i18n)
+    language: Language = "auto"
     expire: Duration = timedelta(seconds=30)
     merge_window: Duration = timedelta(minutes=2)
     quiet_after_resume: Duration = timedelta(minutes=1)

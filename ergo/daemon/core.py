@@ -167,7 +167,7 @@ class Daemon:
         if idle == "none":
             idle = "none, you count as present"
         elif self.presence.idle_events:
-            idle += ", event-driven"
+            idle += ", event-driven, no polling"
         resumed = f"; {self._resumed}" if self._resumed else ""
         return f"{config}; idle detection: {idle}{resumed}"
 

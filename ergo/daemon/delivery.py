@@ -25,7 +25,8 @@ from ergo.notify.base import Notification, Notifier
 from ergo.timing.policy import Engine
 from ergo.timing.decisions import Deliver
 from ergo.timing.worktime import WorkHours
-from ergo.tips import is_evening, load_catalog
+from ergo import i18n
+from ergo.tips import is_evening, load_catalog, localized
 from ergo.daemon.triggers import CatchUpIntervalTrigger
 
 log = logging.getLogger("ergo")
@@ -95,9 +96,13 @@ class Deliverer:
         self.notices: dict[int, list[int]] = {}  # server notification id -> its delivery rows in history
 
     def texts_from(self, settings: PlainSettings) -> dict[str, KindText]:
-        """Each kind's title, messages and break words, with the tip catalog: rebuilt at every reload."""
+        """Each kind's title, messages and break words, with the tip catalog: rebuilt at every reload, in the
+        language the settings ask for (ergo.i18n; the process's language for plan steps too)."""
+        i18n.use(settings.language)
+        gettext = i18n.translator()
+        catalog = localized(self._catalog, gettext)
         return {
-            kind: kind_texts(kind, r.title, list(r.messages), self._catalog,
+            kind: kind_texts(kind, r.title and gettext(r.title), list(r.messages), catalog,
                              break_words(kind, r.duration) if r.duration else "")
             for kind, r in settings.reminders().items()
         }

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from importlib import resources
+from collections.abc import Callable
 
 from ergo.timing.durations import parse_duration
 from ergo.tips import red_flag
@@ -125,3 +126,16 @@ def load_plans() -> dict[str, Plan]:
             plan = _plan(tomllib.loads(entry.read_text("utf-8")))
             plans[plan.name] = plan
     return plans
+
+
+def localized(plan: Plan, gettext: Callable[[str], str]) -> Plan:
+    """The plan with every text a person reads in their language (ergo.i18n.translator): titles, summary,
+    steps, the warning signs, cautions, notes and ergo's choices. Citations (file, heading, quote) stay
+    English: they quote the documents."""
+    return replace(
+        plan, title=gettext(plan.title), summary=gettext(plan.summary), red_flag=gettext(plan.red_flag),
+        own_caution=gettext(plan.own_caution), disclaimer=gettext(plan.disclaimer), skin_note=gettext(plan.skin_note),
+        choices=tuple(map(gettext, plan.choices)),
+        steps=tuple(replace(s, title=gettext(s.title), text=gettext(s.text), choice=gettext(s.choice)) for s in plan.steps),
+        reminders={kind: replace(r, why=gettext(r.why), note=gettext(r.note)) for kind, r in plan.reminders.items()},
+    )

@@ -14,7 +14,9 @@ from typing import Any, Callable
 
 from ergo.errors import ErgoError
 from ergo.plans import timing
-from ergo.plans.catalog import Plan, Step, load_plans
+from ergo import i18n
+from ergo.i18n import _
+from ergo.plans.catalog import Plan, Step, load_plans, localized
 from ergo.plans.timing import Running
 from ergo.timing.decisions import KindHold
 
@@ -48,7 +50,11 @@ class PlanDriver:
 
     @property
     def plan(self) -> Plan | None:
-        return None if self.running is None else self.catalog[self.running.name]
+        return None if self.running is None else self._localized(self.running.name)
+
+    def _localized(self, name: str) -> Plan:
+        """The plan in the daemon's language (the settings' `language`: ergo.i18n.use at every (re)load)."""
+        return localized(self.catalog[name], i18n.translator())
 
     def note_for(self, kind: str) -> str:
         """While a plan runs, what an ordinary reminder of `kind` adds (acute-back's stretches: "only as far as
@@ -85,10 +91,12 @@ class PlanDriver:
 
     def _announce(self, plan: Plan, steps: list[Step], now: datetime) -> None:
         """The plan's first notification: its steps due now, the warning signs in full, ergo's own caution."""
+        plan = self._localized(plan.name)
+        steps = [plan.step(step.id) for step in steps]
         lines = [f"{step.title}: {step.text}" for step in steps] or [plan.summary]
         if plan.warning:
             lines.append(plan.warning)
-        backend = self._send(f"plan:{plan.name}", f"Plan started: {plan.title}", "\n".join(lines))
+        backend = self._send(f"plan:{plan.name}", _("Plan started: %(title)s") % {"title": plan.title}, "\n".join(lines))
         for step in steps:
             self.store.record(now, HISTORY_KIND, "delivered", f"{plan.name} {step.id} via {backend}")
         if self.running is not None:
@@ -128,8 +136,8 @@ class PlanDriver:
         elif fresh:
             self._deliver(plan, [step for _at, step in fresh], now)
         if timing.finished(self.running, now):
-            self._send(f"plan:{plan.name}", f"Plan finished: {plan.title}",
-                       "\n".join(filter(None, ("It ended by itself.", plan.warning))))
+            self._send(f"plan:{plan.name}", _("Plan finished: %(title)s") % {"title": plan.title},
+                       "\n".join(filter(None, (_("It ended by itself."), plan.warning))))
             self.store.record(now, HISTORY_KIND, "finished", plan.name)
             log.info("plan %s finished", plan.name)
             self.running = None

@@ -478,13 +478,9 @@ class Store:
                 raise self._failed(error) from None
 
     def _reclaim(self) -> None:
-        """Give the freed pages back to the file system now (under the lock), once a prune freed at least
-        RECLAIM_PAGES and a quarter of the file: VACUUM rewrites it without them, and the checkpoint
-        truncates the write-ahead log. A failure (a full disk: VACUUM needs room for a copy) costs only space.
-
-        Not `auto_vacuum=INCREMENTAL`: with the file in that mode, writes that tests/test_full_disk.py
-        expects a full disk to refuse went through (observed, cause not pinned down), and ergo must say
-        when state is not saved. A daily prune frees about 1/365 of the file and never triggers this."""
+        """After a prune that freed RECLAIM_PAGES and a quarter of the file: VACUUM, then truncate the WAL
+        (under the lock; a failure, e.g. no room for the copy, costs only space). Not auto_vacuum=INCREMENTAL:
+        with it, writes tests/test_full_disk.py expects a full disk to refuse went through (cause not pinned down)."""
         try:
             free = self._db.execute("PRAGMA freelist_count").fetchone()[0]
             pages = self._db.execute("PRAGMA page_count").fetchone()[0]

@@ -53,6 +53,7 @@ class ServicePlan:
     manual: str = ""
     notes: tuple[str, ...] = ()
     remove_dirs: tuple[Path, ...] = ()  # removed after the files, deepest first, each only when empty
+    retire: tuple[Path, ...] = ()  # removed only once everything else succeeded (the old way to start at login)
 
     @property
     def commands(self) -> list[list[str]]:
@@ -121,10 +122,11 @@ def plan_install(
         # one way to start at login: entries from `--xdg` go, or ergo would start twice
         autostart = tuple(p for p in xdg_files(env=env, home=home) if p.exists())
         if autostart:
-            notes.append("the XDG autostart entries from `ergo service install --xdg` are removed: systemd starts ergo now")
+            notes.append("the XDG autostart entries from `ergo service install --xdg` go once systemd has the unit: "
+                         "one way to start at login")
         start = " && ".join(str(c) for c in after[:2])
         return ServicePlan(
-            platform, "install", path, write=write, after=tuple(after), notes=tuple(notes), remove=autostart,
+            platform, "install", path, write=write, after=tuple(after), notes=tuple(notes), retire=autostart,
             remove_dirs=_recorded(*autostart),
             manual=f"start it by hand in your desktop session with: {start} "
             f"(older setups first: systemctl --user import-environment DISPLAY WAYLAND_DISPLAY); {XDG_ALTERNATIVE}",

@@ -92,19 +92,19 @@ def apply(plan: ServicePlan, dry_run: bool, out: TextIO) -> int:
                 if not dry_run:
                     path.unlink(missing_ok=True)
                 out.write(f"would remove {path}\n" if dry_run else f"removed {path}\n")
-            for folder in sorted(plan.remove_dirs, key=lambda f: len(f.parts), reverse=True):
-                if dry_run:
-                    out.write(f"would remove the folder {folder} if it is empty then\n")
-                    continue
-                try:
-                    folder.rmdir()  # only ever an empty folder: anything of yours in it keeps it
-                except OSError:
-                    continue
-                out.write(f"removed the empty folder {folder}\n")
         except OSError as exc:
             failure = f"cannot change {exc.filename or plan.service_file}: {exc.strerror or exc}"
         else:
             failure = run(plan.after)
+    if failure is None:
+        try:
+            for path in plan.retire:
+                if not dry_run:
+                    path.unlink(missing_ok=True)
+                out.write(f"would remove {path}\n" if dry_run else f"removed {path}\n")
+            _remove_empty(plan.remove_dirs, dry_run, out)
+        except OSError as exc:
+            failure = f"cannot change {exc.filename or plan.service_file}: {exc.strerror or exc}"
     if failure is None:
         return 0
     there = plan.service_file.exists()
@@ -115,6 +115,19 @@ def apply(plan: ServicePlan, dry_run: bool, out: TextIO) -> int:
     out.write(f"ergo: {failure}; {state}" + (f"; {plan.manual}" if plan.manual else "") + "\n")
     return 1
 
+
+
+def _remove_empty(folders: tuple[Path, ...], dry_run: bool, out: TextIO) -> None:
+    """The folders an install created, deepest first, each only when empty (anything of yours keeps it)."""
+    for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
+        if dry_run:
+            out.write(f"would remove the folder {folder} if it is empty then\n")
+            continue
+        try:
+            folder.rmdir()
+        except OSError:
+            continue
+        out.write(f"removed the empty folder {folder}\n")
 
 
 def _systemd_status() -> str:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import random
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from importlib import resources
+from collections.abc import Callable
 
+from ergo.i18n import N_
 from ergo.timing.worktime import WorkHours
 
 #: Reminder kinds that are on by default; the others in the catalog are optional.
@@ -24,6 +26,9 @@ GENERAL_PRACTICE = "general practice"
 #: last EVENING_LEFT of a work window, or from EVENING_FROM o'clock when work hours cover the whole day.
 #: Both numbers are ergo's choice.
 EVENING_LEFT = timedelta(minutes=90)
+#: What `ergo tips` says of such tips, and of general-practice ones (marked for translation: ergo.i18n).
+EVENING_LABEL = N_("only near the end of the day's work hours")
+GENERAL_PRACTICE_LABEL = N_("general practice: the document gives the topic, not this advice")
 EVENING_FROM = 18
 
 
@@ -46,6 +51,12 @@ def load_catalog() -> dict[str, list[Tip]]:
         tip = Tip(**{k: entry[k] for k in ("id", "kind", "text", "source", "section", "basis", "when") if k in entry})
         catalog.setdefault(tip.kind, []).append(tip)
     return catalog
+
+
+def localized(catalog: dict[str, list[Tip]], gettext: Callable[[str], str]) -> dict[str, list[Tip]]:
+    """The catalog with each tip's text in the reader's language (ergo.i18n.translator); ids, sources and
+    sections stay as they are (they cite the English documents)."""
+    return {kind: [replace(tip, text=gettext(tip.text)) for tip in tips] for kind, tips in catalog.items()}
 
 
 @dataclass(frozen=True)
@@ -85,8 +96,9 @@ def cite(file: str, section: str, sources: dict[str, Source]) -> str:
 
 
 def label(tip: Tip) -> str:
-    """What `ergo tips` adds after a tip's source when the advice itself is general practice."""
-    return "general practice: the document gives the topic, not this advice" if tip.basis == GENERAL_PRACTICE else ""
+    """What `ergo tips` adds after a tip's source when the advice itself is general practice (English: the
+    caller translates it, ergo.i18n)."""
+    return GENERAL_PRACTICE_LABEL if tip.basis == GENERAL_PRACTICE else ""
 
 
 def is_evening(hours: WorkHours, now: datetime) -> bool:

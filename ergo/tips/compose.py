@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from ergo.i18n import ngettext
 from ergo.tips import Tip, next_tip
 
 CUSTOM = "custom"
@@ -68,7 +69,8 @@ def compose(
         if texts[kind].break_words:
             body += f"\n{texts[kind].break_words[:1].upper()}{texts[kind].break_words[1:]}."
         return Message(kind, texts[kind].title, body, tip_ids), shown
-    title = f"{len(picked)} breaks due"  # short: the kinds are named once each, in the bullets
+    # short: the kinds are named once each, in the bullets
+    title = ngettext("%(count)d break due", "%(count)d breaks due", len(picked)) % {"count": len(picked)}
     body = "\n".join(
         f"• {texts[kind].title}: {tip.text if tip else ''}".rstrip(": ")
         + (f" ({texts[kind].break_words})" if texts[kind].break_words else "")

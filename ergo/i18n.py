@@ -1,0 +1,191 @@
+"""Which language ergo speaks, and its words in it (GNU gettext catalogs, domain `ergo`).
+
+The language comes from the `language` setting; "auto" (the default) reads
+LANGUAGE, LC_ALL, LC_MESSAGES and LANG in that order like any GNU program (the
+first one set wins; LANGUAGE may list several, "de:fr"; "C" and "POSIX" mean
+English). A message with no translation stays English.
+
+The catalogs are ergo/locale/<lang>/LC_MESSAGES/ergo.po (Babel manages them:
+`python tools/catalogs.py`, docs/languages.md). A built wheel carries the
+compiled ergo.mo beside each one (setup.py compiles them). Run from a checkout
+or an editable install, where only the .po files are, they are compiled on first
+use into the user cache directory (platformdirs) with Babel, again whenever a
+.po file is newer; without Babel, ergo stays English.
+
+Nothing here costs the light commands anything: this module imports only `os`
+at load; gettext, Babel and the catalog are loaded the first time a message is
+translated into a language other than English.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+TYPE_CHECKING = False  # typing itself costs the light commands 3 ms: only a type checker reads it
+if TYPE_CHECKING:
+    from typing import Any
+
+DOMAIN = "ergo"
+AUTO = "auto"
+ENGLISH = "en"
+ENV_ORDER = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+
+_current = AUTO
+_translations: dict[tuple[str, ...], Any] = {}
+
+
+def locale_dir() -> str:
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "locale")
+
+
+def shipped() -> tuple[str, ...]:
+    """The languages ergo has a catalog for (directory names: "de", "pt_BR"), sorted."""
+    try:
+        names = os.listdir(locale_dir())
+    except OSError:
+        return ()
+    return tuple(sorted(n for n in names if os.path.isfile(os.path.join(locale_dir(), n, "LC_MESSAGES", DOMAIN + ".po"))
+                        or os.path.isfile(os.path.join(locale_dir(), n, "LC_MESSAGES", DOMAIN + ".mo"))))
+
+
+def _bare(code: str) -> str:
+    """de_DE.UTF-8@euro -> de_DE; pt-BR -> pt_BR."""
+    return code.split(".", 1)[0].split("@", 1)[0].replace("-", "_").strip()
+
+
+def _expand(code: str) -> list[str]:
+    """de_DE -> de_DE, de (a regional variant falls back to its language's catalog)."""
+    code = _bare(code)
+    if not code:
+        return []
+    base = code.split("_", 1)[0]
+    return [code, base] if base != code else [code]
+
+
+def requested(setting: str = AUTO, environ: Any = None) -> tuple[str, ...]:
+    """The languages asked for, best first; () means English (C, POSIX, en, or nothing set)."""
+    if setting and setting != AUTO:
+        codes = [setting]
+    else:
+        env = os.environ if environ is None else environ
+        value = next((env[name] for name in ENV_ORDER if env.get(name)), "")
+        codes = value.split(":")
+        # GNU: LANGUAGE is ignored when the locale itself is C/POSIX (LC_ALL or LANG).
+        locale_value = next((env[name] for name in ENV_ORDER[1:] if env.get(name)), "")
+        if env.get("LANGUAGE") and _bare(locale_value) in ("C", "POSIX"):
+            codes = []
+    out: list[str] = []
+    for code in codes:
+        if _bare(code) in ("C", "POSIX"):
+            break  # GNU: C stops the list, and means the untranslated messages
+        for each in _expand(code):
+            if each not in out:
+                out.append(each)
+    # English before any catalog ends the search: "en:de" is English.
+    if any(c == ENGLISH or c.startswith(ENGLISH + "_") for c in out):
+        out = out[:next(i for i, c in enumerate(out) if c == ENGLISH or c.startswith(ENGLISH + "_"))]
+    return tuple(out)
+
+
+def check_setting(value: str) -> str:
+    """The `language` key: "auto", "en", or a language ergo ships (a region falls back: de_AT -> de).
+    A bad value is one line (the config's validators show it)."""
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    code = _bare(value)
+    if value == AUTO or code == ENGLISH or code.startswith(ENGLISH + "_"):
+        return value
+    ours = shipped()
+    if code and any(each in ours for each in _expand(code)):
+        return code
+    raise ValueError(f"{value!r} is not a language ergo speaks (auto, en, {', '.join(ours)})")
+
+
+def use(setting: str) -> None:
+    """Set the process's language from the `language` setting (the daemon, at every (re)load)."""
+    global _current
+    _current = setting or AUTO
+
+
+def _compiled_dir(languages: tuple[str, ...]) -> str | None:
+    """Where the .mo files of `languages` are: beside the .po (a wheel), or compiled into the cache now."""
+    root = locale_dir()
+    need = [lang for lang in languages if os.path.isfile(os.path.join(root, lang, "LC_MESSAGES", DOMAIN + ".po"))]
+    fresh = all(_newer(os.path.join(root, lang, "LC_MESSAGES", DOMAIN + ".mo"),
+                       os.path.join(root, lang, "LC_MESSAGES", DOMAIN + ".po")) for lang in need)
+    if fresh:
+        return root
+    try:
+        import platformdirs
+
+        cache = os.path.join(platformdirs.user_cache_dir("ergo", appauthor=False), "locale")
+        for lang in need:
+            compile_po(os.path.join(root, lang, "LC_MESSAGES", DOMAIN + ".po"),
+                       os.path.join(cache, lang, "LC_MESSAGES", DOMAIN + ".mo"), only_if_stale=True)
+    except (ImportError, OSError) as error:  # no Babel (a checkout without the test extra), or no cache dir
+        import logging
+
+        logging.getLogger("ergo").debug("translations unavailable (%s): English", error)
+        return None
+    return cache
+
+
+def _newer(target: str, source: str) -> bool:
+    try:
+        return os.stat(target).st_mtime >= os.stat(source).st_mtime
+    except OSError:
+        return False
+
+
+def compile_po(po: str, mo: str, only_if_stale: bool = False) -> None:
+    """Compile one catalog with Babel (the build, and checkouts on first use); fuzzy entries are left out."""
+    if only_if_stale and _newer(mo, po):
+        return
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with open(po, "rb") as source:
+        catalog = read_po(source, domain=DOMAIN)
+    os.makedirs(os.path.dirname(mo), exist_ok=True)
+    partial = f"{mo}.{os.getpid()}.tmp"
+    with open(partial, "wb") as target:
+        write_mo(target, catalog)
+    os.replace(partial, mo)  # two processes compiling at once: each file whole
+
+
+def translation(setting: str | None = None) -> Any:
+    """A gettext translations object for the setting (None: the process's, see use()); English: NullTranslations."""
+    languages = requested(_current if setting is None else setting)
+    found = _translations.get(languages)
+    if found is not None:
+        return found
+    import gettext
+
+    directory = _compiled_dir(languages) if languages else None
+    found = (gettext.translation(DOMAIN, directory, languages=list(languages), fallback=True)
+             if directory else gettext.NullTranslations())
+    _translations[languages] = found
+    return found
+
+
+def gettext(message: str) -> str:
+    return translation().gettext(message) if message else message
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return translation().ngettext(singular, plural, n)
+
+
+_ = gettext
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction where it is defined (a constant); translate it where it is shown."""
+    return message
+
+
+def translator(setting: str | None = None) -> Callable[[str], str]:
+    """The gettext function for one setting ("auto", "de", ...), for data read from TOML."""
+    found = translation(setting)
+    return lambda message: found.gettext(message) if message else message
