@@ -59,7 +59,7 @@ def x(env: dict[str, str], *argv: str) -> str:
 def ergo_window(env: dict[str, str]) -> tuple[str, str, int, int] | None:
     """(window id, name, absolute x, y) of the tray icon window, from `xwininfo -root -tree`."""
     for line in x(env, "xwininfo", "-root", "-tree").splitlines():
-        match = re.match(r'\s*(0x[0-9a-f]+) "(ergo: [^"]*)": .* (\d+)x(\d+)\+-?\d+\+-?\d+\s+\+(-?\d+)\+(-?\d+)', line)
+        match = re.match(r'\s*(0x[0-9a-f]+) "(ergo(?:: | off)[^"]*)": .* (\d+)x(\d+)\+-?\d+\+-?\d+\s+\+(-?\d+)\+(-?\d+)', line)
         if match:
             return match[1], match[2], int(match[5]), int(match[6])
     return None
@@ -145,7 +145,7 @@ def test_the_icon_embeds_in_trayer_its_menu_pauses_and_it_survives_a_daemon_rest
                          what="the icon to show the pause")
                 env.cli("resume")
                 assert daemon.terminate() == 0
-                wait_for(lambda: (w := ergo_window(xenv)) and w[1] == "ergo: ergo off", timeout=5,
+                wait_for(lambda: (w := ergo_window(xenv)) and w[1] == "ergo off", timeout=5,
                          what="the icon to show that ergo stopped")
                 with Daemon(env, name="second") as second:
                     wait_for(lambda: (w := ergo_window(xenv)) and w[1] == "ergo: posture in 20 min", timeout=10,
@@ -181,7 +181,7 @@ def test_quit_tray_from_the_menu_ends_the_process(desktop: DesktopSession, traye
         tray = Tray(env.env, env.root, "--backend", "xembed")  # no daemon: the "ergo off" menu
         try:
             window, _name, left, top = wait_for(lambda: ergo_window(xenv), timeout=10, what="the icon")
-            assert ergo_window(xenv)[1] == "ergo: ergo off"
+            assert ergo_window(xenv)[1] == "ergo off"
             x(xenv, "xdotool", "mousemove", str(left + 11), str(top + 11), "click", "1")
             menu = wait_for(lambda: re.search(r'"ergo menu".*\+(\d+)\+(\d+)\s*$', x(xenv, "xwininfo", "-root", "-tree"), re.M),
                             timeout=5, what="the popup menu")
@@ -279,7 +279,7 @@ def test_sni_registers_again_when_the_watcher_restarts() -> None:
         try:
             with StatusNotifierWatcherDouble(address) as second:  # the panel came back
                 wait_for(lambda: second.items, timeout=5, what="registration with the new watcher")
-                wait_for(lambda: second.prop("ToolTip")[2] == "ergo: ergo off", timeout=5, what="the tooltip")
+                wait_for(lambda: second.prop("ToolTip")[2] == "ergo off", timeout=5, what="the tooltip")
         finally:
             assert tray.close() == 0, tray.text()
 
@@ -388,3 +388,12 @@ def test_the_icon_docks_again_when_the_panel_restarts_and_hovering_shows_the_too
                 if second is not None:
                     second.terminate()
                     second.wait(timeout=5)
+
+
+def test_the_tray_names_ergo_once() -> None:
+    """Issue 17: never "ergo: ergo off"; a glance that does not say ergo gets the name in front."""
+    from ergo.tray.model import TrayView
+
+    assert TrayView("stopped", "ergo off", "").window_title == "ergo off"
+    assert TrayView("running", "posture in 20 min", "").window_title == "ergo: posture in 20 min"
+    assert TrayView("refused", "ergo: not your daemon", "").window_title == "ergo: not your daemon"

@@ -50,6 +50,11 @@ class TrayView:
     def colour(self) -> tuple[int, int, int]:
         return COLOURS.get(self.state, COLOURS["stopped"])
 
+    @property
+    def window_title(self) -> str:
+        """The tray item's title: the glance, named ergo once ("ergo off", never "ergo: ergo off")."""
+        return self.title if self.title.startswith("ergo") else f"ergo: {self.title}"
+
 
 SEPARATOR = Item("")
 

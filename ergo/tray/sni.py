@@ -193,13 +193,13 @@ class StatusNotifierTray:
         colour = view.colour if view else (0x88, 0x88, 0x88)
         ring = state in ("paused", "held", "stopped")
         icons = [(size, size, pixmap(colour, size, ring)) for size in SIZES]
-        title = view.title if view else "ergo"
+        title = view.window_title if view else "ergo"
         tooltip = view.tooltip if view else ""
         return {
-            "Category": ("s", "ApplicationStatus"), "Id": ("s", "ergo"), "Title": ("s", f"ergo: {title}"),
+            "Category": ("s", "ApplicationStatus"), "Id": ("s", "ergo"), "Title": ("s", title),
             "Status": ("s", STATUS[state]), "WindowId": ("i", 0), "IconName": ("s", ""),
             "IconPixmap": ("a(iiay)", icons), "AttentionIconPixmap": ("a(iiay)", icons),
-            "ToolTip": ("(sa(iiay)ss)", ("", icons, f"ergo: {title}", tooltip)),
+            "ToolTip": ("(sa(iiay)ss)", ("", icons, title, tooltip)),
             "ItemIsMenu": ("b", True), "Menu": ("o", MENU_PATH),
         }
 

@@ -192,7 +192,7 @@ class XEmbedTray:
     def _redraw(self) -> None:
         if self._view is None:
             return
-        self.win.set_wm_name(f"ergo: {self._view.title}")
+        self.win.set_wm_name(self._view.window_title)
         self._draw_icon()
         if self._tip is not None:
             self._draw_tip()
