@@ -35,6 +35,8 @@ pytestmark = pytest.mark.slow
 #: No source but the one under test, so each test shows what its own source does.
 ONLY = {"MEETINGS__MICROPHONE": "false", "MEETINGS__CAMERA": "false", "MEETINGS__FULLSCREEN": "false",
         "MEETINGS__AFTER": "1s"}
+#: For the calendar files written once the daemon answers: the first reminder falls due well after that.
+LATER = {"POSTURE__INTERVAL": "4s", "HYDRATION__INTERVAL": "5s"}
 
 
 def _busy(env: ErgoEnv) -> str | None:
@@ -45,7 +47,11 @@ def held_then_one_merged(env: ErgoEnv, daemon: Daemon, says: str, end: Callable[
     """With the busy thing already on: both kinds fall due and are held, status says why; after `end`
     (None: it ends by itself) one notification carries both, at least `after` (1 s) later."""
     wait_for(lambda: says in (_busy(env) or ""), 15, what=f"status to say {says!r}")
-    held = lambda: all(env.status()["reminders"][k]["held"] == "busy" for k in ("posture", "hydration"))  # noqa: E731
+
+    def held() -> bool:  # both held while the source still says busy (not in the grace after it)
+        status = env.status()
+        return bool(status.get("busy")) and all(status["reminders"][k]["held"] == "busy" for k in ("posture", "hydration"))
+
     wait_for(held, 15, what="posture and hydration both held for being busy")
     assert env.db_deliveries() == [], "delivered while busy"
     human = env.cli("status")
@@ -240,23 +246,23 @@ def _event(uid: str, summary: str, start: datetime, end: datetime, extra: str = 
 
 
 def test_a_single_busy_event_holds_reminders_until_it_ends(make_env, tmp_path: Path) -> None:
-    now = datetime.now(timezone.utc)
-    (tmp_path / "work.ics").write_text(_ics(_event("one@test", "Standup", now - timedelta(minutes=5),
-                                                   now + timedelta(seconds=10))))
-    env = make_env(**{**ONLY, "MEETINGS__CALENDAR": f'["{tmp_path / "work.ics"}"]'})
-    with Daemon(env) as daemon:
+    env = make_env(**{**ONLY, "MEETINGS__CALENDAR": f'["{tmp_path / "work.ics"}"]'}, **LATER)
+    with Daemon(env) as daemon:  # the file comes once the daemon runs, so its end is 12 s after that
+        now = datetime.now(timezone.utc)
+        (tmp_path / "work.ics").write_text(_ics(_event("one@test", "Standup", now - timedelta(minutes=5),
+                                                       now + timedelta(seconds=12))))
         held_then_one_merged(env, daemon, "in a meeting (Standup)", None)  # it ends by itself
 
 
 def test_a_recurring_event_in_a_calendar_folder_holds_reminders(make_env, tmp_path: Path) -> None:
-    now = datetime.now(timezone.utc)
-    first = now - timedelta(days=3, minutes=5)  # three days ago, daily: today's runs over now
     folder = tmp_path / "synced"
     folder.mkdir()
-    (folder / "a1b2.ics").write_text(_ics(_event("daily@test", "Daily sync", first, first + timedelta(minutes=5, seconds=10),
-                                                 "RRULE:FREQ=DAILY")))
-    env = make_env(**{**ONLY, "MEETINGS__CALENDAR": f'["{folder}"]'})
-    with Daemon(env) as daemon:
+    env = make_env(**{**ONLY, "MEETINGS__CALENDAR": f'["{folder}"]'}, **LATER)
+    with Daemon(env) as daemon:  # the file comes once the daemon runs, so today's run ends 12 s after that
+        now = datetime.now(timezone.utc)
+        first = now - timedelta(days=3, minutes=5)  # three days ago, daily: today's runs over now
+        (folder / "a1b2.ics").write_text(_ics(_event("daily@test", "Daily sync", first,
+                                                     first + timedelta(minutes=5, seconds=12), "RRULE:FREQ=DAILY")))
         held_then_one_merged(env, daemon, "in a meeting (Daily sync)", None)
 
 
