@@ -9,8 +9,8 @@ The catalogs are ergo/locale/<lang>/LC_MESSAGES/ergo.po (Babel manages them:
 `python tools/catalogs.py`, docs/languages.md). A built wheel carries the
 compiled ergo.mo beside each one (setup.py compiles them). Run from a checkout
 or an editable install, where only the .po files are, they are compiled on first
-use into the user cache directory (platformdirs) with Babel, again whenever a
-.po file is newer; without Babel, ergo stays English.
+use into the user cache directory (platformdirs; one directory per checkout) with
+Babel, again whenever a .po file is newer; without Babel, ergo stays English.
 
 Nothing here costs the light commands anything: this module imports only `os`
 at load; gettext, Babel and the catalog are loaded the first time a message is
@@ -119,7 +119,7 @@ def _compiled_dir(languages: tuple[str, ...]) -> str | None:
     try:
         import platformdirs
 
-        cache = os.path.join(platformdirs.user_cache_dir("ergo", appauthor=False), "locale")
+        cache = cache_dir(root, platformdirs.user_cache_dir("ergo", appauthor=False))
         for lang in need:
             compile_po(os.path.join(root, lang, "LC_MESSAGES", DOMAIN + ".po"),
                        os.path.join(cache, lang, "LC_MESSAGES", DOMAIN + ".mo"), only_if_stale=True)
@@ -129,6 +129,14 @@ def _compiled_dir(languages: tuple[str, ...]) -> str | None:
         logging.getLogger("ergo").debug("translations unavailable (%s): English", error)
         return None
     return cache
+
+
+def cache_dir(root: str, user_cache: str) -> str:
+    """Where the catalogs of the checkout at `root` are compiled: one directory per checkout, so two
+    checkouts (two worktrees, an old and a new clone) never read each other's messages."""
+    import hashlib
+
+    return os.path.join(user_cache, "locale", hashlib.sha256(root.encode()).hexdigest()[:12])
 
 
 def _newer(target: str, source: str) -> bool:
