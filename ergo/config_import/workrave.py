@@ -36,7 +36,7 @@ def _value(text: str) -> Any:
         return int(raw)
     except ValueError:
         pass
-    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"":
+    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in ("'", '"'):
         return raw[1:-1]
     return raw
 
