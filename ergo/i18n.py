@@ -154,9 +154,26 @@ def compile_po(po: str, mo: str, only_if_stale: bool = False) -> None:
     os.replace(partial, mo)  # two processes compiling at once: each file whole
 
 
+class _English:
+    """English: the messages as written (what gettext.NullTranslations does, without importing gettext, so
+    English output costs `ergo stats`, `report` and `history` nothing)."""
+
+    def gettext(self, message: str) -> str:
+        return message
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return singular if n == 1 else plural
+
+
+ENGLISH_TRANSLATION = _English()
+
+
 def translation(setting: str | None = None) -> Any:
-    """A gettext translations object for the setting (None: the process's, see use()); English: NullTranslations."""
+    """A gettext translations object for the setting (None: the process's, see use()); English: one that
+    returns the messages as written, without loading gettext."""
     languages = requested(_current if setting is None else setting)
+    if not languages:
+        return ENGLISH_TRANSLATION
     found = _translations.get(languages)
     if found is not None:
         return found
