@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from ergo.timing.policy import Engine
 from ergo.timing.decisions import Deliver, Record, ReminderSpec, Timing, stale_detail
 from ergo.timing.worktime import WorkHours
+from tests.simulation import examples
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
 S = timedelta(seconds=1)
@@ -40,7 +41,7 @@ def delivered(outcomes: list) -> list[tuple[str, ...]]:
 interval_seconds = st.one_of(st.integers(1, 60), st.integers(61, 3600), st.integers(3601, 24 * 3600))
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(15), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @example(seconds=[1, 3600], merge_seconds=120, seed=0)  # 1 s beside an hour, with the default merge window
 @example(seconds=[3600, 24 * 3600], merge_seconds=120, seed=2)  # the longest interval, a whole day
 @example(seconds=[10], merge_seconds=120, seed=1)  # the README's ERGO_POSTURE__INTERVAL=10s
