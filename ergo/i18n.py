@@ -88,6 +88,17 @@ def requested(setting: str = AUTO, environ: Any = None) -> tuple[str, ...]:
     return tuple(out)
 
 
+def for_client(daemon_language: Any) -> str:
+    """The setting a client (the CLI, the tray, waybar) shows its text in, from the `language` value the
+    daemon's status carries: the config's `language` key when it is set (not "auto"), otherwise "auto",
+    which reads the environment of the process that shows the text (not the daemon's). A value that is
+    not a plain language code (an older daemon sends none; a broken one anything) counts as "auto"."""
+    if isinstance(daemon_language, str) and 0 < len(daemon_language) <= 20 and daemon_language != AUTO \
+            and daemon_language.replace("_", "").replace("-", "").isalnum() and daemon_language.isascii():
+        return daemon_language
+    return AUTO
+
+
 def check_setting(value: str) -> str:
     """The `language` key: "auto", "en", or a language ergo ships (a region falls back: de_AT -> de).
     A bad value is one line (the config's validators show it)."""
@@ -155,25 +166,24 @@ def compile_po(po: str, mo: str, only_if_stale: bool = False) -> None:
 
 
 class _English:
-    """English: the messages as written (what gettext.NullTranslations does, without importing gettext, so
-    English output costs `ergo stats`, `report` and `history` nothing)."""
+    """English, the messages as written: what gettext.NullTranslations does, without importing gettext
+    (English `ergo status` and friends pay nothing for translation)."""
 
-    def gettext(self, message: str) -> str:
+    @staticmethod
+    def gettext(message: str) -> str:
         return message
 
-    def ngettext(self, singular: str, plural: str, n: int) -> str:
+    @staticmethod
+    def ngettext(singular: str, plural: str, n: int) -> str:
         return singular if n == 1 else plural
 
 
-ENGLISH_TRANSLATION = _English()
-
-
 def translation(setting: str | None = None) -> Any:
-    """A gettext translations object for the setting (None: the process's, see use()); English: one that
-    returns the messages as written, without loading gettext."""
+    """A gettext translations object for the setting (None: the process's, see use()); English: the
+    messages as written (gettext is not even imported)."""
     languages = requested(_current if setting is None else setting)
     if not languages:
-        return ENGLISH_TRANSLATION
+        return _English
     found = _translations.get(languages)
     if found is not None:
         return found
