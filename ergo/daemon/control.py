@@ -228,6 +228,7 @@ class Control:
                 "plan": d.plans.driver.status(now),
                 "system_config_file": str(d.loaded.system_file) if d.loaded.system_exists else None,
                 "config_notices": list(d.loaded.notices),
+                "language": settings.language,  # the configured value ("auto", "de"): clients pick by ergo.i18n.for_client
                 "last_delivered": list(engine.last_delivered()),
                 "reminders": reminders,
                 "break": None if timed is None else {
