@@ -19,12 +19,23 @@ def run(command: str, config: str | None, flags: dict[str, Any], args: argparse.
 
         return tips(args.kind, language(Paths.resolve(config), flags))
     if command == "history":
+        from ergo.i18n import use
+
+        if args.json:  # for programs: English words, whatever the language
+            use("en")
+        else:
+            from ergo.config.cache import language
+
+            use(language(Paths.resolve(config), flags))
         return history(Paths.resolve(config), args.days, args.json)
     paths = Paths.resolve(config)
     if command in ("stats", "report"):  # checked settings remembered between runs: no pydantic (ergo.config.cache)
         from ergo.config.cache import plain_loaded
 
         settings = plain_loaded(paths, flags).settings
+        from ergo.i18n import use
+
+        use(settings.language)  # the reader's language (ergo.i18n); English loads neither gettext nor Babel
         if command == "stats":
             return stats(paths, settings, args.period, args.json)
         return report(paths, settings, args.html, args.open)
@@ -247,11 +258,12 @@ def history(paths: Paths, days: float, as_json: bool) -> int:
     """
     import sys
 
+    from ergo.i18n import _, format_date, format_time, ngettext
     from ergo.records.diary import describe, diary_stream
     from ergo.records.store import Store
 
     if not paths.state_db.exists():
-        print("[]" if as_json else "no history yet")
+        print("[]" if as_json else _("no history yet"))
         return 0
     store = Store(paths.state_db, read_only=True)  # a read-only command never moves or creates anything
     try:
@@ -265,8 +277,8 @@ def history(paths: Paths, days: float, as_json: bool) -> int:
             local = entry.at.astimezone()
             if local.date() != day:
                 day = local.date()
-                print(f"{local:%a %d %b}")
-            print(f"  {local:%H:%M}  {entry.kind:<10} {describe(entry)}")
+                print(format_date(local, "%a %d %b", "EEEdMMM"))
+            print(f"  {format_time(local)}  {entry.kind:<10} {describe(entry)}")
             if entry.what == "reminder":
                 reminders += 1
                 done += entry.outcome == "done"
@@ -274,10 +286,13 @@ def history(paths: Paths, days: float, as_json: bool) -> int:
     finally:
         store.close()
     if day is None:
-        print("nothing recorded in that time")
+        print(_("nothing recorded in that time"))
         return 0
-    print(f"{reminders} reminder{'' if reminders == 1 else 's'}, {done} answered with a break; "
-          f"{natural} natural break{'' if natural == 1 else 's'}")
+    # TRANSLATORS: the last line of `ergo history`, e.g. "75 reminders, 30 answered with a break; 2 natural breaks"
+    print(_("%(reminders)s, %(done)d answered with a break; %(natural)s") % {
+        "reminders": ngettext("%(count)d reminder", "%(count)d reminders", reminders) % {"count": reminders},
+        "done": done,
+        "natural": ngettext("%(count)d natural break", "%(count)d natural breaks", natural) % {"count": natural}})
     return 0
 
 
@@ -342,6 +357,7 @@ def report(paths: Paths, settings: Any, target: str, open_it: bool) -> int:
     import os
     from pathlib import Path
 
+    from ergo.i18n import _
     from ergo.records.report import render
 
     page = render(gather_stats(paths, settings, "week"), datetime.now(timezone.utc))
@@ -355,10 +371,10 @@ def report(paths: Paths, settings: Any, target: str, open_it: bool) -> int:
     except OSError as error:
         temporary.unlink(missing_ok=True)
         raise ErgoError(f"--html {target}: cannot write it ({error.strerror or error})") from None
-    print(f"report written to {path}")
+    print(_("report written to %(path)s") % {"path": path})
     if open_it:
         import webbrowser
 
         if not webbrowser.open(path.resolve().as_uri()):
-            print(f"no web browser found: open {path.resolve().as_uri()} yourself")
+            print(_("no web browser found: open %(address)s yourself") % {"address": path.resolve().as_uri()})
     return 0
