@@ -190,3 +190,18 @@ def test_english_is_unchanged_and_loads_neither_gettext_nor_babel(env: ErgoEnv) 
             done = subprocess.run([sys.executable, "-c", code], env=env.env, capture_output=True, text=True, timeout=60)
             assert done.stdout.startswith("ergo is running"), done.stdout + done.stderr
             assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr
+
+
+def test_a_timed_break_speaks_spanish() -> None:
+    env = ErgoEnv.create(None, POSTURE__INTERVAL="20m", HYDRATION__ENABLED="false", STRETCH__ENABLED="true",
+                         STRETCH__INTERVAL="1h", STRETCH__DURATION="1m")
+    try:
+        with Daemon(env):
+            started = _speaking(env, "break", "stretch", LANG="es_ES.UTF-8")
+            assert started == ("stretch: pausa iniciada, 1m; cuenta como hecha cuando termina la cuenta atrás "
+                               "(`ergo done` la termina antes)\n")
+            status = _speaking(env, "status", LANG="es_ES.UTF-8")
+            assert "pausa en curso: stretch hasta las " in status and "`ergo done` la termina antes" in status
+            assert _speaking(env, "done", "stretch", LANG="es_ES.UTF-8").startswith("stretch: hecho, ¡bien hecho!; el próximo a las ")
+    finally:
+        env.cleanup()
