@@ -88,6 +88,17 @@ def requested(setting: str = AUTO, environ: Any = None) -> tuple[str, ...]:
     return tuple(out)
 
 
+def for_client(daemon_language: Any) -> str:
+    """The setting a client (the CLI, the tray, waybar) shows its text in, from the `language` value the
+    daemon's status carries: the config's `language` key when it is set (not "auto"), otherwise "auto",
+    which reads the environment of the process that shows the text (not the daemon's). A value that is
+    not a plain language code (an older daemon sends none; a broken one anything) counts as "auto"."""
+    if isinstance(daemon_language, str) and 0 < len(daemon_language) <= 20 and daemon_language != AUTO \
+            and daemon_language.replace("_", "").replace("-", "").isalnum() and daemon_language.isascii():
+        return daemon_language
+    return AUTO
+
+
 def check_setting(value: str) -> str:
     """The `language` key: "auto", "en", or a language ergo ships (a region falls back: de_AT -> de).
     A bad value is one line (the config's validators show it)."""
@@ -119,7 +130,11 @@ def _compiled_dir(languages: tuple[str, ...]) -> str | None:
     try:
         import platformdirs
 
-        cache = cache_dir(root, platformdirs.user_cache_dir("ergo", appauthor=False))
+        # one folder per installation: two checkouts (or versions) of ergo must not take each other's catalogs
+        import zlib
+
+        cache = os.path.join(platformdirs.user_cache_dir("ergo", appauthor=False), "locale",
+                             format(zlib.crc32(os.fsencode(root)), "08x"))
         for lang in need:
             compile_po(os.path.join(root, lang, "LC_MESSAGES", DOMAIN + ".po"),
                        os.path.join(cache, lang, "LC_MESSAGES", DOMAIN + ".mo"), only_if_stale=True)
@@ -129,14 +144,6 @@ def _compiled_dir(languages: tuple[str, ...]) -> str | None:
         logging.getLogger("ergo").debug("translations unavailable (%s): English", error)
         return None
     return cache
-
-
-def cache_dir(root: str, user_cache: str) -> str:
-    """Where the catalogs of the checkout at `root` are compiled: one directory per checkout, so two
-    checkouts (two worktrees, an old and a new clone) never read each other's messages."""
-    import hashlib
-
-    return os.path.join(user_cache, "locale", hashlib.sha256(root.encode()).hexdigest()[:12])
 
 
 def _newer(target: str, source: str) -> bool:
@@ -162,9 +169,25 @@ def compile_po(po: str, mo: str, only_if_stale: bool = False) -> None:
     os.replace(partial, mo)  # two processes compiling at once: each file whole
 
 
+class _English:
+    """English, the messages as written: what gettext.NullTranslations does, without importing gettext
+    (English `ergo status` and friends pay nothing for translation)."""
+
+    @staticmethod
+    def gettext(message: str) -> str:
+        return message
+
+    @staticmethod
+    def ngettext(singular: str, plural: str, n: int) -> str:
+        return singular if n == 1 else plural
+
+
 def translation(setting: str | None = None) -> Any:
-    """A gettext translations object for the setting (None: the process's, see use()); English: NullTranslations."""
+    """A gettext translations object for the setting (None: the process's, see use()); English: the
+    messages as written (gettext is not even imported)."""
     languages = requested(_current if setting is None else setting)
+    if not languages:
+        return _English
     found = _translations.get(languages)
     if found is not None:
         return found

@@ -232,6 +232,54 @@ def test_an_overdue_reminder_with_nothing_holding_it_wakes_the_timer_now() -> No
     assert wake is None or wake > T0 + 31 * M + S  # held: the end of the hold brings it, no spinning
 
 
+# --- commands, `ergo status` and a restart, where the time or the work hours decide -----------------------
+
+
+def test_waiting_for_names_a_hold_that_ends_at_a_set_time_and_lets_go_at_its_end() -> None:
+    e = engine(spec("posture", 30 * M), timing=Timing(quiet_after_resume=M, busy_after=2 * M))
+    e.leave(T0 + 29 * M, "locked")
+    e.back(T0 + 30 * M, "locked")  # a one-minute lock: no natural break, but the quiet minute after it
+    assert e.waiting_for("posture", T0 + 30 * M) == "quiet after resume"
+    assert e.waiting_for("posture", T0 + 31 * M) == "being delivered now"
+    e.set_busy(T0 + 31 * M, "in a call")
+    e.set_busy(T0 + 32 * M, None)  # the call ended: two more minutes held
+    assert e.waiting_for("posture", T0 + 34 * M - US) == "busy"
+    assert e.waiting_for("posture", T0 + 34 * M) == "being delivered now"
+
+
+def test_a_skip_while_paused_drops_nothing_even_a_reminder_held_when_the_pause_began() -> None:
+    """A pause stops the clock: nothing is due while paused (`ergo status` says "paused"), so the history
+    never gets a "due since" time for it."""
+    e = engine(spec("posture", 30 * M))
+    e.set_dnd(T0, True)
+    assert e.tick(T0 + 30 * M) == []  # due, held by do not disturb
+    e.pause(T0 + 35 * M, None)
+    assert e.skip(T0 + 40 * M, "posture") == [Record("posture", "skipped", T0 + 40 * M, "via command")]
+
+
+def test_a_skip_outside_work_hours_restarts_the_countdown_for_the_next_window() -> None:
+    hours = WorkHours.parse("mon-fri", "09:00-17:00", UTC)
+    e = engine(spec("posture", 30 * M, hours=hours))  # T0 is a Monday, 08:00: before the window
+    assert e.skip(T0 + 10 * M, "posture") == [Record("posture", "skipped", T0 + 10 * M, "via command")]
+    assert e.next_due("posture", T0 + 10 * M) == T0 + 90 * M  # 09:30, the window's fresh countdown
+
+
+def test_a_restart_quiets_only_a_reminder_already_due_then() -> None:
+    """Issue 13: what fell due while no daemon ran goes out after the quiet period; a restart with nothing due
+    holds nothing back (a reminder due a minute later is on time), and one due at the very instant counts
+    as due. The work hours are real ones, not 'all day'."""
+    timing = Timing(quiet_after_resume=2 * M)
+    hours = WorkHours.parse("every day", "06:00-20:00", UTC)
+    e = engine(spec("posture", 30 * M, hours=hours), spec("hydration", 45 * M, hours=hours), timing=timing)
+    snap = e.snapshot()
+    early = Engine.restore(snap, e.specs, timing, T0 + 29 * M, downtime=timedelta(0))
+    assert early.quiet_until is None and early.hold(T0 + 29 * M) is None
+    assert delivered(early.tick(T0 + 30 * M)) == [("posture",)]
+    exact = Engine.restore(snap, e.specs, timing, T0 + 30 * M, downtime=timedelta(0))
+    assert exact.quiet_until == T0 + 32 * M and exact.tick(T0 + 30 * M) == []
+    assert delivered(exact.tick(T0 + 32 * M)) == [("posture",)]
+
+
 # --- the Engine's plain words: the spacing as text, history events and stale skips ------------------------
 
 

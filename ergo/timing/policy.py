@@ -156,12 +156,12 @@ class Engine:
 
     def waiting_for(self, kind: str, now: datetime) -> str | None:
         """Why a due reminder has not gone out yet, in plain words; None if it is not due."""
-        due = None if self.paused else self.next_due(kind, now)
         if self.paused:
             return "paused"
         held = self.plan_hold(kind, now)
         if held is not None:
             return held.why
+        due = self.next_due(kind, now)
         if due is None or due > now:
             return None
         reason = self.hold(now)
@@ -308,9 +308,8 @@ class Engine:
         since = self.gone.pop(why, None)
         if since is None:
             return []
-        if self.gone:  # e.g. resumed but still locked: the absence goes on
-            earlier = min(self.gone.values())
-            self.gone = {k: min(v, since) for k, v in self.gone.items()} if since < earlier else self.gone
+        if self.gone:  # e.g. resumed but still locked: the absence goes on, from whichever began first
+            self.gone = {k: min(v, since) for k, v in self.gone.items()}
             return []
         self.quiet_until = now + self.timing.quiet_after_resume
         return self._absence(since, now, why)
