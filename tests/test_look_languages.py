@@ -24,7 +24,7 @@ from ergo import i18n
 from ergo.notify.buttons import ROW_BUDGET, fit, row_cost
 from tests.daemon_helpers import Daemon, ErgoEnv, wait_for
 from tests.desktop import DesktopSession, _spawn, _stop, desktop_session, require_desktop_tools, require_tools
-from tests.look import darkest, find_word, has_words, read, require_look_tools, screenshot
+from tests.look import darkest, has_words, mean, read, require_look_tools, screenshot
 
 WIDTH, HEIGHT = 1024, 768
 NOTIFICATION_DAEMON = "/usr/lib/notification-daemon/notification-daemon"
@@ -179,15 +179,30 @@ def test_notification_daemon_shows_a_german_reminder_whole_with_its_close_box(
 
 def _dmenu_entries(desk: DesktopSession, shot: Path, count: int) -> list[str]:
     """Read dmenu's one-line menu at the top of the screen entry by entry: each press of Right selects the
-    next one (dmenu pages when they do not fit the line); the selected entry is drawn highlighted."""
+    next one (dmenu pages when they do not fit the line). Each read waits until dmenu has drawn the change."""
     env = desk.full_env()
+    bar = (0, 0, WIDTH, 24)
     seen: list[str] = []
+    drawn = [""]
+
+    def changed() -> bool:  # the bar's pixels differ from the last read (dmenu drew it, or drew the next entry)
+        picture = _pixels(screenshot(env, shot), bar)
+        fresh = picture != drawn[0] and mean(shot, bar) > 0.05  # the root window is black where dmenu is not
+        drawn[0] = picture
+        return fresh
+
     for _ in range(count):
-        wait_for(lambda: subprocess.run(["xdotool", "search", "--class", "dmenu"], env=env, capture_output=True)
-                 .returncode == 0, 10, what="dmenu on the screen")
-        seen.append(read(screenshot(env, shot), (0, 0, WIDTH, 24), negate=True))
+        wait_for(changed, 15, interval=0.2, what="dmenu drawing its next entry")
+        seen.append(read(shot, bar, negate=True))
         subprocess.run(["xdotool", "key", "Right"], env=env, check=True, timeout=10)
     return seen
+
+
+def _pixels(png: Path, box: tuple[int, int, int, int]) -> str:
+    """A signature of the pixels in box=(x, y, w, h)."""
+    x, y, w, h = box
+    return subprocess.run(["convert", str(png), "-crop", f"{w}x{h}+{x}+{y}", "+repage", "-format", "%#", "info:"],
+                          capture_output=True, text=True, check=True, timeout=20).stdout.strip()
 
 
 @pytest.mark.desktop
@@ -202,17 +217,17 @@ def test_dunst_offers_the_german_buttons_in_its_menu_and_counts_the_break_down_i
     wrapper.write_text(f"#!/bin/sh\ntee {menu} | /usr/bin/dmenu -p dunst:\n")
     wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
     with desktop_session(screen=f"{WIDTH}x{HEIGHT}x24", dunst_settings=BUBBLE + f"dmenu = {wrapper}\n") as desk, \
-            ErgoEnv.create(desk.env, **german("6s")) as env, Daemon(env) as daemon:
+            ErgoEnv.create(desk.env, **german("10s")) as env, Daemon(env) as daemon:
         wait_for(lambda: daemon.delivered(), 10, what="a delivered reminder")
         env.cli("pause", "1h")
         shot = tmp_path / "dunst.png"
         bubble = (WIDTH - 620, 30, 620, 150)
         text = _look_until(lambda: screenshot(desk.full_env(), shot), bubble, "Dehnpause", negate=True)
-        for phrase in ("Dehnpause", TIP, "Dehn dich 6 Sekunden lang."):
+        for phrase in ("Dehnpause", TIP, "Dehn dich 10 Sekunden lang."):
             assert shows(text, phrase), f"{phrase!r} cut or missing in {shot}:\n{text}"
         context = subprocess.Popen(["dunstctl", "context"], env=desk.full_env())
         try:
-            labels = ["Erledigt", "10 Min. später", "Überspringen", "Pause starten (6 Sekunden)"]
+            labels = ["Erledigt", "10 Min. später", "Überspringen", "Pause starten (10 Sekunden)"]
             entries = _dmenu_entries(desk, tmp_path / "dmenu.png", len(labels))
             offered = menu.read_text().splitlines()
             assert len(offered) == len(labels), f"one entry per button, no blank one: {offered}"
@@ -228,8 +243,8 @@ def test_dunst_offers_the_german_buttons_in_its_menu_and_counts_the_break_down_i
                 context.kill()
         count = _look_until(lambda: screenshot(desk.full_env(), shot), bubble, "Dehnpause: noch", negate=True,
                             levels=(50, 65))
-        assert re.search(r"Dehnpause: noch 0:0[1-6]", count), f"no German countdown in {shot}:\n{count}"
-        assert shows(count, "Dehn dich 6 Sekunden lang"), f"the break line is not German in {shot}:\n{count}"
+        assert re.search(r"Dehnpause: noch 0:(10|0[1-9])", count), f"no German countdown in {shot}:\n{count}"
+        assert shows(count, "Dehn dich 10 Sekunden lang"), f"the break line is not German in {shot}:\n{count}"
         end = _look_until(lambda: screenshot(desk.full_env(), shot), bubble, "Pause vorbei", negate=True,
                           levels=(50, 65), timeout=15)
         for phrase in ("Dehnpause: Pause vorbei", "Gut gemacht. Zurück an die Arbeit, wenn du so weit bist."):
