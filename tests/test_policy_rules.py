@@ -247,6 +247,15 @@ def test_waiting_for_names_a_hold_that_ends_at_a_set_time_and_lets_go_at_its_end
     assert e.waiting_for("posture", T0 + 34 * M) == "being delivered now"
 
 
+def test_due_now_and_waiting_for_read_real_work_hours_at_that_moment() -> None:
+    """`ergo status` and the busy check (the daemon asks the busy sources only when something is due)."""
+    office = WorkHours.parse("every day", "09:00-17:00", UTC)
+    e = engine(spec("posture", 30 * M, hours=office), start=datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    due = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+    assert not e.due_now(due - US) and e.due_now(due)
+    assert e.waiting_for("posture", due - US) is None and e.waiting_for("posture", due) == "being delivered now"
+
+
 def test_a_skip_while_paused_drops_nothing_even_a_reminder_held_when_the_pause_began() -> None:
     """A pause stops the clock: nothing is due while paused (`ergo status` says "paused"), so the history
     never gets a "due since" time for it."""
