@@ -407,7 +407,7 @@ class Engine:
             elif old != spec:
                 changed.add(kind)
         for kind in set(self.specs) - set(specs):
-            self.reminders.pop(kind, None)
+            del self.reminders[kind]
             changed.add(kind)
         self.specs, self.timing = dict(specs), timing
         return changed
