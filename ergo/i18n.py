@@ -130,7 +130,11 @@ def _compiled_dir(languages: tuple[str, ...]) -> str | None:
     try:
         import platformdirs
 
-        cache = os.path.join(platformdirs.user_cache_dir("ergo", appauthor=False), "locale")
+        # one folder per installation: two checkouts (or versions) of ergo must not take each other's catalogs
+        import zlib
+
+        cache = os.path.join(platformdirs.user_cache_dir("ergo", appauthor=False), "locale",
+                             format(zlib.crc32(os.fsencode(root)), "08x"))
         for lang in need:
             compile_po(os.path.join(root, lang, "LC_MESSAGES", DOMAIN + ".po"),
                        os.path.join(cache, lang, "LC_MESSAGES", DOMAIN + ".mo"), only_if_stale=True)
