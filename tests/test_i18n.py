@@ -236,8 +236,7 @@ def test_a_checkout_compiles_its_catalogs_on_first_use_and_again_when_one_change
     monkeypatch.setattr(i18n, "_translations", {})
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     assert i18n.translator("de")("Breathe") == "Atmen"
-    mo = tmp_path / "cache" / "ergo" / "locale" / "de" / "LC_MESSAGES" / "ergo.mo"
-    assert mo.is_file()
+    [mo] = (tmp_path / "cache" / "ergo" / "locale").glob("*/de/LC_MESSAGES/ergo.mo")  # one folder per installation
     po = locale / "de" / "LC_MESSAGES" / "ergo.po"
     po.write_text(po.read_text("utf-8").replace('msgstr "Atmen"', 'msgstr "Tief atmen"'), "utf-8")
     os.utime(po, (mo.stat().st_mtime + 5, mo.stat().st_mtime + 5))

@@ -45,12 +45,10 @@ def apply(text: str, mapped: list[Mapped]) -> str:
     revived, else the key is added at the end of its table (the table is created if missing)."""
     doc = tomlkit.parse(text)
     for entry in mapped:
-        section, _, name = entry.key.rpartition(".")
-        table: Any = doc
-        if section:
-            if section not in doc:
-                doc[section] = tomlkit.table()
-            table = doc[section]
+        section, name = entry.key.split(".")  # every key a reader maps is in a table: posture.interval, idle.backend
+        if section not in doc:
+            doc[section] = tomlkit.table()
+        table: Any = doc[section]
         inline = isinstance(table, InlineTable)  # no comments inside { ... }
         item = _value(entry.value, None if inline else entry.origin)
         if name in table or inline or not isinstance(table, Table) or not _revive(table, name, item):
