@@ -204,6 +204,8 @@ def test_the_report_renders_in_chromium_in_each_language_without_overflow(lang: 
 
     laid_out = measure(tmp_path, page)
     assert laid_out["overflow"] == [], f"{lang}: " + "\n".join(laid_out["overflow"])  # type: ignore[arg-type]
+    if lang not in ("de", "fr"):
+        return  # the probe has measured it; two screenshots are enough to look at (ERGO_LOOK_DIR keeps them)
     shot = tmp_path / f"report-{lang}.png"
     chromium(tmp_path, page, f"--screenshot={shot}", height=int(laid_out["height"]) + 20)  # type: ignore[call-overload]
     assert shot.exists()
