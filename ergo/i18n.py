@@ -9,8 +9,8 @@ The catalogs are ergo/locale/<lang>/LC_MESSAGES/ergo.po (Babel manages them:
 `python tools/catalogs.py`, docs/languages.md). A built wheel carries only the
 compiled ergo.mo of each one (setup.py compiles them). Run from a checkout
 or an editable install, where only the .po files are, they are compiled on first
-use into the user cache directory (platformdirs) with Babel, again whenever a
-.po file is newer; without Babel, ergo stays English.
+use into the user cache directory (platformdirs; one directory per checkout) with
+Babel, again whenever a .po file is newer; without Babel, ergo stays English.
 
 Nothing here costs the light commands anything: this module imports only `os`
 at load; gettext, Babel and the catalog are loaded the first time a message is

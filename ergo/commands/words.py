@@ -42,25 +42,25 @@ def clock(epoch: float, seconds: bool = False) -> str:
     code = _locale()
     if code is None:
         return time.strftime("%H:%M:%S" if seconds else "%H:%M", time.localtime(epoch))
+    if not seconds:
+        return i18n.format_time(_datetime(epoch))
     from babel.dates import format_time
 
-    return format_time(_datetime(epoch), format="medium" if seconds else "short", locale=code)
+    return format_time(_datetime(epoch), format="medium", locale=code)
 
 
 def day_clock(epoch: float) -> str:
     """A weekday and a clock time: "Wed 14:05"; "Mi., 14:05" in German."""
-    code = _locale()
-    if code is None:
+    if _locale() is None:
         return time.strftime("%a %H:%M", time.localtime(epoch))
-    return _skeleton("EHm", epoch, code)
+    return i18n.format_date(_datetime(epoch), width="EHm")
 
 
 def day(epoch: float) -> str:
     """A day heading: "Wed 02 Dec"; "Mi., 2. Dez." in German."""
-    code = _locale()
-    if code is None:
+    if _locale() is None:
         return time.strftime("%a %d %b", time.localtime(epoch))
-    return _skeleton("MMMEd", epoch, code)
+    return i18n.format_date(_datetime(epoch), width="MMMEd")
 
 
 def day_and_clock(epoch: float) -> str:
@@ -71,13 +71,7 @@ def day_and_clock(epoch: float) -> str:
     from babel import Locale
 
     joined = Locale.parse(code).datetime_formats.get("short", "{1} {0}")
-    return str(joined).replace("{1}", _skeleton("MMMEd", epoch, code)).replace("{0}", clock(epoch))
-
-
-def _skeleton(skeleton: str, epoch: float, code: str) -> str:
-    from babel.dates import format_skeleton
-
-    return format_skeleton(skeleton, _datetime(epoch), locale=code)
+    return str(joined).replace("{1}", day(epoch)).replace("{0}", clock(epoch))
 
 
 def local(iso_epoch: float | None, with_day: bool = False) -> str:
