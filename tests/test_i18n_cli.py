@@ -205,3 +205,38 @@ def test_a_timed_break_speaks_spanish() -> None:
             assert _speaking(env, "done", "stretch", LANG="es_ES.UTF-8").startswith("stretch: hecho, ¡bien hecho!; el próximo a las ")
     finally:
         env.cleanup()
+
+
+def _status(**changes) -> dict:
+    """A status answer as the daemon sends it (ergo.daemon.control.status), in UTC."""
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    at = lambda minutes: (now + timedelta(minutes=minutes)).isoformat()  # noqa: E731
+    reminder = {"enabled": True, "interval": "20m", "interval_seconds": 1200.0, "next_due": at(20),
+                "snoozed_until": None, "last_fired": None, "held": None, "resumes_at": None}
+    status = {"ok": True, "running": True, "pid": 4242, "now": now.isoformat(), "paused": False, "paused_until": None,
+              "hold": None, "notifier": "console", "notifier_reason": "console", "idle_backend": "none",
+              "config_file": "/home/x/.config/ergo/config.toml", "config_found": True, "plan": None,
+              "reminders": {"posture": dict(reminder), "stretch": dict(reminder, held="plan", resumes_at=at(3000),
+                                                                     held_why="acute-back plan: stretching comes back with the plan's gentle movement"),
+                            "hydration": dict(reminder, held="away")}}
+    status.update(changes)
+    return status
+
+
+def test_held_reasons_busy_reasons_and_plan_holds_in_the_readers_words(monkeypatch) -> None:
+    from ergo.commands.control import render_status
+
+    monkeypatch.setattr(i18n, "_current", "de")
+    text = render_status(_status(busy="in a call (microphone in use by firefox)", hold="busy"))
+    assert "angehalten: in einem Anruf (Mikrofon benutzt von firefox)" in text
+    assert "hydration  alle 20m      angehalten: abwesend" in text
+    assert "(Plan acute-back: das Dehnen kommt mit der sanften Bewegung des Plans zurück)" in text
+    text = render_status(_status(hold="locked"))
+    assert "Erinnerungen angehalten: Bildschirm gesperrt" in text
+    assert "in a command's own words" in render_status(_status(busy="in a command's own words"))
+    monkeypatch.setattr(i18n, "_current", "en")
+    english = render_status(_status(busy="in a call (microphone in use by firefox)", hold="busy"))
+    assert "held: in a call (microphone in use by firefox)" in english and "hydration  every 20m     held: away" in english
+    assert "(acute-back plan: stretching comes back with the plan's gentle movement)" in english
