@@ -289,6 +289,25 @@ def test_a_restart_quiets_only_a_reminder_already_due_then() -> None:
     assert delivered(exact.tick(T0 + 32 * M)) == [("posture",)]
 
 
+def test_a_timed_pause_reached_late_still_ends_at_its_own_end() -> None:
+    """The timer (or a laptop waking up) may first look after the pause has ended: the countdown went on from
+    the pause's end, not from that late look."""
+    e = engine(spec("posture", 30 * M))
+    e.pause(T0 + 10 * M, T0 + 20 * M)  # 20 min left when it froze
+    assert e.tick(T0 + 25 * M) == [] and not e.paused
+    assert e.next_due("posture", T0 + 25 * M) == T0 + 40 * M
+
+
+def test_a_reminder_whose_snooze_ends_right_then_joins_a_notification() -> None:
+    """A snooze holds until its end exactly (tests above); at that instant the kind may be merged again."""
+    e = engine(spec("posture", 30 * M), spec("hydration", 32 * M))  # hydration due at 32, within the spacing
+    e.snooze(T0 + M, "hydration", T0 + 30 * M)
+    assert delivered(e.tick(T0 + 30 * M)) == [("posture", "hydration")]
+    late = engine(spec("posture", 30 * M), spec("hydration", 32 * M))
+    late.snooze(T0 + M, "hydration", T0 + 30 * M + US)
+    assert delivered(late.tick(T0 + 30 * M)) == [("posture",)]
+
+
 # --- when the timer wakes: next_wakeup ---------------------------------------------------------------
 
 

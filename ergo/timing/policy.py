@@ -206,10 +206,6 @@ class Engine:
         for state in self.reminders.values():
             if state.snoozed_until is not None and state.snoozed_until <= now:
                 state.snoozed_until = None
-        if self.quiet_until is not None and now >= self.quiet_until:
-            self.quiet_until = None
-        if self.busy_after_until is not None and now >= self.busy_after_until:
-            self.busy_after_until = None
         due_now = {k: d for k in self.specs if (d := self.next_due(k, now)) is not None and d <= now}
         for kind, state in self.reminders.items():
             if kind not in due_now:  # e.g. a new work window began: an old hold no longer applies
