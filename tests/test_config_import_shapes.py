@@ -129,3 +129,21 @@ def test_merge_into_an_inline_table_adds_no_comment_inside_the_braces() -> None:
     assert apply('posture = {days = "mon-fri"}\n', [Mapped("posture.interval", "20m", "X a")]) == \
         'posture = {days = "mon-fri",interval = "20m"}\n'
 
+
+
+@pytest.mark.parametrize("value", ['"every 20m"', "5", "[1]"])
+def test_a_section_that_is_no_table_is_refused_naming_it(value: str, tmp_path) -> None:
+    """`posture = 5` is TOML, but no place for posture.interval: one line naming it, the file untouched."""
+    from ergo.commands.config_import import run
+    from ergo.config_import.merge import NotATable
+
+    with pytest.raises(NotATable) as caught:
+        apply(f"posture = {value}\n", [Mapped("posture.interval", "20m", "X a")])
+    assert str(caught.value) == "posture is not a table: ergo's posture settings go in a [posture] table"
+    config = tmp_path / "ergo.toml"
+    config.write_text(f"posture = {value}\n", "utf-8")
+    with pytest.raises(ConfigError) as refused:
+        run("safeeyes", str(DATA / "safeeyes.json"), False, str(config))
+    assert str(refused.value) == \
+        f"{config}: posture is not a table: ergo's posture settings go in a [posture] table, nothing written"
+    assert config.read_text("utf-8") == f"posture = {value}\n" and sorted(p.name for p in tmp_path.iterdir()) == ["ergo.toml"]
