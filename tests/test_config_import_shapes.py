@@ -125,9 +125,10 @@ def test_merge_keeps_every_other_comment_and_revives_only_this_tables_example() 
         '[posture]\ndays = "mon-fri"\ninterval = "20m"  # imported from X a\n\n[posture.extra]\n# interval = "5m"\n'
 
 
-def test_merge_into_an_inline_table_adds_no_comment_inside_the_braces() -> None:
-    assert apply('posture = {days = "mon-fri"}\n', [Mapped("posture.interval", "20m", "X a")]) == \
-        'posture = {days = "mon-fri",interval = "20m"}\n'
+def test_merge_into_an_inline_table_adds_no_comment_inside_the_braces_and_sets_the_keys_after_it() -> None:
+    mapped = [Mapped("posture.interval", "20m", "X a"), Mapped("movement.interval", "1h", "X b")]
+    assert apply('posture = {days = "mon-fri"}\n', mapped) == \
+        'posture = {days = "mon-fri",interval = "20m"}\n\n[movement]\ninterval = "1h"  # imported from X b\n'
 
 
 
