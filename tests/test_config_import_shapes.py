@@ -97,6 +97,8 @@ def test_the_place_of_a_bad_value_keeps_a_keys_own_dots() -> None:
     assert refusal('{"a": {".b": [1e400]}}') == "f: a..b[0] is inf, not a finite number: not a X file ergo can read"
     assert refusal('{".\\ud800": 1}') == \
         "f: '.\\ud800': a lone surrogate (\\ud800) at character 2 is not text: not a X file ergo can read"
+    assert refusal('{"a": {"b\\ud800": 1}}') == \
+        "f: a.'b\\ud800': a lone surrogate (\\ud800) at character 2 is not text: not a X file ergo can read"
 
 
 def test_workrave_keys_and_values_are_read_as_written() -> None:
