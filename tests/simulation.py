@@ -88,6 +88,7 @@ def simulate(specs: dict[str, ReminderSpec], timing: Timing, world: World, start
     while t < end:
         if not first:
             wake = engine.next_wakeup(t)
+            assert wake is None or wake > t, f"the timer would spin at {t}"  # ticked at t: never again at once
             while index < len(events) and events[index] <= t:
                 index += 1
             upcoming = [x for x in (wake, events[index] if index < len(events) else None, end) if x is not None and x > t]

@@ -63,3 +63,145 @@ def test_the_status_answer_and_stream_carry_the_configured_language(env: ErgoEnv
     with Daemon(env) as daemon:
         assert daemon.status()["language"] == "de"
         assert _follow_first_line(env)["language"] == "de"
+
+
+def test_two_checkouts_never_take_each_others_compiled_catalogs(tmp_path, monkeypatch) -> None:
+    """Checkouts compile their .po into the user cache: one folder per installation, or the second one
+    would read the first one's .mo (its mtime is newer than its own .po)."""
+    import gettext
+    import os
+    import shutil
+
+    from tests.test_i18n import ROOT
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    found = {}
+    for name, word in (("one", "Atmen"), ("two", "Tief atmen")):
+        locale = tmp_path / name / "locale"
+        shutil.copytree(ROOT / "ergo" / "locale" / "de", locale / "de", ignore=shutil.ignore_patterns("*.mo"))
+        po = locale / "de" / "LC_MESSAGES" / "ergo.po"
+        po.write_text(po.read_text("utf-8").replace('msgstr "Atmen"', f'msgstr "{word}"'), "utf-8")
+        os.utime(po, (1_000_000_000, 1_000_000_000))  # older than any compiled file
+        monkeypatch.setattr(i18n, "locale_dir", lambda locale=locale: str(locale))
+        monkeypatch.setattr(i18n, "_translations", {})
+        monkeypatch.setattr(gettext, "_translations", {})
+        found[name] = i18n.translator("de")("Breathe")
+    assert found == {"one": "Atmen", "two": "Tief atmen"}
+
+
+# --- the everyday commands against a real daemon ------------------------------------------------------
+
+
+def _speaking(env: ErgoEnv, *args: str, **lang: str) -> str:
+    """`ergo ARGS` with only the given locale variables set (the rest of the environment as the daemon's)."""
+    env.env = {k: v for k, v in env.env.items() if k not in i18n.ENV_ORDER} | lang
+    done = env.cli(*args)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def _babel(skeleton: str, locale: str, when=None) -> str:
+    from datetime import datetime
+
+    from babel.dates import format_skeleton
+
+    return format_skeleton(skeleton, when or datetime.now(), locale=locale)
+
+
+def test_status_schedule_and_plan_speak_german_with_german_times(env: ErgoEnv) -> None:
+    with Daemon(env):
+        status = _speaking(env, "status", LANG="de_DE.UTF-8")
+        assert status.startswith("ergo läuft (PID ")
+        assert "  posture    alle 20m      nächste " in status and "aus: stretch" in status
+        assert "Konfiguration: " in status and "every" not in status and "next" not in status
+        schedule = _speaking(env, "schedule", "--hours", "30", LANG="de_DE.UTF-8")
+        assert schedule.startswith("Kommende Erinnerungen in den nächsten 30 h, vom laufenden ergo")
+        assert "  Arbeitszeit: jeden Tag, ganztägig" in schedule
+        assert _babel("MMMEd", "de_DE") + "\n" in schedule  # today's heading: "Mi., 2. Dez."
+        assert "posture + hydration  (zusammengefasst)" in schedule or "hydration + posture  (zusammengefasst)" in schedule
+        started = _speaking(env, "plan", "start", "acute-back", LANG="de_DE.UTF-8")
+        assert started.startswith("acute-back (Akuter Rückenkrampf) gestartet bis ")
+        assert "Erster Schritt jetzt: Kältepack (in einer Benachrichtigung)." in started
+        assert "Von ergo gewählt (die Dokumente nennen keine Zahl oder nur eine Spanne):" in started
+        plan = _speaking(env, "plan", "status", LANG="de_DE.UTF-8")
+        assert plan.startswith("acute-back (Akuter Rückenkrampf): Tag 1, gestartet " + _babel("MMMEd", "de_DE") + ", ")
+        assert "movement-Erinnerungen angehalten bis" in plan and "Plan acute-back: die eigenen" in plan
+        status = _speaking(env, "status", LANG="de_DE.UTF-8")
+        assert "Plan: acute-back bis " in status and "(`ergo plan status`)" in status
+        assert "Plan acute-back: Kältepack" in _speaking(env, "schedule", "--hours", "30", LANG="de_DE.UTF-8")
+        assert _speaking(env, "plan", "stop", LANG="de_DE.UTF-8") == "acute-back beendet\n"
+
+
+def test_the_one_line_confirmations_speak_german(env: ErgoEnv) -> None:
+    de = {"LANG": "de_DE.UTF-8"}
+    with Daemon(env):
+        assert _speaking(env, "snooze", "posture", "5m", **de).startswith("posture verschoben bis ")
+        assert "posture    alle 20m      verschoben bis " in _speaking(env, "status", **de)
+        assert _speaking(env, "done", "posture", **de).startswith("posture: erledigt, gut gemacht; nächste um ")
+        assert _speaking(env, "skip", "hydration", **de).startswith(
+            "hydration: übersprungen, bevor sie fällig war, ihr Countdown beginnt neu: nächste um ")
+        assert _speaking(env, "pause", **de) == "pausiert bis `ergo resume`\n"
+        assert "pausiert bis `ergo resume`" in _speaking(env, "status", **de)
+        assert _speaking(env, "resume", **de) == "fortgesetzt\n"
+        assert _speaking(env, "resume", **de) == "nicht pausiert: die Erinnerungen liefen schon\n"
+        assert _speaking(env, "now", "hydration", **de).startswith("hydration: zugestellt; nächste um ")
+        assert _speaking(env, "reload", **de) == "Konfiguration neu geladen: nichts geändert\n"
+
+
+def test_french_with_french_dates_and_the_clients_own_environment_not_the_daemons(env: ErgoEnv) -> None:
+    env.env = {k: v for k, v in env.env.items() if k not in i18n.ENV_ORDER} | {"LANG": "de_DE.UTF-8"}
+    with Daemon(env):  # the daemon runs under German; the reader is French
+        status = _speaking(env, "status", LANG="fr_FR.UTF-8")
+        assert status.startswith("ergo fonctionne (PID ") and "toutes les 20m prochain " in status
+        schedule = _speaking(env, "schedule", "--hours", "30", LANG="fr_FR.UTF-8")
+        assert schedule.startswith("Rappels à venir dans les 30 h") and _babel("MMMEd", "fr_FR") + "\n" in schedule
+        _speaking(env, "plan", "start", "acute-back", LANG="fr_FR.UTF-8")
+        plan = _speaking(env, "plan", "status", LANG="fr_FR.UTF-8")
+        assert plan.startswith("acute-back (Spasme aigu du dos) : jour 1, commencé " + _babel("MMMEd", "fr_FR") + " ")
+        assert _speaking(env, "pause", "10m", LANG="fr_FR.UTF-8").startswith("en pause jusqu'à ")
+
+
+def test_the_language_key_wins_over_lang(env: ErgoEnv) -> None:
+    env.config.write_text('language = "nl"\n', encoding="utf-8")
+    with Daemon(env):
+        status = _speaking(env, "status", LANG="de_DE.UTF-8")
+        assert status.startswith("ergo draait (PID ") and "elke 20m" in status
+        assert _speaking(env, "schedule", LANG="de_DE.UTF-8").startswith("Komende herinneringen in de volgende 8 u")
+        assert _speaking(env, "resume", LANG="de_DE.UTF-8") == "niet gepauzeerd: herinneringen liepen al\n"
+        assert _speaking(env, "plan", "status", LANG="de_DE.UTF-8").startswith("er loopt geen plan")
+    # no daemon: `ergo schedule` reads the key itself
+    assert _speaking(env, "schedule", LANG="de_DE.UTF-8").startswith("Komende herinneringen in de volgende 8 u, vanaf nu")
+
+
+def test_english_is_unchanged_and_loads_neither_gettext_nor_babel(env: ErgoEnv) -> None:
+    import time
+
+    with Daemon(env):
+        status = _speaking(env, "status", LANG="C.UTF-8")
+        assert status.startswith("ergo is running (pid ") and "  posture    every 20m     next " in status
+        schedule = _speaking(env, "schedule", "--hours", "30", LANG="C.UTF-8")
+        assert schedule.startswith("Coming reminders for the next 30h, from the running ergo")
+        assert time.strftime("%a %d %b") + "\n" in schedule and "  work hours: every day, all day" in schedule
+        assert _speaking(env, "resume", LANG="C.UTF-8") == "not paused: reminders were running already\n"
+        code = ("import runpy, sys\nsys.argv = ['ergo', 'status']\ntry:\n    runpy.run_module('ergo', run_name='__main__')\n"
+                "except SystemExit:\n    pass\nprint(sorted(m for m in sys.modules if m in ('gettext', 'babel', 'datetime')))")
+        for lang in ("C.UTF-8", "en_GB.UTF-8"):
+            env.env = {k: v for k, v in env.env.items() if k not in i18n.ENV_ORDER} | {"LANG": lang}
+            done = subprocess.run([sys.executable, "-c", code], env=env.env, capture_output=True, text=True, timeout=60)
+            assert done.stdout.startswith("ergo is running"), done.stdout + done.stderr
+            assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr
+
+
+def test_a_timed_break_speaks_spanish() -> None:
+    env = ErgoEnv.create(None, POSTURE__INTERVAL="20m", HYDRATION__ENABLED="false", STRETCH__ENABLED="true",
+                         STRETCH__INTERVAL="1h", STRETCH__DURATION="1m")
+    try:
+        with Daemon(env):
+            started = _speaking(env, "break", "stretch", LANG="es_ES.UTF-8")
+            assert started == ("stretch: pausa iniciada, 1m; cuenta como hecha cuando termina la cuenta atrás "
+                               "(`ergo done` la termina antes)\n")
+            status = _speaking(env, "status", LANG="es_ES.UTF-8")
+            assert "pausa en curso: stretch hasta las " in status and "`ergo done` la termina antes" in status
+            assert _speaking(env, "done", "stretch", LANG="es_ES.UTF-8").startswith("stretch: hecho, ¡bien hecho!; el próximo a las ")
+    finally:
+        env.cleanup()

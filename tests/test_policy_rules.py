@@ -247,6 +247,15 @@ def test_waiting_for_names_a_hold_that_ends_at_a_set_time_and_lets_go_at_its_end
     assert e.waiting_for("posture", T0 + 34 * M) == "being delivered now"
 
 
+def test_due_now_and_waiting_for_read_real_work_hours_at_that_moment() -> None:
+    """`ergo status` and the busy check (the daemon asks the busy sources only when something is due)."""
+    office = WorkHours.parse("every day", "09:00-17:00", UTC)
+    e = engine(spec("posture", 30 * M, hours=office), start=datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    due = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+    assert not e.due_now(due - US) and e.due_now(due)
+    assert e.waiting_for("posture", due - US) is None and e.waiting_for("posture", due) == "being delivered now"
+
+
 def test_a_skip_while_paused_drops_nothing_even_a_reminder_held_when_the_pause_began() -> None:
     """A pause stops the clock: nothing is due while paused (`ergo status` says "paused"), so the history
     never gets a "due since" time for it."""
@@ -278,6 +287,37 @@ def test_a_restart_quiets_only_a_reminder_already_due_then() -> None:
     exact = Engine.restore(snap, e.specs, timing, T0 + 30 * M, downtime=timedelta(0))
     assert exact.quiet_until == T0 + 32 * M and exact.tick(T0 + 30 * M) == []
     assert delivered(exact.tick(T0 + 32 * M)) == [("posture",)]
+
+
+# --- when the timer wakes: next_wakeup ---------------------------------------------------------------
+
+
+def test_the_timer_wakes_at_the_due_instant_itself_but_never_spins_on_a_held_reminder() -> None:
+    e = engine(spec("posture", 30 * M))
+    assert e.next_wakeup(T0 + 30 * M - US) == T0 + 30 * M
+    assert e.next_wakeup(T0 + 30 * M) == T0 + 30 * M  # asked at the due instant: now, not never
+    e.set_dnd(T0 + 30 * M, True)  # held right at the due instant: no wake-up at `now` (that would be a busy loop)
+    assert e.next_wakeup(T0 + 30 * M) is None
+
+
+def test_the_timer_wakes_when_the_hold_after_a_call_ends() -> None:
+    e = engine(spec("posture", 30 * M), timing=Timing(busy_after=2 * M))
+    e.set_busy(T0 + 29 * M, "in a call")
+    e.set_busy(T0 + 31 * M, None)
+    assert e.tick(T0 + 31 * M) == []  # due since 30, held for two more minutes
+    assert e.next_wakeup(T0 + 31 * M) == T0 + 33 * M
+    assert delivered(e.tick(T0 + 33 * M)) == [("posture",)]
+
+
+def test_a_kind_that_never_falls_due_leaves_the_others_on_time() -> None:
+    """next_due is None for a kind with no work day in the coming week (the settings refuse empty days; the
+    data allows them): the timer still wakes for every other kind."""
+    never = WorkHours(frozenset(), ALWAYS.windows, UTC)
+    first = engine(spec("stretch", 30 * M, hours=never), spec("posture", 30 * M))
+    assert first.next_due("stretch", T0) is None
+    assert first.next_wakeup(T0) == T0 + 30 * M
+    assert delivered(first.tick(T0 + 30 * M)) == [("posture",)]
+    assert first.next_wakeup(T0 + 30 * M) == T0 + 60 * M
 
 
 # --- the Engine's plain words: the spacing as text, history events and stale skips ------------------------

@@ -66,6 +66,7 @@ def test_no_holds_every_reminder_comes_about_elapsed_over_interval_times_and_non
     while True:
         wake = e.next_wakeup(t)
         assert wake is not None, "the engine stopped waking up"
+        assert wake > t, "after a tick the timer never asks to wake at once: that would spin"
         t = wake + lateness.random() * 0.3 * S
         if t > end:
             break
@@ -105,7 +106,8 @@ def test_ten_second_interval_is_delivered_every_ten_seconds():
     times = []
     t = T0
     while t < T0 + 5 * M:
-        t = e.next_wakeup(t)
+        t, before = e.next_wakeup(t), t
+        assert t > before, "the timer would spin"
         if delivered(e.tick(t)):
             times.append(t - T0)
     assert times == [k * 10 * S for k in range(1, 31)]
@@ -118,7 +120,8 @@ def test_two_and_three_second_intervals_are_not_starved():
     got: dict[str, int] = {"posture": 0, "hydration": 0}
     t = T0
     while True:
-        t = e.next_wakeup(t)
+        t, before = e.next_wakeup(t), t
+        assert t > before, "the timer would spin"
         if t > T0 + 60 * S:
             break
         for outcome in e.tick(t):

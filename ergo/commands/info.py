@@ -43,6 +43,9 @@ def run(command: str, config: str | None, flags: dict[str, Any], args: argparse.
 
     loaded = load_settings(paths.config_file, flags)
     if command == "schedule":
+        from ergo.i18n import use
+
+        use(loaded.settings.language)  # the `language` key, else this process's environment (ergo.i18n)
         if getattr(args, "plan", False):
             return plan_timeline(paths)
         return schedule(loaded.settings, args.hours, paths)
@@ -85,7 +88,9 @@ def tips(kind: str | None, language: str = "auto") -> int:
 
 def schedule(settings: Any, hours: float, paths: Paths | None = None) -> int:
     """Simulate the coming reminders with a fresh start now, through the same Engine the daemon uses."""
+    from ergo.commands import words
     from ergo.daemon.specs import specs_from
+    from ergo.i18n import _
     from ergo.timing import timeline
     from ergo.timing.policy import Engine
     from ergo.timing.worktime import local_zone
@@ -97,12 +102,13 @@ def schedule(settings: Any, hours: float, paths: Paths | None = None) -> int:
     now = datetime.now(timezone.utc).replace(microsecond=0)
     end = now + timedelta(hours=hours)
     engine = Engine.start(specs, timing, now)
-    print(f"Coming reminders for the next {hours:g}h, counting from now (as if ergo started now):")
+    print(_("Coming reminders for the next %(hours)sh, counting from now (as if ergo started now):") % {
+        "hours": f"{hours:g}"})
     if not specs:
-        print("  no reminder is enabled")
+        print("  " + _("no reminder is enabled"))
         return 0
     for line in timeline.work_hours(specs):
-        print(f"  work hours: {line}")
+        print("  " + _("work hours: %(hours)s") % {"hours": words.hours(line)})
     events = timeline.window_events(specs, now, end)
     running_plan = _running_plan(paths, now)
     if running_plan is not None:
@@ -116,10 +122,10 @@ def schedule(settings: Any, hours: float, paths: Paths | None = None) -> int:
         local = at.astimezone(zone)
         if local.date() != last_day:
             last_day = local.date()
-            print(f"{local:%a %d %b}")
-        print(f"  {local:%H:%M}  {text}")
+            print(words.day(at.timestamp()))
+        print(f"  {words.clock(at.timestamp())}  {words.event(text)}")
     if printed == 0:
-        print("  nothing falls due in that time")
+        print("  " + _("nothing falls due in that time"))
     return 0
 
 
@@ -140,10 +146,14 @@ def _plan_holds(plan: Any, running: Any, specs: dict, zone: Any) -> dict:
     """The plan's holds on ordinary reminders (the same pure decision the daemon uses), each said in one line."""
     from ergo.plans import timing
 
+    from ergo.commands.words import day_and_clock, plan_why
+    from ergo.i18n import _
+
     holds = timing.reminder_holds(plan, running)
     for kind, hold in holds.items():
         if kind in specs:
-            print(f"  {kind} reminders held until {hold.end.astimezone(zone):%a %d %b %H:%M}: {hold.why}")
+            print("  " + _("%(kind)s reminders held until %(time)s: %(why)s") % {
+                "kind": kind, "time": day_and_clock(hold.end.timestamp()), "why": plan_why(hold.why)})
     return holds
 
 
@@ -160,28 +170,35 @@ def _plan_events(plan: Any, running: Any, start: datetime, end: datetime) -> lis
 
 def plan_timeline(paths: Paths) -> int:
     """`ergo schedule --plan`: every step of the running plan from now until it ends, day by day."""
+    from ergo.commands import words
+    from ergo.i18n import _, translator
     from ergo.plans import timing
+    from ergo.plans.catalog import localized
     from ergo.timing.worktime import local_zone
 
     now = datetime.now(timezone.utc)
     found = _running_plan(paths, now)
     if found is None:
-        print("no plan is running (`ergo plan start NAME`; `ergo plan list` shows them)")
+        print(_("no plan is running (`ergo plan start NAME`; `ergo plan list` shows them)"))
         return 0
     plan, running = found
+    plan = localized(plan, translator())
     zone = local_zone()
-    print(f"Plan {plan.name} ({plan.title}), waking hours {running.waking}, until {running.ends.astimezone(zone):%a %d %b %H:%M}:")
+    print(_("Plan %(name)s (%(title)s), waking hours %(waking)s, until %(time)s:") % {
+        "name": plan.name, "title": plan.title, "waking": running.waking, "time": words.day_and_clock(running.ends.timestamp())})
     for kind, hold in timing.reminder_holds(plan, running).items():
-        print(f"  {kind} reminders held until {hold.end.astimezone(zone):%a %d %b %H:%M}: {hold.why}")
+        print("  " + _("%(kind)s reminders held until %(time)s: %(why)s") % {
+            "kind": kind, "time": words.day_and_clock(hold.end.timestamp()), "why": words.plan_why(hold.why)})
     last_day = None
     for at, step in timing.occurrences(plan, running, zone, now, running.ends):
         local = at.astimezone(zone)
         if local.date() != last_day:
             last_day = local.date()
             day = (local.date() - running.started.astimezone(zone).date()).days + 1
-            print(f"{local:%a %d %b} (day {day})")
-        print(f"  {local:%H:%M}  {step.title}: {step.text}")
-    print(f"{running.ends.astimezone(zone):%a %d %b %H:%M}  -- the plan ends by itself")
+            # TRANSLATORS: a day heading of a plan's timeline: "Wed 02 Dec (day 2)"
+            print(_("%(date)s (day %(day)d)") % {"date": words.day(at.timestamp()), "day": day})
+        print(f"  {words.clock(at.timestamp())}  {step.title}: {step.text}")
+    print(f"{words.day_and_clock(running.ends.timestamp())}  " + _("-- the plan ends by itself"))
     return 0
 
 

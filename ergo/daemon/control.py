@@ -83,7 +83,14 @@ class Control:
     # --- control requests -------------------------------------------------------
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Answer one control request (control thread)."""
+        """Answer one control request (control thread). Every answer carries the configured `language`,
+        so the CLI says what happened in it (ergo.i18n.for_client)."""
+        answer = self._answer(request)
+        if isinstance(answer, dict):
+            answer.setdefault("language", self.daemon.loaded.settings.language)
+        return answer
+
+    def _answer(self, request: dict[str, Any]) -> dict[str, Any]:
         d = self.daemon
         command = request["cmd"]
         if command == "status":

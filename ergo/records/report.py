@@ -33,6 +33,7 @@ h2 { font-size: 1.15em; margin-top: 1.6em; }
 table { border-collapse: collapse; width: 100%; margin-top: .5em; }
 th, td { padding: .3em .6em; border-bottom: 1px solid #ddd; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
+td:first-child { white-space: nowrap; }  /* a kind's swatch and name on one line, in every language */
 .swatch { display: inline-block; width: .9em; height: .9em; border-radius: 2px; margin-right: .35em;
           vertical-align: -.1em; }
 .legend span { margin-right: 1.2em; white-space: nowrap; }

@@ -89,16 +89,13 @@ class Stats:
         return None if self.longest_stretch is None else (self.longest_stretch[1] - self.longest_stretch[0]).total_seconds()
 
     def as_json(self) -> dict[str, Any]:
-        def iso(value: datetime | None) -> str | None:
-            return None if value is None else value.isoformat()
-
         return {
             "from": self.start.isoformat(), "to": self.end.isoformat(),
             "hours_covered": round(self.hours_covered, 4),
             "kinds": {kind: k.as_json() for kind, k in self.kinds.items()},
             "longest_stretch_seconds": self.longest_stretch_seconds,
             "longest_stretch": None if self.longest_stretch is None else
-            {"start": iso(self.longest_stretch[0]), "end": iso(self.longest_stretch[1])},
+            {"start": self.longest_stretch[0].isoformat(), "end": self.longest_stretch[1].isoformat()},
             "hydration": {"done": self.kinds.get("hydration", KindStats()).done, "daily_goal": self.hydration_goal,
                           "days_goal_met": self.hydration_days_met},
             "days": [{"date": d.day.isoformat(), "ran": d.ran, "hours_covered": round(d.hours_covered, 4),
@@ -131,11 +128,14 @@ def _overlap(spans: list[SpanLike], start: datetime, end: datetime) -> timedelta
 
 
 def _ran(spans: list[SpanLike], start: datetime, end: datetime) -> bool:
-    return any(span.start < end and span.end >= start for span in spans)
+    """Whether ergo ran at some instant of [start, end): a span covers [its start, its end), or only its start
+    while it has no length yet (a daemon that has just started). One that ended as the day began did not run."""
+    return any(span.start < end and (span.end > start or span.start >= start) for span in spans)
 
 
 def longest_stretch(present: list[SpanLike], start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
-    """The longest time at the keyboard without a break, within [start, end): joined presence spans."""
+    """The longest time at the keyboard without a break, within [start, end): joined presence spans (closer
+    than SAME_STRETCH); of equally long stretches, the first."""
     best: tuple[datetime, datetime] | None = None
     current: tuple[datetime, datetime] | None = None
     for span in sorted(present, key=lambda s: s.start):
@@ -163,7 +163,7 @@ def _count(rows: list[Row], kinds: list[str]) -> dict[str, KindStats]:
         setattr(entry, name, getattr(entry, name) + 1)
     for entry in diary(rows):
         if entry.what == "reminder" and entry.outcome == "done":
-            stats.setdefault(entry.kind, KindStats()).answered_with_break += 1
+            stats[entry.kind].answered_with_break += 1  # a reminder is a "delivered" row: counted above
     return stats
 
 
@@ -252,7 +252,7 @@ def stretch_text(stats: Stats) -> str | None:
         return None
     a, b = (t.astimezone() for t in stats.longest_stretch)
     return _("%(length)s (%(weekday)s %(start)s-%(end)s)") % {
-        "length": hm(stats.longest_stretch_seconds or 0), "weekday": format_date(a, "%a", "EEE"),
+        "length": hm((b - a).total_seconds()), "weekday": format_date(a, "%a", "EEE"),
         "start": format_time(a), "end": format_time(b)}
 
 

@@ -185,29 +185,16 @@ class Engine:
 
     def next_wakeup(self, now: datetime) -> datetime | None:
         """The earliest future moment at which `tick` may have something to do."""
-        candidates: list[datetime] = []
         if self.paused:
-            if self.pause_until is not None:
-                candidates.append(self.pause_until)
-            return min(candidates) if candidates else None
-        spaced = self.last_delivery + self.spacing if self.last_delivery is not None else now
+            return self.pause_until
         free = self.hold(now) is None
+        candidates = [self.quiet_until, self.busy_after_until]  # the ends of the holds that end by themselves
         for kind in self.specs:
             due = self.next_due(kind, now)
-            if due is None:
-                continue
-            if due > now:
-                candidates.append(due)
-            elif free:  # overdue and nothing holds it (e.g. after a restart): now, or once spacing allows
-                return max(now, spaced)
-        if self.quiet_until is not None and self.quiet_until > now:
-            candidates.append(self.quiet_until)
-        if self.busy is None and self.busy_after_until is not None and self.busy_after_until > now:
-            candidates.append(self.busy_after_until)
-        if self.last_delivery is not None:
-            candidates.append(spaced)
-        future = [c for c in candidates if c > now]
-        return min(future) if future else None
+            if due is not None and due <= now and free:  # overdue, nothing holds it: now, or once spacing allows
+                return now if self.last_delivery is None else max(now, self.last_delivery + self.spacing)
+            candidates.append(due)
+        return min((c for c in candidates if c is not None and c > now), default=None)
 
     # --- the timer ----------------------------------------------------------
 
@@ -333,7 +320,7 @@ class Engine:
 
     def _absence(self, start: datetime, end: datetime, why: str) -> list[Outcome]:
         """An absence from `start` to `end`: each kind it was a natural break for restarts, and says so."""
-        minutes = int((end - start).total_seconds() // 60)
+        minutes = (end - start) // timedelta(minutes=1)
         return [Record(kind, "natural_break", end, f"{why}, {minutes} min") for kind in self._natural_breaks(start, end)]
 
     def _natural_breaks(self, start: datetime, end: datetime) -> list[str]:
@@ -420,7 +407,7 @@ class Engine:
             elif old != spec:
                 changed.add(kind)
         for kind in set(self.specs) - set(specs):
-            self.reminders.pop(kind, None)
+            del self.reminders[kind]
             changed.add(kind)
         self.specs, self.timing = dict(specs), timing
         return changed
