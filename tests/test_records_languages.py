@@ -271,6 +271,19 @@ def test_ergo_stats_speaks_german_with_german_numbers_and_dates(month: Path, tmp
         assert english not in text, f"English {english!r} in German `ergo stats`"
 
 
+def test_german_on_an_ascii_terminal_is_question_marks_not_a_traceback(month: Path, tmp_path: Path) -> None:
+    """A pipe or terminal that cannot encode "ü" (PYTHONIOENCODING=ascii): the letter becomes '?', the
+    command finishes; the chart falls back to ASCII bars as it always did."""
+    for argv in (("stats",), ("history", "--days", "1"), ("tips", "posture")):
+        done = subprocess.run([sys.executable, "-m", "ergo", *argv], env=report_env(tmp_path, month, "de") |
+                              {"PYTHONIOENCODING": "ascii"}, capture_output=True, timeout=60, check=False)
+        assert done.returncode == 0 and b"Traceback" not in done.stderr, done.stderr.decode()[-500:]
+        assert done.stdout.isascii() and b"?" in done.stdout, done.stdout[:300]
+    assert b"l?ngste Zeit an der Tastatur" in subprocess.run(
+        [sys.executable, "-m", "ergo", "stats"], env=report_env(tmp_path, month, "de") | {"PYTHONIOENCODING": "ascii"},
+        capture_output=True, timeout=60, check=False).stdout
+
+
 def test_ergo_history_speaks_german_and_its_json_stays_english(month: Path, tmp_path: Path) -> None:
     today = datetime.now(UTC).date()
     lines = ergo(tmp_path, month, "de", "history", "--days", "2").splitlines()
