@@ -9,8 +9,8 @@ The catalogs are ergo/locale/<lang>/LC_MESSAGES/ergo.po (Babel manages them:
 `python tools/catalogs.py`, docs/languages.md). A built wheel carries only the
 compiled ergo.mo of each one (setup.py compiles them). Run from a checkout
 or an editable install, where only the .po files are, they are compiled on first
-use into the user cache directory (platformdirs) with Babel, again whenever a
-.po file is newer; without Babel, ergo stays English.
+use into the user cache directory (platformdirs; one directory per checkout) with
+Babel, again whenever a .po file is newer; without Babel, ergo stays English.
 
 Nothing here costs the light commands anything: this module imports only `os`
 at load; gettext, Babel and the catalog are loaded the first time a message is
@@ -230,6 +230,15 @@ def format_locale(setting: str | None = None) -> str | None:
     """The Babel locale for formats: the most specific requested code of the language ergo speaks, or
     None for English (no catalog for any requested language, C/POSIX, en)."""
     languages = requested(_current if setting is None else setting)
+    if languages not in _format_locales:  # once per language asked for: a report formats some 70 values
+        _format_locales[languages] = _format_locale(languages)
+    return _format_locales[languages]
+
+
+_format_locales: dict[tuple[str, ...], str | None] = {}
+
+
+def _format_locale(languages: tuple[str, ...]) -> str | None:
     ours = shipped()
     spoken = next((lang for lang in languages if lang in ours), None)
     if spoken is None:
