@@ -14,6 +14,10 @@ import time
 from ergo import i18n
 from ergo.i18n import _
 
+TYPE_CHECKING = False  # datetime and typing stay off English `ergo status` (benchmarks/control.py)
+if TYPE_CHECKING:
+    from datetime import datetime
+
 _locale_cache: dict[str, str | None] = {}
 
 
@@ -31,7 +35,8 @@ def _locale() -> str | None:
     return _locale_cache[key]
 
 
-def _datetime(epoch: float):  # type: ignore[no-untyped-def]  # a naive local datetime, for Babel
+def _datetime(epoch: float) -> datetime:
+    """A naive local datetime, for Babel (any language but English)."""
     from datetime import datetime
 
     return datetime.fromtimestamp(epoch)
@@ -42,25 +47,25 @@ def clock(epoch: float, seconds: bool = False) -> str:
     code = _locale()
     if code is None:
         return time.strftime("%H:%M:%S" if seconds else "%H:%M", time.localtime(epoch))
+    if not seconds:
+        return i18n.format_time(_datetime(epoch))
     from babel.dates import format_time
 
-    return format_time(_datetime(epoch), format="medium" if seconds else "short", locale=code)
+    return format_time(_datetime(epoch), format="medium", locale=code)
 
 
 def day_clock(epoch: float) -> str:
     """A weekday and a clock time: "Wed 14:05"; "Mi., 14:05" in German."""
-    code = _locale()
-    if code is None:
+    if _locale() is None:
         return time.strftime("%a %H:%M", time.localtime(epoch))
-    return _skeleton("EHm", epoch, code)
+    return i18n.format_date(_datetime(epoch), width="EHm")
 
 
 def day(epoch: float) -> str:
     """A day heading: "Wed 02 Dec"; "Mi., 2. Dez." in German."""
-    code = _locale()
-    if code is None:
+    if _locale() is None:
         return time.strftime("%a %d %b", time.localtime(epoch))
-    return _skeleton("MMMEd", epoch, code)
+    return i18n.format_date(_datetime(epoch), width="MMMEd")
 
 
 def day_and_clock(epoch: float) -> str:
@@ -71,13 +76,7 @@ def day_and_clock(epoch: float) -> str:
     from babel import Locale
 
     joined = Locale.parse(code).datetime_formats.get("short", "{1} {0}")
-    return str(joined).replace("{1}", _skeleton("MMMEd", epoch, code)).replace("{0}", clock(epoch))
-
-
-def _skeleton(skeleton: str, epoch: float, code: str) -> str:
-    from babel.dates import format_skeleton
-
-    return format_skeleton(skeleton, _datetime(epoch), locale=code)
+    return str(joined).replace("{1}", day(epoch)).replace("{0}", clock(epoch))
 
 
 def local(iso_epoch: float | None, with_day: bool = False) -> str:
@@ -144,3 +143,22 @@ def plan_why(text: str) -> str:
         return _(text)
     # TRANSLATORS: why a plan holds some reminders: "acute-back plan: stretching comes back with ..."
     return _("%(name)s plan: %(why)s") % {"name": name, "why": _(why)}
+
+
+_BUSY = (  # ergo.busy's reasons (the daemon says them in English): prefix, suffix, the reader's words
+    ("in a call (microphone in use by ", ")", lambda x: _("in a call (microphone in use by %(app)s)") % {"app": x}),
+    ("in a call (camera in use by ", ")", lambda x: _("in a call (camera in use by %(app)s)") % {"app": x}),
+    ("in a meeting (", ")", lambda x: _("in a meeting (%(event)s)") % {"event": x}),
+    ("presenting or full screen (", ")", lambda x: _("presenting or full screen (%(app)s)") % {"app": x}),
+    ("presenting or watching (an application asks ", " to stay awake)",
+     lambda x: _("presenting or watching (an application asks %(desktop)s to stay awake)") % {"desktop": x}),
+)
+
+
+def busy(reason: str) -> str:
+    """Why the daemon counts you as busy (ergo.busy: "in a call (microphone in use by firefox)") in the
+    reader's words; a reason of another form (a `command` source's own words) is shown as it came."""
+    for prefix, suffix, words in _BUSY:
+        if reason.startswith(prefix) and reason.endswith(suffix) and len(reason) > len(prefix) + len(suffix):
+            return words(reason[len(prefix):-len(suffix)])
+    return reason
