@@ -191,8 +191,8 @@ class WorkHours:
         if self.always:
             return (datetime.min.replace(tzinfo=timezone.utc), datetime.max.replace(tzinfo=timezone.utc))
         today = now.astimezone(self.zone).date()
-        for offset in (-1, 0):
-            for start, end in self._spans_of(today + timedelta(days=offset)):
+        for day in (today - timedelta(days=1), today):  # yesterday's window may cross midnight into today
+            for start, end in self._spans_of(day):
                 if start <= now < end:
                     return start, self._extend(end)
         return None
