@@ -75,6 +75,9 @@ def hours_of(span: tuple[datetime, datetime] | None, zone: ZoneInfo) -> tuple[st
         (" mon - wed , sun ", {0, 1, 2, 6}),
         ("every day", set(range(7))),
         ("daily", set(range(7))),
+        ("everyday", set(range(7))),
+        ("All", set(range(7))),
+        ("*", set(range(7))),
         ("mon-sun", set(range(7))),
         ("tue", {1}),
     ],
@@ -111,6 +114,12 @@ def test_bad_days(text: str, fragment: str) -> None:
         ("22:00-06:00", [Window(1320, 1800)]),  # crosses midnight
         ("9:05-9:10", [Window(545, 550)]),
         ("18:00-24:00, 00:00-06:00", [Window(0, 360), Window(1080, 1440)]),  # touching is fine
+        ("12:00-13:00, 09:00-12:00", [Window(540, 720), Window(720, 780)]),  # in either order
+        ("00:00-06:00, 18:00-24:00", [Window(0, 360), Window(1080, 1440)]),
+        ("22:00-06:00, 06:00-22:00", [Window(360, 1320), Window(1320, 1800)]),
+        ("06:00-22:00, 22:00-06:00", [Window(360, 1320), Window(1320, 1800)]),
+        ("00:00-23:59", [Window(0, 1439)]),
+        (" 09:00 - 17:30 ", [Window(540, 1050)]),
     ],
 )
 def test_parse_hours(text: str, windows: list[Window]) -> None:
@@ -126,10 +135,16 @@ def test_parse_hours(text: str, windows: list[Window]) -> None:
         ("24:00-06:00", '"24:00" is not a time of day'),  # 24:00 only as an end
         ("9-5", '"9" is not a time of day'),
         ("09:00", "is not a time window"),
+        ("09:00-12:00-13:00", '"09:00-12:00-13:00" is not a time window'),
+        ("09:00-24:01", '"24:01" is not a time of day'),
+        ("22:00-24:30", '"24:30" is not a time of day'),
+        ("9:5-10:00", '"9:5" is not a time of day'),
+        ("109:00-10:00", '"109:00" is not a time of day'),
         ("", "is not a time window"),
         ("09:00-09:00", "empty window"),
         ("09:00-12:00, 11:00-13:00", "overlap"),
         ("22:00-06:00, 05:00-07:00", "overlap"),  # the night window reaches into the morning
+        ("05:00-07:00, 22:00-06:00", "overlap"),  # the same, written the other way round
         ("22:00-02:00, 23:00-01:00", "overlap"),
     ],
 )
@@ -137,6 +152,25 @@ def test_bad_hours(text: str, fragment: str) -> None:
     with pytest.raises(WorkHoursError, match=fragment) as caught:
         parse_hours(text)
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("parse", "text", "message"),
+    [
+        (parse_days, "mon-funday", '"funday" is not a day (use mon, tue, wed, thu, fri, sat, sun)'),
+        (parse_days, "mon,,fri", '"mon,,fri" has an empty entry (write e.g. mon-fri or mon,wed,fri)'),
+        (parse_days, "mon-wed-fri", '"mon-wed-fri" is not a day range (write e.g. mon-fri)'),
+        (parse_hours, "09:00", '"09:00" is not a time window (write e.g. 09:00-17:30)'),
+        (parse_hours, "9 -17:00", '"9" is not a time of day (write HH:MM, e.g. 09:00)'),
+        (parse_hours, "09:00- 25:00", '"25:00" is not a time of day (hours 00-23, minutes 00-59; 24:00 only as an end)'),
+        (parse_hours, "09:00-09:00", '"09:00-09:00" is an empty window (start and end are the same)'),
+        (parse_hours, "09:00-12:00, 11:00-13:00", "windows 09:00-12:00 and 11:00-13:00 overlap"),
+    ],
+)
+def test_the_whole_message_names_the_bad_part_and_how_to_write_it(parse, text: str, message: str) -> None:
+    with pytest.raises(WorkHoursError) as caught:
+        parse(text)
+    assert str(caught.value) == message
 
 
 def test_window_text() -> None:
@@ -342,7 +376,8 @@ def test_office_hours_keep_their_wall_clock_across_both_changes() -> None:
 
 @pytest.mark.parametrize(
     ("text", "minutes", "start_clock"),
-    [("01:30-02:30", 30, "01:30"), ("02:30-03:30", 30, "03:00"), ("02:30-05:00", 120, "03:00")],
+    [("01:30-02:30", 30, "01:30"), ("02:30-03:30", 30, "03:00"), ("02:30-05:00", 120, "03:00"),
+     ("02:45-04:00", 60, "03:00"), ("01:59-02:01", 1, "01:59")],
 )
 def test_spring_forward_window_touching_the_gap(text: str, minutes: int, start_clock: str) -> None:
     hours = WorkHours.parse("every day", text, BERLIN)

@@ -84,10 +84,10 @@ def parse_hours(text: str) -> tuple[Window, ...]:
     """"09:00-12:30, 13:30-18:00" or "22:00-06:00" to windows; empty or overlapping ones are errors."""
     windows: list[Window] = []
     for part in (p.strip() for p in text.split(",")):
-        if "-" not in part:
+        ends = part.split("-")
+        if len(ends) != 2:  # "09:00", or "09:00-12:00-13:00" (two windows need a comma)
             raise WorkHoursError(f'"{part}" is not a time window (write e.g. 09:00-17:30)')
-        first, _, last = part.partition("-")
-        start, end = _minutes(first, allow_24=False), _minutes(last, allow_24=True)
+        start, end = _minutes(ends[0], allow_24=False), _minutes(ends[1], allow_24=True)
         if start == end:
             raise WorkHoursError(f'"{part}" is an empty window (start and end are the same)')
         if end < start:
