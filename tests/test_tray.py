@@ -128,9 +128,10 @@ def test_the_icon_embeds_in_trayer_its_menu_pauses_and_it_survives_a_daemon_rest
         with Daemon(env) as daemon:
             tray = Tray(env.env, env.root, "--backend", "xembed")
             try:
-                found = wait_for(lambda: (w := ergo_window(xenv)) and w[1] == "ergo: posture in 20 min" and w,
-                                 timeout=10, what="the icon window with the status as its name")
-                window, _name, left, top = found
+                # the name comes with the first status, the panel's reparenting a moment later: wait for both
+                wait_for(lambda: (w := ergo_window(xenv)) and w[1] == "ergo: posture in 20 min" and docked(xenv, w[0]),
+                         timeout=10, what="the icon window with the status as its name, docked")
+                window, _name, left, top = settled_icon(xenv)
                 # embedded: reparented out of the root into trayer's panel (through trayer's socket window)
                 assert "panel" in parent_chain(xenv, window), x(xenv, "xwininfo", "-root", "-tree")
                 assert "reparented into" in tray.text()
