@@ -5,7 +5,9 @@
 
 - `ergo status` and `ergo status --json` through the clean venv's console script, against
   `python -c pass` of the same venv, run alternately in rotating order (load hits both sides);
-  target: under 2x. `python -m ergo status` is shown for information.
+  target: under 2x. `python -m ergo status` is shown for information, and so is German
+  `ergo status` (LANG=de_DE.UTF-8: gettext, the catalog and Babel's CLDR data for the times);
+  every other row runs under LANG=C.UTF-8.
 - `python -X importtime` of both through the console script, written to --importtime-dir,
   with the list of modules the status path loads beyond a bare interpreter.
 - `ergo start` (returns once the daemon answers), against one config check plus interpreter
@@ -34,6 +36,14 @@ STATUS_MAX_RATIO = 2.0
 START_MAX_RATIO = 1.5
 
 
+LOCALE_VARIABLES = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+
+
+def speaking(env: dict[str, str], lang: str) -> dict[str, str]:
+    """`env` with only LANG set of the variables that choose ergo's language (ergo.i18n)."""
+    return {k: v for k, v in env.items() if k not in LOCALE_VARIABLES} | {"LANG": lang}
+
+
 def timed(argv: list[str], env: dict[str, str], cwd: Path) -> float:
     t0 = time.perf_counter()
     done = subprocess.run(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -46,25 +56,30 @@ def timed(argv: list[str], env: dict[str, str], cwd: Path) -> float:
 def status_latency(venv: CleanVenv, sandbox: Sandbox, rounds: int, warmup: int = 3) -> list[dict[str, Any]]:
     """Alternating runs; the rows carry median, p90 and the ratio to `python -c pass`."""
     py, ergo = str(venv.python), str(venv.ergo)
+    english, german = speaking(sandbox.env, "C.UTF-8"), speaking(sandbox.env, "de_DE.UTF-8")
     cmds = [
-        ("python -c pass", [py, "-c", "pass"], False),
-        ("ergo status", [ergo, "status"], True),
-        ("ergo status --json", [ergo, "status", "--json"], True),
-        ("python -m ergo status --json", [py, "-m", "ergo", "status", "--json"], False),
+        ("python -c pass", [py, "-c", "pass"], False, english),
+        ("ergo status", [ergo, "status"], True, english),
+        ("ergo status --json", [ergo, "status", "--json"], True, english),
+        ("python -m ergo status --json", [py, "-m", "ergo", "status", "--json"], False, english),
+        ("LANG=de_DE.UTF-8 ergo status", [ergo, "status"], False, german),
     ]
-    check = subprocess.run([ergo, "status", "--json"], env=sandbox.env, capture_output=True, text=True, timeout=30)
+    check = subprocess.run([ergo, "status", "--json"], env=english, capture_output=True, text=True, timeout=30)
     if json.loads(check.stdout).get("running") is not True:
         raise RuntimeError(f"ergo status --json did not reach the daemon: {check.stdout[:200]} {check.stderr[:200]}")
-    times: dict[str, list[float]] = {label: [] for label, _, _ in cmds}
+    check = subprocess.run([ergo, "status"], env=german, capture_output=True, text=True, timeout=30)
+    if not check.stdout.startswith("ergo läuft"):
+        raise RuntimeError(f"German ergo status is not German: {check.stdout[:200]} {check.stderr[:200]}")
+    times: dict[str, list[float]] = {label: [] for label, _, _, _ in cmds}
     for i in range(warmup + rounds):
         order = cmds[i % len(cmds):] + cmds[: i % len(cmds)]
-        for label, argv, _ in order:
-            elapsed = timed(argv, sandbox.env, sandbox.root)
+        for label, argv, _, env in order:
+            elapsed = timed(argv, env, sandbox.root)
             if i >= warmup:
                 times[label].append(elapsed)
     base = median(times["python -c pass"])
     out = []
-    for label, _, target in cmds:
+    for label, _, target, _ in cmds:
         values = times[label]
         out.append({"label": label, "median_ms": median(values) * 1000, "p90_ms": percentile(values, 90) * 1000,
                     "ratio": median(values) / base, "target": target, "n": len(values)})
@@ -74,13 +89,15 @@ def status_latency(venv: CleanVenv, sandbox: Sandbox, rounds: int, warmup: int =
 def importtime_evidence(venv: CleanVenv, sandbox: Sandbox, folder: Path) -> dict[str, Any]:
     """`python -X importtime` of the console script, saved per command, and what it adds to a bare start."""
     folder.mkdir(parents=True, exist_ok=True)
-    bare = subprocess.run([str(venv.python), "-X", "importtime", "-c", "pass"], env=sandbox.env, capture_output=True,
+    bare = subprocess.run([str(venv.python), "-X", "importtime", "-c", "pass"], env=speaking(sandbox.env, "C.UTF-8"), capture_output=True,
                           text=True).stderr
     (folder / "python-c-pass.txt").write_text(bare)
     baseline = {line.split("|")[-1].strip() for line in bare.splitlines() if line.startswith("import time:")}
     found: dict[str, Any] = {}
-    for name, argv in (("ergo-status", ["status"]), ("ergo-status-json", ["status", "--json"])):
-        done = subprocess.run([str(venv.python), "-X", "importtime", str(venv.ergo), *argv], env=sandbox.env,
+    english, german = speaking(sandbox.env, "C.UTF-8"), speaking(sandbox.env, "de_DE.UTF-8")
+    for name, argv, env in (("ergo-status", ["status"], english), ("ergo-status-json", ["status", "--json"], english),
+                            ("ergo-status-german", ["status"], german)):
+        done = subprocess.run([str(venv.python), "-X", "importtime", str(venv.ergo), *argv], env=env,
                               capture_output=True, text=True)
         (folder / f"{name}.txt").write_text(done.stderr)
         rows = [line.split(":", 1)[1].split("|") for line in done.stderr.splitlines()
@@ -113,8 +130,11 @@ def rows(status: list[dict[str, Any]], start: dict[str, Any] | None) -> list[str
         if r is base:
             continue
         target = f"< {STATUS_MAX_RATIO:g}x" if r["target"] else "(info)"
+        english = next((e for e in status if e["label"] == "ergo status"), None)
+        beside = (f"; {r['median_ms'] / english['median_ms']:.2f}x English `ergo status`"
+                  if english is not None and r["label"].startswith("LANG=") else "")
         out.append(f"| `{r['label']}` | median {r['median_ms']:.1f} ms (p90 {r['p90_ms']:.1f}) vs `python -c pass` "
-                   f"{base['median_ms']:.1f} ms: **{r['ratio']:.2f}x** | {target} | "
+                   f"{base['median_ms']:.1f} ms: **{r['ratio']:.2f}x**{beside} | {target} | "
                    f"{verdict(r['ratio'] < STATUS_MAX_RATIO) if r['target'] else '-'} | `benchmarks/control.py` |")
     if start:
         out.append(f"| `ergo start` (until the daemon answers) | median {start['start_ms']:.0f} ms vs one config check "

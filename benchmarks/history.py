@@ -6,9 +6,9 @@
 A realistic history (tests/history_data.py: ~165 rows a day) of one day, one year and ten
 years, in sandboxes of their own; every command runs with the clean venv's console script.
 
-- `ergo stats` and `ergo report --html` on an empty history and on a year, against `python -c pass`
-  of the same venv, alternating in rotating order, after one run that checks (and remembers) the
-  settings; the first run (settings not checked yet: pydantic loads) is shown too. Wall time and
+- `ergo stats` and `ergo report --html` on an empty history and on a year, in English and in German
+  (LANG=de_DE.UTF-8: the catalog and Babel), against `python -c pass` of the same venv, alternating
+  in rotating order, after one run that checks (and remembers) the settings; the first run (settings not checked yet: pydantic loads) is shown too. Wall time and
   CPU time (user + system, from wait4: less moved by other load on the machine) are both given.
   Targets: under 100 ms on an empty history, under 500 ms for a year.
 - `ergo history --days 3650 --json`: wall time and peak RSS (wait4) for a year and ten years.
@@ -60,6 +60,14 @@ def sandbox_with(days: int) -> Sandbox:
     return box
 
 
+def speaking(env: dict[str, str], lang: str) -> dict[str, str]:
+    """`env` for a reader of `lang`: "en" (LANG=C.UTF-8: neither gettext nor Babel is loaded) or "de"
+    (LANG=de_DE.UTF-8: the catalog and Babel's formats); LANGUAGE, LC_ALL and LC_MESSAGES unset."""
+    out = {k: v for k, v in env.items() if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")}
+    out["LANG"] = "C.UTF-8" if lang == "en" else f"{lang}_{lang.upper()}.UTF-8"
+    return out
+
+
 def startup(venv: CleanVenv, rounds: int) -> list[dict[str, Any]]:
     """stats and report on an empty history and a year, alternating with `python -c pass`."""
     empty, year = sandbox_with(0), sandbox_with(365)
@@ -71,10 +79,14 @@ def startup(venv: CleanVenv, rounds: int) -> list[dict[str, Any]]:
             first[box.label] = measured([ergo, "stats"], box.env)
         cmds = [
             ("python -c pass", [py, "-c", "pass"], empty.env),
-            ("ergo stats, empty history", [ergo, "stats"], empty.env),
-            ("ergo report, empty history", [ergo, "report", "--html", str(page)], empty.env),
-            ("ergo stats, a year of history", [ergo, "stats"], year.env),
-            ("ergo report, a year of history", [ergo, "report", "--html", str(page)], year.env),
+            ("ergo stats, empty history", [ergo, "stats"], speaking(empty.env, "en")),
+            ("ergo report, empty history", [ergo, "report", "--html", str(page)], speaking(empty.env, "en")),
+            ("ergo stats, a year of history", [ergo, "stats"], speaking(year.env, "en")),
+            ("ergo report, a year of history", [ergo, "report", "--html", str(page)], speaking(year.env, "en")),
+            ("ergo stats, empty history, in German", [ergo, "stats"], speaking(empty.env, "de")),
+            ("ergo report, empty history, in German", [ergo, "report", "--html", str(page)], speaking(empty.env, "de")),
+            ("ergo stats, a year of history, in German", [ergo, "stats"], speaking(year.env, "de")),
+            ("ergo report, a year of history, in German", [ergo, "report", "--html", str(page)], speaking(year.env, "de")),
         ]
         times: dict[str, list[float]] = {label: [] for label, _, _ in cmds}
         cpu: dict[str, list[float]] = {label: [] for label, _, _ in cmds}

@@ -321,6 +321,10 @@ def dispatch(args: argparse.Namespace | ControlArgs) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The console script: every ErgoError becomes one line on stderr and its exit code."""
+    if getattr(sys.stdout, "errors", None) == "strict" and hasattr(sys.stdout, "reconfigure"):
+        # a terminal or pipe that cannot show a translated letter (an ASCII locale, PYTHONIOENCODING=ascii)
+        # shows '?' for it: never a traceback halfway through `ergo stats` in German
+        sys.stdout.reconfigure(errors="replace")
     args = light_control_args(sys.argv[1:] if argv is None else argv)
     if args is None:
         parser = build_parser()

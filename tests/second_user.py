@@ -156,6 +156,12 @@ def second_user() -> Iterator[pwd.struct_passwd]:
 
 def fork_as(user: pwd.struct_passwd, job: Callable[[], Any]) -> tuple[int, int]:
     """Run `job()` in a forked child that has become `user`; returns (pid, fd to read its JSON result line from)."""
+    return fork_with_ids(user.pw_uid, user.pw_gid, job)
+
+
+def fork_with_ids(uid: int, gid: int, job: Callable[[], Any]) -> tuple[int, int]:
+    """`job()` in a forked child whose real, effective and saved ids are (uid, gid), with no extra groups
+    (no account needed: root may take any ids); returns (pid, fd to read its JSON result line from)."""
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child never returns into pytest
@@ -163,8 +169,8 @@ def fork_as(user: pwd.struct_passwd, job: Callable[[], Any]) -> tuple[int, int]:
         try:
             os.close(read_fd)
             os.setgroups([])
-            os.setgid(user.pw_gid)
-            os.setuid(user.pw_uid)
+            os.setresgid(gid, gid, gid)
+            os.setresuid(uid, uid, uid)
             os.write(write_fd, json.dumps({"result": job()}).encode() + b"\n")
             code = 0
         except BaseException as error:  # noqa: BLE001 - reported to the parent through the pipe

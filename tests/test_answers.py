@@ -76,7 +76,7 @@ def test_done_pressed_in_dunst_is_recorded_and_restarts_the_countdown(make_env: 
             assert stats["days"][0]["ran"] is True and stats["hours_covered"] > 0
             page = tmp_path / "week.html"
             assert env.cli("report", "--html", str(page)).returncode == 0
-            assert "posture: 1 breaks" in page.read_text()  # the SVG bar's title
+            assert "posture: 1 break<" in page.read_text()  # the SVG bar's title (one break: singular)
 
 
 def test_snooze_and_skip_buttons_in_dunst(make_env: Callable[..., ErgoEnv], tmp_path: Path) -> None:

@@ -236,8 +236,7 @@ def test_a_checkout_compiles_its_catalogs_on_first_use_and_again_when_one_change
     monkeypatch.setattr(i18n, "_translations", {})
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     assert i18n.translator("de")("Breathe") == "Atmen"
-    mo = tmp_path / "cache" / "ergo" / "locale" / "de" / "LC_MESSAGES" / "ergo.mo"
-    assert mo.is_file()
+    [mo] = (tmp_path / "cache" / "ergo" / "locale").glob("*/de/LC_MESSAGES/ergo.mo")  # one folder per installation
     po = locale / "de" / "LC_MESSAGES" / "ergo.po"
     po.write_text(po.read_text("utf-8").replace('msgstr "Atmen"', 'msgstr "Tief atmen"'), "utf-8")
     os.utime(po, (mo.stat().st_mtime + 5, mo.stat().st_mtime + 5))
@@ -246,6 +245,30 @@ def test_a_checkout_compiles_its_catalogs_on_first_use_and_again_when_one_change
 
     monkeypatch.setattr(gettext, "_translations", {})  # gettext's own cache of the file (a new process has none)
     assert i18n.translator("de")("Breathe") == "Tief atmen"
+
+
+def test_two_checkouts_never_read_each_others_compiled_catalogs(tmp_path: Path, monkeypatch) -> None:
+    """Two worktrees (or an old and a new clone) share the user cache: each compiles into its own directory, so
+    the one compiled last does not hand its messages to the other."""
+    import gettext
+    import shutil
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    seen = []
+    for name, word in (("old", "Atmen"), ("new", "Tief atmen")):
+        locale = tmp_path / name / "locale"
+        shutil.copytree(ROOT / "ergo" / "locale" / "de", locale / "de", ignore=shutil.ignore_patterns("*.mo"))
+        po = locale / "de" / "LC_MESSAGES" / "ergo.po"
+        po.write_text(po.read_text("utf-8").replace('msgstr "Atmen"', f'msgstr "{word}"'), "utf-8")
+        monkeypatch.setattr(i18n, "locale_dir", lambda locale=locale: str(locale))
+        monkeypatch.setattr(i18n, "_translations", {})
+        monkeypatch.setattr(gettext, "_translations", {})
+        seen.append(i18n.translator("de")("Breathe"))
+    monkeypatch.setattr(i18n, "locale_dir", lambda: str(tmp_path / "old" / "locale"))
+    monkeypatch.setattr(i18n, "_translations", {})
+    monkeypatch.setattr(gettext, "_translations", {})
+    seen.append(i18n.translator("de")("Breathe"))
+    assert seen == ["Atmen", "Tief atmen", "Atmen"]
 
 
 def test_ergo_status_never_loads_gettext_or_babel(ergo_env: dict) -> None:
@@ -269,8 +292,7 @@ def test_a_german_reminder_reaches_dunst_in_german(tmp_path: Path) -> None:
 
     require_desktop_tools(*LOOK_TOOLS)
     german = {i18n.translator("de")(t.text) for t in load_catalog()["stretch"]}
-    # The tip is German; the break line under it ("Stretch for 1 minute."), the buttons and the countdown
-    # are still English (docs/languages.md): the next slice of issue 20 translates ergo/timing/breaks.py.
+    # The buttons, the break line under the tip and the countdown in German: tests/test_look_languages.py.
     with desktop_session(dunst_settings=BUBBLE) as desk:
         desktop = {k: v for k, v in desk.env.items() if k not in i18n.ENV_ORDER} | {"LANG": "de_DE.UTF-8"}
         with ErgoEnv.create(desktop, NOTIFIER="auto", POSTURE__ENABLED="false", HYDRATION__ENABLED="false",

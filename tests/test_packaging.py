@@ -228,6 +228,9 @@ def test_the_wheel_carries_the_data_files(wheel: zipfile.ZipFile) -> None:
     for lang in languages:
         compiled = wheel.read(f"ergo/locale/{lang}/LC_MESSAGES/ergo.mo")
         assert gettext.GNUTranslations(io.BytesIO(compiled)).gettext("Breathe") != "Breathe", lang
+    # only the .mo: a .po beside it, written by pip just after the .mo, would look newer and send every
+    # non-English command to the cache (ergo.i18n._compiled_dir)
+    assert not [n for n in names if n.endswith((".po", ".pot"))]
     packages = {n.rsplit("/", 1)[0] for n in names if n.endswith("/__init__.py")}
     on_disk = {str(p.parent.relative_to(REPO)) for p in (REPO / "ergo").rglob("__init__.py")}
     assert on_disk <= packages  # every package found, wherever a move put it

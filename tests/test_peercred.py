@@ -7,7 +7,6 @@ forked from this process that drops to the second test user before it binds (tes
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -23,7 +22,7 @@ from ergo.control.client import request
 from ergo.control.server import ControlServer
 from ergo.errors import UnsafeLocation
 from tests.helpers import cannot_run
-from tests.second_user import fork_as, read_result, run_as, second_user  # noqa: F401 (fixture)
+from tests.second_user import fork_as, fork_with_ids, read_result, run_as, second_user  # noqa: F401 (fixture)
 
 if TYPE_CHECKING:
     from pwd import struct_passwd  # not on Windows: the suite must still collect there
@@ -117,29 +116,8 @@ def _unused_ids(count: int) -> list[int]:
     return found
 
 
-def _fork_with_ids(uid: int, gid: int, job: Callable[[], Any]) -> tuple[int, int]:
-    """`job()` in a forked child whose real, effective and saved ids are (uid, gid); (pid, fd of its JSON line)."""
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child never returns into pytest
-        code = 1
-        try:
-            os.close(read_fd)
-            os.setgroups([])
-            os.setresgid(gid, gid, gid)
-            os.setresuid(uid, uid, uid)
-            os.write(write_fd, json.dumps({"result": job()}).encode() + b"\n")
-            code = 0
-        except BaseException as error:  # noqa: BLE001 - reported to the parent through the pipe
-            os.write(write_fd, json.dumps({"child_error": repr(error)}).encode() + b"\n")
-        finally:
-            os._exit(code)
-    os.close(write_fd)
-    return pid, read_fd
-
-
 def _as_ids(uid: int, gid: int, job: Callable[[], Any]) -> Any:
-    pid, fd = _fork_with_ids(uid, gid, job)
+    pid, fd = fork_with_ids(uid, gid, job)
     try:
         return read_result(fd)
     finally:
@@ -183,7 +161,7 @@ def test_the_peer_check_compares_the_uid_not_the_gid() -> None:
             except (ConnectionResetError, BrokenPipeError):
                 return ""
 
-    server_pid, server_out = _fork_with_ids(server_uid, server_gid, serve)
+    server_pid, server_out = fork_with_ids(server_uid, server_gid, serve)
     os.close(ready_w)
     try:
         assert os.read(ready_r, 16) == b"ready\n", "the server did not start"

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from ergo.timing.policy import Engine
 from ergo.timing.decisions import Deliver, Record, ReminderSpec, Timing
 from ergo.timing.worktime import WorkHours
-from tests.simulation import World, merge_periods, simulate
+from tests.simulation import World, examples, merge_periods, simulate
 
 UTC = timezone.utc
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -253,7 +253,7 @@ def _held(world: World, timing: Timing, t: datetime) -> bool:
     return any(end <= t < end + timing.quiet_after_resume for _, end in world.locked + world.asleep)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_simulated_week_keeps_every_promise(scenario):
     start, specs, timing, world = scenario
@@ -290,7 +290,7 @@ def test_simulated_week_keeps_every_promise(scenario):
             assert any(a <= t <= a + need for t in times), f"{kind} not delivered within {need} of {a} (clean until {stretch_end})"
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(
     jumps=st.lists(st.tuples(st.integers(1, 600), st.integers(-3 * 24 * 3600, 400 * 24 * 3600)), min_size=1, max_size=6),
     interval=st.integers(1, 120),

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from ergo.timing.policy import Engine
 from ergo.timing.decisions import Deliver, Record, ReminderSpec, Timing, stale_detail
 from ergo.timing.worktime import WorkHours
+from tests.simulation import examples
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
 S = timedelta(seconds=1)
@@ -40,8 +41,9 @@ def delivered(outcomes: list) -> list[tuple[str, ...]]:
 interval_seconds = st.one_of(st.integers(1, 60), st.integers(61, 3600), st.integers(3601, 24 * 3600))
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@example(seconds=[1, 24 * 3600], merge_seconds=120, seed=0)  # the extremes, with the default merge window
+@settings(max_examples=examples(15), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(seconds=[1, 3600], merge_seconds=120, seed=0)  # 1 s beside an hour, with the default merge window
+@example(seconds=[3600, 24 * 3600], merge_seconds=120, seed=2)  # the longest interval, a whole day
 @example(seconds=[10], merge_seconds=120, seed=1)  # the README's ERGO_POSTURE__INTERVAL=10s
 @given(
     seconds=st.lists(interval_seconds, min_size=1, max_size=4),
@@ -49,11 +51,14 @@ interval_seconds = st.one_of(st.integers(1, 60), st.integers(61, 3600), st.integ
     seed=st.integers(0, 2**32 - 1),
 )
 def test_no_holds_every_reminder_comes_about_elapsed_over_interval_times_and_none_is_skipped(seconds, merge_seconds, seed):
-    """Driven like the daemon (a timer calling tick at next_wakeup, up to 0.3 s late), for a day."""
+    """Driven like the daemon (a timer calling tick at next_wakeup, up to 0.3 s late), for a day or, when
+    the shortest interval is under 43 s, for 2000 of it (a day of 1 s reminders is 86 400 ticks, and
+    the rules repeat long before that)."""
     specs = {KINDS[i]: spec(KINDS[i], s * S) for i, s in enumerate(seconds)}
     e = Engine.start(specs, Timing(merge_window=merge_seconds * S), T0)
     lateness = random.Random(seed)
-    end = T0 + DAY
+    span = min(DAY, 2000 * min(seconds) * S)
+    end = T0 + span
     t = T0
     counts = {kind: 0 for kind in specs}
     last: dict[str, datetime] = {}
@@ -61,6 +66,7 @@ def test_no_holds_every_reminder_comes_about_elapsed_over_interval_times_and_non
     while True:
         wake = e.next_wakeup(t)
         assert wake is not None, "the engine stopped waking up"
+        assert wake > t, "after a tick the timer never asks to wake at once: that would spin"
         t = wake + lateness.random() * 0.3 * S
         if t > end:
             break
@@ -76,7 +82,7 @@ def test_no_holds_every_reminder_comes_about_elapsed_over_interval_times_and_non
                     assert outcome.at - last[kind] <= specs[kind].interval + e.spacing + 0.3 * S
                 last[kind] = outcome.at
     for kind, s in specs.items():
-        expected = DAY / s.interval
+        expected = span / s.interval
         assert abs(counts[kind] - expected) <= 1, f"{kind} every {s.interval}: {counts[kind]} deliveries, expected {expected:.2f}"
 
 
@@ -100,7 +106,8 @@ def test_ten_second_interval_is_delivered_every_ten_seconds():
     times = []
     t = T0
     while t < T0 + 5 * M:
-        t = e.next_wakeup(t)
+        t, before = e.next_wakeup(t), t
+        assert t > before, "the timer would spin"
         if delivered(e.tick(t)):
             times.append(t - T0)
     assert times == [k * 10 * S for k in range(1, 31)]
@@ -113,7 +120,8 @@ def test_two_and_three_second_intervals_are_not_starved():
     got: dict[str, int] = {"posture": 0, "hydration": 0}
     t = T0
     while True:
-        t = e.next_wakeup(t)
+        t, before = e.next_wakeup(t), t
+        assert t > before, "the timer would spin"
         if t > T0 + 60 * S:
             break
         for outcome in e.tick(t):

@@ -81,8 +81,8 @@ def docked_icon(env: dict[str, str], name: str = "") -> tuple[str, str, int, int
     """The icon, once it is in the panel (its name starting with `name`) and laid out there: where a click
     reaches it. Before that a click lands on the root window or where the icon no longer is, and no menu
     ever opens (the flake of a loaded machine: the tray docks late, the click was too early)."""
-    wait_for(lambda: (w := ergo_window(env)) and w[1].startswith(name) and "panel" in parent_chain(env, w[0]),
-             timeout=30, what=f"the icon {name!r} in the panel")
+    wait_for(lambda: (w := ergo_window(env)) and w[1].startswith(name) and "panel" in parent_chain(env, w[0])
+             and docked(env, w[0]), timeout=30, what=f"the icon {name!r} in the panel, shown")
     return settled_icon(env)
 
 
@@ -96,6 +96,11 @@ def parent_chain(env: dict[str, str], window: str) -> list[str]:
             return names
         window = match[1]
         names.append(match[2] or "")
+
+
+def docked(env: dict[str, str], window: str) -> bool:
+    """The icon window is inside the panel and mapped there (viewable): it takes clicks."""
+    return bool(parent_chain(env, window)) and "IsViewable" in x(env, "xwininfo", "-id", window)
 
 
 @pytest.fixture
@@ -188,6 +193,7 @@ def test_quit_tray_from_the_menu_ends_the_process(desktop: DesktopSession, traye
         xenv = desktop.full_env()
         tray = Tray(env.env, env.root, "--backend", "xembed")  # no daemon: the "ergo off" menu
         try:
+            # clicked only once docked and shown: a click before trayer maps the icon goes to the panel
             window, name, left, top = docked_icon(xenv)
             assert name == "ergo off"
             x(xenv, "xdotool", "mousemove", str(left + 11), str(top + 11), "click", "1")

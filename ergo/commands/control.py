@@ -78,10 +78,15 @@ def run(command: str, args: argparse.Namespace) -> int:
             answer.pop("ok", None)
             print(json.dumps(answer, indent=2))
         else:
+            from ergo.commands.words import speak
+
+            speak(answer.get("language"))
             print(_shown(answer))
         return 0
     import time
     from datetime import datetime, timezone
+
+    from ergo.i18n import _
 
     now = datetime.now(timezone.utc)
     if command == "pause":
@@ -93,7 +98,8 @@ def run(command: str, args: argparse.Namespace) -> int:
         elif args.duration:
             until = now + _duration(args.duration, "pause")
         answer = _ask(sock, "pause", until=until.isoformat() if until else None)
-        print(f"paused until {_local(answer['paused_until'])}" if until else "paused until `ergo resume`")
+        print(_("paused until %(time)s") % {"time": _local(answer["paused_until"])} if until
+              else _("paused until `ergo resume`"))
         return 0
     if command == "snooze":
         kind, duration = args.kind, args.duration
@@ -102,7 +108,7 @@ def run(command: str, args: argparse.Namespace) -> int:
         until = now + _duration(duration or "10m", "snooze")
         answer = _ask(sock, "snooze", kind=kind, until=until.isoformat())
         what = ", ".join(answer.get("answered") or []) or kind
-        print(f"{what} snoozed until {_local(until.isoformat())}")
+        print(_("%(kinds)s snoozed until %(time)s") % {"kinds": what, "time": _local(until.isoformat())})
         return 0
     if command == "break":
         from datetime import timedelta
@@ -111,8 +117,8 @@ def run(command: str, args: argparse.Namespace) -> int:
 
         answer = _ask(sock, "break", kind=args.kind)
         length = timedelta(seconds=answer.get("break_seconds") or 0)
-        print(f"{args.kind}: break started, {format_duration(length)}; it counts as done when the countdown ends "
-              "(`ergo done` ends it early)")
+        print(_("%(kind)s: break started, %(length)s; it counts as done when the countdown ends "
+                "(`ergo done` ends it early)") % {"kind": args.kind, "length": format_duration(length)})
         return 0
     if command in ("done", "skip"):
         answer = _ask(sock, command, kind=args.kind)
@@ -120,7 +126,9 @@ def run(command: str, args: argparse.Namespace) -> int:
         if answered is not None:
             nexts = [(k, _local(answer["reminders"][k]["next_due"])) for k in answered]
             due = nexts[0][1] if len(nexts) == 1 else ", ".join(f"{k} {at}" for k, at in nexts)
-            print(f"{', '.join(answered)}: {'done, well done' if command == 'done' else 'skipped'}; next due {due}")
+            words = (_("%(kinds)s: done, well done; next due %(time)s") if command == "done"
+                     else _("%(kinds)s: skipped; next due %(time)s"))
+            print(words % {"kinds": ", ".join(answered), "time": due})
         else:
             print(_skip_words(args.kind, answer))
         return 0
@@ -129,21 +137,23 @@ def run(command: str, args: argparse.Namespace) -> int:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and os.path.exists(sock):
             time.sleep(0.05)
-        print(f"ergo stopped (pid {answer.get('pid')})")
+        print(_("ergo stopped (pid %(pid)s)") % {"pid": answer.get("pid")})
         return 0
     if command == "reload":
         answer = _ask(sock, "reload")
         changed = answer.get("changed") or []
-        print("config reloaded: " + (", ".join(changed) + " changed" if changed else "nothing changed"))
+        print(_("config reloaded: %(keys)s changed") % {"keys": ", ".join(changed)} if changed
+              else _("config reloaded: nothing changed"))
         return 0
     kind = getattr(args, "kind", None)
     answer = _ask(sock, command, **({"kind": kind} if command == "now" and kind is not None else {}))
     if command == "resume":
-        print("resumed" if answer.get("was_paused", True) else "not paused: reminders were running already")
+        print(_("resumed") if answer.get("was_paused", True) else _("not paused: reminders were running already"))
     elif command == "now":
         for name in answer.get("acted_on") or [kind]:
-            print(f"{name}: delivered; next due {_local(answer['reminders'][name]['next_due'])}"
-                  + ("" if kind else " (the reminder delivered last)"))
+            words = (_("%(kind)s: delivered; next due %(time)s") if kind
+                     else _("%(kind)s: delivered; next due %(time)s (the reminder delivered last)"))
+            print(words % {"kind": name, "time": _local(answer["reminders"][name]["next_due"])})
     return 0
 
 
@@ -155,56 +165,78 @@ def schedule(sock: str, hours: float) -> int | None:
         answer = request(sock, "schedule", hours=hours)
     except DaemonNotRunning:
         return None
-    print(f"Coming reminders for the next {hours:g}h, from the running ergo (pid {answer['pid']}):")
+    from ergo.commands import words
+    from ergo.i18n import _
+
+    words.speak(answer.get("language"))
+    print(_("Coming reminders for the next %(hours)sh, from the running ergo (pid %(pid)s):") % {
+        "hours": f"{hours:g}", "pid": answer["pid"]})
     if not answer["enabled"]:
-        print("  no reminder is enabled")
+        print("  " + _("no reminder is enabled"))
     for line in answer["work_hours"]:
-        print(f"  work hours: {line}")
+        print("  " + _("work hours: %(hours)s") % {"hours": words.hours(line)})
     if answer["paused"]:
-        print("  paused " + (f"until {_local(answer['paused_until'])}" if answer["paused_until"]
-                             else "until `ergo resume`: no reminder comes before that"))
+        print("  " + (_("paused until %(time)s") % {"time": _local(answer["paused_until"])} if answer["paused_until"]
+                      else _("paused until `ergo resume`: no reminder comes before that")))
     for kind, until in answer["snoozed"].items():
-        print(f"  {kind} snoozed until {_local(until)}")
+        print("  " + _("%(kinds)s snoozed until %(time)s") % {"kinds": kind, "time": _local(until)})
     for kind, hold in (answer.get("plan_holds") or {}).items():  # a running plan holds it (acute-back)
-        print(f"  {kind} reminders held until {_local(hold['until'], with_day=True)}: {hold['why']}")
+        print("  " + _("%(kind)s reminders held until %(time)s: %(why)s") % {
+            "kind": kind, "time": _local(hold["until"], with_day=True), "why": words.plan_why(hold["why"])})
     if answer.get("break"):
         timed = answer["break"]
-        print(f"  break in progress: {', '.join(timed['kinds'])} until {_local(timed['ends'])}")
+        print("  " + _("break in progress: %(kinds)s until %(time)s") % {
+            "kinds": ", ".join(timed["kinds"]), "time": _local(timed["ends"])})
     if answer.get("held"):
-        print(f"  held now: {answer['held']}; the times below assume you are at the keyboard")
+        print("  " + _("held now: %(why)s; the times below assume you are at the keyboard") % {
+            "why": words.hold(answer["held"])})
     last_day = None
     reminders = 0
     for iso, text in answer["events"]:
-        local = time.localtime(_epoch(iso))
+        epoch = _epoch(iso)
+        local = time.localtime(epoch)
         if local[:3] != last_day:
             last_day = local[:3]
-            print(time.strftime("%a %d %b", local))
-        print(f"  {time.strftime('%H:%M', local)}  {text}")
+            print(words.day(epoch))
+        print(f"  {words.clock(epoch)}  {words.event(text)}")
         reminders += not text.startswith(("-- ", "plan "))
     if reminders == 0 and answer["enabled"]:
-        print("  no reminder falls due in that time")
+        print("  " + _("no reminder falls due in that time"))
     return 0
 
 
 def _skip_words(kind: str, answer: dict[str, Any]) -> str:
     """What `ergo skip KIND` did when no notification was waiting for an answer: never more than happened."""
+    from ergo.commands.words import hold
+    from ergo.i18n import _
+
     after = _local(answer["reminders"][kind]["next_due"])
     before = (answer.get("skipped") or {}).get(kind) or {}
     if before.get("overdue"):
         held = before.get("held")
-        why = f", held back: {held}" if held and held not in ("paused",) else ""
-        return (f"{kind}: skipped the reminder due at {_local(before.get('was_due'))}, not shown yet{why}; "
-                f"its countdown restarted: next due {after}")
-    was = f", was {_local(before['was_due'])}" if before.get("was_due") else ""
-    return f"{kind}: skipped before it was due, so its countdown restarted: next due {after}{was}"
+        due = _local(before.get("was_due"))
+        if held and held not in ("paused",):
+            return _("%(kind)s: skipped the reminder due at %(due)s, not shown yet, held back: %(why)s; "
+                     "its countdown restarted: next due %(next)s") % {"kind": kind, "due": due, "why": hold(held), "next": after}
+        return _("%(kind)s: skipped the reminder due at %(due)s, not shown yet; its countdown restarted: "
+                 "next due %(next)s") % {"kind": kind, "due": due, "next": after}
+    if before.get("was_due"):
+        return _("%(kind)s: skipped before it was due, so its countdown restarted: next due %(next)s, was %(was)s") % {
+            "kind": kind, "next": after, "was": _local(before["was_due"])}
+    return _("%(kind)s: skipped before it was due, so its countdown restarted: next due %(next)s") % {
+        "kind": kind, "next": after}
 
 
 def _ask(sock: str, command: str, **arguments: Any) -> dict[str, Any]:
     """A control request; when the daemon could not save the change (a full disk), one line says so."""
+    from ergo.commands.words import speak
+    from ergo.i18n import _
+
     answer = request(sock, command, **arguments)
+    speak(answer.get("language"))
     if answer.get("state_error"):
-        print(f"ergo: done, but not saved: {answer['state_error']} (kept in memory until it can be saved)",
-              file=sys.stderr)
+        print(_("ergo: done, but not saved: %(error)s (kept in memory until it can be saved)") % {
+            "error": answer["state_error"]}, file=sys.stderr)
     return answer
 
 
@@ -245,24 +277,22 @@ def _format_seconds(total: int) -> str:
 
 
 def _local(iso: str | None, with_day: bool = False) -> str:
-    """An ISO time as local clock time, with the weekday when it is not today (or `with_day`)."""
-    import time
+    """An ISO time as local clock time, with the weekday when it is not today (or `with_day`), in the
+    reader's format (ergo.commands.words.local)."""
+    from ergo.commands.words import local
 
-    if not iso:
-        return "-"
-    value = time.localtime(_epoch(iso))
-    if value[:3] != time.localtime()[:3] or with_day:
-        return time.strftime("%a %H:%M", value)
-    return time.strftime("%H:%M:%S" if value.tm_sec else "%H:%M", value)
+    return local(_epoch(iso) if iso else None, with_day)
 
 
 def _in(iso: str | None, now: float) -> str:
+    from ergo.i18n import _
+
     if not iso:
         return ""
     delta = _epoch(iso) - now
     if delta <= 0:
-        return "(due now: being delivered)"
-    return f"(in {_format_seconds(round(delta))})"
+        return _("(due now: being delivered)")
+    return _("(in %(duration)s)") % {"duration": _format_seconds(round(delta))}
 
 
 def _shown(status: dict[str, Any]) -> str:
@@ -278,61 +308,90 @@ def _shown(status: dict[str, Any]) -> str:
 
 
 def render_status(status: dict[str, Any]) -> str:
-    """The human form of `status --json`."""
+    """The human form of `status --json`, in the reader's language (ergo.commands.words.speak first).
+    Kinds, the notifier's and idle backend's names, intervals and file names stay as written: they are
+    what you type. A config error and a notice are diagnostics: English (docs/languages.md)."""
+    from ergo.commands.words import busy, hold
+    from ergo.i18n import _
+
     now = _epoch(status["now"])
     notifier = status["notifier"]
     reason = status.get("notifier_reason") or ""
     if notifier == "freedesktop" and " on the session bus" in reason:  # name the server that is there now
         notifier += f" ({reason.removeprefix('freedesktop: ').split(' on the session bus')[0]})"
-    lines = [f"ergo is running (pid {status['pid']}); notifications: {notifier}; idle detection: {status['idle_backend']}"]
-    config = status["config_file"] + ("" if status.get("config_found") else " (not found: built-in defaults)")
-    lines.append(f"config: {config}")
+    lines = [_("ergo is running (pid %(pid)s); notifications: %(notifier)s; idle detection: %(idle)s") % {
+        "pid": status["pid"], "notifier": notifier, "idle": status["idle_backend"]}]
+    config = status["config_file"]
+    if not status.get("config_found"):
+        config = _("%(file)s (not found: built-in defaults)") % {"file": config}
+    lines.append(_("config: %(file)s") % {"file": config})
     if status.get("config_error"):
-        lines.append(f"config error (keeping the last good settings): {status['config_error']}")
+        lines.append(_("config error (keeping the last good settings): %(error)s") % {"error": status["config_error"]})
     if status.get("reminders_reach") == "log only":
         if reason.startswith("console: requested"):
-            lines.append("reminders reach only the log file: notifier is set to console and ergo has no terminal")
+            lines.append(_("reminders reach only the log file: notifier is set to console and ergo has no terminal"))
         else:
-            lines.append("reminders reach only the log file: no notification server yet; "
-                         "ergo switches to one as soon as it appears")
+            lines.append(_("reminders reach only the log file: no notification server yet; "
+                           "ergo switches to one as soon as it appears"))
     if status.get("state_error"):
-        lines.append(f"state NOT saved (reminders go on, kept in memory): {status['state_error']}")
+        lines.append(_("state NOT saved (reminders go on, kept in memory): %(error)s") % {"error": status["state_error"]})
     timed = status.get("break")
     if timed:
         left = max(0, round(_epoch(timed["ends"]) - now))
-        lines.append(f"break in progress: {', '.join(timed['kinds'])} until {_local(timed['ends'])}, "
-                     f"{_format_seconds(left)} left; `ergo done` ends it early")
+        lines.append(_("break in progress: %(kinds)s until %(time)s, %(left)s left; `ergo done` ends it early") % {
+            "kinds": ", ".join(timed["kinds"]), "time": _local(timed["ends"]), "left": _format_seconds(left)})
     if status["paused"]:
-        lines.append("paused " + (f"until {_local(status['paused_until'])}" if status["paused_until"] else "until `ergo resume`"))
+        lines.append(_("paused until %(time)s") % {"time": _local(status["paused_until"])} if status["paused_until"]
+                     else _("paused until `ergo resume`"))
     elif status.get("busy"):
-        lines.append(f"held: {status['busy']}" + (f" until {_local(status['busy_until'])}" if status.get("busy_until") else ""))
+        why = busy(status["busy"])
+        lines.append(_("held: %(why)s until %(time)s") % {"why": why, "time": _local(status["busy_until"])}
+                     if status.get("busy_until") else _("held: %(why)s") % {"why": why})
     elif status.get("busy_after_until"):
-        lines.append(f"held: busy until a moment ago; what is due goes out at {_local(status['busy_after_until'])}")
+        lines.append(_("held: busy until a moment ago; what is due goes out at %(time)s") % {
+            "time": _local(status["busy_after_until"])})
     elif status.get("hold"):
-        lines.append(f"holding reminders: {status['hold']}")
-    for kind, entry in status["reminders"].items():
-        if not entry["enabled"]:
-            continue
-        state = f"next {_local(entry['next_due'])} {_in(entry['next_due'], now)}"
-        if entry["held"] == "outside hours":
-            state = f"outside work hours until {_local(entry.get('resumes_at'), with_day=True)}; next {_local(entry['next_due'], with_day=True)}"
-        elif entry["held"] == "plan":
-            state = f"held until {_local(entry.get('resumes_at'), with_day=True)} ({entry.get('held_why')})"
-        elif entry["held"] == "snoozed":
-            state = f"snoozed until {_local(entry['snoozed_until'])}"
-        elif entry["held"] == "spacing":
-            state = f"due; keeping notifications apart until {_local(entry.get('resumes_at'))}"
-        elif entry["held"]:
-            state = f"held: {entry['held']}"
-        last = f"last {_local(entry['last_fired'])}" if entry["last_fired"] else ""
-        lines.append(f"  {kind:<10} every {entry['interval']:<7} {state:<40} {last}".rstrip())
+        lines.append(_("holding reminders: %(why)s") % {"why": hold(status["hold"])})
+    rows = [_reminder_row(kind, entry, now) for kind, entry in status["reminders"].items() if entry["enabled"]]
+    every_width = max([13] + [len(row[1]) for row in rows])  # "every 20m" is 13 wide in English; longer in French
+    for kind, every, state, last in rows:
+        lines.append(f"  {kind:<10} {every:<{every_width}} {state:<40} {last}".rstrip())
     disabled = [k for k, e in status["reminders"].items() if not e["enabled"]]
     if disabled:
-        lines.append(f"  off: {', '.join(disabled)}")
+        lines.append("  " + _("off: %(kinds)s") % {"kinds": ", ".join(disabled)})
     plan = status.get("plan")
     if plan:
-        step = f"next {plan['next_step']} {_local(plan['next_due'], with_day=True)}" if plan.get("next_due") else "no step left"
-        lines.append(f"plan: {plan['name']} until {_local(plan['ends'], with_day=True)}; {step} (`ergo plan status`)")
+        step = (_("next %(step)s %(time)s") % {"step": plan["next_step"], "time": _local(plan["next_due"], with_day=True)}
+                if plan.get("next_due") else _("no step left"))
+        lines.append(_("plan: %(name)s until %(time)s; %(step)s (`ergo plan status`)") % {
+            "name": plan["name"], "time": _local(plan["ends"], with_day=True), "step": step})
     for notice in status.get("config_notices") or []:
-        lines.append(f"note: {notice}")
+        lines.append(_("note: %(notice)s") % {"notice": notice})
     return "\n".join(lines)
+
+
+def _reminder_row(kind: str, entry: dict[str, Any], now: float) -> tuple[str, str, str, str]:
+    """One reminder's columns in `ergo status`: its kind, interval, state and last time."""
+    from ergo.commands.words import hold, plan_why
+    from ergo.i18n import _
+
+    held = entry["held"]
+    if held == "outside hours":
+        state = _("outside work hours until %(time)s; next %(next)s") % {
+            "time": _local(entry.get("resumes_at"), with_day=True), "next": _local(entry["next_due"], with_day=True)}
+    elif held == "plan":
+        why = entry.get("held_why")  # the plan's words, in the daemon's language: translated when it is English
+        state = _("held until %(time)s (%(why)s)") % {"time": _local(entry.get("resumes_at"), with_day=True),
+                                                      "why": plan_why(why) if why else ""}
+    elif held == "snoozed":
+        state = _("snoozed until %(time)s") % {"time": _local(entry["snoozed_until"])}
+    elif held == "spacing":
+        state = _("due; keeping notifications apart until %(time)s") % {"time": _local(entry.get("resumes_at"))}
+    elif held:
+        state = _("held: %(why)s") % {"why": hold(held)}
+    else:
+        state = _("next %(time)s %(in)s") % {"time": _local(entry["next_due"]), "in": _in(entry["next_due"], now)}
+    last = _("last %(time)s") % {"time": _local(entry["last_fired"])} if entry["last_fired"] else ""
+    # TRANSLATORS: a reminder's interval in `ergo status`: "every 20m"
+    every = _("every %(interval)s") % {"interval": entry["interval"]}
+    return kind, every, state, last

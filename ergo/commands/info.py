@@ -19,12 +19,23 @@ def run(command: str, config: str | None, flags: dict[str, Any], args: argparse.
 
         return tips(args.kind, language(Paths.resolve(config), flags))
     if command == "history":
+        from ergo.i18n import use
+
+        if args.json:  # for programs: English words, whatever the language
+            use("en")
+        else:
+            from ergo.config.cache import language
+
+            use(language(Paths.resolve(config), flags))
         return history(Paths.resolve(config), args.days, args.json)
     paths = Paths.resolve(config)
     if command in ("stats", "report"):  # checked settings remembered between runs: no pydantic (ergo.config.cache)
         from ergo.config.cache import plain_loaded
 
         settings = plain_loaded(paths, flags).settings
+        from ergo.i18n import use
+
+        use(settings.language)  # the reader's language (ergo.i18n); English loads neither gettext nor Babel
         if command == "stats":
             return stats(paths, settings, args.period, args.json)
         return report(paths, settings, args.html, args.open)
@@ -32,6 +43,9 @@ def run(command: str, config: str | None, flags: dict[str, Any], args: argparse.
 
     loaded = load_settings(paths.config_file, flags)
     if command == "schedule":
+        from ergo.i18n import use
+
+        use(loaded.settings.language)  # the `language` key, else this process's environment (ergo.i18n)
         if getattr(args, "plan", False):
             return plan_timeline(paths)
         return schedule(loaded.settings, args.hours, paths)
@@ -74,7 +88,9 @@ def tips(kind: str | None, language: str = "auto") -> int:
 
 def schedule(settings: Any, hours: float, paths: Paths | None = None) -> int:
     """Simulate the coming reminders with a fresh start now, through the same Engine the daemon uses."""
+    from ergo.commands import words
     from ergo.daemon.specs import specs_from
+    from ergo.i18n import _
     from ergo.timing import timeline
     from ergo.timing.policy import Engine
     from ergo.timing.worktime import local_zone
@@ -86,12 +102,13 @@ def schedule(settings: Any, hours: float, paths: Paths | None = None) -> int:
     now = datetime.now(timezone.utc).replace(microsecond=0)
     end = now + timedelta(hours=hours)
     engine = Engine.start(specs, timing, now)
-    print(f"Coming reminders for the next {hours:g}h, counting from now (as if ergo started now):")
+    print(_("Coming reminders for the next %(hours)sh, counting from now (as if ergo started now):") % {
+        "hours": f"{hours:g}"})
     if not specs:
-        print("  no reminder is enabled")
+        print("  " + _("no reminder is enabled"))
         return 0
     for line in timeline.work_hours(specs):
-        print(f"  work hours: {line}")
+        print("  " + _("work hours: %(hours)s") % {"hours": words.hours(line)})
     events = timeline.window_events(specs, now, end)
     running_plan = _running_plan(paths, now)
     if running_plan is not None:
@@ -105,10 +122,10 @@ def schedule(settings: Any, hours: float, paths: Paths | None = None) -> int:
         local = at.astimezone(zone)
         if local.date() != last_day:
             last_day = local.date()
-            print(f"{local:%a %d %b}")
-        print(f"  {local:%H:%M}  {text}")
+            print(words.day(at.timestamp()))
+        print(f"  {words.clock(at.timestamp())}  {words.event(text)}")
     if printed == 0:
-        print("  nothing falls due in that time")
+        print("  " + _("nothing falls due in that time"))
     return 0
 
 
@@ -129,10 +146,14 @@ def _plan_holds(plan: Any, running: Any, specs: dict, zone: Any) -> dict:
     """The plan's holds on ordinary reminders (the same pure decision the daemon uses), each said in one line."""
     from ergo.plans import timing
 
+    from ergo.commands.words import day_and_clock, plan_why
+    from ergo.i18n import _
+
     holds = timing.reminder_holds(plan, running)
     for kind, hold in holds.items():
         if kind in specs:
-            print(f"  {kind} reminders held until {hold.end.astimezone(zone):%a %d %b %H:%M}: {hold.why}")
+            print("  " + _("%(kind)s reminders held until %(time)s: %(why)s") % {
+                "kind": kind, "time": day_and_clock(hold.end.timestamp()), "why": plan_why(hold.why)})
     return holds
 
 
@@ -149,28 +170,35 @@ def _plan_events(plan: Any, running: Any, start: datetime, end: datetime) -> lis
 
 def plan_timeline(paths: Paths) -> int:
     """`ergo schedule --plan`: every step of the running plan from now until it ends, day by day."""
+    from ergo.commands import words
+    from ergo.i18n import _, translator
     from ergo.plans import timing
+    from ergo.plans.catalog import localized
     from ergo.timing.worktime import local_zone
 
     now = datetime.now(timezone.utc)
     found = _running_plan(paths, now)
     if found is None:
-        print("no plan is running (`ergo plan start NAME`; `ergo plan list` shows them)")
+        print(_("no plan is running (`ergo plan start NAME`; `ergo plan list` shows them)"))
         return 0
     plan, running = found
+    plan = localized(plan, translator())
     zone = local_zone()
-    print(f"Plan {plan.name} ({plan.title}), waking hours {running.waking}, until {running.ends.astimezone(zone):%a %d %b %H:%M}:")
+    print(_("Plan %(name)s (%(title)s), waking hours %(waking)s, until %(time)s:") % {
+        "name": plan.name, "title": plan.title, "waking": running.waking, "time": words.day_and_clock(running.ends.timestamp())})
     for kind, hold in timing.reminder_holds(plan, running).items():
-        print(f"  {kind} reminders held until {hold.end.astimezone(zone):%a %d %b %H:%M}: {hold.why}")
+        print("  " + _("%(kind)s reminders held until %(time)s: %(why)s") % {
+            "kind": kind, "time": words.day_and_clock(hold.end.timestamp()), "why": words.plan_why(hold.why)})
     last_day = None
     for at, step in timing.occurrences(plan, running, zone, now, running.ends):
         local = at.astimezone(zone)
         if local.date() != last_day:
             last_day = local.date()
             day = (local.date() - running.started.astimezone(zone).date()).days + 1
-            print(f"{local:%a %d %b} (day {day})")
-        print(f"  {local:%H:%M}  {step.title}: {step.text}")
-    print(f"{running.ends.astimezone(zone):%a %d %b %H:%M}  -- the plan ends by itself")
+            # TRANSLATORS: a day heading of a plan's timeline: "Wed 02 Dec (day 2)"
+            print(_("%(date)s (day %(day)d)") % {"date": words.day(at.timestamp()), "day": day})
+        print(f"  {words.clock(at.timestamp())}  {step.title}: {step.text}")
+    print(f"{words.day_and_clock(running.ends.timestamp())}  " + _("-- the plan ends by itself"))
     return 0
 
 
@@ -230,11 +258,12 @@ def history(paths: Paths, days: float, as_json: bool) -> int:
     """
     import sys
 
+    from ergo.i18n import _, format_date, format_time, ngettext
     from ergo.records.diary import describe, diary_stream
     from ergo.records.store import Store
 
     if not paths.state_db.exists():
-        print("[]" if as_json else "no history yet")
+        print("[]" if as_json else _("no history yet"))
         return 0
     store = Store(paths.state_db, read_only=True)  # a read-only command never moves or creates anything
     try:
@@ -248,8 +277,8 @@ def history(paths: Paths, days: float, as_json: bool) -> int:
             local = entry.at.astimezone()
             if local.date() != day:
                 day = local.date()
-                print(f"{local:%a %d %b}")
-            print(f"  {local:%H:%M}  {entry.kind:<10} {describe(entry)}")
+                print(format_date(local, "%a %d %b", "EEEdMMM"))
+            print(f"  {format_time(local)}  {entry.kind:<10} {describe(entry)}")
             if entry.what == "reminder":
                 reminders += 1
                 done += entry.outcome == "done"
@@ -257,10 +286,13 @@ def history(paths: Paths, days: float, as_json: bool) -> int:
     finally:
         store.close()
     if day is None:
-        print("nothing recorded in that time")
+        print(_("nothing recorded in that time"))
         return 0
-    print(f"{reminders} reminder{'' if reminders == 1 else 's'}, {done} answered with a break; "
-          f"{natural} natural break{'' if natural == 1 else 's'}")
+    # TRANSLATORS: the last line of `ergo history`, e.g. "75 reminders, 30 answered with a break; 2 natural breaks"
+    print(_("%(reminders)s, %(done)d answered with a break; %(natural)s") % {
+        "reminders": ngettext("%(count)d reminder", "%(count)d reminders", reminders) % {"count": reminders},
+        "done": done,
+        "natural": ngettext("%(count)d natural break", "%(count)d natural breaks", natural) % {"count": natural}})
     return 0
 
 
@@ -325,6 +357,7 @@ def report(paths: Paths, settings: Any, target: str, open_it: bool) -> int:
     import os
     from pathlib import Path
 
+    from ergo.i18n import _
     from ergo.records.report import render
 
     page = render(gather_stats(paths, settings, "week"), datetime.now(timezone.utc))
@@ -338,10 +371,10 @@ def report(paths: Paths, settings: Any, target: str, open_it: bool) -> int:
     except OSError as error:
         temporary.unlink(missing_ok=True)
         raise ErgoError(f"--html {target}: cannot write it ({error.strerror or error})") from None
-    print(f"report written to {path}")
+    print(_("report written to %(path)s") % {"path": path})
     if open_it:
         import webbrowser
 
         if not webbrowser.open(path.resolve().as_uri()):
-            print(f"no web browser found: open {path.resolve().as_uri()} yourself")
+            print(_("no web browser found: open %(address)s yourself") % {"address": path.resolve().as_uri()})
     return 0

@@ -15,7 +15,7 @@ from ergo.errors import DaemonNotRunning, ErgoError
 from ergo.i18n import N_, _
 from ergo.paths import Paths
 
-FIRST_AID_LABEL = "General first-aid practice, not from the documents:"
+FIRST_AID_LABEL = N_("General first-aid practice, not from the documents:")  # shown translated
 CHOICE_LABEL = N_("ergo's choice")  # shown translated (`ergo plan list`)
 
 
@@ -39,7 +39,10 @@ def run(action: str, config: str | None, flags: dict[str, Any], args: argparse.N
 
 
 def _local(value: datetime) -> str:
-    return f"{value.astimezone():%a %d %b %H:%M}"
+    """A date and time in the reader's format: "Wed 02 Dec 14:05", "Mi., 2. Dez., 14:05"."""
+    from ergo.commands.words import day_and_clock
+
+    return day_and_clock(value.timestamp())
 
 
 def _wrap(text: str, indent: str = "  ") -> str:
@@ -110,30 +113,35 @@ def start(plans: dict, paths: Paths, config: str | None, flags: dict[str, Any], 
     try:
         answer = request(paths.socket, "plan_start", name=plan.name, options=given, waking=args.waking)
         running_info = answer["plan"]
-        where = "the running ergo delivers its steps"
+        live = True
     except DaemonNotRunning:
         running_info = _start_offline(plan, paths, config, flags, given, args.waking)
-        where = "ergo is not running: its steps come once you `ergo start` it"
-    ends = datetime.fromisoformat(running_info["ends"])
-    print(f"Started {plan.name} ({plan.title}) until {_local(ends)}, waking hours {running_info['waking']}; {where}.")
+        live = False
+    words = {"name": plan.name, "title": plan.title, "time": _local(datetime.fromisoformat(running_info["ends"])),
+             "waking": running_info["waking"]}
+    print(_("Started %(name)s (%(title)s) until %(time)s, waking hours %(waking)s; the running ergo delivers its steps.")
+          % words if live else
+          _("Started %(name)s (%(title)s) until %(time)s, waking hours %(waking)s; ergo is not running: its steps "
+            "come once you `ergo start` it.") % words)
     if running_info.get("first_now"):
-        print(f"First step now: {', '.join(running_info['first_now'])}" + (
-            " (in a notification)." if where.startswith("the running") else " (once ergo runs)."))
+        first = {"steps": ", ".join(_(title) for title in running_info["first_now"])}  # the daemon's English
+        print(_("First step now: %(steps)s (in a notification).") % first if live
+              else _("First step now: %(steps)s (once ergo runs).") % first)
     if running_info.get("next_due"):
-        print(f"Next step: {running_info['next_step']} at {_local(datetime.fromisoformat(running_info['next_due']))}. "
-              "`ergo schedule --plan` shows them all.")
+        print(_("Next step: %(step)s at %(time)s. `ergo schedule --plan` shows them all.") % {
+            "step": running_info["next_step"], "time": _local(datetime.fromisoformat(running_info["next_due"]))})
     if plan.warning:
         print()
         print(_wrap(plan.warning, indent=""))
     if plan.skin_note:
-        print(f"\n{FIRST_AID_LABEL}")
+        print(f"\n{_(FIRST_AID_LABEL)}")
         print(_wrap(plan.skin_note))
     if plan.reminders:
         print()
         _print_reminder_rules(plan)
     choices = [f"{step.title}: {step.choice}" for step in plan.steps if step.choice] + list(plan.choices)
     if choices:
-        print(f"\n{CHOICE_LABEL}s (the documents give no number, or a range):")
+        print("\n" + _("ergo's choices (the documents give no number, or a range):"))
         for choice in choices:
             print(_wrap(choice, indent="  - ").replace("\n  - ", "\n    "))
     return 0
@@ -172,24 +180,24 @@ def stop(paths: Paths) -> int:
 
     try:
         answer = request(paths.socket, "plan_stop")
-        print(f"stopped {answer['stopped']}")
+        print(_("stopped %(name)s") % {"name": answer["stopped"]})
         return 0
     except DaemonNotRunning:
         pass
     from ergo.records.store import Store
 
     if not paths.state_db.exists():
-        raise ErgoError("no plan is running (`ergo plan list` shows them)")
+        raise ErgoError(_("no plan is running (`ergo plan list` shows them)"))
     store = Store(paths.state_db)
     try:
         saved = store.load_plan()
         if saved is None:
-            raise ErgoError("no plan is running (`ergo plan list` shows them)")
+            raise ErgoError(_("no plan is running (`ergo plan list` shows them)"))
         store.save_plan(None)
         store.record(datetime.now(timezone.utc), "plan", "stopped", str(saved.get("name")))
     finally:
         store.close()
-    print(f"stopped {saved.get('name')}")
+    print(_("stopped %(name)s") % {"name": saved.get("name")})
     return 0
 
 
@@ -209,26 +217,30 @@ def current(paths: Paths) -> Any:
 
 
 def status(plans: dict, paths: Paths) -> int:
+    from ergo.commands.words import plan_why
     from ergo.plans import timing
     from ergo.timing.worktime import local_zone
 
     running = current(paths)
     now = datetime.now(timezone.utc)
     if running is None or running.name not in plans or timing.finished(running, now):
-        print("no plan is running (`ergo plan list` shows them)")
+        print(_("no plan is running (`ergo plan list` shows them)"))
         return 0
     plan = plans[running.name]
     day = (now.astimezone().date() - running.started.astimezone().date()).days + 1
-    print(f"{plan.name} ({plan.title}): day {day}, started {_local(running.started)}, ends {_local(running.ends)}")
-    print("  " + "; ".join([f"waking hours {running.waking}"] + [f"{k.replace('_', '-')} {v}" for k, v in running.options.items()]))
+    print(_("%(name)s (%(title)s): day %(day)d, started %(start)s, ends %(end)s") % {
+        "name": plan.name, "title": plan.title, "day": day, "start": _local(running.started), "end": _local(running.ends)})
+    print("  " + "; ".join([_("waking hours %(hours)s") % {"hours": running.waking}]
+                           + [f"{k.replace('_', '-')} {v}" for k, v in running.options.items()]))
     upcoming = timing.occurrences(plan, running, local_zone(), now, min(running.ends, now + timedelta(days=2)))[:4]
     for at, step in upcoming:
         print(f"  {_local(at)}  {step.title}")
     if not upcoming:
-        print("  no step left before it ends")
+        print("  " + _("no step left before it ends"))
     for kind, hold in timing.reminder_holds(plan, running).items():
         if hold.end > now:
-            print(_wrap(f"{kind} reminders held until {_local(hold.end)}: {hold.why}"))
+            print(_wrap(_("%(kind)s reminders held until %(time)s: %(why)s") % {
+                "kind": kind, "time": _local(hold.end), "why": plan_why(hold.why)}))
     if plan.warning:
         print(_wrap(plan.warning))
     return 0

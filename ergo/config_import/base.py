@@ -20,7 +20,7 @@ MAX_NUMBER = 2**53
 
 @dataclass(frozen=True)
 class Mapped:
-    """One ergo key (dotted, e.g. "posture.interval") set from the other program's `origin`."""
+    """One ergo key ("table.key", e.g. "posture.interval") set from the other program's `origin`."""
 
     key: str
     value: Any
@@ -95,9 +95,9 @@ def check_data(data: Any, where: str, what: str) -> None:
     while stack:
         path, node = stack.pop()
         if isinstance(node, dict):
-            for key, value in node.items():
-                _encodable(key, f"{path}.{key!a}".lstrip("."), where, what)
-                stack.append((f"{path}.{key}".lstrip("."), value))
+            for key, value in node.items():  # a key may start with a dot: ".a" is named ".a"
+                _encodable(key, f"{path}.{key!a}" if path else ascii(key), where, what)
+                stack.append((f"{path}.{key}" if path else key, value))
         elif isinstance(node, list):
             stack.extend((f"{path}[{i}]", value) for i, value in enumerate(node))
         elif isinstance(node, str):
@@ -131,11 +131,11 @@ def refuse(where: str, message: str) -> ConfigError:
 
 
 def number(data: dict[str, Any], key: str, where: str, program: str) -> float:
-    """A numeric setting the mapping needs; anything else refuses the file in one line."""
+    """A numeric setting the mapping needs; anything else refuses the file in one line. `data` comes
+    from load_json, which has refused every number that is not finite or is beyond MAX_NUMBER."""
     value = data.get(key)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise refuse(where, f"{key} is {_short(value)}, not a number: not a {program} configuration ergo can read")
-    check_number(value, key, where, f"{program} configuration")
     return float(value)
 
 

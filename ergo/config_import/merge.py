@@ -17,6 +17,10 @@ from tomlkit.items import Comment, InlineTable, Item, Null, Table
 from ergo.config_import.base import Mapped
 
 
+class NotATable(ValueError):
+    """The user's file gives a plain value (`posture = 5`) where ergo's settings need a table."""
+
+
 def _value(value: Any, origin: str | None) -> Item:
     item = tomlkit.item(value)
     if origin is not None:
@@ -45,15 +49,17 @@ def apply(text: str, mapped: list[Mapped]) -> str:
     revived, else the key is added at the end of its table (the table is created if missing)."""
     doc = tomlkit.parse(text)
     for entry in mapped:
-        section, _, name = entry.key.rpartition(".")
-        table: Any = doc
-        if section:
-            if section not in doc:
-                doc[section] = tomlkit.table()
-            table = doc[section]
-        inline = isinstance(table, InlineTable)  # no comments inside { ... }
-        item = _value(entry.value, None if inline else entry.origin)
-        if name in table or inline or not isinstance(table, Table) or not _revive(table, name, item):
+        section, name = entry.key.split(".")  # every key a reader maps is in a table: posture.interval, idle.backend
+        if section not in doc:
+            doc[section] = tomlkit.table()
+        table: Any = doc[section]
+        if isinstance(table, InlineTable):
+            table[name] = _value(entry.value, None)  # no comment fits inside { ... }
+            continue
+        if not isinstance(table, Table):  # `posture = 5`: TOML, but nowhere to put posture.interval
+            raise NotATable(f"{section} is not a table: ergo's {section} settings go in a [{section}] table")
+        item = _value(entry.value, entry.origin)
+        if name in table or not _revive(table, name, item):
             table[name] = item
     out = doc.as_string()
     return out if out.endswith("\n") else out + "\n"

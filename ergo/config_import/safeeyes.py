@@ -29,7 +29,8 @@ def parse(text: str, where: str) -> Imported:
     data = load_json(text, where, f"{PROGRAM} safeeyes.json")
     if not isinstance(data, dict) or "short_break_interval" not in data:
         raise refuse(where, f"no short_break_interval: not a {PROGRAM} safeeyes.json")
-    version = str((data.get("meta") or {}).get("config_version", "")) if isinstance(data.get("meta"), dict) else ""
+    meta = data.get("meta")
+    version = str(meta.get("config_version", "")) if isinstance(meta, dict) else ""
     if version.split(".")[0] != KNOWN_MAJOR:
         raise refuse(where, f"{PROGRAM} config version {version or 'unknown'} is not one ergo knows (it reads {KNOWN_MAJOR}.x)")
     out = Imported(PROGRAM, where)
@@ -41,10 +42,12 @@ def parse(text: str, where: str) -> Imported:
         if key in data:
             seconds = number(data, key, where, PROGRAM)
             out.interval(f"{kind}.duration", seconds, f"{PROGRAM} {key} = {seconds:g} (seconds)")
-    plugins = {p.get("id"): p for p in data.get("plugins", []) if isinstance(p, dict)}
+    listed = data.get("plugins")  # JSON of any shape: a plugins that is no list, an id that is a list, settings null
+    plugins = {str(p.get("id")): p for p in (listed if isinstance(listed, list) else []) if isinstance(p, dict)}
     smart = plugins.get("smartpause")
     if smart is not None and smart.get("enabled"):
-        settings: dict[str, Any] = smart.get("settings") or {}
+        settings: Any = smart.get("settings")
+        settings = settings if isinstance(settings, dict) else {}
         idle = settings.get("idle_time")
         if isinstance(idle, (int, float)) and not isinstance(idle, bool):
             out.duration("idle.away_after", idle * 60, f"{PROGRAM} smartpause idle_time = {idle:g} (minutes)")

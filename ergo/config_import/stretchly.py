@@ -55,7 +55,8 @@ def parse(text: str, where: str) -> Imported:
     if not isinstance(data, dict) or "microbreakInterval" not in data:
         raise refuse(where, f"no microbreakInterval: not a {PROGRAM} config.json")
     internal = data.get("__internal__")
-    version = internal.get("migrations", {}).get("version") if isinstance(internal, dict) else None
+    migrations = internal.get("migrations") if isinstance(internal, dict) else None
+    version = migrations.get("version") if isinstance(migrations, dict) else None
     if version is not None and str(version).split(".")[0] != KNOWN_MAJOR:
         raise refuse(where, f"{PROGRAM} {version} is not a version ergo knows (it reads {KNOWN_MAJOR}.x)")
     out = Imported(PROGRAM, where)

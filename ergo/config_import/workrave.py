@@ -23,6 +23,7 @@ PROGRAM = "Workrave"
 SCHEMA = "org.workrave"
 KINDS = {"micro-pause": "posture", "rest-break": "movement"}
 SNOOZE = "ergo has no default snooze length: `ergo snooze KIND 10m` says how long each time"
+GSETTINGS_TIMEOUT = 20  # seconds: gsettings answers in milliseconds; one hung on its schema cache is given up on
 
 
 def _value(text: str) -> Any:
@@ -36,7 +37,7 @@ def _value(text: str) -> Any:
         return int(raw)
     except ValueError:
         pass
-    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"":
+    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in ("'", '"'):
         return raw[1:-1]
     return raw
 
@@ -66,8 +67,8 @@ def from_gsettings(where: str = "gsettings (live)") -> dict[str, Any]:
     if tool is None:
         raise ErgoError("gsettings is not installed: pass a file instead (dconf dump /org/workrave/ > workrave.txt)")
     try:
-        done = subprocess.run([tool, "list-recursively", SCHEMA], capture_output=True, timeout=20,
-                              stdin=subprocess.DEVNULL, encoding="utf-8", errors="replace")  # an encoding: text
+        done = subprocess.run([tool, "list-recursively", SCHEMA], capture_output=True, timeout=GSETTINGS_TIMEOUT,
+                              encoding="utf-8", errors="replace")  # an encoding: text
     except (OSError, subprocess.TimeoutExpired) as error:
         raise ErgoError(f"gsettings failed: {error}") from None
     if done.returncode != 0:
@@ -77,9 +78,9 @@ def from_gsettings(where: str = "gsettings (live)") -> dict[str, Any]:
     if len(done.stdout) > MAX_CONFIG_BYTES:
         raise refuse(where, f"gsettings printed {len(done.stdout)} characters, more than any Workrave has (at most 1 MiB)")
     flat: dict[str, Any] = {}
-    for line in done.stdout.splitlines():
+    for line in done.stdout.splitlines():  # "org.workrave.timers.micro-pause limit 180": schema, key, GVariant text
         parts = line.split(" ", 2)
-        if len(parts) == 3 and parts[0].startswith(SCHEMA):
+        if len(parts) == 3:
             flat[_key(parts[0].replace(".", "/") + "/" + parts[1])] = _value(parts[2])
     return flat
 

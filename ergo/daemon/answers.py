@@ -21,6 +21,7 @@ from ergo.timing.breaks import TimedBreak, clock as break_clock, length_for, spo
 from ergo.timing.clock import Clock
 from ergo.daemon.delivery import Deliverer
 from ergo.errors import NotifyError
+from ergo.i18n import _
 from ergo.notify.base import Notification, Notifier
 from ergo.timing.policy import Engine
 from ergo.timing.decisions import Outcome
@@ -165,7 +166,7 @@ class Answers:
         if closer is not None:  # the reminder gives way to its countdown
             closer("merged" if len(kinds) > 1 else kinds[0])
         self.timed = TimedBreak(kinds, tuple(row.id for row in rows), self.clock.now(), length, "break")
-        log.info("timed break started (%s, %s, via %s)", ", ".join(kinds), spoken(length), via)
+        log.info("timed break started (%s, %s, via %s)", ", ".join(kinds), spoken(length, language="en"), via)
         self._break_tick(first=True)
         return {"ok": True}
 
@@ -179,11 +180,14 @@ class Answers:
                 now = self.clock.now()
                 tick = break_step(timed, now)
                 texts = self.deliverer.texts
-                title = " · ".join(texts[k].title for k in timed.kinds if k in texts) or "Break"
+                # TRANSLATORS: the title of a timed break's countdown when its reminder has no title
+                title = " · ".join(texts[k].title for k in timed.kinds if k in texts) or _("Break")
                 if tick.finished:
                     self.timed = None
                     self.answer([row for row in self._break_rows(timed)], "done", "break")
-                    self._send_quietly(Notification(timed.key, f"{title}: break done", "Well done. Back to work when you are ready.",
+                    # TRANSLATORS: the notification at the end of a timed break; title: "Stretch break"
+                    self._send_quietly(Notification(timed.key, _("%(title)s: break done") % {"title": title},
+                                                    _("Well done. Back to work when you are ready."),
                                                     "low", timedelta(seconds=10)))
                     self._break_notice = None
                     log.info("timed break finished (%s)", ", ".join(timed.kinds))
@@ -191,9 +195,12 @@ class Answers:
                 live = self.notifier.name == "freedesktop"  # other backends cannot update in place
                 if live or first:
                     lines = "; ".join(texts[k].break_words for k in timed.kinds if k in texts and texts[k].break_words)
+                    # TRANSLATORS: a timed break's countdown title: "Stretch break: 0:41 left" (minutes:seconds)
+                    heading = _("%(title)s: %(time)s left") % {"title": title, "time": break_clock(tick.remaining)}
                     self._send_quietly(Notification(
-                        timed.key, f"{title}: {break_clock(tick.remaining)} left", lines[:1].upper() + lines[1:],
-                        "low", tick.remaining + timedelta(seconds=5), actions=(("stop", "Stop"),), progress=tick.progress))
+                        timed.key, heading, lines[:1].upper() + lines[1:], "low", tick.remaining + timedelta(seconds=5),
+                        # TRANSLATORS: the button that ends a timed break early
+                        actions=(("stop", _("Stop")),), progress=tick.progress))
                     self._break_notice = getattr(self.notifier, "last_id", None)
                 self.scheduler.add_job(self._break_tick, DateTrigger(run_date=tick.next_at if live else timed.started + timed.length,
                                                                      timezone=timezone.utc), id="break", replace_existing=True)
@@ -205,7 +212,8 @@ class Answers:
         if self.timed is None:
             return
         self.timed = replace(self.timed, started=self.timed.started + moved)
-        log.info("timed break moved with the clock change (%s left)", spoken(break_step(self.timed, self.clock.now()).remaining))
+        left = break_step(self.timed, self.clock.now()).remaining
+        log.info("timed break moved with the clock change (%s left)", spoken(left, language="en"))
         self._break_tick()
 
     def _break_rows(self, timed: TimedBreak) -> list[Any]:

@@ -83,7 +83,14 @@ class Control:
     # --- control requests -------------------------------------------------------
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Answer one control request (control thread)."""
+        """Answer one control request (control thread). Every answer carries the configured `language`,
+        so the CLI says what happened in it (ergo.i18n.for_client)."""
+        answer = self._answer(request)
+        if isinstance(answer, dict):
+            answer.setdefault("language", self.daemon.loaded.settings.language)
+        return answer
+
+    def _answer(self, request: dict[str, Any]) -> dict[str, Any]:
         d = self.daemon
         command = request["cmd"]
         if command == "status":
@@ -228,6 +235,7 @@ class Control:
                 "plan": d.plans.driver.status(now),
                 "system_config_file": str(d.loaded.system_file) if d.loaded.system_exists else None,
                 "config_notices": list(d.loaded.notices),
+                "language": settings.language,  # the configured value ("auto", "de"): clients pick by ergo.i18n.for_client
                 "last_delivered": list(engine.last_delivered()),
                 "reminders": reminders,
                 "break": None if timed is None else {

@@ -26,13 +26,17 @@ from ergo.timing.policy import Engine
 from ergo.timing.decisions import Deliver
 from ergo.timing.worktime import WorkHours
 from ergo import i18n
+from ergo.i18n import N_, _
 from ergo.tips import is_evening, load_catalog, localized
 from ergo.daemon.triggers import CatchUpIntervalTrigger
 
 log = logging.getLogger("ergo")
 # "default" is a click on the bubble: no label, or xfce4-notifyd draws a second "Done" button (ergo.notify.buttons)
-ACTIONS = (("default", ""), ("done", "Done"), ("snooze", "Snooze 10 min"), ("skip", "Skip"))
-SHORT_LABELS = (("snooze", "Snooze"),)
+# The labels are translated when a reminder is sent (ergo.i18n: the daemon's language).
+# TRANSLATORS: a notification's buttons: Done, "Snooze 10 min" (answer again in 10 minutes), Skip; short as can be
+ACTIONS = (("default", ""), ("done", N_("Done")), ("snooze", N_("Snooze 10 min")), ("skip", N_("Skip")))
+# TRANSLATORS: the Snooze button where a row of buttons is narrow
+SHORT_LABELS = (("snooze", N_("Snooze")),)
 MAX_NOTICES = 64  # notifications whose buttons we still answer
 
 
@@ -121,11 +125,14 @@ class Deliverer:
         self.state.call(self.state.store.save_shown_tips, self._shown)
         settings = self._settings()
         urgency = max((settings.reminders()[k].urgency for k in decision.kinds), key=("low", "normal", "critical").index)
-        actions, short = ACTIONS, SHORT_LABELS
+        actions = tuple((key, _(label)) for key, label in ACTIONS)
+        short = tuple((key, _(label)) for key, label in SHORT_LABELS)
         length = length_for(self.durations(), decision.kinds)
         if length is not None:
-            actions += (("start", f"Start {spoken(length)} break"),)
-            short += (("start", f"{spoken(length, short=True)} break"),)
+            # TRANSLATORS: a button that starts a timed break; duration: "1 minute", "1 minute 30 seconds"
+            actions += (("start", _("Start %(duration)s break") % {"duration": spoken(length)}),)
+            # TRANSLATORS: the same button where a row of buttons is narrow; duration: "1 min", "1 min 30 s"
+            short += (("start", _("%(duration)s break") % {"duration": spoken(length, short=True)}),)
         notification = Notification(message.key, message.title, message.body, urgency, settings.expire, actions=actions,
                                     short_labels=short)
         backend = self.notifier.name

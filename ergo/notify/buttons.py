@@ -12,8 +12,9 @@ Servers differ in how they draw actions (all checked with screenshots, see docs/
 So the `default` action (a click on the bubble: "Done") goes with an empty label, except where the
 server lists it by its label (dunst): there it takes Done's label and the separate Done goes, so the
 menu offers one "Done" and a click still answers Done. A server known to draw one narrow row gets a
-row that fits: first the shorter labels, then fewer buttons. What is left out stays reachable
-(`ergo skip`, the tray menu).
+row that fits: first the shorter labels, then fewer buttons, in every language (the labels arrive
+translated; a German row is about a third longer than the English one). What is left out stays reachable
+(`ergo skip`, `ergo snooze`, `ergo break`, the tray menu).
 """
 
 from __future__ import annotations
@@ -30,8 +31,11 @@ ROW_BUDGET: dict[str, int] = {"Notification Daemon": 37}
 #: servers that list the default action by its label, like the others (GetServerInformation's name)
 DEFAULT_LISTED = frozenset({"dunst"})
 
-#: what a narrow row gives up, in order: ("short", key) takes the key's short label, ("drop", key) the button
-NARROWING: tuple[tuple[str, str], ...] = (("short", "start"), ("drop", "skip"), ("short", "snooze"))
+#: what a narrow row gives up, in order: ("short", key) takes the key's short label, ("drop", key) the button.
+#: The last two steps are for the longest labels (a translation, a break of "10 minutes 30 seconds"): the row
+#: always fits, keeping Done and, as long as its short label fits, the break button.
+NARROWING: tuple[tuple[str, str], ...] = (("short", "start"), ("drop", "skip"), ("short", "snooze"),
+                                          ("drop", "snooze"), ("drop", "start"))
 
 
 def row_cost(actions: tuple[Pair, ...]) -> int:

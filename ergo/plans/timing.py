@@ -42,7 +42,7 @@ class Running:
     ends: datetime
     waking: str  # one window, "08:00-22:00"
     options: dict[str, Any] = field(default_factory=dict)  # durations as text, counts as int
-    last: datetime | None = None  # steps due at or before this are done (delivered or skipped)
+    last: datetime | None = None  # steps due at or before this are done (delivered or skipped); None: none yet
     warned: str | None = None  # the local day (ISO date) the warning signs last went out; None: not yet
 
     def to_json(self) -> dict[str, Any]:
@@ -125,8 +125,8 @@ def _spans(waking: str, zone: tzinfo, lo: datetime, hi: datetime, merge: bool) -
     window = parse_hours(waking)[0]
     hours = WorkHours(frozenset(range(7)), (window,), zone)  # the work windows' rules, DST changes included
     spans: list[tuple[datetime, datetime]] = []
-    day: date = lo.astimezone(zone).date() - timedelta(days=1)
-    last_day = hi.astimezone(zone).date() + timedelta(days=1)
+    day: date = lo.astimezone(zone).date() - timedelta(days=1)  # the day before: a window may cross midnight
+    last_day = hi.astimezone(zone).date()  # a later day's window begins after hi
     while day <= last_day:
         for begin, finish in hours.spans_on(day):
             if not (finish > lo and begin < hi):
@@ -163,7 +163,8 @@ def _step_times(plan: Plan, running: Running, step: Step, zone: tzinfo, lo: date
     times: list[datetime] = []
     if step.every is not None:
         interval: timedelta = _value(plan, running, step.every)
-        for begin, finish in _spans(running.waking, zone, lo - interval, hi, merge=True):
+        # from the step's own start: joined spans (waking hours all day) keep one rhythm, whatever [lo, hi) is
+        for begin, finish in _spans(running.waking, zone, first, hi, merge=True):
             at = max(begin, first)
             while at < min(finish, last):
                 times.append(at)
@@ -175,7 +176,7 @@ def _step_times(plan: Plan, running: Running, step: Step, zone: tzinfo, lo: date
             for i in range(count):
                 minutes = round(length * (i + 0.5) / count / ROUND) * ROUND
                 at = begin + timedelta(minutes=minutes) + step.shift
-                if first <= at < last and at < finish:
+                if first <= at < last and at < finish and at not in times:  # waking hours too short: once a mark
                     times.append(at)
     return times
 
@@ -187,12 +188,12 @@ def occurrences(plan: Plan, running: Running, zone: tzinfo, lo: datetime, hi: da
         for at in _step_times(plan, running, step, zone, lo, hi + timedelta(microseconds=1)):
             if lo < at <= hi:
                 found.append((at, order, step))
-    return [(at, step) for at, _, step in sorted(found, key=lambda x: (x[0], x[1]))]
+    return [(at, step) for at, _, step in sorted(found)]  # (time, order) is unique: steps are never compared
 
 
 def due(plan: Plan, running: Running, zone: tzinfo, now: datetime) -> tuple[list[tuple[datetime, Step]], list[tuple[datetime, Step]], Running]:
     """Steps due since the last check: (to deliver, stale ones to skip, the plan with `last` = now)."""
-    since = running.last if running.last is not None else running.started
+    since = running.last if running.last is not None else running.started - timedelta(microseconds=1)  # as start()
     steps = occurrences(plan, running, zone, since, min(now, running.ends))
     fresh = [(at, s) for at, s in steps if now - at <= STALE]
     stale = [(at, s) for at, s in steps if now - at > STALE]

@@ -14,14 +14,23 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from ergo.i18n import N_, _, format_date, format_time
+
+# The words are in the reader's language (ergo.i18n, set by the command); `ergo history --json` keeps English.
 HOLD_WORDS = {
-    "away": "you were away from the keyboard",
-    "locked": "the screen was locked",
-    "asleep": "the computer was asleep",
-    "quiet after resume": "the computer had just woken up",
-    "do not disturb": "do not disturb was on",
-    "paused": "reminders were paused",
-    "late": "it could not be delivered in time",
+    # TRANSLATORS: why a reminder was held; each follows "because" in "held from 10:02 because %(reason)s, then
+    # dropped" (German and Dutch: the verb at the end, "du nicht an der Tastatur warst")
+    "away": N_("you were away from the keyboard"),
+    "locked": N_("the screen was locked"),
+    "asleep": N_("the computer was asleep"),
+    "quiet after resume": N_("the computer had just woken up"),
+    "do not disturb": N_("do not disturb was on"),
+    "paused": N_("reminders were paused"),
+    "late": N_("it could not be delivered in time"),
+}
+NATURAL_WORDS = {
+    "idle": N_("away from the keyboard"), "locked": N_("screen locked"), "asleep": N_("computer asleep"),
+    "daemon not running": N_("ergo was not running"), "clock jump or suspend": N_("computer asleep"),
 }
 ANSWER_EVENTS = ("done", "snoozed", "skipped", "dismissed")
 #: how long after a reminder its answer is still folded into it when the diary streams (ergo's choice:
@@ -73,7 +82,10 @@ def local_times(text: str, day: datetime | None = None) -> str:
         except ValueError:
             return match.group(0)
         same_day = day is not None and value.date() == day.astimezone().date()
-        return f"{value:%H:%M}" if same_day else f"{value:%a %d %b %H:%M}"
+        if same_day:
+            return format_time(value)
+        # TRANSLATORS: a day and a clock time, "Wed 09 Dec 10:08"
+        return _("%(day)s %(time)s") % {"day": format_date(value, "%a %d %b", "EEEdMMM"), "time": format_time(value)}
 
     return ISO_TIME.sub(clock, text)
 
@@ -86,21 +98,21 @@ def _via(detail: str) -> str:
 def dropped_words(detail: str) -> str:
     """"held since 10:02 (away)" -> plain words about why a reminder was held and then dropped."""
     if detail.startswith("held back longer than its interval"):  # the engine's own plain words (issue 8)
-        return f"skipped: {detail}"
+        return _("skipped: %(reason)s") % {"reason": _(detail)}
     match = re.match(r"held since (\S+) \((.+)\)", detail)
     if not match:
-        return f"held, then dropped ({detail})" if detail else "held, then dropped"
+        return _("held, then dropped (%(detail)s)") % {"detail": detail} if detail else _("held, then dropped")
     since, reason = match.groups()
-    return (f"held from {since} because {HOLD_WORDS.get(reason, reason)}, then dropped: "
-            "it had waited longer than its interval")
+    return _("held from %(since)s because %(reason)s, then dropped: it had waited longer than its interval") % {
+        "since": since, "reason": _(HOLD_WORDS[reason]) if reason in HOLD_WORDS else reason}
 
 
 def natural_words(detail: str) -> str:
     """"idle, 12 min" -> "away from the keyboard for 12 min"."""
-    why, _, minutes = detail.partition(", ")
-    where = {"idle": "away from the keyboard", "locked": "screen locked", "asleep": "computer asleep",
-             "daemon not running": "ergo was not running", "clock jump or suspend": "computer asleep"}.get(why, why)
-    return f"{where} for {minutes}" if minutes else where
+    why, _comma, minutes = detail.partition(", ")
+    where = _(NATURAL_WORDS[why]) if why in NATURAL_WORDS else why
+    # TRANSLATORS: a natural break, "away from the keyboard for 12 min"
+    return _("%(where)s for %(length)s") % {"where": where, "length": minutes} if minutes else where
 
 
 def diary(rows: Iterable[Row]) -> list[Entry]:
@@ -131,7 +143,9 @@ def diary_stream(rows: Iterable[Row], horizon: timedelta = HORIZON) -> Iterator[
             yield done
         if row.event == "delivered":
             via = _via(row.detail)
-            entry = Entry(row.at, row.kind, row.event, "reminder", "no answer", detail=f"shown via {via}" if via else "")
+            # TRANSLATORS: how a reminder was shown: "shown via freedesktop" (a backend's name)
+            entry = Entry(row.at, row.kind, row.event, "reminder", "no answer",
+                          detail=_("shown via %(backend)s") % {"backend": via} if via else "")
             pending.append(entry)
             by_delivery[row.id] = entry
             ids[id(entry)] = row.id
@@ -141,9 +155,9 @@ def diary_stream(rows: Iterable[Row], horizon: timedelta = HORIZON) -> Iterator[
             answer = {"at": row.at.isoformat(), "event": row.event, "via": _via(row.detail), "detail": row.detail}
             if target is None:
                 if row.ref is not None:
-                    words = "a late answer to an earlier reminder"
+                    words = _("a late answer to an earlier reminder")
                 else:
-                    words = "no reminder was waiting" if row.event == "done" else row.detail
+                    words = _("no reminder was waiting") if row.event == "done" else row.detail
                 pending.append(Entry(row.at, row.kind, row.event, row.event, row.event, _via(row.detail), words, row.at, [answer]))
                 if row.event != "dismissed":
                     open_by_kind.pop(row.kind, None)
@@ -164,7 +178,7 @@ def diary_stream(rows: Iterable[Row], horizon: timedelta = HORIZON) -> Iterator[
             pending.append(Entry(row.at, row.kind, row.event, "dropped", "dropped", detail=dropped_words(row.detail)))
             open_by_kind.pop(row.kind, None)
         elif row.event == "failed":
-            pending.append(Entry(row.at, row.kind, row.event, "failed", "failed", detail=f"could not be shown: {row.detail}"))
+            pending.append(Entry(row.at, row.kind, row.event, "failed", "failed", detail=_("could not be shown: %(reason)s") % {"reason": row.detail}))
         else:
             pending.append(Entry(row.at, row.kind, row.event, row.event.replace("_", " "), detail=row.detail))
     yield from pending
@@ -176,34 +190,51 @@ def describe(entry: Entry, clock: str = "%H:%M") -> str:
     return local_times(text, entry.at)
 
 
+#: what became of a reminder, and how (`ergo history`)
+OUTCOME_WORDS = {"done": N_("done"), "snoozed": N_("snoozed"), "skipped": N_("skipped"),
+                 "dismissed": N_("closed without an answer")}
+#: an answer with no reminder waiting
+ANSWER_WORDS = {"done": N_("done"), "snoozed": N_("snoozed"), "skipped": N_("skipped"), "dismissed": N_("dismissed")}
+HOW_WORDS = {"button": N_("with the button"), "command": N_("by command"), "break": N_("with a timed break"),
+             "natural break": N_("by a natural break")}
+
+
 def _describe(entry: Entry, clock: str) -> str:
     if entry.what == "reminder":
         if entry.outcome == "no answer":
-            return "reminded, no answer" + (f" ({entry.detail})" if entry.detail else "")
-        when = f" at {entry.answered_at.astimezone():{clock}}" if entry.answered_at else ""
-        how = {"button": " with the button", "command": " by command", "break": " with a timed break",
-               "natural break": " by a natural break"}.get(entry.via, "")
-        words = {"done": "done", "snoozed": "snoozed", "skipped": "skipped", "dismissed": "closed without an answer"}
-        text = f"reminded, {words.get(entry.outcome, entry.outcome)}{how}{when}"
+            if entry.detail:
+                return _("reminded, no answer (%(detail)s)") % {"detail": entry.detail}
+            return _("reminded, no answer")
+        words = [_(OUTCOME_WORDS[entry.outcome]) if entry.outcome in OUTCOME_WORDS else entry.outcome]
+        if entry.via in HOW_WORDS:
+            words.append(_(HOW_WORDS[entry.via]))
+        if entry.answered_at:
+            answered = entry.answered_at.astimezone()
+            # TRANSLATORS: when a reminder was answered, "at 10:05"
+            words.append(_("at %(time)s") % {"time": format_time(answered) if clock == "%H:%M" else f"{answered:{clock}}"})
+        # TRANSLATORS: %(answer)s is what became of it, e.g. "done with the button at 10:05"
+        text = _("reminded, %(answer)s") % {"answer": " ".join(words)}
         if entry.outcome == "snoozed":
             until = re.search(r"until (\S+)", entry.answers[-1]["detail"]) if entry.answers else None
-            text += f" (until {until.group(1).rstrip(',')})" if until else ""
+            text += " " + _("(until %(time)s)") % {"time": until.group(1).rstrip(",")} if until else ""
         return text
     if entry.what == "natural break":
-        return f"natural break: {entry.detail}"
+        return _("natural break: %(detail)s") % {"detail": entry.detail}
     if entry.what in ("dropped", "failed"):
-        return f"{entry.what}: {entry.detail}" if entry.what == "failed" else entry.detail
+        return _("failed: %(detail)s") % {"detail": entry.detail} if entry.what == "failed" else entry.detail
     if entry.what in ANSWER_EVENTS:
         detail = entry.detail
         old_command = detail in OLD_COMMAND_WORDS or (entry.what == "snoozed" and detail.startswith("until "))
         via = entry.via or ("command" if old_command else "")
-        how = {"button": "with the button", "command": "by command", "break": "with a timed break"}.get(via, "")
+        how = _(HOW_WORDS[via]) if via in HOW_WORDS and via != "natural break" else ""
         if entry.what == "skipped" and via == "command" and (detail in OLD_COMMAND_WORDS or detail == "via command"):
-            return "skipped by command before it was due: its countdown restarted"
+            return _("skipped by command before it was due: its countdown restarted")
         if detail in OLD_COMMAND_WORDS or detail == f"via {via}":
             detail = ""
         elif detail.startswith(f"via {via}, "):  # "via command, until ..." -> "until ..."
             detail = detail.removeprefix(f"via {via}, ")
-        return f"{entry.what} {how}".strip() + (f" ({detail})" if detail else "")
+        what = _(ANSWER_WORDS[entry.what]) if entry.what in ANSWER_WORDS else entry.what
+        text = f"{what} {how}".strip()
+        return _("%(what)s (%(detail)s)") % {"what": text, "detail": detail} if detail else text
     # anything else (plan started/stopped, interrupted...): one level of words, no brackets around brackets
     return f"{entry.what}" + (f": {entry.detail}" if entry.detail else "")

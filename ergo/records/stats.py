@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any, Protocol
 
+from ergo.i18n import _, format_date, format_percent, format_time, ngettext
 from ergo.records.diary import Row, diary
 
 SAME_STRETCH = timedelta(minutes=1)  # presence spans closer than this are one stretch (a daemon restart, say)
@@ -88,16 +89,13 @@ class Stats:
         return None if self.longest_stretch is None else (self.longest_stretch[1] - self.longest_stretch[0]).total_seconds()
 
     def as_json(self) -> dict[str, Any]:
-        def iso(value: datetime | None) -> str | None:
-            return None if value is None else value.isoformat()
-
         return {
             "from": self.start.isoformat(), "to": self.end.isoformat(),
             "hours_covered": round(self.hours_covered, 4),
             "kinds": {kind: k.as_json() for kind, k in self.kinds.items()},
             "longest_stretch_seconds": self.longest_stretch_seconds,
             "longest_stretch": None if self.longest_stretch is None else
-            {"start": iso(self.longest_stretch[0]), "end": iso(self.longest_stretch[1])},
+            {"start": self.longest_stretch[0].isoformat(), "end": self.longest_stretch[1].isoformat()},
             "hydration": {"done": self.kinds.get("hydration", KindStats()).done, "daily_goal": self.hydration_goal,
                           "days_goal_met": self.hydration_days_met},
             "days": [{"date": d.day.isoformat(), "ran": d.ran, "hours_covered": round(d.hours_covered, 4),
@@ -130,11 +128,14 @@ def _overlap(spans: list[SpanLike], start: datetime, end: datetime) -> timedelta
 
 
 def _ran(spans: list[SpanLike], start: datetime, end: datetime) -> bool:
-    return any(span.start < end and span.end >= start for span in spans)
+    """Whether ergo ran at some instant of [start, end): a span covers [its start, its end), or only its start
+    while it has no length yet (a daemon that has just started). One that ended as the day began did not run."""
+    return any(span.start < end and (span.end > start or span.start >= start) for span in spans)
 
 
 def longest_stretch(present: list[SpanLike], start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
-    """The longest time at the keyboard without a break, within [start, end): joined presence spans."""
+    """The longest time at the keyboard without a break, within [start, end): joined presence spans (closer
+    than SAME_STRETCH); of equally long stretches, the first."""
     best: tuple[datetime, datetime] | None = None
     current: tuple[datetime, datetime] | None = None
     for span in sorted(present, key=lambda s: s.start):
@@ -162,7 +163,7 @@ def _count(rows: list[Row], kinds: list[str]) -> dict[str, KindStats]:
         setattr(entry, name, getattr(entry, name) + 1)
     for entry in diary(rows):
         if entry.what == "reminder" and entry.outcome == "done":
-            stats.setdefault(entry.kind, KindStats()).answered_with_break += 1
+            stats[entry.kind].answered_with_break += 1  # a reminder is a "delivered" row: counted above
     return stats
 
 
@@ -204,49 +205,94 @@ def bar(value: float, scale: float, width: int, unicode: bool) -> str:
     return "█" * full + (EIGHTHS[rest] if rest else "") or "▏"
 
 
+def day_label(day: date) -> str:
+    """A day as the chart and the report's header show it: "Mon 23 Nov", "Mo., 23. Nov." (ergo.i18n)."""
+    return format_date(day, "%a %d %b", "EEEdMMM")
+
+
 def chart(stats: Stats, unicode: bool, width: int = 30) -> list[str]:
     """One line per day: reminders and breaks taken; a day ergo did not run says so instead of a zero bar."""
     scale = max([d.reminded or 0 for d in stats.days] + [d.breaks or 0 for d in stats.days] + [1])
+    labels = [day_label(d.day) for d in stats.days]
+    label_w = max([10] + [len(label) for label in labels])
+    # TRANSLATORS: the two bars of one day in `ergo stats` (reminders shown, breaks taken)
+    reminded_word, breaks_word = _("reminded"), _("breaks")
+    word_w = max(8, len(reminded_word), len(breaks_word))
+    not_running = _("ergo not running")
     lines = []
-    for d in stats.days:
-        label = f"{d.day:%a %d %b}"
+    for d, label in zip(stats.days, labels):
         if not d.ran:
-            lines.append(f"{label}  {'·' if unicode else '.'} ergo not running")
+            lines.append(f"{label:<{label_w}}  {'·' if unicode else '.'} {not_running}")
             continue
         reminded, breaks = d.reminded or 0, d.breaks or 0
-        lines.append(f"{label}  reminded {reminded:>3} {bar(reminded, scale, width, unicode)}")
-        lines.append(f"{'':<10}  breaks   {breaks:>3} {bar(breaks, scale, width, unicode).replace('█', '▓').replace('#', '=')}")
+        lines.append(f"{label:<{label_w}}  {reminded_word:<{word_w}} {reminded:>3} {bar(reminded, scale, width, unicode)}")
+        lines.append(f"{'':<{label_w}}  {breaks_word:<{word_w}} {breaks:>3} "
+                     f"{bar(breaks, scale, width, unicode).replace('█', '▓').replace('#', '=')}")
     return lines
 
 
 def hm(seconds: float) -> str:
     """A length as `ergo stats` and the HTML report both show it: rounded to the minute, 1h05m or 42m."""
     minutes = int(round(seconds / 60))
-    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
+    if minutes >= 60:
+        # TRANSLATORS: a length of time, 1h05m; keep it short (it sits in table cells)
+        return _("%(hours)dh%(minutes)02dm") % {"hours": minutes // 60, "minutes": minutes % 60}
+    # TRANSLATORS: a length of time under an hour, 42m
+    return _("%(minutes)dm") % {"minutes": minutes}
+
+
+def share_text(share: float | None, none: str = "-") -> str:
+    """A share of reminders answered with a break: "33%", "33 %" in German (ergo.i18n)."""
+    return none if share is None else format_percent(share)
+
+
+def stretch_text(stats: Stats) -> str | None:
+    """The longest stretch as "42m (Mon 09:05-09:47)", or None without presence."""
+    if stats.longest_stretch is None:
+        return None
+    a, b = (t.astimezone() for t in stats.longest_stretch)
+    return _("%(length)s (%(weekday)s %(start)s-%(end)s)") % {
+        "length": hm((b - a).total_seconds()), "weekday": format_date(a, "%a", "EEE"),
+        "start": format_time(a), "end": format_time(b)}
+
+
+def _table(stats: Stats) -> list[str]:
+    # TRANSLATORS: the column heads of `ergo stats`; "natural" is natural breaks, "answered" the share of
+    # reminders answered with a break (explained under the table). Short words keep the table narrow.
+    heads = [_("kind"), _("reminded"), _("done"), _("snoozed"), _("skipped"), _("natural"), _("answered")]
+    body = [[kind, str(k.reminded), str(k.done), str(k.snoozed), str(k.skipped), str(k.natural_breaks),
+             share_text(k.share)] for kind, k in stats.kinds.items()]
+    widths = [max([least, len(head)] + [len(row[i]) for row in body])
+              for i, (least, head) in enumerate(zip((10, 8, 5, 7, 7, 7, 8), heads))]
+
+    def line(cells: list[str]) -> str:
+        return " ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(cells, widths)))
+
+    return [line(heads), *(line(row) for row in body)]
 
 
 def render(stats: Stats, unicode: bool) -> str:
-    """The whole `ergo stats` text."""
-    lines = [f"{stats.start:%a %d %b} to {stats.end:%a %d %b}: ergo ran {hm(stats.hours_covered * 3600)}"]
-    header = f"{'kind':<10} {'reminded':>8} {'done':>5} {'snoozed':>7} {'skipped':>7} {'natural':>7} {'answered':>8}"
-    lines += ["", header]
-    for kind, k in stats.kinds.items():
-        share = "-" if k.share is None else f"{k.share:.0%}"
-        lines.append(f"{kind:<10} {k.reminded:>8} {k.done:>5} {k.snoozed:>7} {k.skipped:>7} {k.natural_breaks:>7} {share:>8}")
-    lines.append("answered = share of reminders answered with a break (done or a natural break)")
+    """The whole `ergo stats` text, in the reader's language (ergo.i18n)."""
+    lines = [_("%(start)s to %(end)s: ergo ran %(hours)s") % {
+        "start": day_label(stats.start), "end": day_label(stats.end), "hours": hm(stats.hours_covered * 3600)}]
+    lines += ["", *_table(stats)]
+    lines.append(_("answered = share of reminders answered with a break (done or a natural break)"))
     lines.append("")
-    if stats.longest_stretch is None:
-        lines.append("longest stretch at the keyboard: no presence recorded")
+    stretch = stretch_text(stats)
+    if stretch is None:
+        lines.append(_("longest stretch at the keyboard: no presence recorded"))
     else:
-        a, b = stats.longest_stretch
-        lines.append(f"longest stretch at the keyboard without a break: {hm(stats.longest_stretch_seconds or 0)} "
-                     f"({a.astimezone():%a %H:%M}-{b.astimezone():%H:%M})")
+        lines.append(_("longest stretch at the keyboard without a break: %(stretch)s") % {"stretch": stretch})
     drinks = stats.kinds.get("hydration", KindStats()).done
     ran_days = sum(1 for d in stats.days if d.ran)
+    drunk = ngettext("%(count)d drink", "%(count)d drinks", drinks) % {"count": drinks}
     if stats.hydration_goal is not None:
-        lines.append(f"hydration: {drinks} drinks on {ran_days} days; goal {stats.hydration_goal} a day met on "
-                     f"{stats.hydration_days_met} of them")
+        on_days = ngettext("on %(count)d day", "on %(count)d days", ran_days) % {"count": ran_days}
+        met = stats.hydration_days_met or 0
+        # TRANSLATORS: e.g. "hydration: 12 drinks on 5 days; goal 6 a day met on 2 of them"
+        lines.append(_("hydration: %(drinks)s %(days)s; goal %(goal)d a day met on %(met)d of them")
+                     % {"drinks": drunk, "days": on_days, "goal": stats.hydration_goal, "met": met})
     else:
-        lines.append(f"hydration: {drinks} drinks (set hydration.daily_goal to count against a goal)")
+        lines.append(_("hydration: %(drinks)s (set hydration.daily_goal to count against a goal)") % {"drinks": drunk})
     lines += ["", *chart(stats, unicode)]
     return "\n".join(lines)

@@ -11,17 +11,21 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ergo.i18n import N_, gettext, translation
+
 STEP = timedelta(seconds=1)  # the fastest the countdown may update
 
 WORDS = {  # what the break is, said in the reminder's text (general ergonomics practice, not from the documents)
-    "stretch": "stretch for {d}",
-    "movement": "walk for {d}",
-    "breathing": "breathe slowly for {d}",
-    "posture": "reset your posture for {d}",
-    "hydration": "fetch a glass of water, {d}",
-    "workspace": "adjust your workspace for {d}",
-    "strength": "take {d} for core exercises",
+    # TRANSLATORS: the line under a reminder's tip, lower case (it is also shown in parentheses); duration: "1 minute"
+    "stretch": N_("stretch for %(duration)s"),
+    "movement": N_("walk for %(duration)s"),
+    "breathing": N_("breathe slowly for %(duration)s"),
+    "posture": N_("reset your posture for %(duration)s"),
+    "hydration": N_("fetch a glass of water, %(duration)s"),
+    "workspace": N_("adjust your workspace for %(duration)s"),
+    "strength": N_("take %(duration)s for core exercises"),
 }
+OTHER_WORDS = N_("take %(duration)s for it")
 
 
 @dataclass(frozen=True)
@@ -45,22 +49,31 @@ class Tick:
     next_at: datetime | None
 
 
-def spoken(duration: timedelta, *, short: bool = False) -> str:
-    """"1 minute", "3 minutes", "90 seconds", "1 minute 30 seconds"; short: "1 min", "90 s", "1 min 30 s"."""
+def spoken(duration: timedelta, *, short: bool = False, language: str | None = None) -> str:
+    """"1 minute", "3 minutes", "90 seconds", "1 minute 30 seconds"; short: "1 min", "90 s", "1 min 30 s".
+    In the process's language (ergo.i18n), or `language` ("en" for the log)."""
+    said = translation(language)
     seconds = int(duration.total_seconds())
     minutes, rest = divmod(seconds, 60)
     if short:
-        return " ".join(part for part in (f"{minutes} min" if minutes else "", f"{rest} s" if rest or not minutes else "")
-                        if part)
+        # TRANSLATORS: minutes, abbreviated as short as the language allows ("1 min 30 s" on a narrow button)
+        minute_part = said.gettext("%(count)d min") % {"count": minutes} if minutes else ""
+        # TRANSLATORS: seconds, abbreviated as short as the language allows ("1 min 30 s" on a narrow button)
+        second_part = said.gettext("%(count)d s") % {"count": rest} if rest or not minutes else ""
+        return " ".join(part for part in (minute_part, second_part) if part)
+    second_words = said.ngettext("%(count)d second", "%(count)d seconds", rest) % {"count": rest}
     if minutes == 0:
-        return f"{rest} second{'s' if rest != 1 else ''}"
-    text = f"{minutes} minute{'s' if minutes != 1 else ''}"
-    return text + (f" {rest} second{'s' if rest != 1 else ''}" if rest else "")
+        return second_words
+    minute_words = said.ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
+    if not rest:
+        return minute_words
+    # TRANSLATORS: a break's length: "1 minute 30 seconds"
+    return said.gettext("%(minutes)s %(seconds)s") % {"minutes": minute_words, "seconds": second_words}
 
 
 def words(kind: str, duration: timedelta) -> str:
-    """"walk for 3 minutes": the break as the reminder's text says it."""
-    return WORDS.get(kind, "take {d} for it").format(d=spoken(duration))
+    """"walk for 3 minutes": the break as the reminder's text says it, in the process's language."""
+    return gettext(WORDS.get(kind, OTHER_WORDS)) % {"duration": spoken(duration)}
 
 
 def step(timed: TimedBreak, now: datetime) -> Tick:

@@ -111,5 +111,5 @@ PLAIN_HOLD: dict[str, str] = {
 
 def stale_detail(reason: str | None) -> str:
     """Why a reminder was skipped, in words a person reads in history and the log."""
-    because = PLAIN_HOLD.get(reason or "", reason or "it was held back")
+    because = PLAIN_HOLD.get(reason, reason) if reason else "it was held back"
     return f"held back longer than its interval ({because})"

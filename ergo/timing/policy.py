@@ -156,12 +156,12 @@ class Engine:
 
     def waiting_for(self, kind: str, now: datetime) -> str | None:
         """Why a due reminder has not gone out yet, in plain words; None if it is not due."""
-        due = None if self.paused else self.next_due(kind, now)
         if self.paused:
             return "paused"
         held = self.plan_hold(kind, now)
         if held is not None:
             return held.why
+        due = self.next_due(kind, now)
         if due is None or due > now:
             return None
         reason = self.hold(now)
@@ -185,29 +185,16 @@ class Engine:
 
     def next_wakeup(self, now: datetime) -> datetime | None:
         """The earliest future moment at which `tick` may have something to do."""
-        candidates: list[datetime] = []
         if self.paused:
-            if self.pause_until is not None:
-                candidates.append(self.pause_until)
-            return min(candidates) if candidates else None
-        spaced = self.last_delivery + self.spacing if self.last_delivery is not None else now
+            return self.pause_until
         free = self.hold(now) is None
+        candidates = [self.quiet_until, self.busy_after_until]  # the ends of the holds that end by themselves
         for kind in self.specs:
             due = self.next_due(kind, now)
-            if due is None:
-                continue
-            if due > now:
-                candidates.append(due)
-            elif free:  # overdue and nothing holds it (e.g. after a restart): now, or once spacing allows
-                return max(now, spaced)
-        if self.quiet_until is not None and self.quiet_until > now:
-            candidates.append(self.quiet_until)
-        if self.busy is None and self.busy_after_until is not None and self.busy_after_until > now:
-            candidates.append(self.busy_after_until)
-        if self.last_delivery is not None:
-            candidates.append(spaced)
-        future = [c for c in candidates if c > now]
-        return min(future) if future else None
+            if due is not None and due <= now and free:  # overdue, nothing holds it: now, or once spacing allows
+                return now if self.last_delivery is None else max(now, self.last_delivery + self.spacing)
+            candidates.append(due)
+        return min((c for c in candidates if c is not None and c > now), default=None)
 
     # --- the timer ----------------------------------------------------------
 
@@ -219,10 +206,6 @@ class Engine:
         for state in self.reminders.values():
             if state.snoozed_until is not None and state.snoozed_until <= now:
                 state.snoozed_until = None
-        if self.quiet_until is not None and now >= self.quiet_until:
-            self.quiet_until = None
-        if self.busy_after_until is not None and now >= self.busy_after_until:
-            self.busy_after_until = None
         due_now = {k: d for k in self.specs if (d := self.next_due(k, now)) is not None and d <= now}
         for kind, state in self.reminders.items():
             if kind not in due_now:  # e.g. a new work window began: an old hold no longer applies
@@ -237,16 +220,12 @@ class Engine:
                 if state.pending_since is None:
                     state.pending_since, state.pending_reason = due, reason
                 elif (state.pending_reason == "busy") != (reason == "busy"):  # busy time never counts to staleness
-                    state.pending_reason = reason
-                    if reason != "busy":
-                        state.pending_since = now
+                    state.pending_since, state.pending_reason = now, reason
             return outcomes
-        held: set[str] = set()
         for kind in list(due_now):
             state, spec = self.reminders[kind], self.specs[kind]
             if state.pending_since is None:
                 continue  # nothing held it: late only by the timer or the spacing, never stale
-            held.add(kind)
             if now - state.pending_since > spec.interval and state.pending_reason != "busy":
                 outcomes.append(Record(kind, "skipped_stale", now, stale_detail(state.pending_reason)))
                 self._restart(kind, now)
@@ -266,7 +245,9 @@ class Engine:
                 continue
             due = self.next_due(kind, now)
             state = self.reminders[kind]
-            if due is None or due > horizon or state.snoozed_until is not None or self.outside_hours(kind, now):
+            # a kind outside its work hours is never due within the horizon: its next one is an interval after
+            # the next window's start
+            if due is None or due > horizon or state.snoozed_until is not None:
                 continue
             due_now[kind] = due
         kinds = tuple(sorted(due_now, key=lambda k: (due_now[k], k)))
@@ -274,7 +255,7 @@ class Engine:
             due, state, spec = due_now[kind], self.reminders[kind], self.specs[kind]
             # On time, merged early, or late only because of the spacing: keep the grid (if it stays ahead).
             late = now - due
-            on_grid = not (kind in held or state.after_hold) and (late < ON_TIME or state.spaced) and late < spec.interval
+            on_grid = not state.after_hold and (late < ON_TIME or state.spaced) and late < spec.interval
             self._restart(kind, due if on_grid else now)
             state.last_fired = now
         self.last_delivery = now
@@ -308,9 +289,8 @@ class Engine:
         since = self.gone.pop(why, None)
         if since is None:
             return []
-        if self.gone:  # e.g. resumed but still locked: the absence goes on
-            earlier = min(self.gone.values())
-            self.gone = {k: min(v, since) for k, v in self.gone.items()} if since < earlier else self.gone
+        if self.gone:  # e.g. resumed but still locked: the absence goes on, from whichever began first
+            self.gone = {k: min(v, since) for k, v in self.gone.items()}
             return []
         self.quiet_until = now + self.timing.quiet_after_resume
         return self._absence(since, now, why)
@@ -334,7 +314,7 @@ class Engine:
 
     def _absence(self, start: datetime, end: datetime, why: str) -> list[Outcome]:
         """An absence from `start` to `end`: each kind it was a natural break for restarts, and says so."""
-        minutes = int((end - start).total_seconds() // 60)
+        minutes = (end - start) // timedelta(minutes=1)
         return [Record(kind, "natural_break", end, f"{why}, {minutes} min") for kind in self._natural_breaks(start, end)]
 
     def _natural_breaks(self, start: datetime, end: datetime) -> list[str]:
@@ -421,7 +401,7 @@ class Engine:
             elif old != spec:
                 changed.add(kind)
         for kind in set(self.specs) - set(specs):
-            self.reminders.pop(kind, None)
+            del self.reminders[kind]
             changed.add(kind)
         self.specs, self.timing = dict(specs), timing
         return changed

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from ergo.i18n import ngettext
+from ergo.i18n import _, ngettext
 from ergo.tips import Tip, next_tip
 
 CUSTOM = "custom"
@@ -65,7 +65,8 @@ def compose(
     tip_ids = {kind: tip.id for kind, tip in picked if tip is not None}
     if len(picked) == 1:
         kind, tip = picked[0]
-        body = tip.text if tip else f"Time for your {kind} reminder."
+        # TRANSLATORS: a reminder with no tip to show; kind: its name in the config ("posture", "stretch")
+        body = tip.text if tip else _("Time for your %(kind)s reminder.") % {"kind": kind}
         if texts[kind].break_words:
             body += f"\n{texts[kind].break_words[:1].upper()}{texts[kind].break_words[1:]}."
         return Message(kind, texts[kind].title, body, tip_ids), shown
