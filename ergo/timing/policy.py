@@ -396,7 +396,8 @@ class Engine:
         for kind, spec in specs.items():
             old = self.specs.get(kind)
             if old is None or old.interval != spec.interval:
-                self.reminders[kind] = replace(self.reminders.get(kind, ReminderState(now)), anchor=now, pending_since=None)
+                state = self.reminders.get(kind)
+                self.reminders[kind] = ReminderState(now) if state is None else replace(state, anchor=now, pending_since=None)
                 changed.add(kind)
             elif old != spec:
                 changed.add(kind)
