@@ -143,9 +143,7 @@ class Engine:
     @property
     def spacing(self) -> timedelta:
         """The least time between two notifications: merge_window, but at most half the shortest interval."""
-        if not self.specs:
-            return self.timing.merge_window
-        return min(self.timing.merge_window, min(s.interval for s in self.specs.values()) / 2)
+        return min([self.timing.merge_window, *(spec.interval / 2 for spec in self.specs.values())])
 
     def spaced_until(self, now: datetime) -> datetime | None:
         """When the spacing since the last notification ends, if it has not yet."""
