@@ -449,6 +449,17 @@ def test_a_plans_hold_begins_and_ends_exactly_at_its_bounds() -> None:
     assert never.next_due("stretch", T0 + 10 * M) is None
 
 
+def test_a_clock_set_back_moves_the_quiet_minute_and_the_time_after_a_call_with_it() -> None:
+    """Hypothesis found it: a quiet minute that had ended came back when the clock was then set back."""
+    e = engine(spec("posture", 30 * M), timing=Timing(quiet_after_resume=M, busy_after=2 * M))
+    e.clock_jump(T0 + 10 * M, S)  # a jump forward: quiet until 11
+    e.set_busy(T0 + 10 * M, "in a call")
+    e.set_busy(T0 + 11 * M, None)  # held until 13 after the call
+    e.clock_jump(T0 + 14 * M - 5 * M, -5 * M)  # at 14 the clock is set back 5 minutes, to 9
+    assert (e.quiet_until, e.busy_after_until) == (T0 + 6 * M, T0 + 8 * M)
+    assert e.hold(T0 + 9 * M) is None
+
+
 # --- when the timer wakes: next_wakeup ---------------------------------------------------------------
 
 

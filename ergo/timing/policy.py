@@ -308,6 +308,10 @@ class Engine:
             self.last_delivery += jump
         if self.paused_at is not None:
             self.paused_at += jump
+        if self.quiet_until is not None:  # past or not: a clock set back must not bring an old quiet minute back
+            self.quiet_until += jump
+        if self.busy_after_until is not None:
+            self.busy_after_until += jump
         return []
 
     def _absence(self, start: datetime, end: datetime, why: str) -> list[Outcome]:
