@@ -164,6 +164,7 @@ def test_the_one_line_confirmations_speak_german(env: ErgoEnv) -> None:
         assert _speaking(env, "resume", **de) == "nicht pausiert: die Erinnerungen liefen schon\n"
         assert _speaking(env, "now", "hydration", **de).startswith("hydration: zugestellt; nächste um ")
         assert _speaking(env, "reload", **de) == "Konfiguration neu geladen: nichts geändert\n"
+        assert _speaking(env, "stop", **de).startswith("ergo beendet (PID ")
 
 
 def test_french_with_french_dates_and_the_clients_own_environment_not_the_daemons(env: ErgoEnv) -> None:
