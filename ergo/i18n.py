@@ -230,6 +230,15 @@ def format_locale(setting: str | None = None) -> str | None:
     """The Babel locale for formats: the most specific requested code of the language ergo speaks, or
     None for English (no catalog for any requested language, C/POSIX, en)."""
     languages = requested(_current if setting is None else setting)
+    if languages not in _format_locales:  # once per language asked for: a report formats some 70 values
+        _format_locales[languages] = _format_locale(languages)
+    return _format_locales[languages]
+
+
+_format_locales: dict[tuple[str, ...], str | None] = {}
+
+
+def _format_locale(languages: tuple[str, ...]) -> str | None:
     ours = shipped()
     spoken = next((lang for lang in languages if lang in ours), None)
     if spoken is None:

@@ -97,6 +97,8 @@ def test_the_place_of_a_bad_value_keeps_a_keys_own_dots() -> None:
     assert refusal('{"a": {".b": [1e400]}}') == "f: a..b[0] is inf, not a finite number: not a X file ergo can read"
     assert refusal('{".\\ud800": 1}') == \
         "f: '.\\ud800': a lone surrogate (\\ud800) at character 2 is not text: not a X file ergo can read"
+    assert refusal('{"a": {"b\\ud800": 1}}') == \
+        "f: a.'b\\ud800': a lone surrogate (\\ud800) at character 2 is not text: not a X file ergo can read"
 
 
 def test_workrave_keys_and_values_are_read_as_written() -> None:
@@ -125,7 +127,26 @@ def test_merge_keeps_every_other_comment_and_revives_only_this_tables_example() 
         '[posture]\ndays = "mon-fri"\ninterval = "20m"  # imported from X a\n\n[posture.extra]\n# interval = "5m"\n'
 
 
-def test_merge_into_an_inline_table_adds_no_comment_inside_the_braces() -> None:
-    assert apply('posture = {days = "mon-fri"}\n', [Mapped("posture.interval", "20m", "X a")]) == \
-        'posture = {days = "mon-fri",interval = "20m"}\n'
+def test_merge_into_an_inline_table_adds_no_comment_inside_the_braces_and_sets_the_keys_after_it() -> None:
+    mapped = [Mapped("posture.interval", "20m", "X a"), Mapped("movement.interval", "1h", "X b")]
+    assert apply('posture = {days = "mon-fri"}\n', mapped) == \
+        'posture = {days = "mon-fri",interval = "20m"}\n\n[movement]\ninterval = "1h"  # imported from X b\n'
 
+
+
+@pytest.mark.parametrize("value", ['"every 20m"', "5", "[1]"])
+def test_a_section_that_is_no_table_is_refused_naming_it(value: str, tmp_path) -> None:
+    """`posture = 5` is TOML, but no place for posture.interval: one line naming it, the file untouched."""
+    from ergo.commands.config_import import run
+    from ergo.config_import.merge import NotATable
+
+    with pytest.raises(NotATable) as caught:
+        apply(f"posture = {value}\n", [Mapped("posture.interval", "20m", "X a")])
+    assert str(caught.value) == "posture is not a table: ergo's posture settings go in a [posture] table"
+    config = tmp_path / "ergo.toml"
+    config.write_text(f"posture = {value}\n", "utf-8")
+    with pytest.raises(ConfigError) as refused:
+        run("safeeyes", str(DATA / "safeeyes.json"), False, str(config))
+    assert str(refused.value) == \
+        f"{config}: posture is not a table: ergo's posture settings go in a [posture] table, nothing written"
+    assert config.read_text("utf-8") == f"posture = {value}\n" and sorted(p.name for p in tmp_path.iterdir()) == ["ergo.toml"]

@@ -108,7 +108,19 @@ def _babel(skeleton: str, locale: str, when=None) -> str:
     return format_skeleton(skeleton, when or datetime.now(), locale=locale)
 
 
+def _heading(schedule: str, locale: str | None) -> bool:
+    """Whether `ergo schedule` has today's or tomorrow's day heading (just before midnight, only
+    tomorrow's) in the locale's format; None: English, ergo's own "Wed 02 Dec"."""
+    from datetime import datetime, timedelta
+
+    days = [datetime.now() + timedelta(days=n) for n in range(2)]
+    shown = [d.strftime("%a %d %b") if locale is None else _babel("MMMEd", locale, d) for d in days]
+    return any(line in shown for line in schedule.splitlines())
+
+
 def test_status_schedule_and_plan_speak_german_with_german_times(env: ErgoEnv) -> None:
+    from datetime import datetime, timedelta
+
     with Daemon(env):
         status = _speaking(env, "status", LANG="de_DE.UTF-8")
         assert status.startswith("ergo läuft (PID ")
@@ -117,11 +129,12 @@ def test_status_schedule_and_plan_speak_german_with_german_times(env: ErgoEnv) -
         schedule = _speaking(env, "schedule", "--hours", "30", LANG="de_DE.UTF-8")
         assert schedule.startswith("Kommende Erinnerungen in den nächsten 30 h, vom laufenden ergo")
         assert "  Arbeitszeit: jeden Tag, ganztägig" in schedule
-        assert _babel("MMMEd", "de_DE") + "\n" in schedule  # today's heading: "Mi., 2. Dez."
+        assert _heading(schedule, "de_DE")  # "Mi., 2. Dez."
         assert "posture + hydration  (zusammengefasst)" in schedule or "hydration + posture  (zusammengefasst)" in schedule
         started = _speaking(env, "plan", "start", "acute-back", LANG="de_DE.UTF-8")
         assert started.startswith("acute-back (Akuter Rückenkrampf) gestartet bis ")
-        assert "Erster Schritt jetzt: Kältepack (in einer Benachrichtigung)." in started
+        assert ("Erster Schritt jetzt: Kältepack (in einer Benachrichtigung)." in started  # in waking hours
+                or "Nächster Schritt: cold am " in started), started
         assert "Von ergo gewählt (die Dokumente nennen keine Zahl oder nur eine Spanne):" in started
         plan = _speaking(env, "plan", "status", LANG="de_DE.UTF-8")
         assert plan.startswith("acute-back (Akuter Rückenkrampf): Tag 1, gestartet " + _babel("MMMEd", "de_DE") + ", ")
@@ -129,6 +142,11 @@ def test_status_schedule_and_plan_speak_german_with_german_times(env: ErgoEnv) -
         status = _speaking(env, "status", LANG="de_DE.UTF-8")
         assert "Plan: acute-back bis " in status and "(`ergo plan status`)" in status
         assert "Plan acute-back: Kältepack" in _speaking(env, "schedule", "--hours", "30", LANG="de_DE.UTF-8")
+        timeline = _speaking(env, "schedule", "--plan", LANG="de_DE.UTF-8")
+        assert timeline.startswith("Plan acute-back (Akuter Rückenkrampf), Wachzeit 08:00-22:00, bis ")
+        days = [_babel("MMMEd", "de_DE", datetime.now() + timedelta(days=n)) for n in range(2)]
+        assert any(f"{day} (Tag {n + 1})\n" in timeline for n, day in enumerate(days)), timeline  # late at night: tomorrow
+        assert "  -- der Plan endet von selbst" in timeline
         assert _speaking(env, "plan", "stop", LANG="de_DE.UTF-8") == "acute-back beendet\n"
 
 
@@ -146,6 +164,7 @@ def test_the_one_line_confirmations_speak_german(env: ErgoEnv) -> None:
         assert _speaking(env, "resume", **de) == "nicht pausiert: die Erinnerungen liefen schon\n"
         assert _speaking(env, "now", "hydration", **de).startswith("hydration: zugestellt; nächste um ")
         assert _speaking(env, "reload", **de) == "Konfiguration neu geladen: nichts geändert\n"
+        assert _speaking(env, "stop", **de).startswith("ergo beendet (PID ")
 
 
 def test_french_with_french_dates_and_the_clients_own_environment_not_the_daemons(env: ErgoEnv) -> None:
@@ -154,7 +173,7 @@ def test_french_with_french_dates_and_the_clients_own_environment_not_the_daemon
         status = _speaking(env, "status", LANG="fr_FR.UTF-8")
         assert status.startswith("ergo fonctionne (PID ") and "toutes les 20m prochain " in status
         schedule = _speaking(env, "schedule", "--hours", "30", LANG="fr_FR.UTF-8")
-        assert schedule.startswith("Rappels à venir dans les 30 h") and _babel("MMMEd", "fr_FR") + "\n" in schedule
+        assert schedule.startswith("Rappels à venir dans les 30 h") and _heading(schedule, "fr_FR")
         _speaking(env, "plan", "start", "acute-back", LANG="fr_FR.UTF-8")
         plan = _speaking(env, "plan", "status", LANG="fr_FR.UTF-8")
         assert plan.startswith("acute-back (Spasme aigu du dos) : jour 1, commencé " + _babel("MMMEd", "fr_FR") + " ")
@@ -174,14 +193,12 @@ def test_the_language_key_wins_over_lang(env: ErgoEnv) -> None:
 
 
 def test_english_is_unchanged_and_loads_neither_gettext_nor_babel(env: ErgoEnv) -> None:
-    import time
-
     with Daemon(env):
         status = _speaking(env, "status", LANG="C.UTF-8")
         assert status.startswith("ergo is running (pid ") and "  posture    every 20m     next " in status
         schedule = _speaking(env, "schedule", "--hours", "30", LANG="C.UTF-8")
         assert schedule.startswith("Coming reminders for the next 30h, from the running ergo")
-        assert time.strftime("%a %d %b") + "\n" in schedule and "  work hours: every day, all day" in schedule
+        assert _heading(schedule, None) and "  work hours: every day, all day" in schedule
         assert _speaking(env, "resume", LANG="C.UTF-8") == "not paused: reminders were running already\n"
         code = ("import runpy, sys\nsys.argv = ['ergo', 'status']\ntry:\n    runpy.run_module('ergo', run_name='__main__')\n"
                 "except SystemExit:\n    pass\nprint(sorted(m for m in sys.modules if m in ('gettext', 'babel', 'datetime')))")
@@ -205,3 +222,38 @@ def test_a_timed_break_speaks_spanish() -> None:
             assert _speaking(env, "done", "stretch", LANG="es_ES.UTF-8").startswith("stretch: hecho, ¡bien hecho!; el próximo a las ")
     finally:
         env.cleanup()
+
+
+def _status(**changes) -> dict:
+    """A status answer as the daemon sends it (ergo.daemon.control.status), in UTC."""
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    at = lambda minutes: (now + timedelta(minutes=minutes)).isoformat()  # noqa: E731
+    reminder = {"enabled": True, "interval": "20m", "interval_seconds": 1200.0, "next_due": at(20),
+                "snoozed_until": None, "last_fired": None, "held": None, "resumes_at": None}
+    status = {"ok": True, "running": True, "pid": 4242, "now": now.isoformat(), "paused": False, "paused_until": None,
+              "hold": None, "notifier": "console", "notifier_reason": "console", "idle_backend": "none",
+              "config_file": "/home/x/.config/ergo/config.toml", "config_found": True, "plan": None,
+              "reminders": {"posture": dict(reminder), "stretch": dict(reminder, held="plan", resumes_at=at(3000),
+                                                                     held_why="acute-back plan: stretching comes back with the plan's gentle movement"),
+                            "hydration": dict(reminder, held="away")}}
+    status.update(changes)
+    return status
+
+
+def test_held_reasons_busy_reasons_and_plan_holds_in_the_readers_words(monkeypatch) -> None:
+    from ergo.commands.control import render_status
+
+    monkeypatch.setattr(i18n, "_current", "de")
+    text = render_status(_status(busy="in a call (microphone in use by firefox)", hold="busy"))
+    assert "angehalten: in einem Anruf (Mikrofon benutzt von firefox)" in text
+    assert "hydration  alle 20m      angehalten: abwesend" in text
+    assert "(Plan acute-back: das Dehnen kommt mit der sanften Bewegung des Plans zurück)" in text
+    text = render_status(_status(hold="locked"))
+    assert "Erinnerungen angehalten: Bildschirm gesperrt" in text
+    assert "in a command's own words" in render_status(_status(busy="in a command's own words"))
+    monkeypatch.setattr(i18n, "_current", "en")
+    english = render_status(_status(busy="in a call (microphone in use by firefox)", hold="busy"))
+    assert "held: in a call (microphone in use by firefox)" in english and "hydration  every 20m     held: away" in english
+    assert "(acute-back plan: stretching comes back with the plan's gentle movement)" in english

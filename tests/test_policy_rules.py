@@ -22,6 +22,7 @@ T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # a Monday
 M = timedelta(minutes=1)
 S = timedelta(seconds=1)
 US = timedelta(microseconds=1)
+DAY = timedelta(days=1)
 ALWAYS = WorkHours.parse("every day", "00:00-24:00", UTC)
 
 
@@ -176,6 +177,101 @@ def test_held_exactly_one_interval_is_delivered_and_a_microsecond_more_is_stale(
             assert e.next_due("posture", T0 + 30 * M + held) == T0 + 60 * M + held  # restarted from now
 
 
+def test_staleness_counts_from_the_due_time_even_when_the_first_look_came_later() -> None:
+    e = engine(spec("posture", 30 * M))
+    e.set_dnd(T0, True)
+    assert e.tick(T0 + 40 * M) == []  # due at 30, first seen held at 40
+    e.set_dnd(T0 + 61 * M, False)  # held 31 min since it fell due: more than its interval
+    assert records(e.tick(T0 + 61 * M)) == [("posture", "skipped_stale")]
+
+
+def test_busy_time_never_counts_to_staleness_whichever_hold_came_first() -> None:
+    dnd_then_busy = engine(spec("posture", 30 * M))
+    dnd_then_busy.set_dnd(T0, True)
+    assert dnd_then_busy.tick(T0 + 30 * M) == []  # held by do not disturb for 20 min ...
+    dnd_then_busy.set_dnd(T0 + 50 * M, False)
+    dnd_then_busy.set_busy(T0 + 50 * M, "in a call")
+    assert dnd_then_busy.tick(T0 + 50 * M) == []  # ... then by a call for 40 min
+    dnd_then_busy.set_busy(T0 + 90 * M, None)
+    out = dnd_then_busy.tick(T0 + 91 * M)  # once busy_after is over: delivered, never stale
+    assert delivered(out) == [("posture",)] and records(out) == []
+    busy_then_dnd = engine(spec("posture", 30 * M))
+    busy_then_dnd.set_busy(T0, "in a call")
+    assert busy_then_dnd.tick(T0 + 30 * M) == []  # a call for 40 min ...
+    busy_then_dnd.set_busy(T0 + 70 * M, None)
+    busy_then_dnd.set_dnd(T0 + 70 * M, True)
+    assert busy_then_dnd.tick(T0 + 70 * M) == []  # ... then do not disturb: staleness counts from here
+    busy_then_dnd.set_dnd(T0 + 100 * M, False)
+    assert delivered(busy_then_dnd.tick(T0 + 100 * M)) == [("posture",)]  # 30 min counted: exactly its interval
+
+
+def test_a_reminder_held_when_its_work_hours_ended_starts_fresh_in_the_next_window() -> None:
+    office = WorkHours.parse("every day", "09:00-10:00", UTC)
+    day = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    e = engine(spec("posture", 30 * M, hours=office), start=day)
+    e.set_dnd(day, True)
+    assert e.tick(day + 30 * M) == []  # due at 09:30, held until the window ends
+    assert e.tick(day + 61 * M) == []  # 10:01: out of hours, the hold no longer applies
+    e.set_dnd(day + 61 * M, False)
+    out = e.tick(day + DAY + 30 * M)  # the next morning, 09:30: delivered, not skipped as stale
+    assert delivered(out) == [("posture",)] and records(out) == []
+
+
+def test_after_a_hold_and_the_spacing_the_countdown_starts_afresh_at_the_delivery() -> None:
+    e = engine(spec("posture", 10 * M), timing=Timing(merge_window=2 * M))
+    e.set_dnd(T0, True)
+    assert e.tick(T0 + 10 * M) == []
+    e.set_dnd(T0 + 13 * M, False)
+    e.last_delivery = T0 + 12 * M  # a notification (say `ergo now` of another kind) a minute ago
+    assert e.tick(T0 + 13 * M) == []  # the hold is over, the spacing keeps it until 14
+    assert delivered(e.tick(T0 + 14 * M)) == [("posture",)]
+    assert e.next_due("posture", T0 + 14 * M) == T0 + 24 * M  # afresh from the delivery, not the old grid (20)
+
+
+def test_a_reminder_kept_back_by_the_spacing_a_whole_interval_keeps_no_grid_behind_it() -> None:
+    """Only the spacing delayed it (it keeps its grid), unless the grid has fallen a whole interval behind:
+    then the countdown starts at the delivery, so no second notification follows at once."""
+    for late, next_due in ((10 * S - US, T0 + 20 * S), (10 * S, T0 + 30 * S)):
+        e = engine(spec("posture", 10 * S), timing=Timing(merge_window=2 * S))  # spacing 2 s
+        e.last_delivery = T0 + 9 * S  # a notification (say `ergo now` of another kind) a second before
+        assert e.tick(T0 + 10 * S) == []  # due at 10 s, one second after the last notification
+        assert delivered(e.tick(T0 + 10 * S + late)) == [("posture",)]  # the timer came back late
+        assert e.next_due("posture", T0 + 10 * S + late) == next_due
+
+
+def test_a_wait_that_stopped_applying_leaves_no_trace_on_the_next_delivery() -> None:
+    """A reminder kept back (after a hold, or by the spacing) that stops being due before it goes out (here
+    its interval is changed in the config, which restarts it) is timed afresh: merged early it keeps its
+    grid, and delivered late by the timer it counts from the delivery."""
+    timing = Timing(merge_window=2 * M)
+    e = engine(spec("posture", 10 * M), spec("hydration", 29 * M + 30 * S), timing=timing)
+    e.set_dnd(T0, True)
+    assert e.tick(T0 + 10 * M) == []
+    e.set_dnd(T0 + 13 * M, False)
+    e.last_delivery = T0 + 12 * M
+    assert e.tick(T0 + 13 * M) == []  # the hold is over, the spacing keeps it back until 14
+    e.reconfigure(T0 + 13 * M + 30 * S, {"posture": spec("posture", 16 * M + 30 * S), "hydration": e.specs["hydration"]},
+                  timing)  # posture now due at 30
+    assert e.tick(T0 + 14 * M) == []
+    assert delivered(e.tick(T0 + 29 * M + 30 * S)) == [("hydration", "posture")]  # posture merged early
+    assert e.next_due("posture", T0 + 30 * M) == T0 + 46 * M + 30 * S  # on its grid, not from 29:30
+    s = engine(spec("posture", 10 * M), timing=timing)
+    s.last_delivery = T0 + 9 * M + 30 * S
+    assert s.tick(T0 + 10 * M) == []  # due, kept back by the spacing
+    s.reconfigure(T0 + 10 * M + 30 * S, {"posture": spec("posture", 19 * M + 30 * S)}, timing)  # due at 30
+    assert s.tick(T0 + 11 * M) == []
+    assert delivered(s.tick(T0 + 30 * M + 5 * S)) == [("posture",)]  # the timer 5 s late
+    assert s.next_due("posture", T0 + 31 * M) == T0 + 49 * M + 35 * S  # counted from the delivery
+
+
+def test_a_snoozed_reminder_falling_due_just_after_a_notification_waits_for_the_spacing() -> None:
+    e = engine(spec("posture", 30 * M), spec("hydration", 45 * M), timing=Timing(merge_window=2 * M))
+    e.answer(T0 + M, "hydration", "snoozed", until=T0 + 31 * M)  # snoozed: not merged in, due at 31
+    assert delivered(e.tick(T0 + 30 * M)) == [("posture",)]
+    assert e.tick(T0 + 31 * M) == []  # its snooze ended a minute after posture went out
+    assert delivered(e.tick(T0 + 32 * M)) == [("hydration",)]
+
+
 # --- "reminders due within merge_window of each other go out as one" -------------------------------
 
 
@@ -287,6 +383,25 @@ def test_a_restart_quiets_only_a_reminder_already_due_then() -> None:
     exact = Engine.restore(snap, e.specs, timing, T0 + 30 * M, downtime=timedelta(0))
     assert exact.quiet_until == T0 + 32 * M and exact.tick(T0 + 30 * M) == []
     assert delivered(exact.tick(T0 + 32 * M)) == [("posture",)]
+
+
+def test_a_timed_pause_reached_late_still_ends_at_its_own_end() -> None:
+    """The timer (or a laptop waking up) may first look after the pause has ended: the countdown went on from
+    the pause's end, not from that late look."""
+    e = engine(spec("posture", 30 * M))
+    e.pause(T0 + 10 * M, T0 + 20 * M)  # 20 min left when it froze
+    assert e.tick(T0 + 25 * M) == [] and not e.paused
+    assert e.next_due("posture", T0 + 25 * M) == T0 + 40 * M
+
+
+def test_a_reminder_whose_snooze_ends_right_then_joins_a_notification() -> None:
+    """A snooze holds until its end exactly (tests above); at that instant the kind may be merged again."""
+    e = engine(spec("posture", 30 * M), spec("hydration", 32 * M))  # hydration due at 32, within the spacing
+    e.snooze(T0 + M, "hydration", T0 + 30 * M)
+    assert delivered(e.tick(T0 + 30 * M)) == [("posture", "hydration")]
+    late = engine(spec("posture", 30 * M), spec("hydration", 32 * M))
+    late.snooze(T0 + M, "hydration", T0 + 30 * M + US)
+    assert delivered(late.tick(T0 + 30 * M)) == [("posture",)]
 
 
 # --- when the timer wakes: next_wakeup ---------------------------------------------------------------

@@ -89,6 +89,11 @@ def parent_chain(env: dict[str, str], window: str) -> list[str]:
         names.append(match[2] or "")
 
 
+def docked(env: dict[str, str], window: str) -> bool:
+    """The icon window is inside the panel and mapped there (viewable): it takes clicks."""
+    return bool(parent_chain(env, window)) and "IsViewable" in x(env, "xwininfo", "-id", window)
+
+
 @pytest.fixture
 def trayer(desktop: DesktopSession) -> Iterator[subprocess.Popen[bytes]]:
     require_tools("trayer", "xwininfo", "xprop", "xdotool")
@@ -180,7 +185,9 @@ def test_quit_tray_from_the_menu_ends_the_process(desktop: DesktopSession, traye
         xenv = desktop.full_env()
         tray = Tray(env.env, env.root, "--backend", "xembed")  # no daemon: the "ergo off" menu
         try:
-            window, _name, left, top = wait_for(lambda: ergo_window(xenv), timeout=10, what="the icon")
+            # clicked only once docked and shown: a click before trayer maps the icon goes to the panel
+            window = wait_for(lambda: (w := ergo_window(xenv)) and docked(xenv, w[0]) and w, timeout=10, what="the icon")
+            window, _name, left, top = settled_icon(xenv)
             assert ergo_window(xenv)[1] == "ergo off"
             x(xenv, "xdotool", "mousemove", str(left + 11), str(top + 11), "click", "1")
             menu = wait_for(lambda: re.search(r'"ergo menu".*\+(\d+)\+(\d+)\s*$', x(xenv, "xwininfo", "-root", "-tree"), re.M),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -11,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ergo.timing.worktime import Window, WorkHours, WorkHoursError, parse_days, parse_hours
+from ergo.timing.worktime import Window, WorkHours, WorkHoursError, local_zone, parse_days, parse_hours
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SPRING_2026 = date(2026, 3, 29)  # 02:00 CET -> 03:00 CEST
@@ -39,6 +41,26 @@ def time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+@contextmanager
+def libc_tz(value: str) -> Iterator[None]:
+    """Set TZ for this process and libc (time.tzset), as a shell's `TZ=... ergo` does; restored after."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = value
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+
+
+def hours_of(span: tuple[datetime, datetime] | None, zone: ZoneInfo) -> tuple[str, str] | None:
+    return None if span is None else tuple(moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") for moment in span)
+
+
 # --- days -----------------------------------------------------------------
 
 
@@ -53,6 +75,9 @@ def time_limit(seconds: float) -> Iterator[None]:
         (" mon - wed , sun ", {0, 1, 2, 6}),
         ("every day", set(range(7))),
         ("daily", set(range(7))),
+        ("everyday", set(range(7))),
+        ("All", set(range(7))),
+        ("*", set(range(7))),
         ("mon-sun", set(range(7))),
         ("tue", {1}),
     ],
@@ -89,6 +114,12 @@ def test_bad_days(text: str, fragment: str) -> None:
         ("22:00-06:00", [Window(1320, 1800)]),  # crosses midnight
         ("9:05-9:10", [Window(545, 550)]),
         ("18:00-24:00, 00:00-06:00", [Window(0, 360), Window(1080, 1440)]),  # touching is fine
+        ("12:00-13:00, 09:00-12:00", [Window(540, 720), Window(720, 780)]),  # in either order
+        ("00:00-06:00, 18:00-24:00", [Window(0, 360), Window(1080, 1440)]),
+        ("22:00-06:00, 06:00-22:00", [Window(360, 1320), Window(1320, 1800)]),
+        ("06:00-22:00, 22:00-06:00", [Window(360, 1320), Window(1320, 1800)]),
+        ("00:00-23:59", [Window(0, 1439)]),
+        (" 09:00 - 17:30 ", [Window(540, 1050)]),
     ],
 )
 def test_parse_hours(text: str, windows: list[Window]) -> None:
@@ -104,10 +135,16 @@ def test_parse_hours(text: str, windows: list[Window]) -> None:
         ("24:00-06:00", '"24:00" is not a time of day'),  # 24:00 only as an end
         ("9-5", '"9" is not a time of day'),
         ("09:00", "is not a time window"),
+        ("09:00-12:00-13:00", '"09:00-12:00-13:00" is not a time window'),
+        ("09:00-24:01", '"24:01" is not a time of day'),
+        ("22:00-24:30", '"24:30" is not a time of day'),
+        ("9:5-10:00", '"9:5" is not a time of day'),
+        ("109:00-10:00", '"109:00" is not a time of day'),
         ("", "is not a time window"),
         ("09:00-09:00", "empty window"),
         ("09:00-12:00, 11:00-13:00", "overlap"),
         ("22:00-06:00, 05:00-07:00", "overlap"),  # the night window reaches into the morning
+        ("05:00-07:00, 22:00-06:00", "overlap"),  # the same, written the other way round
         ("22:00-02:00, 23:00-01:00", "overlap"),
     ],
 )
@@ -115,6 +152,25 @@ def test_bad_hours(text: str, fragment: str) -> None:
     with pytest.raises(WorkHoursError, match=fragment) as caught:
         parse_hours(text)
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("parse", "text", "message"),
+    [
+        (parse_days, "mon-funday", '"funday" is not a day (use mon, tue, wed, thu, fri, sat, sun)'),
+        (parse_days, "mon,,fri", '"mon,,fri" has an empty entry (write e.g. mon-fri or mon,wed,fri)'),
+        (parse_days, "mon-wed-fri", '"mon-wed-fri" is not a day range (write e.g. mon-fri)'),
+        (parse_hours, "09:00", '"09:00" is not a time window (write e.g. 09:00-17:30)'),
+        (parse_hours, "9 -17:00", '"9" is not a time of day (write HH:MM, e.g. 09:00)'),
+        (parse_hours, "09:00- 25:00", '"25:00" is not a time of day (hours 00-23, minutes 00-59; 24:00 only as an end)'),
+        (parse_hours, "09:00-09:00", '"09:00-09:00" is an empty window (start and end are the same)'),
+        (parse_hours, "09:00-12:00, 11:00-13:00", "windows 09:00-12:00 and 11:00-13:00 overlap"),
+    ],
+)
+def test_the_whole_message_names_the_bad_part_and_how_to_write_it(parse, text: str, message: str) -> None:
+    with pytest.raises(WorkHoursError) as caught:
+        parse(text)
+    assert str(caught.value) == message
 
 
 def test_window_text() -> None:
@@ -156,6 +212,22 @@ def test_touching_windows_on_some_days_merge() -> None:
     assert end == datetime(2026, 5, 9, 0, tzinfo=UTC)  # Friday 24:00: every touching span joined
 
 
+def test_windows_touching_all_week_round_are_one_window_cut_a_week_on() -> None:
+    """Touching windows that cover every instant never end: window_at gives one window, cut a week
+    after its first span ends (so callers get an end, and `ergo schedule` does not hang)."""
+    hours = WorkHours.parse("every day", "00:00-12:00, 12:00-24:00", UTC)
+    tuesday = date(2026, 5, 5)
+    assert hours.window_at(at(tuesday, "10:00", UTC)) == (at(tuesday, "00:00", UTC), at(tuesday + timedelta(days=7), "12:00", UTC))
+
+
+def test_many_touching_windows_merge_to_the_real_end_of_the_week() -> None:
+    """Four touching windows a weekday are one window from Monday 00:00 to Saturday 00:00: the whole
+    working week, however many windows it is made of (the end is where work hours really end)."""
+    hours = WorkHours.parse("mon-fri", "00:00-06:00, 06:00-12:00, 12:00-18:00, 18:00-24:00", UTC)
+    monday, saturday = date(2026, 5, 4), date(2026, 5, 9)
+    assert hours.window_at(at(monday, "10:00", UTC)) == (at(monday, "06:00", UTC), at(saturday, "00:00", UTC))
+
+
 # --- windows in time (UTC zone) -------------------------------------------
 
 
@@ -187,6 +259,28 @@ def test_touching_windows_across_midnight_merge() -> None:
     hours = WorkHours.parse("every day", "18:00-24:00, 00:00-06:00", UTC)
     day = date(2026, 5, 5)
     assert hours.window_at(at(day, "20:00", UTC)) == (at(day, "18:00", UTC), at(day + timedelta(days=1), "06:00", UTC))
+
+
+def test_next_start_a_week_on_when_today_is_the_only_work_day() -> None:
+    hours = WorkHours.parse("fri", "22:00-06:00", UTC)
+    friday = date(2026, 5, 8)
+    assert hours.next_start(at(friday, "23:00", UTC)) == (at(friday + timedelta(days=7), "22:00", UTC), at(friday + timedelta(days=8), "06:00", UTC))
+    assert WorkHours(frozenset(), parse_hours("09:00-17:00"), UTC).next_start(at(friday, "08:00", UTC)) is None  # no work day
+
+
+def test_the_work_hours_zone_decides_the_day_not_the_machines() -> None:
+    """New York's Monday evening is Tuesday in UTC (the machine's zone here): the next window is
+    Monday 22:00 in New York, not Tuesday's; the same on the other side of UTC, in Tokyo."""
+    new_york, tokyo = ZoneInfo("America/New_York"), ZoneInfo("Asia/Tokyo")
+    monday = date(2026, 5, 4)
+    with libc_tz("UTC"):
+        evening = WorkHours.parse("every day", "22:00-23:00", new_york)
+        assert hours_of(evening.next_start(at(monday, "21:00", new_york)), new_york) == ("2026-05-04 22:00", "2026-05-04 23:00")
+        assert hours_of(evening.window_at(at(monday, "22:30", new_york)), new_york) == ("2026-05-04 22:00", "2026-05-04 23:00")
+    with libc_tz("America/New_York"):
+        morning = WorkHours.parse("every day", "01:00-02:00", tokyo)  # Tokyo's 01:00 is New York's noon the day before
+        assert hours_of(morning.next_start(at(monday, "00:30", tokyo)), tokyo) == ("2026-05-04 01:00", "2026-05-04 02:00")
+        assert hours_of(morning.window_at(at(monday, "01:30", tokyo)), tokyo) == ("2026-05-04 01:00", "2026-05-04 02:00")
 
 
 # --- DST in Europe/Berlin, 2026 -------------------------------------------
@@ -282,7 +376,8 @@ def test_office_hours_keep_their_wall_clock_across_both_changes() -> None:
 
 @pytest.mark.parametrize(
     ("text", "minutes", "start_clock"),
-    [("01:30-02:30", 30, "01:30"), ("02:30-03:30", 30, "03:00"), ("02:30-05:00", 120, "03:00")],
+    [("01:30-02:30", 30, "01:30"), ("02:30-03:30", 30, "03:00"), ("02:30-05:00", 120, "03:00"),
+     ("02:45-04:00", 60, "03:00"), ("01:59-02:01", 1, "01:59")],
 )
 def test_spring_forward_window_touching_the_gap(text: str, minutes: int, start_clock: str) -> None:
     hours = WorkHours.parse("every day", text, BERLIN)
@@ -311,26 +406,60 @@ def test_describe_names_the_days_and_windows() -> None:
     assert WorkHours.parse("mon-fri", "00:00-24:00", UTC).describe() == "mon,tue,wed,thu,fri 00:00-24:00"
 
 
-def test_the_local_zone_comes_from_tz_then_etc_localtime_then_a_fixed_offset(monkeypatch, tmp_path) -> None:
-    from zoneinfo import ZoneInfo
+# --- the machine's zone: real zone files, a real TZ variable, libc's own rules ----
 
-    from ergo.timing import worktime
-    from ergo.timing.worktime import local_zone
 
-    monkeypatch.setenv("TZ", ":Europe/Berlin")
-    assert local_zone() == ZoneInfo("Europe/Berlin")
-    monkeypatch.setenv("TZ", "America/New_York")
-    assert local_zone() == ZoneInfo("America/New_York")
+def _copy_of(zone: str, tmp_path: Path) -> Path:
     copy = tmp_path / "localtime"
-    copy.write_bytes(Path("/usr/share/zoneinfo/Asia/Tokyo").read_bytes())
-    monkeypatch.setattr(worktime, "Path", lambda _name: copy)  # /etc/localtime, as a copy of Tokyo's rules
-    for tz in ("Not/AZone", "", "../../etc/passwd"):
-        monkeypatch.setenv("TZ", tz)
+    copy.write_bytes(Path("/usr/share/zoneinfo", zone).read_bytes())
+    return copy
+
+
+def test_the_local_zone_is_the_zone_tz_names() -> None:
+    assert local_zone(":Europe/Berlin") == ZoneInfo("Europe/Berlin")  # POSIX's leading colon
+    assert local_zone("America/New_York") == ZoneInfo("America/New_York")
+
+
+def test_the_local_zone_reads_the_tz_variable() -> None:
+    with libc_tz("Asia/Tokyo"):
+        assert local_zone() == ZoneInfo("Asia/Tokyo")
+    with libc_tz(":America/New_York"):
+        assert local_zone() == ZoneInfo("America/New_York")
+
+
+@pytest.mark.parametrize("tz", ["Not/AZone", "", ":", "../../etc/passwd", "UTC+3"])
+def test_without_a_zone_in_tz_the_local_zone_is_the_localtime_file(tz: str, tmp_path: Path) -> None:
+    zone = local_zone(tz, localtime=_copy_of("Asia/Tokyo", tmp_path))
+    assert getattr(zone, "key", None) == "localtime"
+    assert zone.utcoffset(datetime(2026, 1, 1)) == timedelta(hours=9)
+    new_york = local_zone(tz, localtime=_copy_of("America/New_York", tmp_path))  # with its DST rules
+    assert new_york.utcoffset(datetime(2026, 1, 15)) == timedelta(hours=-5)
+    assert new_york.utcoffset(datetime(2026, 7, 15)) == timedelta(hours=-4)
+
+
+def test_the_localtime_file_is_etc_localtime() -> None:
+    """With TZ unset, the machine's own /etc/localtime (where it has one) gives the zone and its rules."""
+    system = Path("/etc/localtime")
+    with libc_tz(""):
         zone = local_zone()
-        assert getattr(zone, "key", None) == "localtime" and zone.utcoffset(datetime(2026, 1, 1)) == timedelta(hours=9)
-    copy.write_bytes(b"not a zone file")
-    monkeypatch.setenv("TZ", "")
-    fixed = local_zone()  # unreadable rules: the offset Python sees now, never a crash
-    assert fixed.utcoffset(datetime.now()) == datetime.now().astimezone().utcoffset()
-    monkeypatch.setattr(worktime, "Path", lambda _name: tmp_path / "missing")
-    assert local_zone().utcoffset(datetime.now()) == datetime.now().astimezone().utcoffset()
+    if system.exists():
+        with system.open("rb") as handle:
+            rules = ZoneInfo.from_file(handle)
+        assert getattr(zone, "key", None) == "localtime"
+        for moment in (datetime(2026, 1, 15, 12), datetime(2026, 7, 15, 12)):
+            assert zone.utcoffset(moment) == rules.utcoffset(moment)
+    else:
+        assert getattr(zone, "key", None) is None  # the fixed offset of the last resort
+
+
+@pytest.mark.parametrize("rule", ["ABC-3", "XYZ+5"])
+def test_without_zone_files_the_local_zone_is_the_offset_libc_sees(rule: str, tmp_path: Path) -> None:
+    """A POSIX TZ rule zoneinfo cannot read, and no readable localtime file: the offset libc applies now,
+    never a crash and never UTC by mistake (ABC-3 is three hours east of UTC, XYZ+5 five hours west)."""
+    broken = tmp_path / "localtime"
+    broken.write_bytes(b"not a zone file")
+    expected = timedelta(hours=3 if rule == "ABC-3" else -5)
+    with libc_tz(rule):
+        for localtime in (broken, tmp_path / "missing"):
+            zone = local_zone(localtime=localtime)
+            assert zone.utcoffset(datetime.now()) == expected

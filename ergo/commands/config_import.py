@@ -87,11 +87,13 @@ def _merge(current: str, imported: Any, target: Path) -> str:
     left out; anything else wrong (the user's own file does not load) writes nothing."""
     from ergo.config.load import load_settings
     from ergo.config_import.base import Unmapped
-    from ergo.config_import.merge import apply
+    from ergo.config_import.merge import NotATable, apply
 
     while True:
         try:
             updated = apply(current, imported.mapped)
+        except NotATable as error:
+            raise ConfigError(f"{target}: {error}, nothing written") from None
         except Exception as error:  # tomlkit refuses what tomllib would too: the user's file is not TOML
             raise ConfigError(f"{target}: not valid TOML, nothing written: {str(error).splitlines()[0]}") from None
         with tempfile.TemporaryDirectory() as folder:

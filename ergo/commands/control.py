@@ -311,7 +311,7 @@ def render_status(status: dict[str, Any]) -> str:
     """The human form of `status --json`, in the reader's language (ergo.commands.words.speak first).
     Kinds, the notifier's and idle backend's names, intervals and file names stay as written: they are
     what you type. A config error and a notice are diagnostics: English (docs/languages.md)."""
-    from ergo.commands.words import hold
+    from ergo.commands.words import busy, hold
     from ergo.i18n import _
 
     now = _epoch(status["now"])
@@ -344,8 +344,9 @@ def render_status(status: dict[str, Any]) -> str:
         lines.append(_("paused until %(time)s") % {"time": _local(status["paused_until"])} if status["paused_until"]
                      else _("paused until `ergo resume`"))
     elif status.get("busy"):
-        lines.append(_("held: %(why)s until %(time)s") % {"why": status["busy"], "time": _local(status["busy_until"])}
-                     if status.get("busy_until") else _("held: %(why)s") % {"why": status["busy"]})
+        why = busy(status["busy"])
+        lines.append(_("held: %(why)s until %(time)s") % {"why": why, "time": _local(status["busy_until"])}
+                     if status.get("busy_until") else _("held: %(why)s") % {"why": why})
     elif status.get("busy_after_until"):
         lines.append(_("held: busy until a moment ago; what is due goes out at %(time)s") % {
             "time": _local(status["busy_after_until"])})

@@ -14,6 +14,10 @@ import time
 from ergo import i18n
 from ergo.i18n import _
 
+TYPE_CHECKING = False  # datetime and typing stay off English `ergo status` (benchmarks/control.py)
+if TYPE_CHECKING:
+    from datetime import datetime
+
 _locale_cache: dict[str, str | None] = {}
 
 
@@ -31,7 +35,8 @@ def _locale() -> str | None:
     return _locale_cache[key]
 
 
-def _datetime(epoch: float):  # type: ignore[no-untyped-def]  # a naive local datetime, for Babel
+def _datetime(epoch: float) -> datetime:
+    """A naive local datetime, for Babel (any language but English)."""
     from datetime import datetime
 
     return datetime.fromtimestamp(epoch)
@@ -138,3 +143,22 @@ def plan_why(text: str) -> str:
         return _(text)
     # TRANSLATORS: why a plan holds some reminders: "acute-back plan: stretching comes back with ..."
     return _("%(name)s plan: %(why)s") % {"name": name, "why": _(why)}
+
+
+_BUSY = (  # ergo.busy's reasons (the daemon says them in English): prefix, suffix, the reader's words
+    ("in a call (microphone in use by ", ")", lambda x: _("in a call (microphone in use by %(app)s)") % {"app": x}),
+    ("in a call (camera in use by ", ")", lambda x: _("in a call (camera in use by %(app)s)") % {"app": x}),
+    ("in a meeting (", ")", lambda x: _("in a meeting (%(event)s)") % {"event": x}),
+    ("presenting or full screen (", ")", lambda x: _("presenting or full screen (%(app)s)") % {"app": x}),
+    ("presenting or watching (an application asks ", " to stay awake)",
+     lambda x: _("presenting or watching (an application asks %(desktop)s to stay awake)") % {"desktop": x}),
+)
+
+
+def busy(reason: str) -> str:
+    """Why the daemon counts you as busy (ergo.busy: "in a call (microphone in use by firefox)") in the
+    reader's words; a reason of another form (a `command` source's own words) is shown as it came."""
+    for prefix, suffix, words in _BUSY:
+        if reason.startswith(prefix) and reason.endswith(suffix) and len(reason) > len(prefix) + len(suffix):
+            return words(reason[len(prefix):-len(suffix)])
+    return reason

@@ -17,6 +17,10 @@ from tomlkit.items import Comment, InlineTable, Item, Null, Table
 from ergo.config_import.base import Mapped
 
 
+class NotATable(ValueError):
+    """The user's file gives a plain value (`posture = 5`) where ergo's settings need a table."""
+
+
 def _value(value: Any, origin: str | None) -> Item:
     item = tomlkit.item(value)
     if origin is not None:
@@ -49,9 +53,13 @@ def apply(text: str, mapped: list[Mapped]) -> str:
         if section not in doc:
             doc[section] = tomlkit.table()
         table: Any = doc[section]
-        inline = isinstance(table, InlineTable)  # no comments inside { ... }
-        item = _value(entry.value, None if inline else entry.origin)
-        if name in table or inline or not isinstance(table, Table) or not _revive(table, name, item):
+        if isinstance(table, InlineTable):
+            table[name] = _value(entry.value, None)  # no comment fits inside { ... }
+            continue
+        if not isinstance(table, Table):  # `posture = 5`: TOML, but nowhere to put posture.interval
+            raise NotATable(f"{section} is not a table: ergo's {section} settings go in a [{section}] table")
+        item = _value(entry.value, entry.origin)
+        if name in table or not _revive(table, name, item):
             table[name] = item
     out = doc.as_string()
     return out if out.endswith("\n") else out + "\n"

@@ -206,10 +206,6 @@ class Engine:
         for state in self.reminders.values():
             if state.snoozed_until is not None and state.snoozed_until <= now:
                 state.snoozed_until = None
-        if self.quiet_until is not None and now >= self.quiet_until:
-            self.quiet_until = None
-        if self.busy_after_until is not None and now >= self.busy_after_until:
-            self.busy_after_until = None
         due_now = {k: d for k in self.specs if (d := self.next_due(k, now)) is not None and d <= now}
         for kind, state in self.reminders.items():
             if kind not in due_now:  # e.g. a new work window began: an old hold no longer applies
@@ -224,16 +220,12 @@ class Engine:
                 if state.pending_since is None:
                     state.pending_since, state.pending_reason = due, reason
                 elif (state.pending_reason == "busy") != (reason == "busy"):  # busy time never counts to staleness
-                    state.pending_reason = reason
-                    if reason != "busy":
-                        state.pending_since = now
+                    state.pending_since, state.pending_reason = now, reason
             return outcomes
-        held: set[str] = set()
         for kind in list(due_now):
             state, spec = self.reminders[kind], self.specs[kind]
             if state.pending_since is None:
                 continue  # nothing held it: late only by the timer or the spacing, never stale
-            held.add(kind)
             if now - state.pending_since > spec.interval and state.pending_reason != "busy":
                 outcomes.append(Record(kind, "skipped_stale", now, stale_detail(state.pending_reason)))
                 self._restart(kind, now)
@@ -253,7 +245,9 @@ class Engine:
                 continue
             due = self.next_due(kind, now)
             state = self.reminders[kind]
-            if due is None or due > horizon or state.snoozed_until is not None or self.outside_hours(kind, now):
+            # a kind outside its work hours is never due within the horizon: its next one is an interval after
+            # the next window's start
+            if due is None or due > horizon or state.snoozed_until is not None:
                 continue
             due_now[kind] = due
         kinds = tuple(sorted(due_now, key=lambda k: (due_now[k], k)))
@@ -261,7 +255,7 @@ class Engine:
             due, state, spec = due_now[kind], self.reminders[kind], self.specs[kind]
             # On time, merged early, or late only because of the spacing: keep the grid (if it stays ahead).
             late = now - due
-            on_grid = not (kind in held or state.after_hold) and (late < ON_TIME or state.spaced) and late < spec.interval
+            on_grid = not state.after_hold and (late < ON_TIME or state.spaced) and late < spec.interval
             self._restart(kind, due if on_grid else now)
             state.last_fired = now
         self.last_delivery = now

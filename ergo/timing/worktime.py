@@ -84,10 +84,10 @@ def parse_hours(text: str) -> tuple[Window, ...]:
     """"09:00-12:30, 13:30-18:00" or "22:00-06:00" to windows; empty or overlapping ones are errors."""
     windows: list[Window] = []
     for part in (p.strip() for p in text.split(",")):
-        if "-" not in part:
+        ends = part.split("-")
+        if len(ends) != 2:  # "09:00", or "09:00-12:00-13:00" (two windows need a comma)
             raise WorkHoursError(f'"{part}" is not a time window (write e.g. 09:00-17:30)')
-        first, _, last = part.partition("-")
-        start, end = _minutes(first, allow_24=False), _minutes(last, allow_24=True)
+        start, end = _minutes(ends[0], allow_24=False), _minutes(ends[1], allow_24=True)
         if start == end:
             raise WorkHoursError(f'"{part}" is an empty window (start and end are the same)')
         if end < start:
@@ -101,23 +101,28 @@ def parse_hours(text: str) -> tuple[Window, ...]:
     return tuple(sorted(windows, key=lambda w: w.start))
 
 
-def local_zone() -> tzinfo:
-    """The machine's time zone with its DST rules (TZ, then /etc/localtime), else a fixed offset."""
+LOCALTIME = Path("/etc/localtime")  # the machine's zone on Linux and macOS (a copy of, or a link to, a zone file)
+
+
+def local_zone(tz: str | None = None, localtime: Path = LOCALTIME) -> tzinfo:
+    """The machine's time zone with its DST rules (TZ, then /etc/localtime), else a fixed offset.
+
+    `tz` stands for the TZ variable and `localtime` for /etc/localtime (tests pass their own)."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    name = os.environ.get("TZ", "").lstrip(":")
+    name = os.environ.get("TZ") if tz is None else tz
     if name:
         try:
-            return ZoneInfo(name)
+            return ZoneInfo(name.removeprefix(":"))  # POSIX: TZ=":Europe/Berlin" names a zone file
         except (ZoneInfoNotFoundError, ValueError):
             pass
-    localtime = Path("/etc/localtime")
     if localtime.exists():
         try:
             with localtime.open("rb") as handle:
                 return ZoneInfo.from_file(handle, key="localtime")
         except (OSError, ValueError):
             pass
+    # A TZ rule zoneinfo cannot read ("EST+5EDT,M3.2.0/2,M11.1.0/2" is one libc can) or no zone file at all.
     return datetime.now().astimezone().tzinfo or timezone.utc
 
 
@@ -186,28 +191,32 @@ class WorkHours:
         if self.always:
             return (datetime.min.replace(tzinfo=timezone.utc), datetime.max.replace(tzinfo=timezone.utc))
         today = now.astimezone(self.zone).date()
-        for offset in (-1, 0):
-            for start, end in self._spans_of(today + timedelta(days=offset)):
+        for day in (today - timedelta(days=1), today):  # yesterday's window may cross midnight into today
+            for start, end in self._spans_of(day):
                 if start <= now < end:
                     return start, self._extend(end)
         return None
 
     def _extend(self, end: datetime) -> datetime:
-        """Join a span with the next one when they touch (e.g. 18:00-24:00 then 00:00-06:00)."""
-        for _ in range(8):
-            day = end.astimezone(self.zone).date()
-            touching = [s for d in (day - timedelta(days=1), day) for s in self._spans_of(d) if s[0] == end]
+        """Join a span with the next ones that touch it (18:00-24:00 then 00:00-06:00), for a week at most:
+        windows that touch all week round never end, so such a window is cut a week after its first span."""
+        horizon = end + timedelta(days=7)
+        while end < horizon:
+            # A span that starts at `end` starts on end's local date (a window begins on the day it is in).
+            touching = [s for s in self._spans_of(end.astimezone(self.zone).date()) if s[0] == end]
             if not touching:
                 return end
             end = touching[0][1]
         return end
 
     def next_start(self, now: datetime) -> tuple[datetime, datetime] | None:
-        """The first span starting strictly after `now` (within the next eight days)."""
+        """The first span starting strictly after `now`: None only when no day has work hours, or always."""
         if self.always:
             return None
         today = now.astimezone(self.zone).date()
-        for offset in range(-1, 9):
+        # Today's spans, then the next days': a week on, today's weekday has its windows again, so eight
+        # days always hold a later start (yesterday's spans all start before today).
+        for offset in range(8):
             for start, end in self._spans_of(today + timedelta(days=offset)):
                 if start > now:
                     return start, end
