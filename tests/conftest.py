@@ -16,13 +16,28 @@ from tests.desktop import DesktopSession, desktop_session, require_desktop_tools
 os.environ["LANGUAGE"] = "en"
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist turns xdist_group marks into groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Any test using the `desktop` fixture is marked `desktop`, so `-m "not desktop"` leaves it out."""
+    """Any test using the `desktop` fixture is marked `desktop`, so `-m "not desktop"` leaves it out.
+
+    Run in parallel (`-n 4`, `--dist loadgroup` from pyproject.toml), the tests of a module that shares
+    a module- or session-scoped fixture (one Xvfb for the module, a wheel built once) go to one worker
+    together, so the fixture is made once; every other test goes wherever a worker is free."""
     for item in items:
         if "desktop" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.desktop)
+        if _shares_a_fixture(item) and not any(item.iter_markers("xdist_group")):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__ if item.module else item.nodeid))
     if os.environ.get("MUTANT_UNDER_TEST"):
         items[:] = _fastest_first(items)
+
+
+def _shares_a_fixture(item: pytest.Item) -> bool:
+    """Whether the test uses a fixture of ours made once for several tests (module, package or session scope)."""
+    info = getattr(item, "_fixtureinfo", None)
+    return info is not None and any(
+        d.scope != "function" and getattr(d.func, "__module__", "").startswith("tests")
+        for defs in info.name2fixturedefs.values() for d in defs)
 
 
 def _fastest_first(items: list[pytest.Item]) -> list[pytest.Item]:

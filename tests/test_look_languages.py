@@ -9,13 +9,16 @@ the `language` key (ERGO_LANGUAGE=de), as a person who set it would see it.
 from __future__ import annotations
 
 import json
+import os
 import re
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 import unicodedata
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,11 +28,11 @@ import pytest
 from ergo import i18n
 from ergo.notify.buttons import ROW_BUDGET, fit, row_cost
 from tests.daemon_helpers import Daemon, ErgoEnv, wait_for
-from tests.desktop import DesktopSession, _spawn, _stop, desktop_session, require_desktop_tools, require_tools
-from tests.look import darkest, has_words, mean, read, require_look_tools, screenshot
+from tests.desktop import DesktopSession, desktop_session, require_desktop_tools, require_tools
+from tests.look import darkest, has_words, mean, read, require_look_tools, screenshot, wayland_screenshot
+# the module's Xvfb and how a notification server joins it, as for the English look-tests
+from tests.test_look_notifications import NOTIFICATION_DAEMON, WIDTH, HEIGHT, _serve, screen  # noqa: F401
 
-WIDTH, HEIGHT = 1024, 768
-NOTIFICATION_DAEMON = "/usr/lib/notification-daemon/notification-daemon"
 LANGUAGES = ("de", "es", "fr", "it", "nl", "pt_BR")
 TIP = "Roll deine Schultern nach hinten."  # the reminder's own message (a user's `messages` are shown as written)
 
@@ -64,15 +67,6 @@ def _look_until(take: Callable[[], Path], box: tuple[int, int, int, int], phrase
         if shows(text, phrase) or time.monotonic() > deadline:
             return text
         time.sleep(0.2)
-
-
-@pytest.fixture(scope="module")
-def screen() -> Iterator[DesktopSession]:
-    """One Xvfb (laptop-sized) and one private bus for the module's notification-daemon tests."""
-    require_desktop_tools()
-    require_look_tools()
-    with desktop_session(server="none", screen=f"{WIDTH}x{HEIGHT}x24") as desk:
-        yield desk
 
 
 # --- the pure rule, in German ------------------------------------------------------------------------
@@ -128,20 +122,6 @@ def test_a_german_row_always_fits_notification_daemon_and_keeps_done(duration: t
 
 
 # --- notification-daemon: one row of buttons in a 400 px bubble ---------------------------------------
-
-
-def _serve(desk: DesktopSession, name: str, argv: list[str]) -> Callable[[], None]:
-    """Start a notification server on the module's bus and display; returns how to stop it."""
-    proc = _spawn(name, argv, desk.child_env, desk.workdir)
-    desk.processes[name] = proc
-    wait_for(lambda: desk.server_pid() == proc.pid or proc.poll() is not None, 10, what=f"{name} on the bus")
-    assert proc.poll() is None, (desk.workdir / f"{name}.log").read_text(errors="replace")
-
-    def stop() -> None:
-        _stop(desk.processes.pop(name))
-        wait_for(lambda: desk.server_pid() is None, 5, what=f"{name} to leave the bus")
-
-    return stop
 
 
 @pytest.mark.desktop
@@ -423,3 +403,47 @@ def test_the_waybar_module_speaks_the_configs_language_or_the_bars_own() -> None
         assert "hydration dans 30 min (" in french["tooltip"]
         [english] = _follow_lines(env.env, 1)  # the suite's English environment (tests/conftest.py)
         assert english["text"] == "posture in 20 min"
+
+
+@pytest.mark.desktop
+@pytest.mark.slow
+def test_waybar_shows_the_german_module_text(tmp_path: Path) -> None:
+    """Debian's waybar under a headless sway runs the docs' `custom/ergo` block; with `language = "de"` the bar
+    shows the German text, read back from a screenshot (grim) with OCR."""
+    from tests.test_waybar import readme_waybar_block
+    from tests.wayland import headless_sway
+
+    require_tools("waybar", "grim", "dbus-daemon")
+    require_look_tools()
+    config = json.loads('{"layer": "top", "height": 30, "modules-right": ["custom/ergo"], '
+                        + readme_waybar_block() + "}")
+    with headless_sway() as sway, ErgoEnv.create(sway.env(), POSTURE__INTERVAL="20m", HYDRATION__INTERVAL="30m",
+                                                  LANGUAGE="de") as env:
+        env.env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.env['PATH']}"  # `ergo` as installed
+        (env.root / "waybar.json").write_text(json.dumps(config))
+        runtime = Path(tempfile.mkdtemp(prefix="wb", dir=env.root))
+        os.chmod(runtime, 0o700)
+        log = env.root / "waybar.log"
+        with Daemon(env), open(log, "w") as out:
+            waybar = subprocess.Popen(["waybar", "-c", str(env.root / "waybar.json")],
+                                      env={**env.env, "XDG_RUNTIME_DIR": str(runtime)}, stdout=out,
+                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+            try:
+                shot = tmp_path / "waybar.png"
+                seen = [""]
+
+                def shown() -> bool:
+                    seen[0] = read(wayland_screenshot(sway.env(), shot), (0, 0, _width(shot), 30), negate=True)
+                    return "posture in 20 Min." in seen[0]  # case matters: "min" is the English one
+
+                wait_for(shown, 20, interval=0.5, what=f"the German module text in the bar ({shot})")
+                assert not re.search(r"\b\d+ min\b", seen[0]), f"English minutes in {shot}: {seen[0]}"
+            finally:
+                with suppress(ProcessLookupError):
+                    os.killpg(waybar.pid, 15)  # waybar and the `ergo status --follow` it runs
+                waybar.wait(timeout=5)
+
+
+def _width(png: Path) -> int:
+    return int(subprocess.run(["convert", str(png), "-format", "%w", "info:"], capture_output=True, text=True,
+                              check=True, timeout=20).stdout)
