@@ -73,6 +73,14 @@ def test_a_reminder_falling_due_exactly_at_the_window_end_waits_for_the_next_win
                      .tick(datetime(2026, 11, 23, 10, 0, tzinfo=UTC) - US)) == [("posture",)]
 
 
+def test_outside_hours_is_true_before_the_window_and_false_from_its_start() -> None:
+    """What `ergo status` says of a kind ("outside work hours")."""
+    office = WorkHours.parse("every day", "09:00-17:00", UTC)
+    e = engine(spec("posture", 30 * M, hours=office), start=datetime(2026, 11, 23, 7, 0, tzinfo=UTC))
+    assert e.outside_hours("posture", datetime(2026, 11, 23, 9, 0, tzinfo=UTC) - US)
+    assert not e.outside_hours("posture", datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+
+
 def test_the_window_start_is_a_fresh_countdown_from_the_start_itself() -> None:
     office = WorkHours.parse("every day", "09:00-17:00", UTC)
     e = engine(spec("posture", 30 * M, hours=office), start=datetime(2026, 11, 23, 7, 0, tzinfo=UTC))
