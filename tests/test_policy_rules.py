@@ -211,6 +211,14 @@ def test_busy_time_never_counts_to_staleness_whichever_hold_came_first() -> None
     assert busy_then_dnd.tick(T0 + 70 * M) == []  # ... then do not disturb: staleness counts from here
     busy_then_dnd.set_dnd(T0 + 100 * M, False)
     assert delivered(busy_then_dnd.tick(T0 + 100 * M)) == [("posture",)]  # 30 min counted: exactly its interval
+    stale = engine(spec("posture", 30 * M))
+    stale.set_busy(T0, "in a call")
+    assert stale.tick(T0 + 30 * M) == []
+    stale.set_busy(T0 + 70 * M, None)
+    stale.set_dnd(T0 + 70 * M, True)
+    assert stale.tick(T0 + 70 * M) == []
+    stale.set_dnd(T0 + 101 * M, False)  # do not disturb held it 31 min after the call: stale
+    assert records(stale.tick(T0 + 101 * M)) == [("posture", "skipped_stale")]
 
 
 def test_a_reminder_held_when_its_work_hours_ended_starts_fresh_in_the_next_window() -> None:
