@@ -193,6 +193,16 @@ def test_staleness_counts_from_the_due_time_even_when_the_first_look_came_later(
     assert records(e.tick(T0 + 61 * M)) == [("posture", "skipped_stale")]
 
 
+def test_a_stale_reminder_is_skipped_beside_one_that_just_fell_due() -> None:
+    e = engine(spec("posture", 60 * M), spec("hydration", 10 * M))
+    e.set_dnd(T0, True)
+    assert e.tick(T0 + 10 * M) == []  # hydration held from 10
+    e.set_dnd(T0 + 60 * M, False)  # posture falls due as the hold ends; hydration was held 50 min
+    assert e.tick(T0 + 60 * M) == [
+        Record("hydration", "skipped_stale", T0 + 60 * M, "held back longer than its interval (do not disturb was on)"),
+        Deliver(("posture",), T0 + 60 * M)]
+
+
 def test_busy_time_never_counts_to_staleness_whichever_hold_came_first() -> None:
     dnd_then_busy = engine(spec("posture", 30 * M))
     dnd_then_busy.set_dnd(T0, True)
