@@ -290,6 +290,18 @@ def test_a_wait_that_stopped_applying_leaves_no_trace_on_the_next_delivery() -> 
     assert s.next_due("posture", T0 + 31 * M) == T0 + 49 * M + 35 * S  # counted from the delivery
 
 
+def test_a_reminder_is_merged_in_even_after_one_that_cannot_be() -> None:
+    e = engine(spec("posture", 30 * M), spec("stretch", 60 * M), spec("hydration", 31 * M))
+    assert delivered(e.tick(T0 + 30 * M)) == [("posture", "hydration")]  # stretch, between them, is far off
+
+
+def test_a_pause_holds_everything_and_says_so() -> None:
+    """`ergo status` shows the hold, and a reminder kept back by a pause is skipped in history's words."""
+    e = engine(spec("posture", 30 * M))
+    e.pause(T0 + M, None)
+    assert e.hold(T0 + 2 * M) == "paused"
+
+
 def test_a_snoozed_reminder_falling_due_just_after_a_notification_waits_for_the_spacing() -> None:
     e = engine(spec("posture", 30 * M), spec("hydration", 45 * M), timing=Timing(merge_window=2 * M))
     e.answer(T0 + M, "hydration", "snoozed", until=T0 + 31 * M)  # snoozed: not merged in, due at 31
