@@ -238,6 +238,8 @@ def test_window_at_and_next_start_office_hours() -> None:
     assert hours.window_at(at(tuesday, "12:30", UTC)) is None  # end is exclusive
     assert hours.window_at(at(tuesday, "09:00", UTC)) is not None  # start inclusive
     assert hours.next_start(at(tuesday, "12:45", UTC)) == (at(tuesday, "13:30", UTC), at(tuesday, "18:00", UTC))
+    # strictly after: from the very start of a window, the next one (a caller walking starts moves on)
+    assert hours.next_start(at(tuesday, "09:00", UTC)) == (at(tuesday, "13:30", UTC), at(tuesday, "18:00", UTC))
     friday_evening = at(date(2026, 5, 8), "18:00", UTC)
     assert hours.window_at(friday_evening) is None
     assert hours.next_start(friday_evening)[0] == at(date(2026, 5, 11), "09:00", UTC)  # Monday
@@ -386,6 +388,14 @@ def test_spring_forward_window_touching_the_gap(text: str, minutes: int, start_c
     (start,) = starts[SPRING_2026]
     assert start.astimezone(BERLIN).strftime("%H:%M") == start_clock
     assert inside[SPRING_2026] == minutes
+
+
+def test_a_window_wholly_in_the_skipped_hour_does_not_happen_that_day() -> None:
+    """Berlin, 29 Mar 2026: the clock jumps from 02:00 to 03:00, so 02:10-02:40 never shows: no span
+    that day (not an empty one a caller would take as a window), and the next day's as usual."""
+    hours = WorkHours.parse("every day", "02:10-02:40", BERLIN)
+    assert hours.spans_on(SPRING_2026) == []
+    assert hours.next_start(at(SPRING_2026, "00:00")) == (at(SPRING_2026 + timedelta(days=1), "02:10"), at(SPRING_2026 + timedelta(days=1), "02:40"))
 
 
 def test_a_window_in_the_repeated_hour_is_one_pass_of_its_nominal_length() -> None:
