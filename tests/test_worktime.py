@@ -270,6 +270,18 @@ def test_next_start_a_week_on_when_today_is_the_only_work_day() -> None:
     assert WorkHours(frozenset(), parse_hours("09:00-17:00"), UTC).next_start(at(friday, "08:00", UTC)) is None  # no work day
 
 
+@pytest.mark.parametrize("text", ["09:00-17:00", "02:30-05:00"])  # the second starts in the spring gap
+def test_spans_are_utc_instants_whatever_the_machines_zone(text: str) -> None:
+    """spans_on, window_at and next_start give UTC datetimes (what status and the schedule print from),
+    also on a machine set to another zone."""
+    hours = WorkHours.parse("every day", text, BERLIN)
+    with libc_tz("Asia/Tokyo"):
+        spans = hours.spans_on(SPRING_2026) + [hours.next_start(at(SPRING_2026, "00:00"))]
+        spans.append(hours.window_at(spans[0][0]))
+    assert all(moment.utcoffset() == timedelta(0) for span in spans for moment in span)
+    assert spans[0][0] == at(SPRING_2026, text[:5] if text < "02" or text > "03" else "03:00")
+
+
 def test_the_work_hours_zone_decides_the_day_not_the_machines() -> None:
     """New York's Monday evening is Tuesday in UTC (the machine's zone here): the next window is
     Monday 22:00 in New York, not Tuesday's; the same on the other side of UTC, in Tokyo."""
@@ -279,6 +291,8 @@ def test_the_work_hours_zone_decides_the_day_not_the_machines() -> None:
         evening = WorkHours.parse("every day", "22:00-23:00", new_york)
         assert hours_of(evening.next_start(at(monday, "21:00", new_york)), new_york) == ("2026-05-04 22:00", "2026-05-04 23:00")
         assert hours_of(evening.window_at(at(monday, "22:30", new_york)), new_york) == ("2026-05-04 22:00", "2026-05-04 23:00")
+        touching = WorkHours.parse("every day", "12:00-20:00, 20:00-23:00", new_york)  # 20:00 is 00:00 UTC
+        assert hours_of(touching.window_at(at(monday, "13:00", new_york)), new_york) == ("2026-05-04 12:00", "2026-05-04 23:00")
     with libc_tz("America/New_York"):
         morning = WorkHours.parse("every day", "01:00-02:00", tokyo)  # Tokyo's 01:00 is New York's noon the day before
         assert hours_of(morning.next_start(at(monday, "00:30", tokyo)), tokyo) == ("2026-05-04 01:00", "2026-05-04 02:00")
