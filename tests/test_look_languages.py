@@ -9,25 +9,31 @@ the `language` key (ERGO_LANGUAGE=de), as a person who set it would see it.
 from __future__ import annotations
 
 import json
+import os
 import re
 import stat
 import subprocess
+import sys
+import tempfile
 import time
 import unicodedata
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from contextlib import suppress
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ergo import i18n
 from ergo.notify.buttons import ROW_BUDGET, fit, row_cost
 from tests.daemon_helpers import Daemon, ErgoEnv, wait_for
-from tests.desktop import DesktopSession, _spawn, _stop, desktop_session, require_desktop_tools, require_tools
-from tests.look import darkest, has_words, mean, read, require_look_tools, screenshot
+from tests.desktop import DesktopSession, desktop_session, require_desktop_tools, require_tools
+from tests.look import darkest, has_words, mean, read, require_look_tools, screenshot, wayland_screenshot
+# the module's Xvfb and how a notification server joins it, as for the English look-tests
+from tests.test_look_notifications import NOTIFICATION_DAEMON, WIDTH, HEIGHT, _serve, screen  # noqa: F401
 
-WIDTH, HEIGHT = 1024, 768
-NOTIFICATION_DAEMON = "/usr/lib/notification-daemon/notification-daemon"
+LANGUAGES = ("de", "es", "fr", "it", "nl", "pt_BR")
 TIP = "Roll deine Schultern nach hinten."  # the reminder's own message (a user's `messages` are shown as written)
 
 
@@ -61,15 +67,6 @@ def _look_until(take: Callable[[], Path], box: tuple[int, int, int, int], phrase
         if shows(text, phrase) or time.monotonic() > deadline:
             return text
         time.sleep(0.2)
-
-
-@pytest.fixture(scope="module")
-def screen() -> Iterator[DesktopSession]:
-    """One Xvfb (laptop-sized) and one private bus for the module's notification-daemon tests."""
-    require_desktop_tools()
-    require_look_tools()
-    with desktop_session(server="none", screen=f"{WIDTH}x{HEIGHT}x24") as desk:
-        yield desk
 
 
 # --- the pure rule, in German ------------------------------------------------------------------------
@@ -125,20 +122,6 @@ def test_a_german_row_always_fits_notification_daemon_and_keeps_done(duration: t
 
 
 # --- notification-daemon: one row of buttons in a 400 px bubble ---------------------------------------
-
-
-def _serve(desk: DesktopSession, name: str, argv: list[str]) -> Callable[[], None]:
-    """Start a notification server on the module's bus and display; returns how to stop it."""
-    proc = _spawn(name, argv, desk.child_env, desk.workdir)
-    desk.processes[name] = proc
-    wait_for(lambda: desk.server_pid() == proc.pid or proc.poll() is not None, 10, what=f"{name} on the bus")
-    assert proc.poll() is None, (desk.workdir / f"{name}.log").read_text(errors="replace")
-
-    def stop() -> None:
-        _stop(desk.processes.pop(name))
-        wait_for(lambda: desk.server_pid() is None, 5, what=f"{name} to leave the bus")
-
-    return stop
 
 
 @pytest.mark.desktop
@@ -251,3 +234,216 @@ def test_dunst_offers_the_german_buttons_in_its_menu_and_counts_the_break_down_i
             assert shows(end, phrase), f"{phrase!r} missing in {shot}:\n{end}"
         rows = wait_for(lambda: [r for r in env.history() if r["via"] == "break"], 5, what="the break recorded")
         assert rows[0]["outcome"] == "done"
+
+
+# --- the tray and the bars: the status in the language the config (or the client's environment) asks for ---
+
+
+def _status(language: str, now: datetime) -> dict[str, Any]:
+    """A status like the daemon's: posture in 12 min, hydration snoozed for 75."""
+    later = (now + timedelta(minutes=75)).isoformat()
+    return {"running": True, "now": now.isoformat(), "paused": False, "paused_until": None, "hold": None,
+            "language": language, "reminders": {
+                "posture": {"enabled": True, "next_due": (now + timedelta(minutes=12)).isoformat(),
+                            "interval_seconds": 1800, "held": None},
+                "hydration": {"enabled": True, "next_due": later, "interval_seconds": 3600, "held": "snoozed",
+                              "snoozed_until": later}}}
+
+
+@pytest.fixture
+def speaking() -> Iterator[None]:
+    """A test that shows a status speaks its language in this process: English again afterwards."""
+    yield
+    i18n.use("auto")
+
+
+def test_the_tray_and_the_bar_speak_the_configs_language_else_their_own_environment(
+        monkeypatch: pytest.MonkeyPatch, speaking: None) -> None:
+    from ergo.control.glance import render
+    from ergo.tray.model import view
+
+    now = datetime(2026, 12, 2, 13, 0, tzinfo=UTC)
+    clock = (now + timedelta(minutes=12)).astimezone().strftime("%H:%M")
+    monkeypatch.setenv("LANGUAGE", "en")
+    german = view(_status("de", now), now)  # the config says German: the tray's English environment does not count
+    assert german.window_title == "ergo: posture in 12 Min."
+    assert german.tooltip.splitlines()[0] == f"posture in 12 Min. ({clock})"
+    assert [i.label for i in german.items if i.label][1:4] == ["Jetzt Pause: posture", "Jetzt Pause: hydration",
+                                                               "30 Min. pausieren"]
+    assert "posture 10 Min. später" in [i.label for i in german.items] and german.items[-1].label == "Tray-Symbol beenden"
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):  # the config says "auto": the client's own environment speaks
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+    bar = json.loads(render(_status("auto", now), "waybar"))
+    assert bar["text"] == "posture dans 12 min" and "hydration : reporté jusqu'à" in bar["tooltip"]
+    assert json.loads(render({"running": False}, "waybar"))["text"] == "ergo arrêté"
+    monkeypatch.setenv("LANGUAGE", "en")
+    assert json.loads(render(_status("auto", now), "waybar"))["text"] == "posture in 12 min"
+    stopped = view(None, now)
+    assert stopped.title == "ergo off" and [i.label for i in stopped.items if i.label][-1] == "Quit tray"
+
+
+def test_every_tray_word_can_be_drawn_by_the_x11_trays_core_font(speaking: None) -> None:
+    """The X11 tray draws with a Latin-1 core font (ergo.tray.xembed): a character beyond it would show as "?"."""
+    from ergo.tray.model import view
+
+    now = datetime(2026, 12, 2, 13, 0, tzinfo=UTC)
+    for lang in LANGUAGES:
+        shown = view(_status(lang, now), now)
+        paused = view({**_status(lang, now), "paused": True, "paused_until": now.isoformat()}, now)
+        for text in [shown.window_title, shown.tooltip, paused.tooltip, *(i.label for i in shown.items)]:
+            text.encode("latin-1")  # raises on a character the font cannot draw
+
+
+@pytest.mark.desktop
+@pytest.mark.slow
+def test_the_german_tray_menu_and_tooltip_in_trayer_are_whole(screen: DesktopSession, tmp_path: Path,
+                                                             speaking: None) -> None:
+    """`language = "de"`: the X11 tray's title, tooltip and menu, docked in a real trayer, read back whole; the
+    menu is as wide as its longest German entry ("Konfiguration bearbeiten"), so no label is cut off."""
+    from ergo.tray.model import view
+    from tests.test_look_tray import TRAYER, _panel, _pad, _settled, _window
+    from tests.test_tray import CALM, Tray, docked, ergo_window, settled_icon, x
+
+    require_tools("trayer", "xwininfo", "xdotool")
+    env_x = screen.full_env()
+    panel = _panel(screen, TRAYER, "trayer")
+    try:
+        with ErgoEnv.create(env_x, **CALM, LANGUAGE="de") as env, Daemon(env) as daemon:
+            tray = Tray(env.env, env.root, "--backend", "xembed")
+            try:
+                wait_for(lambda: (w := ergo_window(env_x)) and "posture in 20 Min." in w[1] and docked(env_x, w[0]), 10,
+                         what="the docked icon, titled in German")
+                _id, _name, left, top = settled_icon(env_x)
+                shown = view(daemon.status(), datetime.now(UTC))
+                x(env_x, "xdotool", "mousemove", str(left + 11), str(top + 11))
+                tip = wait_for(lambda: _window(env_x, "ergo tooltip"), 5, what="the tooltip window")
+                shot = _settled(env_x, tmp_path / "tooltip.png", tip)
+                text = read(shot, _pad(tip))
+                for line in shown.tooltip.splitlines():
+                    assert shows(text, line), f"tooltip {line!r} unreadable in {shot}:\n{text}"
+                x(env_x, "xdotool", "mousemove", str(left + 11), str(top + 11), "click", "1")
+                menu = wait_for(lambda: _window(env_x, "ergo menu"), 5, what="the menu window")
+                shot = _settled(env_x, tmp_path / "menu.png", menu)
+                text = read(shot, _pad(menu))
+                greyed = "\n".join(read(shot, _pad(menu), threshold=t, crisp=c) for t, c in ((60, True), (75, False)))
+                labels = [item.label for item in shown.items if item.label]
+                assert {"Konfiguration bearbeiten", "Bis morgen pausieren", "Tray-Symbol beenden"} <= set(labels)
+                for item in shown.items:
+                    if item.label:
+                        seen = text if item.enabled and item.action is not None else greyed
+                        assert shows(seen, item.label), f"{item.label!r} cut or unreadable in {shot}:\n{seen}"
+                english = re.findall(r"\b(?:Pause until|Quit|Edit|Resume|Break now|Snooze)\b", text)
+                assert not english, f"English {english} in {shot}:\n{text}"
+                x(env_x, "xdotool", "key", "Escape", "mousemove", "5", "700", "click", "1")
+            finally:
+                assert tray.close() == 0, tray.text()
+    finally:
+        panel.terminate()
+        panel.wait(timeout=5)
+
+
+def test_the_sni_item_gives_its_host_the_german_menu_and_tooltip() -> None:
+    """StatusNotifierItem (KDE, waybar, GNOME's AppIndicator): the host draws the menu from ergo's dbusmenu labels;
+    with `language = "de"` they, the title and the tooltip are German, and a German entry still steers the daemon."""
+    from tests.dbus_doubles import private_bus
+    from tests.test_tray import CALM, StatusNotifierWatcherDouble, Tray
+
+    require_tools("dbus-daemon")
+    with private_bus() as address, ErgoEnv.create({"DBUS_SESSION_BUS_ADDRESS": address}, **CALM, LANGUAGE="de") as env:
+        with StatusNotifierWatcherDouble(address) as host, Daemon(env) as daemon:
+            tray = Tray(env.env, env.root)
+            try:
+                wait_for(lambda: host.items, timeout=10, what="the item to register with the watcher")
+                wait_for(lambda: host.prop("ToolTip")[2] == "ergo: posture in 20 Min.", timeout=5, what="the tooltip")
+                assert host.prop("Title") == "ergo: posture in 20 Min."
+                assert "hydration in 30 Min." in host.prop("ToolTip")[3]
+                labels = [label for _, label in host.layout()]
+                assert {"Jetzt Pause: posture", "1 Stunde pausieren", "Bis morgen pausieren", "Fortsetzen",
+                        "posture 10 Min. später", "Heutige Statistik", "Konfiguration bearbeiten",
+                        "Tray-Symbol beenden"} <= set(labels), labels
+                host.click("1 Stunde pausieren")
+                wait_for(lambda: daemon.status()["paused"], timeout=5, what="the pause from the German menu")
+                wait_for(lambda: host.prop("ToolTip")[2] == "ergo: pausiert 1 Std.", timeout=5, what="paused, in German")
+            finally:
+                assert tray.close() == 0, tray.text()
+
+
+def _follow_lines(env: dict[str, str], count: int, act: Callable[[], None] | None = None) -> list[dict[str, Any]]:
+    """The first `count` lines `ergo status --follow --format waybar` prints (waybar's custom module), parsed;
+    `act` runs after the first one."""
+    follower = subprocess.Popen([sys.executable, "-m", "ergo", "status", "--follow", "--format", "waybar"], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+    try:
+        assert follower.stdout is not None
+        lines = [json.loads(follower.stdout.readline())]
+        if act is not None:
+            act()
+        while len(lines) < count:
+            lines.append(json.loads(follower.stdout.readline()))
+        return lines
+    finally:
+        follower.kill()
+        follower.wait(timeout=5)
+
+
+def test_the_waybar_module_speaks_the_configs_language_or_the_bars_own() -> None:
+    """`ergo status --follow --format waybar`: with `language = "de"` German whatever the bar's environment; with
+    "auto" the language of the bar's own environment (French here), not the daemon's (English)."""
+    with ErgoEnv.create(None, **{"POSTURE__INTERVAL": "20m", "HYDRATION__INTERVAL": "30m", "LANGUAGE": "de"}) as env, \
+            Daemon(env):
+        first, paused = _follow_lines(env.env, 2, lambda: env.cli("pause", "30m"))
+        assert first["text"] == "posture in 20 Min." and first["class"] == "running"
+        assert first["tooltip"].splitlines()[1].startswith("hydration in 30 Min. (")
+        assert paused["text"] == "pausiert 30 Min." and paused["tooltip"].startswith("pausiert bis ")
+    with ErgoEnv.create(None, POSTURE__INTERVAL="20m", HYDRATION__INTERVAL="30m") as env, Daemon(env):
+        bar = {k: v for k, v in env.env.items() if k not in i18n.ENV_ORDER} | {"LANG": "fr_FR.UTF-8"}
+        [french] = _follow_lines(bar, 1)
+        assert french["text"] == "posture dans 20 min", french
+        assert "hydration dans 30 min (" in french["tooltip"]
+        [english] = _follow_lines(env.env, 1)  # the suite's English environment (tests/conftest.py)
+        assert english["text"] == "posture in 20 min"
+
+
+@pytest.mark.desktop
+@pytest.mark.slow
+def test_waybar_shows_the_german_module_text(tmp_path: Path) -> None:
+    """Debian's waybar under a headless sway runs the docs' `custom/ergo` block; with `language = "de"` the bar
+    shows the German text, read back from a screenshot (grim) with OCR."""
+    from tests.test_waybar import readme_waybar_block
+    from tests.wayland import headless_sway
+
+    require_tools("waybar", "grim", "dbus-daemon")
+    require_look_tools()
+    config = json.loads('{"layer": "top", "height": 30, "modules-right": ["custom/ergo"], '
+                        + readme_waybar_block() + "}")
+    with headless_sway() as sway, ErgoEnv.create(sway.env(), POSTURE__INTERVAL="20m", HYDRATION__INTERVAL="30m",
+                                                  LANGUAGE="de") as env:
+        env.env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.env['PATH']}"  # `ergo` as installed
+        (env.root / "waybar.json").write_text(json.dumps(config))
+        runtime = Path(tempfile.mkdtemp(prefix="wb", dir=env.root))
+        os.chmod(runtime, 0o700)
+        log = env.root / "waybar.log"
+        with Daemon(env), open(log, "w") as out:
+            waybar = subprocess.Popen(["waybar", "-c", str(env.root / "waybar.json")],
+                                      env={**env.env, "XDG_RUNTIME_DIR": str(runtime)}, stdout=out,
+                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+            try:
+                shot = tmp_path / "waybar.png"
+                seen = [""]
+
+                def shown() -> bool:
+                    seen[0] = read(wayland_screenshot(sway.env(), shot), (0, 0, _width(shot), 30), negate=True)
+                    return "posture in 20 Min." in seen[0]  # case matters: "min" is the English one
+
+                wait_for(shown, 20, interval=0.5, what=f"the German module text in the bar ({shot})")
+                assert not re.search(r"\b\d+ min\b", seen[0]), f"English minutes in {shot}: {seen[0]}"
+            finally:
+                with suppress(ProcessLookupError):
+                    os.killpg(waybar.pid, 15)  # waybar and the `ergo status --follow` it runs
+                waybar.wait(timeout=5)
+
+
+def _width(png: Path) -> int:
+    return int(subprocess.run(["convert", str(png), "-format", "%w", "info:"], capture_output=True, text=True,
+                              check=True, timeout=20).stdout)

@@ -404,6 +404,62 @@ def test_a_reminder_whose_snooze_ends_right_then_joins_a_notification() -> None:
     assert delivered(late.tick(T0 + 30 * M)) == [("posture",)]
 
 
+def test_asleep_is_named_before_locked_when_both_hold() -> None:
+    """A laptop locked as it suspends: the hold (and a stale skip's words) say it was asleep."""
+    e = engine(spec("posture", 30 * M))
+    e.leave(T0 + M, "locked")
+    e.leave(T0 + M, "asleep")
+    assert e.hold(T0 + 2 * M) == "asleep"
+    e.back(T0 + 3 * M, "asleep")
+    assert e.hold(T0 + 3 * M) == "locked"
+
+
+def test_each_delivery_starts_the_next_countdown_with_a_clean_slate() -> None:
+    """After a delivery that followed a hold, or the spacing, the next on-time one keeps its grid, and the
+    next one the timer brings late counts from the delivery."""
+    after_hold = engine(spec("posture", 10 * M))
+    after_hold.set_dnd(T0, True)
+    assert after_hold.tick(T0 + 10 * M) == []
+    after_hold.set_dnd(T0 + 12 * M, False)
+    assert delivered(after_hold.tick(T0 + 12 * M)) == [("posture",)]  # after the hold: next at 22
+    assert delivered(after_hold.tick(T0 + 22 * M + S / 2)) == [("posture",)]  # on time (half a second)
+    assert after_hold.next_due("posture", T0 + 23 * M) == T0 + 32 * M
+    spaced = engine(spec("posture", 10 * M))
+    spaced.last_delivery = T0 + 9 * M + 30 * S
+    assert spaced.tick(T0 + 10 * M) == []
+    assert delivered(spaced.tick(T0 + 11 * M + 30 * S)) == [("posture",)]  # only the spacing: grid kept, next 20
+    assert delivered(spaced.tick(T0 + 20 * M + 5 * S)) == [("posture",)]  # the timer 5 s late
+    assert spaced.next_due("posture", T0 + 21 * M) == T0 + 30 * M + 5 * S
+
+
+def test_a_plans_hold_begins_and_ends_exactly_at_its_bounds() -> None:
+    from ergo.timing.decisions import KindHold
+
+    e = engine(spec("stretch", 10 * M), spec("posture", 30 * M))
+    e.set_kind_holds({"stretch": KindHold(T0 + 10 * M, T0 + 20 * M, "a plan holds stretches")})
+    assert e.next_due("stretch", T0) == T0 + 30 * M  # due exactly as the hold begins: held, afresh from its end
+    assert e.tick(T0 + 10 * M) == []
+    overdue = engine(spec("stretch", 5 * M))
+    overdue.set_dnd(T0, True)
+    assert overdue.tick(T0 + 5 * M) == []  # due before the plan's hold, held by do not disturb
+    overdue.set_kind_holds({"stretch": KindHold(T0 + 10 * M, T0 + 20 * M, "a plan holds stretches")})
+    assert overdue.next_due("stretch", T0 + 20 * M) == T0 + 25 * M  # the hold's end begins a fresh countdown
+    never = engine(spec("stretch", 10 * M, hours=WorkHours(frozenset(), ALWAYS.windows, UTC)))  # no work day
+    never.set_kind_holds({"stretch": KindHold(T0, T0 + 20 * M, "a plan holds stretches")})
+    assert never.next_due("stretch", T0 + 10 * M) is None
+
+
+def test_a_clock_set_back_moves_the_quiet_minute_and_the_time_after_a_call_with_it() -> None:
+    """Hypothesis found it: a quiet minute that had ended came back when the clock was then set back."""
+    e = engine(spec("posture", 30 * M), timing=Timing(quiet_after_resume=M, busy_after=2 * M))
+    e.clock_jump(T0 + 10 * M, S)  # a jump forward: quiet until 11
+    e.set_busy(T0 + 10 * M, "in a call")
+    e.set_busy(T0 + 11 * M, None)  # held until 13 after the call
+    e.clock_jump(T0 + 14 * M - 5 * M, -5 * M)  # at 14 the clock is set back 5 minutes, to 9
+    assert (e.quiet_until, e.busy_after_until) == (T0 + 6 * M, T0 + 8 * M)
+    assert e.hold(T0 + 9 * M) is None
+
+
 # --- when the timer wakes: next_wakeup ---------------------------------------------------------------
 
 

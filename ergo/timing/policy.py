@@ -143,9 +143,7 @@ class Engine:
     @property
     def spacing(self) -> timedelta:
         """The least time between two notifications: merge_window, but at most half the shortest interval."""
-        if not self.specs:
-            return self.timing.merge_window
-        return min(self.timing.merge_window, min(s.interval for s in self.specs.values()) / 2)
+        return min([self.timing.merge_window, *(spec.interval / 2 for spec in self.specs.values())])
 
     def spaced_until(self, now: datetime) -> datetime | None:
         """When the spacing since the last notification ends, if it has not yet."""
@@ -310,6 +308,10 @@ class Engine:
             self.last_delivery += jump
         if self.paused_at is not None:
             self.paused_at += jump
+        if self.quiet_until is not None:  # past or not: a clock set back must not bring an old quiet minute back
+            self.quiet_until += jump
+        if self.busy_after_until is not None:
+            self.busy_after_until += jump
         return []
 
     def _absence(self, start: datetime, end: datetime, why: str) -> list[Outcome]:
@@ -396,7 +398,8 @@ class Engine:
         for kind, spec in specs.items():
             old = self.specs.get(kind)
             if old is None or old.interval != spec.interval:
-                self.reminders[kind] = replace(self.reminders.get(kind, ReminderState(now)), anchor=now, pending_since=None)
+                state = self.reminders.get(kind)
+                self.reminders[kind] = ReminderState(now) if state is None else replace(state, anchor=now, pending_since=None)
                 changed.add(kind)
             elif old != spec:
                 changed.add(kind)

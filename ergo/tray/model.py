@@ -1,6 +1,8 @@
 """What the tray shows and offers for a status: icon colours, tooltip and menu, as plain data.
 
-No I/O and no toolkit: both front ends (SNI and XEmbed) render the same `TrayView`.
+No I/O and no toolkit: both front ends (SNI and XEmbed) render the same `TrayView`. Its words are in
+the language the status asks for (ergo.control.glance.speak): the config's `language`, else the tray's
+own environment.
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ergo.control.glance import Glance, glance
+from ergo.control.glance import Glance, glance, speak
+from ergo.i18n import _
 
 #: RGB per glance state: green running, amber due soon, grey paused, blue-grey held, dark red stopped
 COLOURS: dict[str, tuple[int, int, int]] = {
@@ -53,7 +56,7 @@ class TrayView:
     @property
     def window_title(self) -> str:
         """The tray item's title: the glance, named ergo once ("ergo off", never "ergo: ergo off")."""
-        return self.title if self.title.startswith("ergo") else f"ergo: {self.title}"
+        return self.title if self.title.startswith("ergo") else _("ergo: %(status)s") % {"status": self.title}
 
 
 SEPARATOR = Item("")
@@ -66,30 +69,33 @@ def tomorrow_morning(now: datetime) -> datetime:
 
 
 def view(status: dict[str, Any] | None, now: datetime) -> TrayView:
-    """The tray for this status (None: the daemon is not running)."""
+    """The tray for this status (None: the daemon is not running), in the language the status asks for."""
+    speak(status)
     seen: Glance = glance(status)
+    # TRANSLATORS: tray menu entries (keep them short: the menu is as wide as its longest entry)
+    stats, config, quit_ = Item(_("Today's stats"), Action("open_stats")), Item(_("Edit config"), Action("edit_config")), \
+        Item(_("Quit tray"), Action("quit"))
     if seen.state in ("stopped", "refused") or status is None:
-        start = () if seen.state == "refused" else (Item("Start ergo", Action("start")),)
-        items = (Item(seen.text, None, False), SEPARATOR, *start,
-                 Item("Today's stats", Action("open_stats")), Item("Edit config", Action("edit_config")),
-                 SEPARATOR, Item("Quit tray", Action("quit")))
+        start = () if seen.state == "refused" else (Item(_("Start ergo"), Action("start")),)
+        items = (Item(seen.text, None, False), SEPARATOR, *start, stats, config, SEPARATOR, quit_)
         return TrayView(seen.state, seen.text, seen.tooltip, items)
     kinds = [k for k, e in status.get("reminders", {}).items() if e.get("enabled")]
     paused = bool(status.get("paused"))
     items_list: list[Item] = [Item(seen.text, None, False), SEPARATOR]
-    items_list += [Item(f"Break now: {kind}", Action("now", (("kind", kind),))) for kind in kinds]
+    # TRANSLATORS: a tray menu entry that delivers a reminder now; kind: "posture" (as in the config)
+    items_list += [Item(_("Break now: %(kind)s") % {"kind": kind}, Action("now", (("kind", kind),))) for kind in kinds]
     items_list.append(SEPARATOR)
     items_list += [
-        Item("Pause 30 min", Action("pause", (("minutes", 30),))),
-        Item("Pause 1 hour", Action("pause", (("minutes", 60),))),
-        Item("Pause until tomorrow", Action("pause", (("tomorrow", True),))),
-        Item("Resume", Action("resume"), paused),
+        Item(_("Pause 30 min"), Action("pause", (("minutes", 30),))),
+        Item(_("Pause 1 hour"), Action("pause", (("minutes", 60),))),
+        Item(_("Pause until tomorrow"), Action("pause", (("tomorrow", True),))),
+        Item(_("Resume"), Action("resume"), paused),
     ]
-    snooze_label = f"Snooze {seen.next_kind} 10 min" if seen.next_kind else "Snooze next reminder"
+    # TRANSLATORS: a tray menu entry; kind: the next reminder, "posture" (as in the config)
+    snooze_label = _("Snooze %(kind)s 10 min") % {"kind": seen.next_kind} if seen.next_kind else _("Snooze next reminder")
     items_list.append(Item(snooze_label, Action("snooze", (("kind", seen.next_kind),)) if seen.next_kind else None,
                            bool(seen.next_kind) and not paused))
-    items_list += [SEPARATOR, Item("Today's stats", Action("open_stats")), Item("Edit config", Action("edit_config")),
-                   SEPARATOR, Item("Quit tray", Action("quit"))]
+    items_list += [SEPARATOR, stats, config, SEPARATOR, quit_]
     return TrayView(seen.state, seen.text, seen.tooltip, tuple(items_list))
 
 
