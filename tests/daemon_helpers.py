@@ -91,8 +91,9 @@ class ErgoEnv:
 
     # --- talking to ergo -----------------------------------------------------------
 
-    def cli(self, *args: str, timeout: float = 20.0) -> subprocess.CompletedProcess[str]:
-        """`python -m ergo ARGS` in this environment, output captured as text."""
+    def cli(self, *args: str, timeout: float = 90.0) -> subprocess.CompletedProcess[str]:
+        """`python -m ergo ARGS` in this environment, output captured as text. The timeout only stops a hang:
+        it is longer than `ergo start`'s own 60 s wait, since a loaded machine can take that long."""
         return subprocess.run([sys.executable, "-m", "ergo", *args], env=self.env, capture_output=True, text=True,
                               timeout=timeout, stdin=subprocess.DEVNULL, check=False)
 

@@ -71,12 +71,31 @@ def _owner_alive(comment: str) -> bool:
     return _start_time(int(fields["pid"])) == fields.get("start")
 
 
-def remove_user(name: str, timeout: float = 5.0) -> bool:
-    """userdel, retried while processes of the user are still going away (exit code 8: user logged in)."""
+def _locked(done: subprocess.CompletedProcess[bytes]) -> bool:
+    """useradd/userdel found /etc/passwd (or group, shadow) locked by another one: parallel test workers."""
+    return done.returncode != 0 and b"lock" in done.stderr
+
+
+def _useradd(argv: list[str], timeout: float = 60.0) -> None:
+    """useradd, tried again while another worker's useradd or userdel holds the password files' lock."""
     deadline = time.monotonic() + timeout
     while True:
-        code = subprocess.run(["userdel", name], capture_output=True).returncode
-        if code != 8 or time.monotonic() > deadline:
+        done = subprocess.run(argv, capture_output=True)
+        if not _locked(done) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)}: exit {done.returncode}: {done.stderr.decode(errors='replace').strip()}")
+
+
+def remove_user(name: str, timeout: float = 30.0) -> bool:
+    """userdel, retried while processes of the user are still going away (exit code 8: user logged in) and
+    while another worker's useradd or userdel holds the password files' lock."""
+    deadline = time.monotonic() + timeout
+    while True:
+        done = subprocess.run(["userdel", name], capture_output=True)
+        code = done.returncode
+        if (code != 8 and not _locked(done)) or time.monotonic() > deadline:
             break
         time.sleep(0.1)
     if code in (0, 6):  # 6: no such user (already gone)
@@ -115,8 +134,7 @@ def temporary_user() -> Iterator[pwd.struct_passwd]:
     if pwd is None or not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("useradd") is None:
         cannot_run("needs root and useradd to act as a second uid")
     name = f"{PREFIX}{secrets.token_hex(4)}"
-    subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", "--comment", _owner_comment(),
-                    name], check=True, capture_output=True)
+    _useradd(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", "--comment", _owner_comment(), name])
     _made.add(name)
     previous = signal.getsignal(signal.SIGTERM)
     if previous == signal.SIG_DFL:  # pytest tears down on KeyboardInterrupt: so the user is removed on SIGTERM too

@@ -28,11 +28,11 @@ import pytest
 from ergo import i18n
 from ergo.notify.buttons import ROW_BUDGET, fit, row_cost
 from tests.daemon_helpers import Daemon, ErgoEnv, wait_for
-from tests.desktop import DesktopSession, _spawn, _stop, desktop_session, require_desktop_tools, require_tools
+from tests.desktop import DesktopSession, desktop_session, require_desktop_tools, require_tools
 from tests.look import darkest, has_words, mean, read, require_look_tools, screenshot, wayland_screenshot
+# the module's Xvfb and how a notification server joins it, as for the English look-tests
+from tests.test_look_notifications import NOTIFICATION_DAEMON, WIDTH, HEIGHT, _serve, screen  # noqa: F401
 
-WIDTH, HEIGHT = 1024, 768
-NOTIFICATION_DAEMON = "/usr/lib/notification-daemon/notification-daemon"
 LANGUAGES = ("de", "es", "fr", "it", "nl", "pt_BR")
 TIP = "Roll deine Schultern nach hinten."  # the reminder's own message (a user's `messages` are shown as written)
 
@@ -67,15 +67,6 @@ def _look_until(take: Callable[[], Path], box: tuple[int, int, int, int], phrase
         if shows(text, phrase) or time.monotonic() > deadline:
             return text
         time.sleep(0.2)
-
-
-@pytest.fixture(scope="module")
-def screen() -> Iterator[DesktopSession]:
-    """One Xvfb (laptop-sized) and one private bus for the module's notification-daemon tests."""
-    require_desktop_tools()
-    require_look_tools()
-    with desktop_session(server="none", screen=f"{WIDTH}x{HEIGHT}x24") as desk:
-        yield desk
 
 
 # --- the pure rule, in German ------------------------------------------------------------------------
@@ -131,20 +122,6 @@ def test_a_german_row_always_fits_notification_daemon_and_keeps_done(duration: t
 
 
 # --- notification-daemon: one row of buttons in a 400 px bubble ---------------------------------------
-
-
-def _serve(desk: DesktopSession, name: str, argv: list[str]) -> Callable[[], None]:
-    """Start a notification server on the module's bus and display; returns how to stop it."""
-    proc = _spawn(name, argv, desk.child_env, desk.workdir)
-    desk.processes[name] = proc
-    wait_for(lambda: desk.server_pid() == proc.pid or proc.poll() is not None, 10, what=f"{name} on the bus")
-    assert proc.poll() is None, (desk.workdir / f"{name}.log").read_text(errors="replace")
-
-    def stop() -> None:
-        _stop(desk.processes.pop(name))
-        wait_for(lambda: desk.server_pid() is None, 5, what=f"{name} to leave the bus")
-
-    return stop
 
 
 @pytest.mark.desktop

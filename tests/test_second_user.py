@@ -65,7 +65,7 @@ def test_a_killed_runs_user_is_swept_and_a_running_ones_is_not() -> None:
     try:
         assert _exists(name), "SIGKILL leaves no chance to clean up: the sweep has to"
         with temporary_user() as mine:  # this process still runs: its user stays
-            assert name in sweep_leaked_users()
+            sweep_leaked_users()  # (a suite's start in a parallel worker may have swept it first: either is right)
             assert not _exists(name) and _exists(mine.pw_name)
     finally:
         remove_user(name)

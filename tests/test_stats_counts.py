@@ -5,9 +5,14 @@ hydration goal, and a chart whose bars are the numbers beside them. Pure: rows a
 from __future__ import annotations
 
 import re
+import time as _time
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from ergo import i18n
+from ergo.records import stats as stats_module
 from ergo.records.stats import SAME_STRETCH, chart, compute, longest_stretch, render
 from ergo.records.store import HistoryRow, Span
 
@@ -110,9 +115,10 @@ def test_a_kind_turned_off_since_still_shows_what_happened() -> None:
 
 def test_the_hydration_goal_counts_days_met_and_without_a_goal_says_none() -> None:
     rows = _rows((_at(DAY, 9), "posture", "delivered"))
-    with_goal = compute(rows, [], [], DAY, DAY, ZONE, ["posture"], hydration_goal=2)  # hydration turned off
+    rows += _rows((_at(DAY + timedelta(days=1), 9), "posture", "delivered"))
+    with_goal = compute(rows, [], [], DAY, DAY + timedelta(days=1), ZONE, ["posture"], hydration_goal=2)  # hydration off
     assert with_goal.hydration_days_met == 0
-    assert "met on 0 of them" in render(with_goal, False)
+    assert "0 drinks on 2 days; goal 2 a day met on 0 of them" in render(with_goal, False)
     without = compute(rows, [], [], DAY, DAY, ZONE, ["posture", "hydration"])
     assert without.hydration_days_met is None
     assert without.as_json()["hydration"] == {"done": 0, "daily_goal": None, "days_goal_met": None}
@@ -149,3 +155,41 @@ def test_the_chart_shows_each_day_with_bars_as_long_as_its_numbers() -> None:
     lines = chart(stats, unicode=False, width=10)
     assert len(lines) == 5 and lines[0].startswith("Sun 22 Nov  .")
     assert [_numbers(line) for line in lines[1:]] == [(1, "#" * 10), (1, "=" * 10), (0, ""), (0, "")]
+
+
+def _one_day_answered() -> list[HistoryRow]:
+    return [HistoryRow(_at(DAY, 9), "posture", "delivered", "", id=1),
+            HistoryRow(_at(DAY, 9, 1), "posture", "done", "", id=2, ref=1)]
+
+
+@pytest.mark.parametrize("words", [{"reminded": "r", "breaks": "b"}, {"reminded": "reminders shown", "breaks": "b"},
+                                   {"reminded": "r", "breaks": "breaks you took"}], ids=["short", "long-1", "long-2"])
+def test_in_any_language_a_days_two_numbers_share_a_column(monkeypatch, words) -> None:
+    """The words before the numbers are the reader's language: the numbers and bars still line up under each other,
+    and where the words are no longer than English's they sit where English has them."""
+    stats = compute(_one_day_answered(), [], [], DAY, DAY, ZONE, ["posture"])
+    english = chart(stats, unicode=False, width=10)
+    monkeypatch.setattr(stats_module, "_", lambda message: words.get(message, message))
+    translated = chart(stats, unicode=False, width=10)
+    columns = [line.index(" 1 ") for line in translated]
+    assert columns[0] == columns[1], translated
+    assert columns[0] >= max(map(len, words.values())) + 12
+    if max(map(len, words.values())) <= len("reminded"):
+        assert columns == [line.index(" 1 ") for line in english]
+
+
+def test_days_and_the_stretch_are_dated_the_readers_way(monkeypatch) -> None:
+    """In French the chart's days and the stretch's weekday are CLDR's (Babel), not English strftime."""
+    monkeypatch.setattr(i18n, "_current", "fr")
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    _time.tzset()
+    try:
+        stats = compute(_one_day_answered(), [], _present((_at(DAY, 9, 5), _at(DAY, 9, 47))), DAY - timedelta(days=1),
+                        DAY, ZONE, ["posture"])
+        lines = chart(stats, unicode=False)
+        assert lines[0].startswith("dim. 22 nov.  .") and lines[1].startswith("lun. 23 nov.  ")
+        assert lines[1].index(" 1 ") == lines[2].index(" 1 "), lines  # labels longer than English's: still one column
+        assert "42 min (lun. 09:05" in render(stats, False)
+    finally:
+        monkeypatch.undo()
+        _time.tzset()

@@ -46,7 +46,7 @@ class Tray:
     def close(self) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout=5)
+        return self.proc.wait(timeout=30)  # ends when the tray exits; long for a loaded machine
 
 
 # --- XEmbed: a real trayer under Xvfb ---------------------------------------------------------------
@@ -73,8 +73,17 @@ def settled_icon(env: dict[str, str]) -> tuple[str, str, int, int]:
         seen.append(ergo_window(env))
         return seen[-1] is not None and len(seen) >= 2 and seen[-1] == seen[-2]
 
-    wait_for(still, 5, what="the icon to stay in place")
+    wait_for(still, 30, what="the icon to stay in place")
     return seen[-1]  # type: ignore[return-value]
+
+
+def docked_icon(env: dict[str, str], name: str = "") -> tuple[str, str, int, int]:
+    """The icon, once it is in the panel (its name starting with `name`) and laid out there: where a click
+    reaches it. Before that a click lands on the root window or where the icon no longer is, and no menu
+    ever opens (the flake of a loaded machine: the tray docks late, the click was too early)."""
+    wait_for(lambda: (w := ergo_window(env)) and w[1].startswith(name) and "panel" in parent_chain(env, w[0])
+             and docked(env, w[0]), timeout=30, what=f"the icon {name!r} in the panel, shown")
+    return settled_icon(env)
 
 
 def parent_chain(env: dict[str, str], window: str) -> list[str]:
@@ -128,33 +137,31 @@ def test_the_icon_embeds_in_trayer_its_menu_pauses_and_it_survives_a_daemon_rest
         with Daemon(env) as daemon:
             tray = Tray(env.env, env.root, "--backend", "xembed")
             try:
-                # the name comes with the first status, the panel's reparenting a moment later: wait for both
-                wait_for(lambda: (w := ergo_window(xenv)) and w[1] == "ergo: posture in 20 min" and docked(xenv, w[0]),
-                         timeout=10, what="the icon window with the status as its name, docked")
-                window, _name, left, top = settled_icon(xenv)
+                wait_for(lambda: (w := ergo_window(xenv)) and w[1] == "ergo: posture in 20 min",
+                         timeout=30, what="the icon window with the status as its name")
                 # embedded: reparented out of the root into trayer's panel (through trayer's socket window)
-                assert "panel" in parent_chain(xenv, window), x(xenv, "xwininfo", "-root", "-tree")
+                window, _name, left, top = docked_icon(xenv, "ergo: posture in 20 min")
                 assert "reparented into" in tray.text()
                 assert "_XEMBED_INFO(_XEMBED_INFO) = 0x0, 0x1" in x(xenv, "xprop", "-id", window, "_XEMBED_INFO")
                 # the menu: click the icon, then the "Pause 30 min" row
                 x(xenv, "xdotool", "mousemove", str(left + 11), str(top + 11), "click", "1")
                 menu = wait_for(lambda: re.search(r'(0x[0-9a-f]+) "ergo menu".*\+(\d+)\+(\d+)\s*$',
-                                                  x(xenv, "xwininfo", "-root", "-tree"), re.M), timeout=5,
+                                                  x(xenv, "xwininfo", "-root", "-tree"), re.M), timeout=30,
                                 what="the popup menu")
                 labels = [item.label for item in view(daemon.status(), datetime.now(UTC)).items]
                 row = labels.index("Pause 30 min")
                 x(xenv, "xdotool", "mousemove", str(int(menu[2]) + 20), str(int(menu[3]) + row * ROW + ROW // 2), "click", "1")
-                wait_for(lambda: daemon.status()["paused"], timeout=5, what="the daemon to be paused from the menu")
+                wait_for(lambda: daemon.status()["paused"], timeout=30, what="the daemon to be paused from the menu")
                 until = datetime.fromisoformat(daemon.status()["paused_until"])
                 assert abs((until - datetime.now(UTC)) - timedelta(minutes=30)) < timedelta(seconds=10)
-                wait_for(lambda: (w := ergo_window(xenv)) and w[1] == "ergo: paused 30 min", timeout=5,
+                wait_for(lambda: (w := ergo_window(xenv)) and w[1] == "ergo: paused 30 min", timeout=30,
                          what="the icon to show the pause")
                 env.cli("resume")
                 assert daemon.terminate() == 0
-                wait_for(lambda: (w := ergo_window(xenv)) and w[1] == "ergo off", timeout=5,
+                wait_for(lambda: (w := ergo_window(xenv)) and w[1] == "ergo off", timeout=30,
                          what="the icon to show that ergo stopped")
                 with Daemon(env, name="second") as second:
-                    wait_for(lambda: (w := ergo_window(xenv)) and w[1] == "ergo: posture in 20 min", timeout=10,
+                    wait_for(lambda: (w := ergo_window(xenv)) and w[1] == "ergo: posture in 20 min", timeout=30,
                              what="the icon to follow the restarted daemon")
                     assert tray.proc.poll() is None
                     assert second.alive()
@@ -187,16 +194,15 @@ def test_quit_tray_from_the_menu_ends_the_process(desktop: DesktopSession, traye
         tray = Tray(env.env, env.root, "--backend", "xembed")  # no daemon: the "ergo off" menu
         try:
             # clicked only once docked and shown: a click before trayer maps the icon goes to the panel
-            window = wait_for(lambda: (w := ergo_window(xenv)) and docked(xenv, w[0]) and w, timeout=10, what="the icon")
-            window, _name, left, top = settled_icon(xenv)
-            assert ergo_window(xenv)[1] == "ergo off"
+            window, name, left, top = docked_icon(xenv)
+            assert name == "ergo off"
             x(xenv, "xdotool", "mousemove", str(left + 11), str(top + 11), "click", "1")
             menu = wait_for(lambda: re.search(r'"ergo menu".*\+(\d+)\+(\d+)\s*$', x(xenv, "xwininfo", "-root", "-tree"), re.M),
-                            timeout=5, what="the popup menu")
+                            timeout=30, what="the popup menu")
             labels = [item.label for item in view(None, datetime.now(UTC)).items]
             x(xenv, "xdotool", "mousemove", str(int(menu[1]) + 20),
               str(int(menu[2]) + labels.index("Quit tray") * ROW + ROW // 2), "click", "1")
-            assert tray.proc.wait(timeout=5) == 0
+            assert tray.proc.wait(timeout=30) == 0
             assert "quit from the menu" in tray.text()
         finally:
             tray.close()

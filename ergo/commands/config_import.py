@@ -179,5 +179,7 @@ def _list_unmapped(imported: Any, out: Any) -> None:
     for item in imported.unmapped:
         reasons.setdefault(item.why, []).append(item.name)
     for why, names in reasons.items():
+        # a file name in `why` (a locked key's system file) is never split: no break at its hyphens or inside it
         out.write(_printable(textwrap.fill(", ".join(names) + f": {why}", width=100, initial_indent="  - ",
-                                           subsequent_indent="    ")))
+                                           subsequent_indent="    ", break_on_hyphens=False,
+                                           break_long_words=False)))

@@ -232,6 +232,9 @@ def _watch_config(watcher: Any, server: Any, daemon: Any, poll_seconds: float, j
                              IntervalTrigger(seconds=poll_seconds), id=job_id)
 
 
+START_WAIT = 60  # seconds `ergo start` waits for the daemon it started to answer
+
+
 def start(config: str | None, flags: dict[str, Any], args: argparse.Namespace) -> int:
     """Start `ergo run` detached, wait until it answers, say where it logs."""
     from ergo.config.frozen import start_check
@@ -262,7 +265,10 @@ def start(config: str | None, flags: dict[str, Any], args: argparse.Namespace) -
         process = subprocess.Popen(argv, stdin=check.stdout, stdout=log_file, stderr=log_file, close_fds=True, **options)
     assert check.stdout is not None and check.stderr is not None
     check.stdout.close()  # the daemon holds the read end now
-    deadline = time.monotonic() + 15
+    # Long: on a loaded machine (ten starts at once, a busy laptop at login) the daemon may need many
+    # seconds to answer, and giving up while it still starts would report a failure and leave it running.
+    # The wait ends as soon as it answers, or when it exits.
+    deadline = time.monotonic() + START_WAIT
     while time.monotonic() < deadline:
         exited = process.poll() is not None
         if exited and running_pid(paths.lock_file) is None:
@@ -287,7 +293,7 @@ def start(config: str | None, flags: dict[str, Any], args: argparse.Namespace) -
             raise AlreadyRunning(f"ergo is already running (pid {answer.get('pid')})")
         print(f"ergo started (pid {process.pid}); log: {paths.log_file}")
         return 0
-    raise ErgoError(f"ergo did not answer within 15 s; see {paths.log_file}")
+    raise ErgoError(f"ergo did not answer within {START_WAIT} s; see {paths.log_file}")
 
 
 def _open_log(path: Any) -> Any:
