@@ -16,10 +16,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv-mutation}
-if [ ! -x "$VENV/bin/mutmut" ]; then
+# (Re)install when the venv is new or the test dependencies changed (pytest-xdist came with `--dist` in addopts).
+stamp="$VENV/.deps-$(sed -n '/^test = \[/,/^\]/p' pyproject.toml | sha1sum | cut -c1-12)"
+if [ ! -x "$VENV/bin/mutmut" ] || [ ! -e "$stamp" ]; then
   python3 -m venv "$VENV"
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check '.[test]' 'mutmut>=3.8,<4'
   "$VENV/bin/python" -m pip uninstall -q -y ergo-reminders
+  touch "$stamp"
 fi
 if [ "${1:-}" = "--again" ]; then  # mutmut keeps a mutant's result unless it is named: name the ones to retry
   mapfile -t retry < <("$VENV/bin/mutmut" results --all true 2>/dev/null |

@@ -16,6 +16,16 @@ from tests.desktop import DesktopSession, desktop_session, require_desktop_tools
 os.environ["LANGUAGE"] = "en"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_work_hours_cache() -> None:
+    """Each test computes work-hour spans afresh: the spans cache (ergo.timing.worktime._spans) is shared by
+    equal WorkHours, so without this a test, and under mutmut a mutant, could read spans an earlier test
+    computed (mutmut forks each mutant from a process that already ran the tests)."""
+    from ergo.timing import worktime
+
+    worktime._spans.cache_clear()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Any test using the `desktop` fixture is marked `desktop`, so `-m "not desktop"` leaves it out."""
     for item in items:

@@ -127,3 +127,17 @@ def test_the_countdown_before_its_start_near_its_end_and_on_the_clock() -> None:
         "0:00", "0:01", "1:00", "1:00", "1:01", "10:00", "60:00"]
     assert length_for({"stretch": timedelta(minutes=1)}, ("posture", "stretch")) == timedelta(minutes=1)
     assert length_for({}, ()) is None
+
+
+def test_spoken_in_the_process_language_and_in_english_for_the_log() -> None:
+    """A German session hears its break lengths in German; the log asks for English and gets it."""
+    from ergo import i18n
+
+    i18n.use("de")
+    try:
+        german = spoken(timedelta(seconds=90))
+        english = spoken(timedelta(seconds=90), language="en")
+    finally:
+        i18n.use(i18n.AUTO)
+    assert english == "1 minute 30 seconds"
+    assert german != english and "Minute" in german, german

@@ -116,6 +116,26 @@ def test_the_plan_ending_early_gives_the_reminders_back_at_once_counted_afresh()
     assert [o.kinds for o in engine.tick(stopped) if isinstance(o, Deliver)] == [("movement",)]
 
 
+def test_a_reminder_overdue_when_the_plan_starts_is_held_with_the_rest() -> None:
+    """A stretch reminder that fell due while you were away (held, not yet shown) must not come out the
+    moment the acute-back plan starts: the plan's hold covers what is overdue as much as what is coming."""
+    start = local(2026, 11, 23, 9)
+    always = WorkHours.parse("mon-sun", "00:00-24:00", BERLIN)
+    engine = Engine.start({"stretch": ReminderSpec("stretch", H, None, always)}, Timing(), start)
+    engine.leave(start + 50 * timedelta(minutes=1), "locked")  # away from 09:50; stretch falls due at 10:00
+    assert not [o for o in engine.tick(start + H + timedelta(minutes=5)) if isinstance(o, Deliver)]  # held: away
+    plan_start = start + H + timedelta(minutes=10)  # 10:10: the plan starts while stretch is overdue
+    hold = KindHold(plan_start, plan_start + 5 * H, "acute-back plan: stretching comes back with the plan's gentle movement")
+    engine.set_kind_holds({"stretch": hold})
+    assert engine.next_due("stretch", plan_start) == hold.end + H
+    back = engine.back(plan_start + timedelta(minutes=1), "locked")
+    assert not [o for o in back if isinstance(o, Deliver)]
+    for minute in range(2, 5 * 60, 7):
+        assert not [o for o in engine.tick(plan_start + timedelta(minutes=minute)) if isinstance(o, Deliver)]
+    assert engine.waiting_for("stretch", plan_start + H) == hold.why
+    assert [o.kinds for o in engine.tick(hold.end + H) if isinstance(o, Deliver)] == [("stretch",)]
+
+
 # --- the real daemon -------------------------------------------------------------------------------
 
 

@@ -73,6 +73,14 @@ def test_a_reminder_falling_due_exactly_at_the_window_end_waits_for_the_next_win
                      .tick(datetime(2026, 11, 23, 10, 0, tzinfo=UTC) - US)) == [("posture",)]
 
 
+def test_outside_hours_is_true_before_the_window_and_false_from_its_start() -> None:
+    """What `ergo status` says of a kind ("outside work hours")."""
+    office = WorkHours.parse("every day", "09:00-17:00", UTC)
+    e = engine(spec("posture", 30 * M, hours=office), start=datetime(2026, 11, 23, 7, 0, tzinfo=UTC))
+    assert e.outside_hours("posture", datetime(2026, 11, 23, 9, 0, tzinfo=UTC) - US)
+    assert not e.outside_hours("posture", datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+
+
 def test_the_window_start_is_a_fresh_countdown_from_the_start_itself() -> None:
     office = WorkHours.parse("every day", "09:00-17:00", UTC)
     e = engine(spec("posture", 30 * M, hours=office), start=datetime(2026, 11, 23, 7, 0, tzinfo=UTC))
@@ -185,6 +193,16 @@ def test_staleness_counts_from_the_due_time_even_when_the_first_look_came_later(
     assert records(e.tick(T0 + 61 * M)) == [("posture", "skipped_stale")]
 
 
+def test_a_stale_reminder_is_skipped_beside_one_that_just_fell_due() -> None:
+    e = engine(spec("posture", 60 * M), spec("hydration", 10 * M))
+    e.set_dnd(T0, True)
+    assert e.tick(T0 + 10 * M) == []  # hydration held from 10
+    e.set_dnd(T0 + 60 * M, False)  # posture falls due as the hold ends; hydration was held 50 min
+    assert e.tick(T0 + 60 * M) == [
+        Record("hydration", "skipped_stale", T0 + 60 * M, "held back longer than its interval (do not disturb was on)"),
+        Deliver(("posture",), T0 + 60 * M)]
+
+
 def test_busy_time_never_counts_to_staleness_whichever_hold_came_first() -> None:
     dnd_then_busy = engine(spec("posture", 30 * M))
     dnd_then_busy.set_dnd(T0, True)
@@ -203,6 +221,14 @@ def test_busy_time_never_counts_to_staleness_whichever_hold_came_first() -> None
     assert busy_then_dnd.tick(T0 + 70 * M) == []  # ... then do not disturb: staleness counts from here
     busy_then_dnd.set_dnd(T0 + 100 * M, False)
     assert delivered(busy_then_dnd.tick(T0 + 100 * M)) == [("posture",)]  # 30 min counted: exactly its interval
+    stale = engine(spec("posture", 30 * M))
+    stale.set_busy(T0, "in a call")
+    assert stale.tick(T0 + 30 * M) == []
+    stale.set_busy(T0 + 70 * M, None)
+    stale.set_dnd(T0 + 70 * M, True)
+    assert stale.tick(T0 + 70 * M) == []
+    stale.set_dnd(T0 + 101 * M, False)  # do not disturb held it 31 min after the call: stale
+    assert records(stale.tick(T0 + 101 * M)) == [("posture", "skipped_stale")]
 
 
 def test_a_reminder_held_when_its_work_hours_ended_starts_fresh_in_the_next_window() -> None:
@@ -262,6 +288,18 @@ def test_a_wait_that_stopped_applying_leaves_no_trace_on_the_next_delivery() -> 
     assert s.tick(T0 + 11 * M) == []
     assert delivered(s.tick(T0 + 30 * M + 5 * S)) == [("posture",)]  # the timer 5 s late
     assert s.next_due("posture", T0 + 31 * M) == T0 + 49 * M + 35 * S  # counted from the delivery
+
+
+def test_a_reminder_is_merged_in_even_after_one_that_cannot_be() -> None:
+    e = engine(spec("posture", 30 * M), spec("stretch", 60 * M), spec("hydration", 31 * M))
+    assert delivered(e.tick(T0 + 30 * M)) == [("posture", "hydration")]  # stretch, between them, is far off
+
+
+def test_a_pause_holds_everything_and_says_so() -> None:
+    """`ergo status` shows the hold, and a reminder kept back by a pause is skipped in history's words."""
+    e = engine(spec("posture", 30 * M))
+    e.pause(T0 + M, None)
+    assert e.hold(T0 + 2 * M) == "paused"
 
 
 def test_a_snoozed_reminder_falling_due_just_after_a_notification_waits_for_the_spacing() -> None:

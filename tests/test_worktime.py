@@ -238,6 +238,8 @@ def test_window_at_and_next_start_office_hours() -> None:
     assert hours.window_at(at(tuesday, "12:30", UTC)) is None  # end is exclusive
     assert hours.window_at(at(tuesday, "09:00", UTC)) is not None  # start inclusive
     assert hours.next_start(at(tuesday, "12:45", UTC)) == (at(tuesday, "13:30", UTC), at(tuesday, "18:00", UTC))
+    # strictly after: from the very start of a window, the next one (a caller walking starts moves on)
+    assert hours.next_start(at(tuesday, "09:00", UTC)) == (at(tuesday, "13:30", UTC), at(tuesday, "18:00", UTC))
     friday_evening = at(date(2026, 5, 8), "18:00", UTC)
     assert hours.window_at(friday_evening) is None
     assert hours.next_start(friday_evening)[0] == at(date(2026, 5, 11), "09:00", UTC)  # Monday
@@ -268,6 +270,18 @@ def test_next_start_a_week_on_when_today_is_the_only_work_day() -> None:
     assert WorkHours(frozenset(), parse_hours("09:00-17:00"), UTC).next_start(at(friday, "08:00", UTC)) is None  # no work day
 
 
+@pytest.mark.parametrize("text", ["09:00-17:00", "02:30-05:00"])  # the second starts in the spring gap
+def test_spans_are_utc_instants_whatever_the_machines_zone(text: str) -> None:
+    """spans_on, window_at and next_start give UTC datetimes (what status and the schedule print from),
+    also on a machine set to another zone."""
+    hours = WorkHours.parse("every day", text, BERLIN)
+    with libc_tz("Asia/Tokyo"):
+        spans = hours.spans_on(SPRING_2026) + [hours.next_start(at(SPRING_2026, "00:00"))]
+        spans.append(hours.window_at(spans[0][0]))
+    assert all(moment.utcoffset() == timedelta(0) for span in spans for moment in span)
+    assert spans[0][0] == at(SPRING_2026, text[:5] if text < "02" or text > "03" else "03:00")
+
+
 def test_the_work_hours_zone_decides_the_day_not_the_machines() -> None:
     """New York's Monday evening is Tuesday in UTC (the machine's zone here): the next window is
     Monday 22:00 in New York, not Tuesday's; the same on the other side of UTC, in Tokyo."""
@@ -277,6 +291,8 @@ def test_the_work_hours_zone_decides_the_day_not_the_machines() -> None:
         evening = WorkHours.parse("every day", "22:00-23:00", new_york)
         assert hours_of(evening.next_start(at(monday, "21:00", new_york)), new_york) == ("2026-05-04 22:00", "2026-05-04 23:00")
         assert hours_of(evening.window_at(at(monday, "22:30", new_york)), new_york) == ("2026-05-04 22:00", "2026-05-04 23:00")
+        touching = WorkHours.parse("every day", "12:00-20:00, 20:00-23:00", new_york)  # 20:00 is 00:00 UTC
+        assert hours_of(touching.window_at(at(monday, "13:00", new_york)), new_york) == ("2026-05-04 12:00", "2026-05-04 23:00")
     with libc_tz("America/New_York"):
         morning = WorkHours.parse("every day", "01:00-02:00", tokyo)  # Tokyo's 01:00 is New York's noon the day before
         assert hours_of(morning.next_start(at(monday, "00:30", tokyo)), tokyo) == ("2026-05-04 01:00", "2026-05-04 02:00")
@@ -386,6 +402,14 @@ def test_spring_forward_window_touching_the_gap(text: str, minutes: int, start_c
     (start,) = starts[SPRING_2026]
     assert start.astimezone(BERLIN).strftime("%H:%M") == start_clock
     assert inside[SPRING_2026] == minutes
+
+
+def test_a_window_wholly_in_the_skipped_hour_does_not_happen_that_day() -> None:
+    """Berlin, 29 Mar 2026: the clock jumps from 02:00 to 03:00, so 02:10-02:40 never shows: no span
+    that day (not an empty one a caller would take as a window), and the next day's as usual."""
+    hours = WorkHours.parse("every day", "02:10-02:40", BERLIN)
+    assert hours.spans_on(SPRING_2026) == []
+    assert hours.next_start(at(SPRING_2026, "00:00")) == (at(SPRING_2026 + timedelta(days=1), "02:10"), at(SPRING_2026 + timedelta(days=1), "02:40"))
 
 
 def test_a_window_in_the_repeated_hour_is_one_pass_of_its_nominal_length() -> None:

@@ -105,16 +105,17 @@ class Engine:
     def next_due(self, kind: str, now: datetime) -> datetime | None:
         """When `kind` falls due, ignoring global holds; None if it never will in the coming week.
 
-        A plan's hold on the kind moves it past the hold's end, counting afresh from there."""
+        A plan's hold on the kind moves it past the hold's end, counting afresh from there; once the
+        hold has begun that includes a reminder already overdue (held while you were away)."""
         hold = self.kind_holds.get(kind)
         if hold is None:
             return self._due(kind, now, None)
         if hold.end <= now:
             return self._due(kind, now, hold.end)
         due = self._due(kind, now, None)
-        if due is None or due < hold.start:
-            return due
-        return self._due(kind, hold.end, hold.end)
+        if due is None or (due < hold.start and now < hold.start):
+            return due  # falls due, and is shown, before the hold begins
+        return self._due(kind, hold.end, hold.end)  # due or overdue within the hold: after it, afresh
 
     def _due(self, kind: str, now: datetime, floor: datetime | None) -> datetime | None:
         spec, state = self.specs[kind], self.reminders[kind]

@@ -14,9 +14,10 @@ start or end in the gap means the end of the gap.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from pathlib import Path
 
@@ -133,8 +134,6 @@ class WorkHours:
     days: frozenset[int]
     windows: tuple[Window, ...]
     zone: tzinfo
-    # Per-date spans, computed once: the Engine asks about the same few days thousands of times.
-    _cache: dict[date, list[tuple[datetime, datetime]]] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @classmethod
     def parse(cls, days: str, hours: str, zone: tzinfo) -> "WorkHours":
@@ -145,17 +144,9 @@ class WorkHours:
         """True when every instant is inside work hours (the default)."""
         return len(self.days) == 7 and any(w.end - w.start >= DAY_MINUTES for w in self.windows)
 
-    def _spans_of(self, day: date) -> list[tuple[datetime, datetime]]:
-        cached = self._cache.get(day)
-        if cached is None:
-            if len(self._cache) > 64:
-                self._cache.clear()
-            cached = self._cache[day] = self._compute_spans(day)
-        return cached
-
     def spans_on(self, day: date) -> list[tuple[datetime, datetime]]:
         """The [start, end) spans (UTC) of the windows that begin on local date `day`."""
-        return list(self._spans_of(day))
+        return list(_spans(self, day))
 
     def _compute_spans(self, day: date) -> list[tuple[datetime, datetime]]:
         if day.weekday() not in self.days:
@@ -179,10 +170,10 @@ class WorkHours:
         """A local wall time as a UTC instant; a time skipped by DST maps to the end of the gap."""
         instant = naive.replace(tzinfo=self.zone, fold=fold).astimezone(timezone.utc)
         if instant.astimezone(self.zone).replace(tzinfo=None) != naive:
+            # In a gap: fold=1 reads it with the offset after the change, an instant before the gap;
+            # walk on to the first minute the clock shows `naive` or later (the clock always gets there).
             instant = naive.replace(tzinfo=self.zone, fold=1).astimezone(timezone.utc)
-            for _ in range(24 * 60):
-                if instant.astimezone(self.zone).replace(tzinfo=None) >= naive:
-                    break
+            while instant.astimezone(self.zone).replace(tzinfo=None) < naive:
                 instant += timedelta(minutes=1)
         return instant
 
@@ -192,7 +183,7 @@ class WorkHours:
             return (datetime.min.replace(tzinfo=timezone.utc), datetime.max.replace(tzinfo=timezone.utc))
         today = now.astimezone(self.zone).date()
         for day in (today - timedelta(days=1), today):  # yesterday's window may cross midnight into today
-            for start, end in self._spans_of(day):
+            for start, end in _spans(self, day):
                 if start <= now < end:
                     return start, self._extend(end)
         return None
@@ -203,7 +194,7 @@ class WorkHours:
         horizon = end + timedelta(days=7)
         while end < horizon:
             # A span that starts at `end` starts on end's local date (a window begins on the day it is in).
-            touching = [s for s in self._spans_of(end.astimezone(self.zone).date()) if s[0] == end]
+            touching = [s for s in _spans(self, end.astimezone(self.zone).date()) if s[0] == end]
             if not touching:
                 return end
             end = touching[0][1]
@@ -217,7 +208,7 @@ class WorkHours:
         # Today's spans, then the next days': a week on, today's weekday has its windows again, so eight
         # days always hold a later start (yesterday's spans all start before today).
         for offset in range(8):
-            for start, end in self._spans_of(today + timedelta(days=offset)):
+            for start, end in _spans(self, today + timedelta(days=offset)):
                 if start > now:
                     return start, end
         return None
@@ -227,3 +218,10 @@ class WorkHours:
             return "every day, all day"
         days = ",".join(DAY_NAMES[d] for d in sorted(self.days))
         return f"{days} {', '.join(str(w) for w in self.windows)}"
+
+
+# Per-date spans, computed once: the Engine asks about the same few days thousands of times. Equal
+# WorkHours (same days, windows and zone) share entries; a tuple, so no caller can change a cached one.
+@functools.lru_cache(maxsize=256)
+def _spans(hours: WorkHours, day: date) -> tuple[tuple[datetime, datetime], ...]:
+    return tuple(hours._compute_spans(day))
