@@ -137,12 +137,24 @@ def test_a_full_screen_window_under_openbox_holds_reminders(make_env) -> None:
     with desktop_session(server="none") as desktop:
         x = {"DISPLAY": desktop.display or ""}
         run_env = {**os.environ, **x}
-        wm = subprocess.Popen(["openbox", "--config-file", "/dev/null"], env=run_env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+        wm_log = tempfile.TemporaryFile()
+        # A valid, empty config: with /dev/null openbox opens an "Openbox Syntax Error" window of its own,
+        # which can take the focus from the window the test makes full screen.
+        rc = desktop.workdir / "openbox-rc.xml"
+        rc.write_text('<openbox_config xmlns="http://openbox.org/3.4/rc"></openbox_config>\n')
+        wm = subprocess.Popen(["openbox", "--config-file", str(rc)], env=run_env, stdout=wm_log, stderr=wm_log)
         title = f"ergo-call-{os.getpid()}"
-        window = subprocess.Popen(["xmessage", "-title", title, "presenting"], env=run_env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        window: subprocess.Popen | None = None
         try:
+            # The window is mapped once the window manager runs, so openbox manages (and may focus) it
+            # like any new window, rather than adopting one mapped before it started.
+            wait_for(lambda: wm.poll() is not None or subprocess.run(
+                ["wmctrl", "-m"], env=run_env, capture_output=True).returncode == 0, 15, interval=0.1,
+                what="openbox to take the display")
+            window = subprocess.Popen(["xmessage", "-title", title, "presenting"], env=run_env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            seen: list[str] = []
+
             def fullscreen() -> bool:
                 subprocess.run(["wmctrl", "-r", title, "-b", "add,fullscreen"], env=run_env, capture_output=True)
                 subprocess.run(["wmctrl", "-a", title], env=run_env, capture_output=True)
@@ -151,9 +163,17 @@ def test_a_full_screen_window_under_openbox_holds_reminders(make_env) -> None:
                 wid = state.strip().rsplit(" ", 1)[-1]
                 props = subprocess.run(["xprop", "-id", wid, "_NET_WM_STATE"], env=run_env, capture_output=True,
                                        text=True).stdout
+                seen[:] = [state.strip(), props.strip()]
                 return "_NET_WM_STATE_FULLSCREEN" in props
 
-            wait_for(fullscreen, 15, interval=0.3, what="openbox to make the window full screen")
+            try:
+                wait_for(fullscreen, 15, interval=0.3, what="openbox to make the window full screen")
+            except AssertionError as error:  # say what the display looked like, for the next time it happens
+                wm_log.seek(0)
+                windows = subprocess.run(["wmctrl", "-l"], env=run_env, capture_output=True, text=True).stdout
+                raise AssertionError(f"{error}; openbox exit {wm.poll()}, xmessage exit {window.poll()}, "
+                                     f"windows {windows!r}, last seen {seen!r}, "
+                                     f"openbox said {wm_log.read()[-400:]!r}") from None
             env = make_env(x, **{**ONLY, "MEETINGS__FULLSCREEN": "true"})
             with Daemon(env) as daemon:
                 assert "fullscreen: fullscreen (x11)" in env.status()["busy_sources"]
@@ -164,8 +184,10 @@ def test_a_full_screen_window_under_openbox_holds_reminders(make_env) -> None:
                 held_then_one_merged(env, daemon, "presenting or full screen (Xmessage)", leave_fullscreen)
         finally:
             for proc in (window, wm):
-                proc.kill()
-                proc.wait()
+                if proc is not None:
+                    proc.kill()
+                    proc.wait()
+            wm_log.close()
 
 
 def test_a_full_screen_window_under_sway_holds_reminders(make_env) -> None:
