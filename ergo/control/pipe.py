@@ -78,7 +78,12 @@ def pipe_request(socket_path: str | os.PathLike[str], payload: bytes, timeout: f
     except (OSError, EOFError) as error:
         raise ControlError(f"talking to the daemon failed: {error}") from None
     try:
-        conn.send_bytes(payload)
+        try:
+            conn.send_bytes(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            # A request over the size limit is sent as a header, then the body; the daemon refuses it on
+            # the header and closes, and its answer (why) is already waiting to be read.
+            pass
         if not conn.poll(timeout):
             raise ControlError(f"the daemon did not answer within {timeout:g}s")
         return conn.recv_bytes(16 * MAX_MESSAGE)
