@@ -15,7 +15,6 @@ tests/data holds:
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -423,14 +422,9 @@ def test_workrave_live_settings_read_in_this_process_with_the_real_gsettings(mon
                                                                              tmp_path: Path) -> None:
     """Workrave's real schema compiled here and GSettings' memory backend: the schema's defaults, read by the real
     `gsettings list-recursively` that `ergo config import --from workrave` runs."""
-    require_tools("gsettings", "glib-compile-schemas")
-    schemas = tmp_path / "schemas"
-    schemas.mkdir()
-    for name in ("org.workrave.gschema.xml", "org.workrave.enums.xml"):
-        shutil.copy(DATA / name, schemas / name)
-    subprocess.run(["glib-compile-schemas", str(schemas)], check=True)
-    monkeypatch.setenv("GSETTINGS_SCHEMA_DIR", str(schemas))
-    monkeypatch.setenv("GSETTINGS_BACKEND", "memory")
+    from tests.test_config_import_gsettings import workrave_schemas
+
+    workrave_schemas(monkeypatch, tmp_path, "memory")
     flat = workrave.from_gsettings()
     assert flat["timers/micro-pause/limit"] == 180 and flat["timers/rest-break/limit"] == 2700
     assert flat["breaks/micro-pause/enabled"] is True and isinstance(flat["timers/micro-pause/auto-reset"], int)

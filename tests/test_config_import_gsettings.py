@@ -25,9 +25,9 @@ from tests.helpers import REPO
 DATA = REPO / "tests" / "data"
 
 
-@pytest.fixture
-def keyfile(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """The keyfile the real gsettings reads Workrave's settings from (empty: the schema's defaults)."""
+def workrave_schemas(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, backend: str) -> None:
+    """Workrave's real schema compiled into tmp_path, and GSettings' `backend` ("memory", "keyfile") for
+    the real gsettings this process runs."""
     require_tools("gsettings", "glib-compile-schemas")
     schemas = tmp_path / "schemas"
     schemas.mkdir()
@@ -35,7 +35,13 @@ def keyfile(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
         shutil.copy(DATA / name, schemas / name)
     subprocess.run(["glib-compile-schemas", str(schemas)], check=True)
     monkeypatch.setenv("GSETTINGS_SCHEMA_DIR", str(schemas))
-    monkeypatch.setenv("GSETTINGS_BACKEND", "keyfile")
+    monkeypatch.setenv("GSETTINGS_BACKEND", backend)
+
+
+@pytest.fixture
+def keyfile(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """The keyfile the real gsettings reads Workrave's settings from (empty: the schema's defaults)."""
+    workrave_schemas(monkeypatch, tmp_path, "keyfile")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     path = tmp_path / "config" / "glib-2.0" / "settings" / "keyfile"
     path.parent.mkdir(parents=True)
