@@ -14,7 +14,6 @@ import re
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -410,7 +409,7 @@ def test_the_waybar_module_speaks_the_configs_language_or_the_bars_own() -> None
 def test_waybar_shows_the_german_module_text(tmp_path: Path) -> None:
     """Debian's waybar under a headless sway runs the docs' `custom/ergo` block; with `language = "de"` the bar
     shows the German text, read back from a screenshot (grim) with OCR."""
-    from tests.test_waybar import readme_waybar_block
+    from tests.test_waybar import readme_waybar_block, start_waybar
     from tests.wayland import headless_sway
 
     require_tools("waybar", "grim", "dbus-daemon")
@@ -419,15 +418,8 @@ def test_waybar_shows_the_german_module_text(tmp_path: Path) -> None:
                         + readme_waybar_block() + "}")
     with headless_sway() as sway, ErgoEnv.create(sway.env(), POSTURE__INTERVAL="20m", HYDRATION__INTERVAL="30m",
                                                   LANGUAGE="de") as env:
-        env.env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.env['PATH']}"  # `ergo` as installed
-        (env.root / "waybar.json").write_text(json.dumps(config))
-        runtime = Path(tempfile.mkdtemp(prefix="wb", dir=env.root))
-        os.chmod(runtime, 0o700)
-        log = env.root / "waybar.log"
-        with Daemon(env), open(log, "w") as out:
-            waybar = subprocess.Popen(["waybar", "-c", str(env.root / "waybar.json")],
-                                      env={**env.env, "XDG_RUNTIME_DIR": str(runtime)}, stdout=out,
-                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        with Daemon(env):
+            waybar, _log = start_waybar(env, config, start_new_session=True)  # a group: waybar and its follower
             try:
                 shot = tmp_path / "waybar.png"
                 seen = [""]

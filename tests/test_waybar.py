@@ -35,6 +35,20 @@ def readme_waybar_block() -> str:
     return block[:block.index("```")].strip()
 
 
+def start_waybar(env: ErgoEnv, config: dict, *args: str, **popen: object) -> tuple[subprocess.Popen, Path]:
+    """Debian's waybar with `config`, `ergo` on PATH as installed, its own private runtime dir; (process, log)."""
+    env.env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.env['PATH']}"
+    (env.root / "waybar.json").write_text(json.dumps(config))
+    runtime = Path(tempfile.mkdtemp(prefix="wb", dir=env.root))
+    os.chmod(runtime, 0o700)
+    log = env.root / "waybar.log"
+    with open(log, "w") as out:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(["waybar", "-c", str(env.root / "waybar.json"), *args],
+                                env={**env.env, "XDG_RUNTIME_DIR": str(runtime)}, stdout=out,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, **popen)
+    return proc, log
+
+
 def descendants(pid: int) -> list[tuple[int, str]]:
     """(pid, command line) of every process below `pid`."""
     children: dict[int, list[int]] = {}
@@ -77,15 +91,8 @@ def test_waybar_runs_the_readme_snippet_and_hosts_the_tray_icon() -> None:
     with headless_sway() as sway, private_bus() as bus:
         desktop = {**sway.env(), "DBUS_SESSION_BUS_ADDRESS": bus}
         with ErgoEnv.create(desktop, POSTURE__INTERVAL="20m", HYDRATION__INTERVAL="30m") as env:
-            env.env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.env['PATH']}"  # `ergo` as installed
-            (env.root / "waybar.json").write_text(json.dumps(config))
-            runtime = Path(tempfile.mkdtemp(prefix="wb", dir=env.root))
-            os.chmod(runtime, 0o700)
-            log = env.root / "waybar.log"
-            with Daemon(env), open(log, "w") as out:
-                waybar = subprocess.Popen(["waybar", "-c", str(env.root / "waybar.json"), "-l", "debug"],
-                                          env={**env.env, "XDG_RUNTIME_DIR": str(runtime)}, stdout=out,
-                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            with Daemon(env):
+                waybar, log = start_waybar(env, config, "-l", "debug")
                 tray = None
                 try:
                     wait_for(lambda: "Bar configured" in log.read_text(errors="replace"), timeout=15,
