@@ -18,9 +18,6 @@ TYPE_CHECKING = False  # datetime and typing stay off English `ergo status` (ben
 if TYPE_CHECKING:
     from datetime import datetime
 
-_locale_cache: dict[str, str | None] = {}
-
-
 def speak(daemon_language: object) -> None:
     """Use the language the daemon's answer asks for: its configured `language` when set, else this
     process's environment (ergo.i18n.for_client)."""
@@ -28,11 +25,8 @@ def speak(daemon_language: object) -> None:
 
 
 def _locale() -> str | None:
-    """The Babel locale of the language in use, None for English (cached: one process, one language)."""
-    key = i18n._current
-    if key not in _locale_cache:
-        _locale_cache[key] = i18n.format_locale()
-    return _locale_cache[key]
+    """The Babel locale of the language in use, None for English (ergo.i18n remembers it per language)."""
+    return i18n.format_locale()
 
 
 def _datetime(epoch: float) -> datetime:
